@@ -1,0 +1,3 @@
+from cscli.cli import main
+
+main()

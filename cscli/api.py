@@ -1,0 +1,66 @@
+"""Library verbs that mirror the commands. The CLI parses options and calls these; so can you.
+
+    >>> from cscli import api
+    >>> result = api.report(demo=True, by=["channel"], grain="week")
+    >>> result.totals["csat"][0]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from cscli.config import Config, Grain, find_config, load_config
+from cscli.errors import ConfigError, ConfigProblem
+from cscli.kpis.catalog import CATALOG
+from cscli.kpis.spec import KpiDef
+from cscli.period import resolve_period
+from cscli.pipeline import ReportRequest, ReportResult, run_report
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+def demo_config_path() -> Path:
+    """The bundled sample config: inside the wheel, or in the source checkout."""
+    for candidate in (
+        PACKAGE_DIR / "_bundled" / "configs" / "sample.yaml",
+        PACKAGE_DIR.parent / "configs" / "sample.yaml",
+    ):
+        if candidate.is_file():
+            return candidate
+    raise ConfigError(
+        [ConfigProblem("sample.yaml", None, None, "the bundled sample config is missing")],
+        hint="reinstall cscli; the wheel ships configs/sample.yaml and sample_data/",
+    )
+
+
+def open_config(path: Path | None = None, *, demo: bool = False) -> Config:
+    """Load the config: the demo one, `path`, `$CSCLI_CONFIG`, or `./cscli.yaml`."""
+    return load_config(demo_config_path() if demo else find_config(path))
+
+
+def report(
+    config: Path | Config | None = None,
+    *,
+    demo: bool = False,
+    date_from: str | None = None,
+    date_to: str | None = None,
+    last: str | None = None,
+    by: Sequence[str] | None = None,
+    grain: Grain | None = None,
+    kpis: Sequence[str] = (),
+) -> ReportResult:
+    """Compute the report's KPIs. `by` and `grain` default to the config's `report:` section."""
+    cfg = config if isinstance(config, Config) else open_config(config, demo=demo)
+    period = resolve_period(date_from, date_to, last, cfg.timezone)
+    request = ReportRequest(
+        kpi_ids=tuple(kpis),
+        by=tuple(by) if by is not None else cfg.report.by,
+        grain=grain if grain is not None else cfg.report.grain,
+    )
+    return run_report(cfg, request, period)
+
+
+def kpi_catalog() -> list[KpiDef]:
+    """The built-in KPI definitions, in catalogue order."""
+    return list(CATALOG.values())

@@ -1,0 +1,253 @@
+"""The command line: parse options, call `cscli.api`, render, return an exit code.
+
+This module is the only place errors are printed. Heavy modules (polars, the pipeline) are
+imported inside the commands so that `cscli --help` starts fast.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import sys
+import traceback
+from collections.abc import Callable
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+
+from cscli import __version__
+from cscli.errors import CscliError, DataQualityError, ExitCode
+
+app = typer.Typer(
+    name="cscli",
+    help="Customer-service KPIs from ticket, call and survey exports.",
+    add_completion=False,
+    no_args_is_help=True,
+    # Our own boundary prints errors; rich's pretty tracebacks could print local variables,
+    # which here hold customers' personal data.
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+
+class _State:
+    debug = False
+
+
+state = _State()
+
+
+class Grain(str, Enum):
+    day = "day"
+    week = "week"
+    month = "month"
+    quarter = "quarter"
+
+
+class ReportFormat(str, Enum):
+    table = "table"
+    json = "json"
+
+
+class CatalogFormat(str, Enum):
+    table = "table"
+    md = "md"
+    json = "json"
+
+
+def _stderr() -> Console:
+    return Console(stderr=True, highlight=False)
+
+
+def _stdout(width: int | None) -> Console:
+    if width is None and not sys.stdout.isatty() and "COLUMNS" not in os.environ:
+        width = 120  # pipes and cron: wide enough that tables are not cut at 80 columns
+    return Console(width=width, highlight=False)
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _boundary(func: F) -> F:
+    """The one error boundary: CscliError → `error:`/`hint:` and its exit code; anything else
+    is a bug (exit 2). Tracebacks only with --debug, and never with local variables."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        err = _stderr()
+        try:
+            code = func(*args, **kwargs)
+        except CscliError as e:
+            if state.debug:
+                traceback.print_exc()
+            err.print(f"[bold red]error:[/] {e.message}", soft_wrap=True)
+            for line in e.details():
+                err.print(f"  {line}", soft_wrap=True)
+            if e.hint:
+                err.print(f"[bold]hint:[/] {e.hint}", soft_wrap=True)
+            raise typer.Exit(int(e.exit_code)) from None
+        except (typer.Exit, typer.Abort, KeyboardInterrupt):
+            raise
+        except Exception as e:
+            if state.debug:
+                traceback.print_exc()
+            err.print(
+                f"[bold red]error:[/] internal error ({type(e).__name__}: {e}). "
+                "This is a bug in cscli; rerun with --debug for the traceback.",
+                soft_wrap=True,
+            )
+            raise typer.Exit(int(ExitCode.ERROR)) from None
+        raise typer.Exit(int(code or ExitCode.OK))
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"cscli {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Print the version."),
+    ] = False,
+    debug: Annotated[
+        bool, typer.Option("--debug", help="Show tracebacks for errors.")
+    ] = False,
+) -> None:
+    """Customer-service KPIs from ticket, call and survey exports."""
+    state.debug = debug
+
+
+ConfigOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "-c", "--config",
+        help="Config file (default: $CSCLI_CONFIG, then ./cscli.yaml).",
+        dir_okay=False,
+    ),
+]
+
+
+def _split(values: list[str] | None) -> list[str] | None:
+    if values is None:
+        return None
+    return [p.strip() for v in values for p in v.split(",") if p.strip()]
+
+
+@app.command()
+@_boundary
+def report(
+    config: ConfigOpt = None,
+    date_from: Annotated[
+        str | None, typer.Option("--from", help="First day, YYYY-MM-DD (config time zone).")
+    ] = None,
+    date_to: Annotated[
+        str | None, typer.Option("--to", help="Last day, inclusive, YYYY-MM-DD.")
+    ] = None,
+    last: Annotated[
+        str | None,
+        typer.Option("--last", help="The N days/weeks/months ending --to or today: 30d, 4w, 3m."),
+    ] = None,
+    by: Annotated[
+        list[str] | None,
+        typer.Option("--by", help="Dimensions to slice by: channel, agent, team, queue… "
+                     "(repeat or comma-separate)."),
+    ] = None,
+    grain: Annotated[
+        Grain | None, typer.Option("--grain", help="Time buckets (ISO weeks start Monday).")
+    ] = None,
+    kpi: Annotated[
+        list[str] | None, typer.Option("--kpi", help="Only these KPI ids (repeatable).")
+    ] = None,
+    fmt: Annotated[
+        ReportFormat, typer.Option("--format", "-f", help="Output format.")
+    ] = ReportFormat.table,
+    demo: Annotated[
+        bool, typer.Option("--demo", help="Use the bundled sample data and config.")
+    ] = False,
+    limit: Annotated[
+        int, typer.Option("--limit", help="Rows per terminal table (0 = all).")
+    ] = 200,
+    show_n: Annotated[
+        bool, typer.Option("--show-n", help="Show each value's n in grouped tables.")
+    ] = False,
+    width: Annotated[
+        int | None, typer.Option("--width", help="Terminal width (default: detected).")
+    ] = None,
+    strict: Annotated[
+        bool, typer.Option("--strict", help="Exit 2 when the data has any quality finding.")
+    ] = False,
+) -> ExitCode:
+    """Compute the KPIs of the config and print them."""
+    from cscli import api
+
+    if demo and config is not None:
+        from cscli.errors import UsageError
+
+        raise UsageError("--demo and --config cannot be combined")
+    result = api.report(
+        config,
+        demo=demo,
+        date_from=date_from,
+        date_to=date_to,
+        last=last,
+        by=_split(by),
+        grain=grain.value if grain else None,  # type: ignore[arg-type]
+        kpis=_split(kpi) or (),
+    )
+    if fmt is ReportFormat.json:
+        from cscli.render.jsondoc import render_json
+
+        sys.stdout.write(render_json(result))
+    else:
+        from cscli.render.terminal import render_report
+
+        render_report(result, _stdout(width), limit=limit, show_n=show_n)
+    from cscli.render.terminal import render_notes
+
+    render_notes(result, _stderr())
+    if strict and result.data_quality:
+        total = sum(q.rows for q in result.data_quality)
+        raise DataQualityError(
+            f"--strict: {len(result.data_quality)} data-quality finding(s) on {total:,} rows",
+            hint="fix the export, or drop --strict to report with those rows excluded",
+        )
+    return ExitCode.OK
+
+
+@app.command()
+@_boundary
+def kpis(
+    fmt: Annotated[
+        CatalogFormat, typer.Option("--format", "-f", help="Output format.")
+    ] = CatalogFormat.table,
+    width: Annotated[
+        int | None, typer.Option("--width", help="Terminal width (default: detected).")
+    ] = None,
+) -> ExitCode:
+    """List the KPI catalogue: id, unit, direction, time anchor, parameters, definition."""
+    from cscli import api
+    from cscli.render import catalog as cat
+
+    defs = api.kpi_catalog()
+    if fmt is CatalogFormat.json:
+        sys.stdout.write(cat.catalog_json(defs))
+    elif fmt is CatalogFormat.md:
+        sys.stdout.write(cat.catalog_markdown(defs))
+    else:
+        from cscli.render.terminal import render_catalog
+
+        render_catalog(defs, _stdout(width))
+    return ExitCode.OK
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()

@@ -1,0 +1,628 @@
+"""The YAML config (DESIGN §3) → typed, frozen objects, with `file:line:column` on every error.
+
+Loading runs in two passes and reports every problem of both in one `ConfigError`:
+1. structure and types (pydantic models, unknown keys rejected with a "did you mean");
+2. meaning: KPI ids and parameters against the registry, threshold conditions, time zones.
+YAML is read with the safe loader only; positions come from the composed node tree.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from cscli.conditions import Condition, check_units, parse_condition
+from cscli.errors import ConfigError, ConfigProblem
+from cscli.kpis.catalog import CATALOG
+from cscli.kpis.spec import (
+    Built,
+    Kpi,
+    KpiDef,
+    Ratio,
+    SqlAggregate,
+    instantiate,
+)
+from cscli.schema import TABLES
+from cscli.units import UNITS, Unit
+
+ENV_VAR = "CSCLI_CONFIG"
+DEFAULT_NAME = "cscli.yaml"
+Grain = Literal["day", "week", "month", "quarter"]
+GRAINS: tuple[Grain, ...] = ("day", "week", "month", "quarter")
+FORMATS = ("csv", "tsv", "parquet", "json", "jsonl")
+
+#: the timestamp that places a custom KPI's records in a period, per source
+DEFAULT_ANCHOR = {
+    "tickets": "created_at",
+    "calls": "queued_at",
+    "surveys": "responded_at",
+    "customers": "started_at",
+    "messages": "created_at",
+}
+
+Path_ = tuple[str | int, ...]
+
+
+# --- YAML with positions ------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Marks:
+    """1-based (line, column) of every value and every mapping key, by path."""
+
+    values: Mapping[Path_, tuple[int, int]]
+    keys: Mapping[Path_, tuple[int, int]]
+
+    def at(self, path: Sequence[str | int], *, key: bool = False) -> tuple[int, int] | None:
+        p = tuple(path)
+        while True:
+            found = (self.keys.get(p) if key else None) or self.values.get(p)
+            if found or not p:
+                return found
+            p = p[:-1]
+
+
+def _load_yaml(text: str, file: str) -> tuple[Any, Marks, list[ConfigProblem]]:
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as e:
+        mark = e.problem_mark or e.context_mark
+        line, col = (mark.line + 1, mark.column + 1) if mark else (None, None)
+        return None, Marks({}, {}), [ConfigProblem(file, line, col, f"invalid YAML: {e.problem}")]
+    if node is None:
+        return None, Marks({}, {}), []
+    values: dict[Path_, tuple[int, int]] = {}
+    keys: dict[Path_, tuple[int, int]] = {}
+    problems: list[ConfigProblem] = []
+    loader = yaml.SafeLoader("")
+
+    def walk(n: yaml.Node, path: Path_) -> Any:
+        values[path] = (n.start_mark.line + 1, n.start_mark.column + 1)
+        if isinstance(n, yaml.MappingNode):
+            out: dict[Any, Any] = {}
+            for k, v in n.value:
+                key = loader.construct_object(k, deep=True)
+                if not isinstance(key, str | int | float | bool):
+                    problems.append(
+                        ConfigProblem(
+                            file, k.start_mark.line + 1, k.start_mark.column + 1,
+                            "mapping keys must be plain words",
+                        )
+                    )
+                    continue
+                key = str(key)
+                if key in out:
+                    problems.append(
+                        ConfigProblem(
+                            file, k.start_mark.line + 1, k.start_mark.column + 1,
+                            f"duplicate key {key!r}",
+                        )
+                    )
+                keys[(*path, key)] = (k.start_mark.line + 1, k.start_mark.column + 1)
+                out[key] = walk(v, (*path, key))
+            return out
+        if isinstance(n, yaml.SequenceNode):
+            return [walk(v, (*path, i)) for i, v in enumerate(n.value)]
+        return loader.construct_object(n, deep=True)
+
+    try:
+        data = walk(node, ())
+    except yaml.YAMLError as e:  # e.g. an unknown !tag: the safe loader refuses it
+        mark = getattr(e, "problem_mark", None)
+        line, col = (mark.line + 1, mark.column + 1) if mark else (None, None)
+        return None, Marks({}, {}), [ConfigProblem(file, line, col, f"invalid YAML: {e}")]
+    return data, Marks(values, keys), problems
+
+
+# --- structure ----------------------------------------------------------------------------
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+
+def _check_zone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(
+            f"unknown time zone {value!r} (use an IANA name such as UTC or Europe/Berlin)"
+        ) from None
+    return value
+
+
+class SourceConfig(_Model):
+    """One input: which files, which adapter, how to read them."""
+
+    path: str | tuple[str, ...]
+    adapter: str = "generic"
+    format: Literal["csv", "tsv", "parquet", "json", "jsonl"] | None = None
+    timezone: str = "UTC"
+    timestamp_format: str | dict[str, str] | None = None
+    columns: dict[str, str] = Field(default_factory=dict)
+    extra_columns: tuple[str, ...] = ()
+    filter: str | None = None
+    survey_type: str | None = None
+    delimiter: str | None = Field(default=None, min_length=1, max_length=1)
+    null_values: tuple[str, ...] = ()
+
+    _zone = field_validator("timezone")(classmethod(lambda cls, v: _check_zone(v)))
+
+    @property
+    def paths(self) -> tuple[str, ...]:
+        return (self.path,) if isinstance(self.path, str) else self.path
+
+    def format_for(self, column: str) -> str | None:
+        if isinstance(self.timestamp_format, dict):
+            return self.timestamp_format.get(column)
+        return self.timestamp_format
+
+
+class ReportConfig(_Model):
+    by: tuple[str, ...] = ()
+    grain: Grain | None = None
+    compare: bool = False
+    kpis: tuple[str, ...] = ()
+
+    @field_validator("by", mode="before")
+    @classmethod
+    def _split(cls, v: Any) -> Any:
+        return [p.strip() for p in v.split(",") if p.strip()] if isinstance(v, str) else v
+
+
+class _RawConfig(_Model):
+    version: Literal[1] = 1
+    timezone: str = "UTC"
+    sources: dict[str, SourceConfig]
+    kpis: list[str | dict[str, Any]] | None = None
+    report: ReportConfig = ReportConfig()
+    checks: list[dict[str, Any]] = Field(default_factory=list)
+
+    _zone = field_validator("timezone")(classmethod(lambda cls, v: _check_zone(v)))
+
+
+# --- the typed result ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class CheckConfig:
+    """One SLA rule; evaluated by `cscli check`."""
+
+    kpi: str
+    fail: Condition | None
+    warn: Condition | None
+    change: Condition | None
+    change_abs: Condition | None
+    by: tuple[str, ...]
+    where: str | None
+    min_count: int
+    name: str
+    line: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    path: Path
+    timezone: str
+    sources: Mapping[str, SourceConfig]
+    kpis: tuple[Kpi, ...]
+    #: True when `kpis:` was given; otherwise `kpis` holds every built-in KPI
+    kpis_explicit: bool
+    report: ReportConfig
+    checks: tuple[CheckConfig, ...]
+
+    @property
+    def base_dir(self) -> Path:
+        return self.path.parent
+
+    def kpi(self, kpi_id: str) -> Kpi:
+        for k in self.kpis:
+            if k.id == kpi_id:
+                return k
+        raise KeyError(kpi_id)
+
+
+# --- loading ------------------------------------------------------------------------------
+
+
+def find_config(explicit: Path | None) -> Path:
+    """`-c`, else `$CSCLI_CONFIG`, else `./cscli.yaml`."""
+    if explicit is not None:
+        candidate, origin = explicit, "--config"
+    elif os.environ.get(ENV_VAR):
+        candidate, origin = Path(os.environ[ENV_VAR]), f"${ENV_VAR}"
+    else:
+        candidate, origin = Path(DEFAULT_NAME), "the current directory"
+        if not candidate.exists():
+            raise ConfigError(
+                [ConfigProblem(DEFAULT_NAME, None, None, "no config file found")],
+                hint=(
+                    "pass one with -c PATH, set $CSCLI_CONFIG, or try the bundled sample "
+                    "with --demo"
+                ),
+            )
+    if not candidate.is_file():
+        raise ConfigError(
+            [ConfigProblem(str(candidate), None, None, f"config file not found (from {origin})")],
+            hint="check the path, or try the bundled sample with --demo",
+        )
+    return candidate
+
+
+def load_config(path: Path) -> Config:
+    """Read and validate a config file; raises ConfigError listing every problem."""
+    file = str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        raise ConfigError([ConfigProblem(file, None, None, f"cannot read the file: {e}")]) from e
+    return parse_config(text, path)
+
+
+def parse_config(text: str, path: Path) -> Config:
+    file = str(path)
+    data, marks, problems = _load_yaml(text, file)
+    if problems and data is None:
+        raise ConfigError(problems)
+    if not isinstance(data, dict):
+        raise ConfigError(
+            [ConfigProblem(file, 1, 1, "the config must be a mapping with at least `sources:`")]
+        )
+
+    def problem(path: Sequence[str | int], message: str, *, key: bool = False) -> None:
+        pos = marks.at(path, key=key)
+        problems.append(ConfigProblem(file, *(pos or (None, None)), message))
+
+    raw: _RawConfig | None = None
+    try:
+        raw = _RawConfig.model_validate(data)
+    except ValidationError as e:
+        for err in e.errors(include_url=False):
+            loc = _clean_loc(err["loc"])
+            if err["type"] == "extra_forbidden":
+                problem(loc, _unknown_key(loc, data), key=True)
+            elif err["type"] == "missing":
+                problem(loc[:-1], f"missing required key {loc[-1]!r}")
+            else:
+                problem(loc, f"{_dotted(loc)}: {_pydantic_message(err)}")
+
+    # The meaning pass runs even when the structure pass failed, so that one run reports all.
+    sources = data.get("sources")
+    for name in sources if isinstance(sources, dict) else ():
+        if name not in TABLES:
+            problem(
+                ("sources", name),
+                f"unknown source {name!r}{_did_you_mean(name, TABLES)}; sources are "
+                + ", ".join(TABLES),
+                key=True,
+            )
+    kpi_entries = data.get("kpis")
+    kpis = _resolve_kpis(kpi_entries if isinstance(kpi_entries, list) else None, problem)
+    ids = {k.id: k for k in kpis}
+    check_entries = data.get("checks")
+    checks = _resolve_checks(
+        check_entries if isinstance(check_entries, list) else [], ids, problem, marks
+    )
+    report = data.get("report")
+    report_kpis = report.get("kpis") if isinstance(report, dict) else None
+    for i, kpi_id in enumerate(report_kpis if isinstance(report_kpis, list) else []):
+        if kpi_id not in ids:
+            problem(("report", "kpis", i), f"unknown KPI {kpi_id!r}{_did_you_mean(kpi_id, ids)}")
+    if problems or raw is None:
+        raise ConfigError(sorted(problems, key=_order))
+    return Config(
+        path=path,
+        timezone=raw.timezone,
+        sources=raw.sources,
+        kpis=tuple(kpis),
+        kpis_explicit=raw.kpis is not None,
+        report=raw.report,
+        checks=tuple(checks),
+    )
+
+
+def _order(p: ConfigProblem) -> tuple[int, int]:
+    return (p.line or 0, p.column or 0)
+
+
+def _clean_loc(loc: Sequence[Any]) -> tuple[str | int, ...]:
+    # pydantic adds union-member tags such as 'str' or 'function-after[...]' to the path
+    tags = ("str", "int", "float", "bool", "dict[str,any]", "list[str]", "tuple[str, ...]")
+    return tuple(p for p in loc if not (isinstance(p, str) and (p in tags or "[" in p)))
+
+
+def _dotted(loc: Sequence[str | int]) -> str:
+    return ".".join(str(p) if isinstance(p, str) else f"[{p}]" for p in loc).replace(".[", "[")
+
+
+def _pydantic_message(err: Any) -> str:
+    msg = str(err["msg"])
+    return msg.removeprefix("Value error, ")
+
+
+def _model_for(loc: Sequence[str | int]) -> type[BaseModel] | None:
+    if len(loc) == 1:
+        return _RawConfig
+    if loc[0] == "sources" and len(loc) == 3:
+        return SourceConfig
+    if loc[0] == "report" and len(loc) == 2:
+        return ReportConfig
+    return None
+
+
+def _unknown_key(loc: Sequence[str | int], data: Any) -> str:
+    key = str(loc[-1])
+    model = _model_for(loc)
+    known = list(model.model_fields) if model else []
+    where = f" in {_dotted(loc[:-1])}" if len(loc) > 1 else ""
+    return f"unknown key {key!r}{where}{_did_you_mean(key, known)}"
+
+
+def _did_you_mean(word: str, options: Any) -> str:
+    match = difflib.get_close_matches(word, list(options), n=1, cutoff=0.6)
+    return f" (did you mean {match[0]!r}?)" if match else ""
+
+
+# --- meaning: KPIs ------------------------------------------------------------------------
+
+_ENTRY_KEYS = {"id", "kpi", "params", "title"}
+_CUSTOM_KEYS = {
+    "source", "type", "sql", "numerator", "denominator", "where", "unit",
+    "higher_is_better", "anchor", "definition", "short",
+}  # fmt: skip
+
+
+def _resolve_kpis(entries: list[Any] | None, problem: Any) -> list[Kpi]:
+    if entries is None:
+        return [instantiate(d) for d in CATALOG.values()]
+    kpis: list[Kpi] = []
+    seen: set[str] = set()
+    for i, entry in enumerate(entries):
+        path: tuple[str | int, ...] = ("kpis", i)
+        if not isinstance(entry, str | dict):
+            problem(path, "a KPI entry is a KPI id or a mapping with `id:`")
+            continue
+        kpi = _resolve_kpi(entry, path, problem)
+        if kpi is None:
+            continue
+        if kpi.id in seen:
+            problem(path, f"KPI id {kpi.id!r} is defined twice")
+            continue
+        seen.add(kpi.id)
+        kpis.append(kpi)
+    return kpis
+
+
+def _resolve_kpi(
+    entry: str | dict[str, Any], path: tuple[str | int, ...], problem: Any
+) -> Kpi | None:
+    if isinstance(entry, str):
+        base = CATALOG.get(entry)
+        if base is None:
+            problem(path, f"unknown KPI {entry!r}{_did_you_mean(entry, CATALOG)}")
+            return None
+        return instantiate(base)
+    kpi_id = entry.get("id")
+    if not isinstance(kpi_id, str) or not kpi_id.isidentifier():
+        problem(path, "every KPI entry needs an `id:` made of letters, digits and underscores")
+        return None
+    if "sql" in entry or "type" in entry:
+        return _custom_kpi(entry, kpi_id, path, problem)
+    base_id = entry.get("kpi", kpi_id)
+    base = CATALOG.get(str(base_id))
+    if base is None:
+        where = (*path, "kpi") if "kpi" in entry else (*path, "id")
+        problem(
+            where,
+            f"unknown KPI {base_id!r}{_did_you_mean(str(base_id), CATALOG)}; a custom KPI "
+            "needs `sql:` or `type: ratio`",
+        )
+        return None
+    params: dict[str, Any] = {}
+    given: dict[str, tuple[Any, tuple[str | int, ...]]] = {}
+    nested = entry.get("params", {})
+    if not isinstance(nested, dict):
+        problem((*path, "params"), "`params:` must be a mapping of parameter names to values")
+        nested = {}
+    for k, v in nested.items():
+        given[k] = (v, (*path, "params", k))
+    for k, v in entry.items():
+        if k in _ENTRY_KEYS:
+            continue
+        if k in _CUSTOM_KEYS:
+            problem((*path, k), f"`{k}:` is only for custom KPIs (with `sql:` or `type:`)",
+                    key=True)
+            continue
+        given[k] = (v, (*path, k))
+    for name, (value, where) in given.items():
+        if name not in base.param_names:
+            known = ", ".join(base.param_names) or "none"
+            problem(
+                where,
+                f"unknown parameter {name!r} for {base.id}"
+                f"{_did_you_mean(name, base.param_names)}; its parameters: {known}",
+                key=True,
+            )
+            continue
+        try:
+            params[name] = base.param(name).parse(value)
+        except ValueError as e:
+            problem(where, f"{base.id}.{name}: {e}")
+    title = entry.get("title")
+    return instantiate(base, params, id=kpi_id, title=title if isinstance(title, str) else None)
+
+
+def _custom_kpi(
+    entry: dict[str, Any],
+    kpi_id: str,
+    path: tuple[str | int, ...],
+    problem: Any,
+) -> Kpi | None:
+    ok = True
+    for k in entry:
+        if k not in _ENTRY_KEYS | _CUSTOM_KEYS:
+            problem((*path, k), f"unknown key {k!r} in a custom KPI"
+                    f"{_did_you_mean(k, _ENTRY_KEYS | _CUSTOM_KEYS)}", key=True)
+            ok = False
+    source = entry.get("source")
+    if source not in TABLES:
+        problem((*path, "source") if "source" in entry else path,
+                f"custom KPI {kpi_id!r} needs `source:` one of {', '.join(TABLES)}")
+        return None
+    kind_name = entry.get("type", "sql")
+    unit = entry.get("unit", "ratio" if kind_name == "ratio" else "count")
+    if unit not in UNITS:
+        problem((*path, "unit"), f"unknown unit {unit!r}; units are {', '.join(UNITS)}")
+        ok = False
+    anchor = entry.get("anchor", DEFAULT_ANCHOR[source])
+    table = TABLES[source]
+    if not table.has(anchor) or table.column(anchor).type != "datetime":
+        problem((*path, "anchor"), f"anchor {anchor!r} is not a timestamp column of {source}")
+        ok = False
+    hib = entry.get("higher_is_better")
+    if hib is not None and not isinstance(hib, bool):
+        problem((*path, "higher_is_better"), "higher_is_better must be true, false or absent")
+        ok = False
+    built: Built
+    if kind_name == "sql":
+        expr = entry.get("sql")
+        if not isinstance(expr, str) or not expr.strip():
+            problem(path, f"custom KPI {kpi_id!r} needs `sql:` with an aggregate expression")
+            return None
+        built = Built(SqlAggregate(expr))
+        default_def = f"Custom: {expr} over {source} in the period."
+    elif kind_name == "ratio":
+        num = entry.get("numerator")
+        if not isinstance(num, str):
+            problem(path, f"ratio KPI {kpi_id!r} needs `numerator:` (a SQL predicate)")
+            return None
+        den = entry.get("denominator")
+        where = entry.get("where")
+        built = Built(Ratio(num, den if isinstance(den, str) else None,
+                            where if isinstance(where, str) else None))
+        default_def = (
+            f"Custom ratio: {source} matching ({num}) / {source} matching ({den or 'all'})"
+            + (f", among {source} matching ({where})" if where else "")
+            + " in the period."
+        )
+    else:
+        problem((*path, "type"), f"unknown KPI type {kind_name!r}; use ratio or sql")
+        return None
+    if not ok:
+        return None
+    kdef = KpiDef(
+        id=kpi_id,
+        title=str(entry.get("title", kpi_id.replace("_", " ").capitalize())),
+        short=str(entry.get("short", entry.get("title", kpi_id))),
+        source=source,
+        unit=unit,
+        higher_is_better=hib,
+        anchor=anchor,
+        definition=str(entry.get("definition", default_def)).replace("{", "{{").replace(
+            "}", "}}"
+        ),
+        build=lambda _p, b=built: b,  # type: ignore[misc]
+    )
+    _check_sql(kdef, path, problem)
+    return instantiate(kdef)
+
+
+def _check_sql(kdef: KpiDef, path: tuple[str | int, ...], problem: Any) -> None:
+    """Parse the custom KPI's SQL now, so a typo is a config error with a position."""
+    from cscli.kpis.compile import columns_used
+
+    try:
+        columns_used(kdef.build({}).kind)
+    except Exception as e:  # polars raises several types for SQL it cannot parse
+        problem(path, f"KPI {kdef.id!r}: cannot parse its SQL: {e}")
+
+
+# --- meaning: checks ----------------------------------------------------------------------
+
+_CHECK_KEYS = ("kpi", "fail", "warn", "change", "change_abs", "by", "where", "min_count", "name")
+
+
+def _resolve_checks(
+    entries: list[Any], ids: Mapping[str, Kpi], problem: Any, marks: Marks
+) -> list[CheckConfig]:
+    checks: list[CheckConfig] = []
+    for i, entry in enumerate(entries):
+        path: tuple[str | int, ...] = ("checks", i)
+        if not isinstance(entry, dict):
+            problem(path, "a check is a mapping such as {kpi: csat, fail: '< 85%'}")
+            continue
+        bad = [k for k in entry if k not in _CHECK_KEYS]
+        for k in bad:
+            problem((*path, k), f"unknown key {k!r} in a check{_did_you_mean(k, _CHECK_KEYS)}",
+                    key=True)
+        kpi_id = entry.get("kpi")
+        kpi = ids.get(str(kpi_id)) if kpi_id is not None else None
+        if kpi is None:
+            problem((*path, "kpi") if "kpi" in entry else path,
+                    f"check needs `kpi:` naming a KPI of the report"
+                    + (f"; {kpi_id!r} is not one{_did_you_mean(str(kpi_id), ids)}"
+                       if kpi_id is not None else ""))
+        conds: dict[str, Condition | None] = {}
+        for key in ("fail", "warn", "change", "change_abs"):
+            conds[key] = None
+            if key not in entry:
+                continue
+            try:
+                cond = parse_condition(entry[key])
+            except ValueError as e:
+                problem((*path, key), f"{key}: {e}")
+                continue
+            if kpi is not None and key in ("fail", "warn"):
+                why = check_units(cond, kpi.unit)
+                if why:
+                    problem((*path, key), f"{key}: {why}")
+            if kpi is not None and key == "change_abs":
+                why = check_units(cond, kpi.unit)
+                if why:
+                    problem((*path, key), f"{key}: {why}")
+            conds[key] = cond
+        if not any(k in entry for k in ("fail", "warn", "change", "change_abs")):
+            problem(path, "a check needs at least one of fail:, warn:, change:, change_abs:")
+        by = entry.get("by", ())
+        if isinstance(by, str):
+            by = [p.strip() for p in by.split(",") if p.strip()]
+        if not isinstance(by, list | tuple) or not all(isinstance(b, str) for b in by):
+            problem((*path, "by"), "by: must be a list of dimension names")
+            by = ()
+        min_count = entry.get("min_count", 0)
+        if isinstance(min_count, bool) or not isinstance(min_count, int) or min_count < 0:
+            problem((*path, "min_count"), "min_count: must be a whole number ≥ 0")
+            min_count = 0
+        where = entry.get("where")
+        if where is not None and not isinstance(where, str):
+            problem((*path, "where"), "where: must be a SQL predicate on the group's dimensions")
+            where = None
+        name = entry.get("name")
+        if kpi is None:
+            continue
+        default_name = f"{kpi.id} " + " / ".join(
+            f"{k} {c.text}" for k, c in conds.items() if c is not None
+        )
+        checks.append(
+            CheckConfig(
+                kpi=kpi.id,
+                fail=conds["fail"],
+                warn=conds["warn"],
+                change=conds["change"],
+                change_abs=conds["change_abs"],
+                by=tuple(by),
+                where=where,
+                min_count=min_count,
+                name=str(name) if name is not None else default_name.strip(),
+                line=(marks.at(path) or (None, None))[0],
+            )
+        )
+    return checks

@@ -1,0 +1,252 @@
+"""The KPI vocabulary: parameters, kinds and definitions, as plain data.
+
+A KPI is a `KpiDef` (id, title, source, unit, direction, time anchor, parameters, definition)
+plus a small `build` function that turns its parameter values into one *kind*: a count, a ratio
+of two filtered counts, a statistic of a value, a net score, or a SQL aggregate. Kinds hold only
+SQL text over canonical column names, so they are engine-neutral: `cscli.kpis.compile` turns
+them into polars expressions, and another engine could compile the same objects.
+
+Built-in KPIs (`cscli.kpis.catalog`) and user-defined ones from the config go through exactly
+the same path: `KpiDef` → `instantiate` → `Kpi` → compile.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from cscli.units import Unit, describe_duration, parse_duration, parse_ratio
+
+ParamKind = Literal["stat", "duration", "ratio", "number", "choice", "bool"]
+
+_STAT = re.compile(r"^(mean|median|min|max|p(\d{1,2}(?:\.\d+)?))$")
+
+
+def parse_stat(value: Any) -> str:
+    """`mean`, `median`, `min`, `max` or `pNN` (p90, p95, p99.9)."""
+    text = str(value).strip().lower()
+    m = _STAT.match(text)
+    if not m or (m.group(2) is not None and not 0 < float(m.group(2)) < 100):
+        raise ValueError(f"expected mean, median, min, max or pNN (e.g. p90), got {value!r}")
+    return text
+
+
+def stat_quantile(stat: str) -> float | None:
+    """The quantile a stat asks for: median → 0.5, p90 → 0.9; None for mean/min/max."""
+    if stat == "median":
+        return 0.5
+    if stat.startswith("p"):
+        return float(stat[1:]) / 100
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class Param:
+    """A named, typed KPI parameter with a default."""
+
+    name: str
+    kind: ParamKind
+    default: Any
+    doc: str
+    choices: tuple[str, ...] = ()
+
+    def parse(self, raw: Any) -> Any:
+        """Validate and normalise a value from the config; raises ValueError with the reason."""
+        if self.kind == "stat":
+            return parse_stat(raw)
+        if self.kind == "duration":
+            return parse_duration(raw)
+        if self.kind == "ratio":
+            return parse_ratio(raw)
+        if self.kind == "number":
+            if isinstance(raw, bool) or not isinstance(raw, int | float):
+                raise ValueError(f"expected a number, got {raw!r}")
+            return float(raw)
+        if self.kind == "bool":
+            if not isinstance(raw, bool):
+                raise ValueError(f"expected true or false, got {raw!r}")
+            return raw
+        text = str(raw)
+        if text not in self.choices:
+            raise ValueError(f"expected one of {', '.join(self.choices)}, got {raw!r}")
+        return text
+
+    def describe(self, value: Any) -> str:
+        """A value as a person reads it in a definition."""
+        if self.kind == "duration":
+            return describe_duration(float(value))
+        if self.kind == "ratio":
+            return f"{float(value) * 100:g}%"
+        if self.kind == "number":
+            return f"{float(value):g}"
+        if self.kind == "bool":
+            return "true" if value else "false"
+        return str(value)
+
+
+# --- kinds: engine-neutral descriptions of an aggregation ---------------------------------
+# Every SQL string is a predicate or value over canonical columns and derived measures
+# (`cscli.kpis.measures`). `where` restricts the records the KPI looks at.
+
+
+@dataclass(frozen=True, slots=True)
+class Count:
+    """value = n = number of records matching `where`."""
+
+    where: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Ratio:
+    """value = count(where ∧ numerator) / count(where ∧ denominator); n = the denominator.
+
+    Numerator and denominator are counted independently (as MetricFlow ratio metrics); built-in
+    KPIs choose predicates whose numerator implies the denominator, so they stay within [0, 1].
+    """
+
+    numerator: str
+    denominator: str | None = None
+    where: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Stat:
+    """value = stat(value) over records matching `where` whose value is not null (and not
+    negative when `nonnegative`); n = the number of values. Quantiles interpolate linearly."""
+
+    value: str
+    stat: str
+    where: str | None = None
+    nonnegative: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class NetScore:
+    """value = 100 × (count(value ≥ promoter_min) − count(value ≤ detractor_max)) / n."""
+
+    value: str
+    promoter_min: float
+    detractor_max: float
+    where: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SqlAggregate:
+    """value = a user's SQL aggregate, e.g. `avg(agent_replies)` or
+    `count(*) FILTER (WHERE reopens > 0)`; n = the records in the group."""
+
+    expr: str
+
+
+Kind = Count | Ratio | Stat | NetScore | SqlAggregate
+
+
+@dataclass(frozen=True, slots=True)
+class QualityRule:
+    """Records a KPI must exclude as unusable, counted in data_quality (e.g. a score of 6 on
+    a 1–5 scale). `predicate` is SQL over the source's canonical columns."""
+
+    issue: str
+    predicate: str
+    column: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Built:
+    kind: Kind
+    quality: tuple[QualityRule, ...] = ()
+    #: overrides the definition's direction when a parameter flips it (CES scale direction)
+    higher_is_better: bool | None = None
+    #: overrides the definition's unit when a parameter changes it (CSAT as a mean score)
+    unit: Unit | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class KpiDef:
+    """A KPI definition: the data that explains it plus `build(params) -> Built`."""
+
+    id: str
+    title: str
+    short: str
+    source: str
+    unit: Unit
+    higher_is_better: bool | None
+    anchor: str
+    definition: str
+    build: Callable[[Mapping[str, Any]], Built]
+    params: tuple[Param, ...] = ()
+    #: canonical columns the KPI needs beyond those its SQL names (documentation and checks)
+    requires: tuple[str, ...] = ()
+
+    def param(self, name: str) -> Param:
+        for p in self.params:
+            if p.name == name:
+                return p
+        raise KeyError(name)
+
+    @property
+    def param_names(self) -> tuple[str, ...]:
+        return tuple(p.name for p in self.params)
+
+
+@dataclass(frozen=True, slots=True)
+class Kpi:
+    """A KPI as it appears in one report: a definition with resolved parameters."""
+
+    id: str
+    base: KpiDef
+    params: Mapping[str, Any]
+    built: Built
+    title: str
+    definition: str
+    higher_is_better: bool | None
+    unit: Unit
+    params_described: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def source(self) -> str:
+        return self.base.source
+
+    @property
+    def anchor(self) -> str:
+        return self.base.anchor
+
+    @property
+    def kind(self) -> Kind:
+        return self.built.kind
+
+
+def instantiate(
+    base: KpiDef,
+    params: Mapping[str, Any] | None = None,
+    *,
+    id: str | None = None,
+    title: str | None = None,
+) -> Kpi:
+    """Resolve `params` (already parsed) over the defaults and build the kind."""
+    values = {p.name: p.default for p in base.params}
+    values.update(params or {})
+    built = base.build(values)
+    described = {p.name: p.describe(values[p.name]) for p in base.params}
+    definition = base.definition.format(**described)
+    direction = built.higher_is_better if built.higher_is_better is not None else None
+    if direction is None:
+        direction = base.higher_is_better
+    kpi_title = title or base.title
+    if title is None and id is not None and id != base.id:
+        changed = [f"{k}={described[k]}" for k in described if values[k] != base.param(k).default]
+        if changed:
+            kpi_title = f"{base.title} ({', '.join(changed)})"
+    return Kpi(
+        id=id or base.id,
+        base=base,
+        params=values,
+        built=built,
+        title=kpi_title,
+        definition=definition,
+        higher_is_better=direction,
+        unit=built.unit or base.unit,
+        params_described=described,
+    )

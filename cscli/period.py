@@ -1,0 +1,104 @@
+"""Report periods: `--from`, `--to`, `--last`, in the config's time zone, and grains."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from cscli.errors import UsageError
+
+_LAST = re.compile(r"^\s*(\d+)\s*(d|w|m|q|y)\s*$")
+
+#: polars `dt.truncate` intervals; weeks are ISO weeks starting on Monday
+GRAIN_EVERY = {"day": "1d", "week": "1w", "month": "1mo", "quarter": "1q"}
+
+
+@dataclass(frozen=True, slots=True)
+class Period:
+    """Whole local days from `start` to `end`, both inclusive; None = open (all the data)."""
+
+    start: date | None
+    end: date | None
+    timezone: str
+
+    def bounds_utc(self) -> tuple[datetime | None, datetime | None]:
+        """[start 00:00 local, day after end 00:00 local) as UTC instants."""
+        zone = ZoneInfo(self.timezone)
+
+        def at_midnight(d: date) -> datetime:
+            return datetime(d.year, d.month, d.day, tzinfo=zone).astimezone(UTC)
+
+        lo = at_midnight(self.start) if self.start else None
+        hi = at_midnight(self.end + timedelta(days=1)) if self.end else None
+        return lo, hi
+
+    @property
+    def days(self) -> int | None:
+        if self.start is None or self.end is None:
+            return None
+        return (self.end - self.start).days + 1
+
+    def previous(self) -> Period:
+        """The window of equal length just before this one."""
+        if self.start is None or self.end is None:
+            raise UsageError("comparing needs a bounded period: give --from and --to, or --last")
+        length = timedelta(days=(self.end - self.start).days + 1)
+        return Period(self.start - length, self.start - timedelta(days=1), self.timezone)
+
+
+def _add_months(d: date, months: int) -> date:
+    y, m = divmod(d.month - 1 + months, 12)
+    year, month = d.year + y, m + 1
+    last_day = [31, 29 if year % 4 == 0 and (year % 100 or year % 400 == 0) else 28,
+                31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1]
+    return date(year, month, min(d.day, last_day))
+
+
+def parse_date(text: str, option: str) -> date:
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        raise UsageError(
+            f"{option}: cannot read {text!r} as a date", hint="use YYYY-MM-DD, e.g. 2026-03-01"
+        ) from None
+
+
+def resolve_period(
+    date_from: str | None,
+    date_to: str | None,
+    last: str | None,
+    timezone: str,
+    today: date | None = None,
+) -> Period:
+    """Turn the period options into a Period.
+
+    `--last N{d,w,m,q,y}` is the N days, weeks, months, quarters or years ending on `--to`
+    (default: today in the config's time zone), today included: `--last 7d` on a Wednesday
+    starts on the Thursday before.
+    """
+    start = parse_date(date_from, "--from") if date_from else None
+    end = parse_date(date_to, "--to") if date_to else None
+    if last:
+        if start is not None:
+            raise UsageError("--last and --from cannot be combined", hint="use one of them")
+        m = _LAST.match(last)
+        if not m:
+            raise UsageError(
+                f"--last: cannot read {last!r}", hint="use e.g. 30d, 4w, 3m, 1q or 1y"
+            )
+        n, unit = int(m[1]), m[2]
+        if n < 1:
+            raise UsageError("--last must be at least 1")
+        end = end or today or datetime.now(ZoneInfo(timezone)).date()
+        after = end + timedelta(days=1)
+        if unit == "d":
+            start = after - timedelta(days=n)
+        elif unit == "w":
+            start = after - timedelta(weeks=n)
+        else:
+            start = _add_months(after, -n * {"m": 1, "q": 3, "y": 12}[unit])
+    if start and end and start > end:
+        raise UsageError(f"--from {start} is after --to {end}")
+    return Period(start, end, timezone)

@@ -1,0 +1,159 @@
+"""The canonical tables (DESIGN §4): what every adapter produces.
+
+Kept free of polars so that config validation and `--help` stay fast; adapters translate the
+logical types below into polars dtypes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+LogicalType = Literal["string", "datetime", "float", "int", "bool"]
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    name: str
+    type: LogicalType
+    required: bool = False
+    doc: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Table:
+    name: str
+    columns: tuple[Column, ...]
+    id_column: str
+    #: a constant given to a column the export lacks, e.g. every call is a phone contact
+    defaults: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.columns)
+
+    @property
+    def required(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.columns if c.required)
+
+    def column(self, name: str) -> Column:
+        for c in self.columns:
+            if c.name == name:
+                return c
+        raise KeyError(name)
+
+    def has(self, name: str) -> bool:
+        return any(c.name == name for c in self.columns)
+
+
+def _c(name: str, type_: LogicalType, required: bool = False, doc: str = "") -> Column:
+    return Column(name, type_, required, doc)
+
+
+TICKETS = Table(
+    "tickets",
+    (
+        _c("ticket_id", "string", True),
+        _c("created_at", "datetime", True),
+        _c("first_response_at", "datetime", doc="first public agent reply"),
+        _c("resolved_at", "datetime", doc="null while unresolved"),
+        _c("status", "string"),
+        _c("channel", "string"),
+        _c("agent", "string"),
+        _c("team", "string"),
+        _c("priority", "string"),
+        _c("customer_id", "string"),
+        _c("agent_replies", "int"),
+        _c("reopens", "int"),
+        _c("reassignments", "int"),
+        _c("first_contact_resolved", "bool"),
+        _c("kb_used", "bool"),
+        _c("subject", "string"),
+        _c("description", "string"),
+    ),
+    id_column="ticket_id",
+)
+
+CALLS = Table(
+    "calls",
+    (
+        _c("call_id", "string", True),
+        _c("queued_at", "datetime", True),
+        _c("answered_at", "datetime", doc="null = not answered"),
+        _c("ended_at", "datetime"),
+        _c("talk_seconds", "float"),
+        _c("hold_seconds", "float"),
+        _c("wrap_seconds", "float"),
+        _c("direction", "string", doc="'inbound' unless the export says otherwise"),
+        _c("queue", "string"),
+        _c("agent", "string"),
+        _c("team", "string"),
+        _c("customer_id", "string"),
+        _c("ticket_id", "string"),
+        _c("transfers", "int"),
+        _c("resolved", "bool"),
+        _c("channel", "string", doc="'phone' unless the export says otherwise"),
+    ),
+    id_column="call_id",
+    defaults=(("channel", "phone"), ("direction", "inbound")),
+)
+
+SURVEYS = Table(
+    "surveys",
+    (
+        _c("responded_at", "datetime", True),
+        _c("score", "float", True),
+        _c("survey_type", "string", True, doc="csat | nps | ces | asat"),
+        _c("response_id", "string"),
+        _c("comment", "string"),
+        _c("ticket_id", "string"),
+        _c("call_id", "string"),
+        _c("customer_id", "string"),
+        _c("agent", "string"),
+        _c("team", "string"),
+        _c("channel", "string"),
+    ),
+    id_column="response_id",
+)
+
+CUSTOMERS = Table(
+    "customers",
+    (
+        _c("customer_id", "string", True),
+        _c("started_at", "datetime", True),
+        _c("churned_at", "datetime"),
+        _c("segment", "string"),
+    ),
+    id_column="customer_id",
+)
+
+MESSAGES = Table(
+    "messages",
+    (
+        _c("message_id", "string", True),
+        _c("created_at", "datetime", True),
+        _c("text", "string", True),
+        _c("channel", "string"),
+        _c("author", "string"),
+        _c("inbound", "bool"),
+        _c("in_response_to", "string"),
+    ),
+    id_column="message_id",
+)
+
+TABLES: dict[str, Table] = {t.name: t for t in (TICKETS, CALLS, SURVEYS, CUSTOMERS, MESSAGES)}
+
+SURVEY_TYPES = ("csat", "nps", "ces", "asat")
+
+#: Columns a survey inherits from the ticket or call it rates (DESIGN §4), so survey KPIs can
+#: be cut by that contact's agent, team and channel.
+SURVEY_CONTACT_DIMENSIONS = ("agent", "team", "channel")
+
+#: Free-text columns: carried for sentiment and feedback, never offered as a dimension.
+FREE_TEXT = frozenset({"subject", "description", "comment", "text"})
+
+
+def is_dimension(table: Table, name: str) -> bool:
+    """Whether a canonical column can slice a report (`--by`)."""
+    c = table.column(name)
+    return c.type == "string" and not name.endswith("_id") and name not in FREE_TEXT

@@ -1,0 +1,100 @@
+"""Parsing the human quantities of the config (`45m`, `85%`) and formatting machine units back.
+
+Machine units (DESIGN §5): durations in seconds, ratios 0–1, NPS −100…100, scores on their scale.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import Literal
+
+Unit = Literal["seconds", "ratio", "count", "score", "nps"]
+UNITS: tuple[Unit, ...] = ("seconds", "ratio", "count", "score", "nps")
+
+_DURATION = re.compile(
+    r"^\s*(?P<num>[+-]?\d+(?:\.\d+)?)\s*(?P<unit>ms|s|sec|secs|m|min|mins|h|hr|hrs|d|w)?\s*$"
+)
+_SECONDS = {
+    "ms": 0.001,
+    "s": 1,
+    "sec": 1,
+    "secs": 1,
+    "m": 60,
+    "min": 60,
+    "mins": 60,
+    "h": 3600,
+    "hr": 3600,
+    "hrs": 3600,
+    "d": 86400,
+    "w": 604800,
+}
+
+
+def parse_duration(text: str | int | float) -> float:
+    """`90s`, `45m`, `4h`, `2d`, `1.5h` → seconds. A bare number is seconds."""
+    if isinstance(text, bool):
+        raise ValueError(f"expected a duration such as 45m, got {text!r}")
+    if isinstance(text, int | float):
+        return float(text)
+    m = _DURATION.match(text)
+    if not m:
+        raise ValueError(f"expected a duration such as 90s, 45m, 4h or 2d, got {text!r}")
+    return float(m["num"]) * _SECONDS[m["unit"] or "s"]
+
+
+def parse_ratio(text: str | int | float) -> float:
+    """`85%` or `0.85` → 0.85."""
+    if isinstance(text, bool):
+        raise ValueError(f"expected a ratio such as 0.85 or 85%, got {text!r}")
+    if isinstance(text, int | float):
+        return float(text)
+    s = text.strip()
+    try:
+        if s.endswith("%"):
+            return float(s[:-1]) / 100
+        return float(s)
+    except ValueError:
+        raise ValueError(f"expected a ratio such as 0.85 or 85%, got {text!r}") from None
+
+
+def format_duration(seconds: float) -> str:
+    """Compact human duration: `42s`, `7m 05s`, `2h 05m`, `3d 04h`."""
+    if not math.isfinite(seconds):
+        return "–"
+    sign = "-" if seconds < 0 else ""
+    s = abs(seconds)
+    if s < 60:
+        return f"{sign}{s:.0f}s" if s >= 10 or s == int(s) else f"{sign}{s:.1f}s"
+    total = round(s)
+    days, rem = divmod(total, 86400)
+    hours, rem = divmod(rem, 3600)
+    minutes, secs = divmod(rem, 60)
+    if days:
+        return f"{sign}{days}d {hours:02d}h"
+    if hours:
+        return f"{sign}{hours}h {minutes:02d}m"
+    return f"{sign}{minutes}m {secs:02d}s"
+
+
+def format_value(value: float | int | None, unit: Unit) -> str:
+    """A KPI value in human units; None (not computable) is an en dash."""
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return "–"
+    if unit == "seconds":
+        return format_duration(float(value))
+    if unit == "ratio":
+        return f"{value * 100:.1f}%"
+    if unit == "nps":
+        return f"{value:+.1f}"
+    if unit == "count":
+        return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.2f}"
+    return f"{value:.2f}"
+
+
+def describe_duration(seconds: float) -> str:
+    """Duration in words for definitions: 20 → `20s`, 3600 → `1h`."""
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size and seconds % size == 0:
+            return f"{seconds / size:g}{unit}"
+    return f"{seconds:g}s"
