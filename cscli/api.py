@@ -1,8 +1,8 @@
 """Library verbs that mirror the commands. The CLI parses options and calls these; so can you.
 
-    >>> from cscli import api
-    >>> result = api.report(demo=True, by=["channel"], grain="week")
-    >>> result.totals["csat"][0]
+>>> from cscli import api
+>>> result = api.report(demo=True, by=["channel"], grain="week")
+>>> result.totals["csat"][0]
 """
 
 from __future__ import annotations

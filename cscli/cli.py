@@ -11,7 +11,7 @@ import os
 import sys
 import traceback
 from collections.abc import Callable
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -40,19 +40,19 @@ class _State:
 state = _State()
 
 
-class Grain(str, Enum):
+class Grain(StrEnum):
     day = "day"
     week = "week"
     month = "month"
     quarter = "quarter"
 
 
-class ReportFormat(str, Enum):
+class ReportFormat(StrEnum):
     table = "table"
     json = "json"
 
 
-class CatalogFormat(str, Enum):
+class CatalogFormat(StrEnum):
     table = "table"
     md = "md"
     json = "json"
@@ -117,9 +117,7 @@ def main_options(
         bool,
         typer.Option("--version", callback=_version, is_eager=True, help="Print the version."),
     ] = False,
-    debug: Annotated[
-        bool, typer.Option("--debug", help="Show tracebacks for errors.")
-    ] = False,
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks for errors.")] = False,
 ) -> None:
     """Customer-service KPIs from ticket, call and survey exports."""
     state.debug = debug
@@ -128,7 +126,8 @@ def main_options(
 ConfigOpt = Annotated[
     Path | None,
     typer.Option(
-        "-c", "--config",
+        "-c",
+        "--config",
         help="Config file (default: $CSCLI_CONFIG, then ./cscli.yaml).",
         dir_okay=False,
     ),
@@ -157,8 +156,10 @@ def report(
     ] = None,
     by: Annotated[
         list[str] | None,
-        typer.Option("--by", help="Dimensions to slice by: channel, agent, team, queue… "
-                     "(repeat or comma-separate)."),
+        typer.Option(
+            "--by",
+            help="Dimensions to slice by: channel, agent, team, queue… (repeat or comma-separate).",
+        ),
     ] = None,
     grain: Annotated[
         Grain | None, typer.Option("--grain", help="Time buckets (ISO weeks start Monday).")
@@ -172,9 +173,7 @@ def report(
     demo: Annotated[
         bool, typer.Option("--demo", help="Use the bundled sample data and config.")
     ] = False,
-    limit: Annotated[
-        int, typer.Option("--limit", help="Rows per terminal table (0 = all).")
-    ] = 200,
+    limit: Annotated[int, typer.Option("--limit", help="Rows per terminal table (0 = all).")] = 200,
     show_n: Annotated[
         bool, typer.Option("--show-n", help="Show each value's n in grouped tables.")
     ] = False,
@@ -199,7 +198,7 @@ def report(
         date_to=date_to,
         last=last,
         by=_split(by),
-        grain=grain.value if grain else None,  # type: ignore[arg-type]
+        grain=grain.value if grain else None,
         kpis=_split(kpi) or (),
     )
     if fmt is ReportFormat.json:

@@ -78,12 +78,10 @@ def parse_condition(text: str | int | float) -> Condition:
     m = _COMPARE.match(raw)
     if not m:
         raise ValueError(
-            f"cannot read condition {raw!r}: expected e.g. '> 1h', '< 85%' or "
-            "'between 0.8 and 0.9'"
+            f"cannot read condition {raw!r}: expected e.g. '> 1h', '< 85%' or 'between 0.8 and 0.9'"
         )
-    op = m["op"]
-    assert op in ("<", "<=", ">", ">=")
-    return Condition(op, parse_quantity(m["value"]), None, raw.strip())
+    ops: dict[str, Op] = {"<": "<", "<=": "<=", ">": ">", ">=": ">="}
+    return Condition(ops[m["op"]], parse_quantity(m["value"]), None, raw.strip())
 
 
 def check_units(condition: Condition, unit: Unit) -> str | None:

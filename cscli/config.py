@@ -31,7 +31,7 @@ from cscli.kpis.spec import (
     instantiate,
 )
 from cscli.schema import TABLES
-from cscli.units import UNITS, Unit
+from cscli.units import UNITS
 
 ENV_VAR = "CSCLI_CONFIG"
 DEFAULT_NAME = "cscli.yaml"
@@ -84,8 +84,17 @@ def _load_yaml(text: str, file: str) -> tuple[Any, Marks, list[ConfigProblem]]:
     problems: list[ConfigProblem] = []
     loader = yaml.SafeLoader("")
 
+    standard: dict[type[yaml.Node], str] = {
+        yaml.MappingNode: "tag:yaml.org,2002:map",
+        yaml.SequenceNode: "tag:yaml.org,2002:seq",
+    }
+
     def walk(n: yaml.Node, path: Path_) -> Any:
         values[path] = (n.start_mark.line + 1, n.start_mark.column + 1)
+        if type(n) in standard and n.tag != standard[type(n)]:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"unsupported YAML tag {n.tag!r}", n.start_mark
+            )
         if isinstance(n, yaml.MappingNode):
             out: dict[Any, Any] = {}
             for k, v in n.value:
@@ -93,7 +102,9 @@ def _load_yaml(text: str, file: str) -> tuple[Any, Marks, list[ConfigProblem]]:
                 if not isinstance(key, str | int | float | bool):
                     problems.append(
                         ConfigProblem(
-                            file, k.start_mark.line + 1, k.start_mark.column + 1,
+                            file,
+                            k.start_mark.line + 1,
+                            k.start_mark.column + 1,
                             "mapping keys must be plain words",
                         )
                     )
@@ -102,7 +113,9 @@ def _load_yaml(text: str, file: str) -> tuple[Any, Marks, list[ConfigProblem]]:
                 if key in out:
                     problems.append(
                         ConfigProblem(
-                            file, k.start_mark.line + 1, k.start_mark.column + 1,
+                            file,
+                            k.start_mark.line + 1,
+                            k.start_mark.column + 1,
                             f"duplicate key {key!r}",
                         )
                     )
@@ -278,8 +291,8 @@ def parse_config(text: str, path: Path) -> Config:
         )
 
     def problem(path: Sequence[str | int], message: str, *, key: bool = False) -> None:
-        pos = marks.at(path, key=key)
-        problems.append(ConfigProblem(file, *(pos or (None, None)), message))
+        line, column = marks.at(path, key=key) or (None, None)
+        problems.append(ConfigProblem(file, line, column, message))
 
     raw: _RawConfig | None = None
     try:
@@ -344,8 +357,14 @@ def _dotted(loc: Sequence[str | int]) -> str:
 
 
 def _pydantic_message(err: Any) -> str:
-    msg = str(err["msg"])
-    return msg.removeprefix("Value error, ")
+    msg = str(err["msg"]).removeprefix("Value error, ")
+    for pydantic_word, ours in (
+        ("a valid tuple", "a list"),
+        ("a valid list", "a list"),
+        ("a valid dictionary", "a mapping"),
+    ):
+        msg = msg.replace(pydantic_word, ours)
+    return msg
 
 
 def _model_for(loc: Sequence[str | int]) -> type[BaseModel] | None:
@@ -438,8 +457,9 @@ def _resolve_kpi(
         if k in _ENTRY_KEYS:
             continue
         if k in _CUSTOM_KEYS:
-            problem((*path, k), f"`{k}:` is only for custom KPIs (with `sql:` or `type:`)",
-                    key=True)
+            problem(
+                (*path, k), f"`{k}:` is only for custom KPIs (with `sql:` or `type:`)", key=True
+            )
             continue
         given[k] = (v, (*path, k))
     for name, (value, where) in given.items():
@@ -455,7 +475,7 @@ def _resolve_kpi(
         try:
             params[name] = base.param(name).parse(value)
         except ValueError as e:
-            problem(where, f"{base.id}.{name}: {e}")
+            problem(where, f"{kpi_id}.{name}: {e}")
     title = entry.get("title")
     return instantiate(base, params, id=kpi_id, title=title if isinstance(title, str) else None)
 
@@ -469,13 +489,18 @@ def _custom_kpi(
     ok = True
     for k in entry:
         if k not in _ENTRY_KEYS | _CUSTOM_KEYS:
-            problem((*path, k), f"unknown key {k!r} in a custom KPI"
-                    f"{_did_you_mean(k, _ENTRY_KEYS | _CUSTOM_KEYS)}", key=True)
+            problem(
+                (*path, k),
+                f"unknown key {k!r} in a custom KPI{_did_you_mean(k, _ENTRY_KEYS | _CUSTOM_KEYS)}",
+                key=True,
+            )
             ok = False
     source = entry.get("source")
     if source not in TABLES:
-        problem((*path, "source") if "source" in entry else path,
-                f"custom KPI {kpi_id!r} needs `source:` one of {', '.join(TABLES)}")
+        problem(
+            (*path, "source") if "source" in entry else path,
+            f"custom KPI {kpi_id!r} needs `source:` one of {', '.join(TABLES)}",
+        )
         return None
     kind_name = entry.get("type", "sql")
     unit = entry.get("unit", "ratio" if kind_name == "ratio" else "count")
@@ -506,8 +531,13 @@ def _custom_kpi(
             return None
         den = entry.get("denominator")
         where = entry.get("where")
-        built = Built(Ratio(num, den if isinstance(den, str) else None,
-                            where if isinstance(where, str) else None))
+        built = Built(
+            Ratio(
+                num,
+                den if isinstance(den, str) else None,
+                where if isinstance(where, str) else None,
+            )
+        )
         default_def = (
             f"Custom ratio: {source} matching ({num}) / {source} matching ({den or 'all'})"
             + (f", among {source} matching ({where})" if where else "")
@@ -526,9 +556,7 @@ def _custom_kpi(
         unit=unit,
         higher_is_better=hib,
         anchor=anchor,
-        definition=str(entry.get("definition", default_def)).replace("{", "{{").replace(
-            "}", "}}"
-        ),
+        definition=str(entry.get("definition", default_def)).replace("{", "{{").replace("}", "}}"),
         build=lambda _p, b=built: b,  # type: ignore[misc]
     )
     _check_sql(kdef, path, problem)
@@ -561,15 +589,21 @@ def _resolve_checks(
             continue
         bad = [k for k in entry if k not in _CHECK_KEYS]
         for k in bad:
-            problem((*path, k), f"unknown key {k!r} in a check{_did_you_mean(k, _CHECK_KEYS)}",
-                    key=True)
+            problem(
+                (*path, k), f"unknown key {k!r} in a check{_did_you_mean(k, _CHECK_KEYS)}", key=True
+            )
         kpi_id = entry.get("kpi")
         kpi = ids.get(str(kpi_id)) if kpi_id is not None else None
         if kpi is None:
-            problem((*path, "kpi") if "kpi" in entry else path,
-                    f"check needs `kpi:` naming a KPI of the report"
-                    + (f"; {kpi_id!r} is not one{_did_you_mean(str(kpi_id), ids)}"
-                       if kpi_id is not None else ""))
+            problem(
+                (*path, "kpi") if "kpi" in entry else path,
+                "check needs `kpi:` naming a KPI of the report"
+                + (
+                    f"; {kpi_id!r} is not one{_did_you_mean(str(kpi_id), ids)}"
+                    if kpi_id is not None
+                    else ""
+                ),
+            )
         conds: dict[str, Condition | None] = {}
         for key in ("fail", "warn", "change", "change_abs"):
             conds[key] = None

@@ -51,8 +51,20 @@ class Period:
 def _add_months(d: date, months: int) -> date:
     y, m = divmod(d.month - 1 + months, 12)
     year, month = d.year + y, m + 1
-    last_day = [31, 29 if year % 4 == 0 and (year % 100 or year % 400 == 0) else 28,
-                31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1]
+    last_day = [
+        31,
+        29 if year % 4 == 0 and (year % 100 or year % 400 == 0) else 28,
+        31,
+        30,
+        31,
+        30,
+        31,
+        31,
+        30,
+        31,
+        30,
+        31,
+    ][month - 1]
     return date(year, month, min(d.day, last_day))
 
 
@@ -85,9 +97,7 @@ def resolve_period(
             raise UsageError("--last and --from cannot be combined", hint="use one of them")
         m = _LAST.match(last)
         if not m:
-            raise UsageError(
-                f"--last: cannot read {last!r}", hint="use e.g. 30d, 4w, 3m, 1q or 1y"
-            )
+            raise UsageError(f"--last: cannot read {last!r}", hint="use e.g. 30d, 4w, 3m, 1q or 1y")
         n, unit = int(m[1]), m[2]
         if n < 1:
             raise UsageError("--last must be at least 1")

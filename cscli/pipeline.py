@@ -23,6 +23,7 @@ from cscli.adapters.generic import load_source
 from cscli.config import Config, Grain
 from cscli.errors import UsageError
 from cscli.kpis.compile import N_SUFFIX, aggregations, columns_used, sql
+from cscli.kpis.measures import MEASURES
 from cscli.kpis.spec import Count, Kpi
 from cscli.period import GRAIN_EVERY, Period
 from cscli.schema import SURVEY_CONTACT_DIMENSIONS
@@ -165,6 +166,10 @@ def _status(kpi: Kpi, sources: Mapping[str, LoadedSource], by: Sequence[str]) ->
     if source is None:
         return KpiStatus(kpi, f"no {kpi.source} source in the config")
     needed = columns_used(kpi.kind) | {kpi.anchor} | set(kpi.base.requires)
+    # a measure is missing because one of its inputs is: name the export's missing column
+    measures = {m.name: m for m in MEASURES if m.table == kpi.source}
+    for name in needed & measures.keys():
+        needed = (needed - {name}) | set(measures[name].inputs)
     missing = sorted(needed - source.columns)
     if missing:
         return KpiStatus(kpi, f"{kpi.source} has no {', '.join(missing)} column")
@@ -189,14 +194,18 @@ def _enriched(name: str, sources: Mapping[str, LoadedSource], by: Sequence[str])
             continue
         # one row per contact id, so a duplicated id cannot multiply survey responses
         lookup = (
-            sources[contact].usable.group_by(key).agg(pl.col(d).first().alias(f"_{contact}_{d}")
-                                                      for d in dims)
+            sources[contact]
+            .usable.group_by(key)
+            .agg(pl.col(d).first().alias(f"_{contact}_{d}") for d in dims)
         )
         frame = frame.join(lookup, on=key, how="left")
     for d in wanted:
         parts = [d] if d in survey.columns else []
-        parts += [f"_{c}_{d}" for c, k in SURVEY_LINKS
-                  if c in sources and k in survey.columns and d in sources[c].columns]
+        parts += [
+            f"_{c}_{d}"
+            for c, k in SURVEY_LINKS
+            if c in sources and k in survey.columns and d in sources[c].columns
+        ]
         if parts:
             frame = frame.with_columns(pl.coalesce(parts).alias(d))
     return frame
@@ -205,9 +214,7 @@ def _enriched(name: str, sources: Mapping[str, LoadedSource], by: Sequence[str])
 # --- running ------------------------------------------------------------------------------
 
 
-def run_report(
-    config: Config, request: ReportRequest, period: Period
-) -> ReportResult:
+def run_report(config: Config, request: ReportRequest, period: Period) -> ReportResult:
     kpis = select_kpis(config, request.kpi_ids)
     by = request.by
     if PERIOD_COL in by:

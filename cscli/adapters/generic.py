@@ -89,7 +89,7 @@ def load_source(
             exprs.append(pl.col(export).alias(RAW_PREFIX + canonical))
             checks.append(
                 QualityCheck(
-                    issue=f'{export}: cannot read as {_type_words(column)}',
+                    issue=f"{export}: cannot read as {_type_words(column)}",
                     predicate=pl.col(RAW_PREFIX + canonical).is_not_null()
                     & pl.col(canonical).is_null(),
                     column=export,
@@ -193,8 +193,16 @@ def _resolve_paths(cfg: SourceConfig, base_dir: Path, name: str) -> list[Path]:
 def _format_of(path: Path) -> str:
     suffixes = [s.lower() for s in path.suffixes]
     for s in reversed(suffixes):
-        fmt = {".csv": "csv", ".tsv": "tsv", ".tab": "tsv", ".parquet": "parquet",
-               ".pq": "parquet", ".json": "json", ".jsonl": "jsonl", ".ndjson": "jsonl"}.get(s)
+        fmt = {
+            ".csv": "csv",
+            ".tsv": "tsv",
+            ".tab": "tsv",
+            ".parquet": "parquet",
+            ".pq": "parquet",
+            ".json": "json",
+            ".jsonl": "jsonl",
+            ".ndjson": "jsonl",
+        }.get(s)
         if fmt:
             return fmt
     raise InputError(
@@ -244,9 +252,15 @@ def _map_columns(
     for canonical in cfg.columns:
         if not table.has(canonical):
             raise ConfigError(
-                [ConfigProblem(config_file, None, None,
-                               f"sources.{table.name}.columns: {canonical!r} is not a canonical "
-                               f"{table.name} column{_nearest(canonical, table.names)}")],
+                [
+                    ConfigProblem(
+                        config_file,
+                        None,
+                        None,
+                        f"sources.{table.name}.columns: {canonical!r} is not a canonical "
+                        f"{table.name} column{_nearest(canonical, table.names)}",
+                    )
+                ],
                 hint=f"canonical columns: {', '.join(table.names)}",
             )
     mapping: dict[str, str] = {}
@@ -274,7 +288,8 @@ def _map_columns(
         mapping["survey_type"] = cfg.survey_type
     has_constant_type = table.name == "surveys" and cfg.survey_type in SURVEY_TYPES
     missing = [
-        c for c in table.required
+        c
+        for c in table.required
         if c not in mapping and not (c == "survey_type" and has_constant_type)
     ]
     if missing:
@@ -284,7 +299,7 @@ def _map_columns(
             file=file,
             hint=(
                 f"columns present: {', '.join(present)}. Map an export column onto a "
-                f"canonical name with `columns: {{{missing[0]}: \"Export name\"}}` "
+                f'canonical name with `columns: {{{missing[0]}: "Export name"}}` '
                 f"in sources.{table.name}"
             ),
         )
@@ -320,42 +335,57 @@ def _sniff_timestamps(
     schema: pl.Schema,
     cfg: SourceConfig,
     file: str,
-) -> dict[str, str]:
-    """canonical timestamp column → the format its text cells use (from the first rows)."""
+) -> dict[str, tuple[str, ...]]:
+    """canonical timestamp column → the formats its text cells use (from the first rows)."""
     todo = {
-        c: e for c, e in mapping.items()
-        if table.column(c).type == "datetime" and schema[e] == pl.String
+        c: e
+        for c, e in mapping.items()
+        if table.column(c).type == "datetime"
+        and schema[e] == pl.String
         and cfg.format_for(c) is None
     }
     if not todo:
         return {}
     sample = frame.select(list(set(todo.values()))).head(SNIFF_ROWS).collect()
-    formats: dict[str, str] = {}
+    formats: dict[str, tuple[str, ...]] = {}
     for canonical, export in todo.items():
-        values = sample[export].drop_nulls()
+        values = sample[export].drop_nulls().str.strip_chars()
         if values.is_empty():
-            formats[canonical] = TIMESTAMP_FORMATS[0]
+            formats[canonical] = (TIMESTAMP_FORMATS[0],)
             continue
-        best, best_ok = None, 0
-        for fmt in TIMESTAMP_FORMATS:
-            ok = values.str.to_datetime(fmt, strict=False).is_not_null().sum()
-            if ok > best_ok:
-                best, best_ok = fmt, ok
-            if ok == len(values):
-                break
-        if best is None or best_ok < len(values) / 2:
-            example = values[0]
+        chosen = _cover(values)
+        if not chosen:
             raise InputError(
-                f"cannot read {example!r} as a date-time",
+                f"cannot read {values[0]!r} as a date-time",
                 file=file,
                 column=export,
                 hint=(
-                    f"set sources.{table.name}.timestamp_format (strftime, e.g. "
-                    '"%d/%m/%Y %H:%M")'
+                    f'set sources.{table.name}.timestamp_format (strftime, e.g. "%d/%m/%Y %H:%M")'
                 ),
             )
-        formats[canonical] = best
+        formats[canonical] = chosen
     return formats
+
+
+def _cover(values: pl.Series) -> tuple[str, ...]:
+    """The fewest candidate formats (at most 3, greedily) that read the sampled values.
+
+    One format is the rule; a second covers exports that drop seconds or offsets on some rows.
+    Empty when no format reads even half of the sample: the column needs `timestamp_format`.
+    """
+    hits = {f: values.str.to_datetime(f, strict=False).is_not_null() for f in TIMESTAMP_FORMATS}
+    chosen: list[str] = []
+    covered = pl.Series([False] * len(values))
+    while len(chosen) < 3 and not covered.all():
+        best = max(TIMESTAMP_FORMATS, key=lambda f: (hits[f] & ~covered).sum())
+        gain = int((hits[best] & ~covered).sum())
+        if gain == 0:
+            break
+        chosen.append(best)
+        covered = covered | hits[best]
+    if covered.sum() < len(values) / 2:
+        return ()
+    return tuple(chosen)
 
 
 def _coerce(
@@ -363,22 +393,28 @@ def _coerce(
     raw: pl.Expr,
     dtype: pl.DataType,
     cfg: SourceConfig,
-    sniffed: str | None,
+    sniffed: tuple[str, ...] | None,
 ) -> tuple[pl.Expr, bool]:
     """(canonical expression, whether the raw value must be kept to count parse failures)."""
     is_text = dtype == pl.String
     if column.type == "string":
         return raw.cast(pl.String), False
     if column.type == "datetime":
-        return _timestamp(raw, dtype, cfg.timezone, cfg.format_for(column.name) or sniffed), True
+        explicit = cfg.format_for(column.name)
+        formats = (explicit,) if explicit else sniffed or (TIMESTAMP_FORMATS[0],)
+        return _timestamp(raw, dtype, cfg.timezone, formats), True
     if column.type == "float":
-        num = raw.str.strip_chars().cast(pl.Float64, strict=False) if is_text else raw.cast(
-            pl.Float64, strict=False
+        num = (
+            raw.str.strip_chars().cast(pl.Float64, strict=False)
+            if is_text
+            else raw.cast(pl.Float64, strict=False)
         )
         return num.fill_nan(None), is_text
     if column.type == "int":
-        num = raw.str.strip_chars().cast(pl.Float64, strict=False) if is_text else raw.cast(
-            pl.Float64, strict=False
+        num = (
+            raw.str.strip_chars().cast(pl.Float64, strict=False)
+            if is_text
+            else raw.cast(pl.Float64, strict=False)
         )
         whole = pl.when(num == num.floor()).then(num.cast(pl.Int64, strict=False))
         return whole, True
@@ -391,7 +427,7 @@ def _coerce(
     return raw.cast(pl.Float64, strict=False) != 0, True
 
 
-def _timestamp(raw: pl.Expr, dtype: pl.DataType, zone: str, fmt: str | None) -> pl.Expr:
+def _timestamp(raw: pl.Expr, dtype: pl.DataType, zone: str, formats: tuple[str, ...]) -> pl.Expr:
     if isinstance(dtype, pl.Datetime):
         if dtype.time_zone is None:
             return _localize(raw.dt.cast_time_unit("us"), zone)
@@ -399,11 +435,12 @@ def _timestamp(raw: pl.Expr, dtype: pl.DataType, zone: str, fmt: str | None) -> 
     if dtype == pl.Date:
         return _localize(raw.cast(pl.Datetime("us")), zone)
     text = raw.cast(pl.String).str.strip_chars()
-    fmt = fmt or TIMESTAMP_FORMATS[0]
-    parsed = text.str.to_datetime(fmt, strict=False, time_unit="us")
-    if "%z" in fmt or "%#z" in fmt:
-        return parsed.dt.convert_time_zone(UTC)
-    return _localize(parsed, zone)
+    parts = []
+    for fmt in formats:
+        parsed = text.str.to_datetime(fmt, strict=False, time_unit="us")
+        aware = "%z" in fmt or "%#z" in fmt
+        parts.append(parsed.dt.convert_time_zone(UTC) if aware else _localize(parsed, zone))
+    return parts[0] if len(parts) == 1 else pl.coalesce(parts)
 
 
 def _localize(naive: pl.Expr, zone: str) -> pl.Expr:
@@ -420,9 +457,15 @@ def _source_filter(text: str, name: str, available: set[str], config_file: str) 
     unknown = sorted(used - available)
     if unknown:
         raise ConfigError(
-            [ConfigProblem(config_file, None, None,
-                           f"sources.{name}.filter: unknown column {unknown[0]!r}"
-                           f"{_nearest(unknown[0], sorted(available))}")],
+            [
+                ConfigProblem(
+                    config_file,
+                    None,
+                    None,
+                    f"sources.{name}.filter: unknown column {unknown[0]!r}"
+                    f"{_nearest(unknown[0], sorted(available))}",
+                )
+            ],
             hint=f"the filter sees canonical names: {', '.join(sorted(available))}",
         )
     return expr.fill_null(False)

@@ -187,9 +187,7 @@ ABANDONMENT_RATE = KpiDef(
         "period, both excluding abandons that waited less than {short_abandon}."
     ),
     params=(SHORT_ABANDON,),
-    build=lambda p: Built(
-        Ratio("answered_at IS NULL", where=_and(INBOUND, _short_abandon(p)))
-    ),
+    build=lambda p: Built(Ratio("answered_at IS NULL", where=_and(INBOUND, _short_abandon(p)))),
 )
 
 

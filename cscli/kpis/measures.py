@@ -83,9 +83,7 @@ def measure_expr(m: Measure) -> pl.Expr:
         end_expr = pl.coalesce(end, *fallback) if fallback else pl.col(end)
         return ((end_expr - pl.col(start)).dt.total_microseconds() / 1_000_000).alias(m.name)
     talk, hold, wrap = m.inputs
-    return (pl.col(talk) + pl.col(hold).fill_null(0.0) + pl.col(wrap).fill_null(0.0)).alias(
-        m.name
-    )
+    return (pl.col(talk) + pl.col(hold).fill_null(0.0) + pl.col(wrap).fill_null(0.0)).alias(m.name)
 
 
 MEASURE_NAMES = frozenset(m.name for m in MEASURES)

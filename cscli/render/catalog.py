@@ -16,20 +16,26 @@ def catalog_entries(defs: Sequence[KpiDef]) -> list[dict[str, Any]]:
     out = []
     for d in defs:
         k = instantiate(d)
-        out.append({
-            "id": d.id,
-            "title": d.title,
-            "source": d.source,
-            "unit": k.unit,
-            "higher_is_better": k.higher_is_better,
-            "anchor": d.anchor,
-            "params": [
-                {"name": p.name, "default": p.describe(p.default), "doc": p.doc,
-                 **({"choices": list(p.choices)} if p.choices else {})}
-                for p in d.params
-            ],
-            "definition": k.definition,
-        })
+        out.append(
+            {
+                "id": d.id,
+                "title": d.title,
+                "source": d.source,
+                "unit": k.unit,
+                "higher_is_better": k.higher_is_better,
+                "anchor": d.anchor,
+                "params": [
+                    {
+                        "name": p.name,
+                        "default": p.describe(p.default),
+                        "doc": p.doc,
+                        **({"choices": list(p.choices)} if p.choices else {}),
+                    }
+                    for p in d.params
+                ],
+                "definition": k.definition,
+            }
+        )
     return out
 
 
@@ -52,7 +58,7 @@ def catalog_markdown(defs: Sequence[KpiDef]) -> str:
         "Each KPI is placed in periods by its **anchor** timestamp. Rates whose denominator is 0",
         "are null; every value carries **n**, the records it rests on (a rate's denominator).",
         "Percentiles and medians interpolate linearly between closest ranks (numpy's default,",
-        "Excel PERCENTILE.INC, DuckDB quantile_cont). \"Within\" a threshold includes it.",
+        'Excel PERCENTILE.INC, DuckDB quantile_cont). "Within" a threshold includes it.',
         "",
         "| id | title | source | unit | better | anchor | parameters (default) |",
         "| --- | --- | --- | --- | --- | --- | --- |",
@@ -79,6 +85,8 @@ def catalog_markdown(defs: Sequence[KpiDef]) -> str:
         "| --- | --- | --- | --- |",
     ]
     for m in MEASURES:
-        lines.append(f"| `{m.name}` | {m.table} | {_md(m.doc)} | excluded; counted as "
-                     f"“{_md(m.negative_issue)}” |")
+        lines.append(
+            f"| `{m.name}` | {m.table} | {_md(m.doc)} | excluded; counted as "
+            f"“{_md(m.negative_issue)}” |"
+        )
     return "\n".join(lines) + "\n"

@@ -70,10 +70,12 @@ def report_document(result: ReportResult, *, now: datetime | None = None) -> dic
     rows = []
     if keys:
         for row in result.table.iter_rows(named=True):
-            rows.append({
-                "group": {k: _clean(row[k]) for k in keys},
-                "kpis": _values(row, result),
-            })
+            rows.append(
+                {
+                    "group": {k: _clean(row[k]) for k in keys},
+                    "kpis": _values(row, result),
+                }
+            )
     totals = result.totals.row(0, named=True) if result.totals.height else {}
     return {
         "tool": "cscli",
@@ -94,4 +96,5 @@ def report_document(result: ReportResult, *, now: datetime | None = None) -> dic
 
 
 def render_json(result: ReportResult, *, now: datetime | None = None) -> str:
-    return json.dumps(report_document(result, now=now), indent=2, allow_nan=False, ensure_ascii=False) + "\n"
+    doc = report_document(result, now=now)
+    return json.dumps(doc, indent=2, allow_nan=False, ensure_ascii=False) + "\n"

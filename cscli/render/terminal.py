@@ -112,8 +112,12 @@ def _grouped_table(
     # a group with no record of this source adds nothing to its table
     mine = [r for r in rows if any(r.get(k.id + N_SUFFIX) for k in kpis)]
     table = Table(
-        title=SOURCE_TITLES[source], title_justify="left", title_style="bold",
-        box=box.SIMPLE_HEAD, pad_edge=False, show_footer=False,
+        title=SOURCE_TITLES[source],
+        title_justify="left",
+        title_style="bold",
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+        show_footer=False,
     )
     for key in keys:
         table.add_column(key, style="cyan", no_wrap=True)
@@ -127,14 +131,18 @@ def _grouped_table(
             end_section=i == len(shown) - 1,
         )
     table.add_row(
-        Text("Total", style="bold"), *([""] * (len(keys) - 1)),
+        Text("Total", style="bold"),
+        *([""] * (len(keys) - 1)),
         *(_cell(totals, k, show_n) for k in kpis),
     )
     console.print(table)
     if len(mine) > len(shown):
         console.print(
-            Text(f"… {len(mine) - len(shown)} more rows (--limit 0 shows all; "
-                 "--format json has every row)", style="dim")
+            Text(
+                f"… {len(mine) - len(shown)} more rows (--limit 0 shows all; "
+                "--format json has every row)",
+                style="dim",
+            )
         )
 
 

@@ -1,0 +1,177 @@
+"""Config loading: every error names file:line:column; all problems are reported in one go."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from cscli.config import find_config, load_config
+from cscli.errors import ConfigError
+
+Write = Callable[[str, str], Path]
+
+
+def problems(path: Path) -> list[str]:
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    return [str(p) for p in info.value.problems]
+
+
+def test_minimal_config_defaults(write: Write) -> None:
+    cfg = load_config(write("cscli.yaml", "sources:\n  tickets: {path: t.csv}\n"))
+    assert cfg.timezone == "UTC"
+    assert cfg.sources["tickets"].paths == ("t.csv",)
+    assert not cfg.kpis_explicit
+    assert {k.id for k in cfg.kpis} >= {"ticket_volume", "csat", "service_level"}
+
+
+def test_yaml_syntax_error_has_position(write: Write) -> None:
+    path = write("cscli.yaml", "sources:\n  tickets: {path: t.csv\n")
+    [msg] = problems(path)
+    assert msg.startswith(f"{path}:3:1: invalid YAML")
+
+
+def test_unknown_key_did_you_mean(write: Write) -> None:
+    path = write(
+        "cscli.yaml",
+        """
+        sources:
+          tickets:
+            path: t.csv
+            colums: {agent: Assignee}
+        """,
+    )
+    assert problems(path) == [
+        f"{path}:4:5: unknown key 'colums' in sources.tickets (did you mean 'columns'?)"
+    ]
+
+
+def test_wrong_type_has_position(write: Write) -> None:
+    path = write("cscli.yaml", "sources:\n  tickets: {path: t.csv, extra_columns: 3}\n")
+    [msg] = problems(path)
+    assert msg.startswith(f"{path}:2:41: sources.tickets.extra_columns: Input should be a list")
+
+
+def test_all_problems_in_one_go(write: Write) -> None:
+    path = write(
+        "cscli.yaml",
+        """
+        version: 1
+        timezone: Mars/Olympus
+        sources:
+          tickets: {path: t.csv}
+          survey: {path: s.csv}
+        kpis:
+          - frist_response_time
+          - {id: csat, params: {satisfied_mni: 4}}
+          - {id: frt_p90, kpi: first_response_time, stat: p900}
+        report: {grain: weekly}
+        checks:
+          - {kpi: csat, fail: "< 80m"}
+          - {kpi: nope, fail: "< 1"}
+        """,
+    )
+    found = problems(path)
+    assert len(found) == 8
+    assert found[0].startswith(f"{path}:2:11: timezone: unknown time zone 'Mars/Olympus'")
+    assert f"{path}:5:3: unknown source 'survey' (did you mean 'surveys'?)" in found[1]
+    assert (
+        "7:5: unknown KPI 'frist_response_time' (did you mean 'first_response_time'?)" in (found[2])
+    )
+    assert (
+        "8:25: unknown parameter 'satisfied_mni' for csat (did you mean 'satisfied_min'?)"
+        in (found[3])
+    )
+    assert "9:51: frt_p90.stat: expected mean, median, min, max or pNN" in found[4]
+    assert "10:17: report.grain:" in found[5]
+    assert "12:23: fail: 80m is a duration but the KPI is measured in ratio" in found[6]
+    assert "13:11: check needs `kpi:` naming a KPI of the report; 'nope' is not one" in found[7]
+
+
+def test_missing_sources_key(write: Write) -> None:
+    path = write("cscli.yaml", "timezone: UTC\n")
+    assert problems(path) == [f"{path}:1:1: missing required key 'sources'"]
+
+
+def test_duplicate_key_is_an_error(write: Write) -> None:
+    path = write("cscli.yaml", "sources:\n  tickets: {path: a.csv}\n  tickets: {path: b.csv}\n")
+    assert f"{path}:3:3: duplicate key 'tickets'" in problems(path)
+
+
+def test_python_tags_are_refused(write: Write) -> None:
+    # yaml.safe_load semantics: no object construction from the config
+    path = write("cscli.yaml", "sources: !!python/object/apply:os.system ['true']\n")
+    [msg] = problems(path)
+    assert "invalid YAML" in msg
+
+
+def test_kpi_params_and_custom_kpis(write: Write) -> None:
+    cfg = load_config(
+        write(
+            "cscli.yaml",
+            """
+            sources: {tickets: {path: t.csv}, calls: {path: c.csv}}
+            kpis:
+              - {id: frt_p90, kpi: first_response_time, stat: p90}
+              - {id: service_level, params: {threshold: 30s, abandons: met}}
+              - {id: replies, source: tickets, sql: "avg(agent_replies)", unit: count}
+              - {id: reopen_share, source: tickets, type: ratio, numerator: "reopens > 0"}
+            """,
+        )
+    )
+    frt = cfg.kpi("frt_p90")
+    assert frt.params["stat"] == "p90" and frt.title == "First response time (stat=p90)"
+    sl = cfg.kpi("service_level")
+    assert sl.params["threshold"] == 30.0 and "within 30s" in sl.definition
+    assert cfg.kpi("replies").unit == "count" and cfg.kpi("replies").anchor == "created_at"
+    assert cfg.kpi("reopen_share").unit == "ratio"
+
+
+def test_custom_kpi_sql_is_parsed_at_load(write: Write) -> None:
+    path = write(
+        "cscli.yaml",
+        """
+        sources: {tickets: {path: t.csv}}
+        kpis:
+          - {id: broken, source: tickets, sql: "avg(agent_replies"}
+        """,
+    )
+    [msg] = problems(path)
+    assert "3:5: KPI 'broken': cannot parse its SQL" in msg
+
+
+def test_checks_are_parsed(write: Write) -> None:
+    cfg = load_config(
+        write(
+            "cscli.yaml",
+            """
+            sources: {tickets: {path: t.csv}}
+            checks:
+              - {kpi: first_response_time, fail: "> 1h", warn: "> 45m"}
+              - {kpi: csat, by: [channel], fail: "between 0.5 and 0.8", min_count: 30}
+            """,
+        )
+    )
+    frt, csat = cfg.checks
+    assert frt.fail is not None and frt.fail.low.value == 3600
+    assert frt.warn is not None and frt.warn.low.value == 2700
+    assert frt.line == 3
+    assert csat.by == ("channel",) and csat.min_count == 30
+
+
+def test_lookup_order(write: Write, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    explicit = write("explicit.yaml", "sources: {}\n")
+    from_env = write("env.yaml", "sources: {}\n")
+    local = write("cscli.yaml", "sources: {}\n")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("CSCLI_CONFIG", str(from_env))
+    assert find_config(explicit) == explicit
+    assert find_config(None) == from_env
+    monkeypatch.delenv("CSCLI_CONFIG")
+    assert find_config(None).resolve() == local.resolve()
+    local.unlink()
+    with pytest.raises(ConfigError, match="no config file found") as info:
+        find_config(None)
+    assert info.value.hint is not None and "--demo" in info.value.hint

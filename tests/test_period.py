@@ -1,0 +1,63 @@
+from datetime import UTC, date, datetime
+
+import pytest
+
+from cscli.errors import UsageError
+from cscli.period import Period, resolve_period
+
+TODAY = date(2026, 3, 18)  # a Wednesday
+
+
+def test_open_period_is_all_data() -> None:
+    p = resolve_period(None, None, None, "UTC", today=TODAY)
+    assert (p.start, p.end) == (None, None)
+    assert p.bounds_utc() == (None, None)
+
+
+@pytest.mark.parametrize(
+    ("last", "start"),
+    [
+        ("1d", date(2026, 3, 18)),
+        ("7d", date(2026, 3, 12)),
+        ("4w", date(2026, 2, 19)),
+        ("3m", date(2025, 12, 19)),
+        ("1q", date(2025, 12, 19)),
+        ("1y", date(2025, 3, 19)),
+    ],
+)
+def test_last_ends_today_inclusive(last: str, start: date) -> None:
+    p = resolve_period(None, None, last, "UTC", today=TODAY)
+    assert (p.start, p.end) == (start, TODAY)
+
+
+def test_last_ends_at_to() -> None:
+    p = resolve_period(None, "2026-01-31", "1m", "UTC", today=TODAY)
+    assert (p.start, p.end) == (date(2026, 1, 1), date(2026, 1, 31))
+
+
+def test_bounds_are_local_midnights() -> None:
+    # Berlin is UTC+1 in January: the local day 2026-01-01 starts at 2025-12-31 23:00 UTC
+    p = resolve_period("2026-01-01", "2026-01-31", None, "Europe/Berlin")
+    lo, hi = p.bounds_utc()
+    assert lo == datetime(2025, 12, 31, 23, tzinfo=UTC)
+    assert hi == datetime(2026, 1, 31, 23, tzinfo=UTC)
+
+
+def test_previous_window_has_equal_length() -> None:
+    p = Period(date(2026, 3, 1), date(2026, 3, 31), "UTC")
+    assert p.previous() == Period(date(2026, 1, 29), date(2026, 2, 28), "UTC")
+    assert p.previous().days == p.days == 31
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("2026-01-01", None, "7d"), "cannot be combined"),
+        (("2026-02-01", "2026-01-01", None), "after"),
+        ((None, None, "7 fortnights"), "cannot read"),
+        (("01/02/2026", None, None), "cannot read"),
+    ],
+)
+def test_bad_period_options(args: tuple[str | None, str | None, str | None], message: str) -> None:
+    with pytest.raises(UsageError, match=message):
+        resolve_period(*args, "UTC", today=TODAY)
