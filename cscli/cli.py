@@ -11,6 +11,7 @@ import os
 import sys
 import traceback
 from collections.abc import Callable
+from contextlib import nullcontext
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -191,16 +192,20 @@ def report(
         from cscli.errors import UsageError
 
         raise UsageError("--demo and --config cannot be combined")
-    result = api.report(
-        config,
-        demo=demo,
-        date_from=date_from,
-        date_to=date_to,
-        last=last,
-        by=_split(by),
-        grain=grain.value if grain else None,
-        kpis=_split(kpi) or (),
-    )
+    err = _stderr()
+    # a spinner keeps moving while polars works (it releases the GIL); only on a terminal
+    busy = err.status("Computing KPIs…") if err.is_terminal else nullcontext()
+    with busy:
+        result = api.report(
+            config,
+            demo=demo,
+            date_from=date_from,
+            date_to=date_to,
+            last=last,
+            by=_split(by),
+            grain=grain.value if grain else None,
+            kpis=_split(kpi) or (),
+        )
     if fmt is ReportFormat.json:
         from cscli.render.jsondoc import render_json
 
@@ -211,7 +216,7 @@ def report(
         render_report(result, _stdout(width), limit=limit, show_n=show_n)
     from cscli.render.terminal import render_notes
 
-    render_notes(result, _stderr())
+    render_notes(result, err)
     if strict and result.data_quality:
         total = sum(q.rows for q in result.data_quality)
         raise DataQualityError(

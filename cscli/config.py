@@ -456,7 +456,7 @@ def _resolve_kpi(
     for k, v in entry.items():
         if k in _ENTRY_KEYS:
             continue
-        if k in _CUSTOM_KEYS:
+        if k in _CUSTOM_KEYS and k not in base.param_names:
             problem(
                 (*path, k), f"`{k}:` is only for custom KPIs (with `sql:` or `type:`)", key=True
             )

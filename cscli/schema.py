@@ -18,6 +18,8 @@ class Column:
     type: LogicalType
     required: bool = False
     doc: str = ""
+    #: a code whose spelling varies by vendor ('INBOUND', 'Inbound'): trimmed and lower-cased
+    code: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,8 +48,10 @@ class Table:
         return any(c.name == name for c in self.columns)
 
 
-def _c(name: str, type_: LogicalType, required: bool = False, doc: str = "") -> Column:
-    return Column(name, type_, required, doc)
+def _c(
+    name: str, type_: LogicalType, required: bool = False, doc: str = "", code: bool = False
+) -> Column:
+    return Column(name, type_, required, doc, code)
 
 
 TICKETS = Table(
@@ -84,7 +88,7 @@ CALLS = Table(
         _c("talk_seconds", "float"),
         _c("hold_seconds", "float"),
         _c("wrap_seconds", "float"),
-        _c("direction", "string", doc="'inbound' unless the export says otherwise"),
+        _c("direction", "string", doc="'inbound' unless the export says otherwise", code=True),
         _c("queue", "string"),
         _c("agent", "string"),
         _c("team", "string"),
@@ -103,7 +107,7 @@ SURVEYS = Table(
     (
         _c("responded_at", "datetime", True),
         _c("score", "float", True),
-        _c("survey_type", "string", True, doc="csat | nps | ces | asat"),
+        _c("survey_type", "string", True, doc="csat | nps | ces | asat", code=True),
         _c("response_id", "string"),
         _c("comment", "string"),
         _c("ticket_id", "string"),
@@ -147,7 +151,7 @@ SURVEY_TYPES = ("csat", "nps", "ces", "asat")
 
 #: Columns a survey inherits from the ticket or call it rates (DESIGN §4), so survey KPIs can
 #: be cut by that contact's agent, team and channel.
-SURVEY_CONTACT_DIMENSIONS = ("agent", "team", "channel")
+SURVEY_CONTACT_DIMENSIONS = ("agent", "team", "channel", "queue", "priority")
 
 #: Free-text columns: carried for sentiment and feedback, never offered as a dimension.
 FREE_TEXT = frozenset({"subject", "description", "comment", "text"})

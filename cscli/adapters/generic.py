@@ -32,7 +32,7 @@ from cscli.adapters.base import (
 from cscli.config import SourceConfig
 from cscli.errors import ConfigError, ConfigProblem, InputError
 from cscli.kpis.compile import sql
-from cscli.kpis.measures import measure_expr, measures_for
+from cscli.kpis.measures import invalid_expr, measure_expr, measures_for
 from cscli.schema import SURVEY_TYPES, TABLES, Column, Table, is_dimension
 
 UTC = "UTC"
@@ -131,8 +131,6 @@ def load_source(
         exprs.append(pl.col(extra).cast(pl.String).alias(extra))
 
     out = frame.select(exprs)
-    if name == "surveys" and "survey_type" in columns:
-        out = out.with_columns(pl.col("survey_type").str.strip_chars().str.to_lowercase())
     measures = measures_for(name, frozenset(columns))
     if measures:
         out = out.with_columns(measure_expr(m) for m in measures)
@@ -140,7 +138,7 @@ def load_source(
             checks.append(
                 QualityCheck(
                     m.negative_issue,
-                    pl.col(m.name) < 0,
+                    invalid_expr(m),
                     column=m.name,
                     effect=f"excluded from KPIs that use {m.name}",
                 )
@@ -398,7 +396,8 @@ def _coerce(
     """(canonical expression, whether the raw value must be kept to count parse failures)."""
     is_text = dtype == pl.String
     if column.type == "string":
-        return raw.cast(pl.String), False
+        text = raw.cast(pl.String)
+        return (text.str.strip_chars().str.to_lowercase() if column.code else text), False
     if column.type == "datetime":
         explicit = cfg.format_for(column.name)
         formats = (explicit,) if explicit else sniffed or (TIMESTAMP_FORMATS[0],)

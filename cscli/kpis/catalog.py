@@ -193,7 +193,9 @@ ABANDONMENT_RATE = KpiDef(
 
 def _service_level(p: Mapping[str, Any]) -> Built:
     within = f"answer_seconds IS NOT NULL AND answer_seconds <= {_num(p['threshold'])}"
-    population = _and(INBOUND, _short_abandon(p))
+    # an answered call whose answer time is unusable (answered before queued) is left out
+    trusted = "NOT (answered_at IS NOT NULL AND answer_seconds IS NULL)"
+    population = _and(INBOUND, trusted, _short_abandon(p))
     if p["abandons"] == "met":
         numerator = f"wait_seconds IS NOT NULL AND wait_seconds <= {_num(p['threshold'])}"
         return Built(Ratio(numerator, where=population))

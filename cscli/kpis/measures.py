@@ -75,15 +75,31 @@ def measures_for(table: str, columns: set[str] | frozenset[str]) -> list[Measure
     return [m for m in MEASURES if m.table == table and set(m.inputs) <= columns]
 
 
-def measure_expr(m: Measure) -> pl.Expr:
+def _raw(m: Measure) -> pl.Expr:
     import polars as pl
 
     if m.kind == "seconds_between":
         start, end, *fallback = m.inputs
         end_expr = pl.coalesce(end, *fallback) if fallback else pl.col(end)
-        return ((end_expr - pl.col(start)).dt.total_microseconds() / 1_000_000).alias(m.name)
+        return (end_expr - pl.col(start)).dt.total_microseconds() / 1_000_000
     talk, hold, wrap = m.inputs
-    return (pl.col(talk) + pl.col(hold).fill_null(0.0) + pl.col(wrap).fill_null(0.0)).alias(m.name)
+    return pl.col(talk) + pl.col(hold).fill_null(0.0) + pl.col(wrap).fill_null(0.0)
+
+
+def invalid_expr(m: Measure) -> pl.Expr:
+    """Records whose measure cannot be trusted: a negative duration or component."""
+    import polars as pl
+
+    if m.kind == "seconds_between":
+        return _raw(m) < 0
+    return pl.any_horizontal(pl.col(c) < 0 for c in m.inputs).fill_null(False)
+
+
+def measure_expr(m: Measure) -> pl.Expr:
+    """The measure, null where `invalid_expr` holds (so no KPI can use a negative duration)."""
+    import polars as pl
+
+    return pl.when(invalid_expr(m).not_()).then(_raw(m)).alias(m.name)
 
 
 MEASURE_NAMES = frozenset(m.name for m in MEASURES)

@@ -1,0 +1,198 @@
+"""The default cscli KPI set by channel and ISO week, written directly in DuckDB SQL.
+
+An independent re-implementation of `cscli report --by channel --grain week --format json` over
+the bench's Parquet files (timezone UTC), used by `bench/run.py` as the speed reference and as
+a value-by-value correctness check. It follows the definitions in `cscli/kpis/catalog.py` and
+DESIGN §5 and the adapter's record semantics (`cscli/adapters/generic.py`):
+
+* a record is usable when its required columns are not null (tickets: ticket_id, created_at;
+  calls: call_id, queued_at; surveys: responded_at, score, survey_type) — Parquet has typed
+  columns, so nothing else can be unreadable;
+* durations are microsecond-exact seconds; negative durations are excluded from statistics;
+* a KPI is placed by its own anchor (resolution_time by resolved_at, the rest of tickets by
+  created_at, calls by queued_at, surveys by responded_at), in UTC ISO weeks (Monday);
+* calls have no channel column: every call is channel 'phone'; a survey takes the channel of
+  the usable ticket (ticket_id) or usable call (call_id) it rates, coalesced in that order;
+* medians interpolate linearly (`quantile_cont`); a zero denominator gives null.
+
+Writes `{"rows": [{"group": {"channel", "period"}, "kpis": {id: {"value", "n"}}}],
+"totals": {"kpis": {...}}}`, the same shape as cscli's JSON report.
+
+    python bench/duckdb_kpis.py --data bench/data/full --out result.json [--threads N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+# Each query groups one (source, anchor) by GROUPING SETS ((channel, period), ()): the second
+# set is the totals row, told apart by GROUPING(channel, period) = 3.
+
+TICKETS = """
+WITH t AS (
+    SELECT channel,
+           created_at,
+           resolved_at,
+           (epoch_us(first_response_at) - epoch_us(created_at)) / 1e6 AS frs
+    FROM read_parquet($tickets)
+    WHERE ticket_id IS NOT NULL AND created_at IS NOT NULL
+)
+SELECT GROUPING(channel, period) AS g, channel, period,
+       count(*) AS ticket_volume,
+       quantile_cont(frs, 0.5) FILTER (WHERE frs >= 0) AS first_response_time,
+       count(frs) FILTER (WHERE frs >= 0) AS first_response_time__n,
+       count(*) FILTER (WHERE resolved_at IS NOT NULL) / count(*) AS resolution_rate,
+       count(*) AS resolution_rate__n
+FROM (SELECT *, date_trunc('week', timezone('UTC', created_at))::DATE AS period FROM t)
+GROUP BY GROUPING SETS ((channel, period), ())
+"""
+
+RESOLVED = """
+WITH t AS (
+    SELECT channel,
+           resolved_at,
+           (epoch_us(resolved_at) - epoch_us(created_at)) / 1e6 AS rs
+    FROM read_parquet($tickets)
+    WHERE ticket_id IS NOT NULL AND created_at IS NOT NULL AND resolved_at IS NOT NULL
+)
+SELECT GROUPING(channel, period) AS g, channel, period,
+       quantile_cont(rs, 0.5) FILTER (WHERE rs >= 0) AS resolution_time,
+       count(rs) FILTER (WHERE rs >= 0) AS resolution_time__n
+FROM (SELECT *, date_trunc('week', timezone('UTC', resolved_at))::DATE AS period FROM t)
+GROUP BY GROUPING SETS ((channel, period), ())
+"""
+
+CALLS = """
+WITH c AS (
+    SELECT 'phone' AS channel,
+           coalesce(direction = 'inbound', false) AS inbound,
+           answered_at IS NOT NULL AS answered,
+           (epoch_us(answered_at) - epoch_us(queued_at)) / 1e6 AS answer_s,
+           talk_seconds + coalesce(hold_seconds, 0) + coalesce(wrap_seconds, 0) AS handle_s,
+           date_trunc('week', timezone('UTC', queued_at))::DATE AS period
+    FROM read_parquet($calls)
+    WHERE call_id IS NOT NULL AND queued_at IS NOT NULL
+)
+SELECT GROUPING(channel, period) AS g, channel, period,
+       count(*) FILTER (WHERE inbound) AS call_volume,
+       count(*) FILTER (WHERE inbound) AS call_volume__n,
+       avg(handle_s) FILTER (WHERE answered AND handle_s >= 0) AS average_handle_time,
+       count(handle_s) FILTER (WHERE answered AND handle_s >= 0) AS average_handle_time__n,
+       avg(answer_s) FILTER (WHERE inbound AND answer_s >= 0) AS average_speed_of_answer,
+       count(answer_s) FILTER (WHERE inbound AND answer_s >= 0) AS average_speed_of_answer__n,
+       count(*) FILTER (WHERE inbound AND NOT answered)
+           / nullif(count(*) FILTER (WHERE inbound), 0) AS abandonment_rate,
+       count(*) FILTER (WHERE inbound) AS abandonment_rate__n,
+       count(*) FILTER (WHERE inbound AND answer_s IS NOT NULL AND answer_s <= 20)
+           / nullif(count(*) FILTER (WHERE inbound), 0) AS service_level,
+       count(*) FILTER (WHERE inbound) AS service_level__n
+FROM c
+GROUP BY GROUPING SETS ((channel, period), ())
+"""
+
+SURVEYS = """
+WITH tk AS (
+    SELECT ticket_id, any_value(channel) AS t_channel
+    FROM read_parquet($tickets)
+    WHERE ticket_id IS NOT NULL AND created_at IS NOT NULL
+    GROUP BY ticket_id
+), cl AS (
+    SELECT DISTINCT call_id, 'phone' AS c_channel
+    FROM read_parquet($calls)
+    WHERE call_id IS NOT NULL AND queued_at IS NOT NULL
+), s AS (
+    SELECT coalesce(tk.t_channel, cl.c_channel) AS channel,
+           lower(trim(s.survey_type)) AS kind,
+           s.score::DOUBLE AS score,
+           date_trunc('week', timezone('UTC', s.responded_at))::DATE AS period
+    FROM read_parquet($surveys) s
+    LEFT JOIN tk ON s.ticket_id = tk.ticket_id
+    LEFT JOIN cl ON s.call_id = cl.call_id
+    WHERE s.responded_at IS NOT NULL AND s.score IS NOT NULL AND s.survey_type IS NOT NULL
+), k AS (
+    SELECT channel, period, score,
+           kind = 'csat' AND score BETWEEN 1 AND 5 AS is_csat,
+           kind = 'nps' AND score BETWEEN 0 AND 10 AS is_nps,
+           kind = 'ces' AND score BETWEEN 1 AND 7 AS is_ces
+    FROM s
+)
+SELECT GROUPING(channel, period) AS g, channel, period,
+       count(*) FILTER (WHERE is_csat AND score >= 4)
+           / nullif(count(*) FILTER (WHERE is_csat), 0) AS csat,
+       count(*) FILTER (WHERE is_csat) AS csat__n,
+       100::DOUBLE * (count(*) FILTER (WHERE is_nps AND score >= 9)
+                - count(*) FILTER (WHERE is_nps AND score <= 6))
+           / nullif(count(*) FILTER (WHERE is_nps), 0) AS nps,
+       count(*) FILTER (WHERE is_nps) AS nps__n,
+       avg(score) FILTER (WHERE is_ces AND score >= 0) AS ces,
+       count(score) FILTER (WHERE is_ces AND score >= 0) AS ces__n
+FROM k
+GROUP BY GROUPING SETS ((channel, period), ())
+"""
+
+QUERIES = (
+    ("tickets", TICKETS),
+    ("tickets", RESOLVED),
+    ("calls", CALLS),
+    ("surveys", SURVEYS),
+)
+
+
+def _clean(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+def compute(data: Path, threads: int | None = None) -> dict[str, Any]:
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    if threads:
+        con.execute(f"SET threads = {int(threads)}")
+    params = {t: str(data / f"{t}.parquet") for t in ("tickets", "calls", "surveys")}
+    rows: dict[tuple[Any, Any], dict[str, Any]] = {}
+    totals: dict[str, Any] = {}
+    for _, query in QUERIES:
+        names = [p for p in params if f"${p}" in query]
+        cur = con.execute(query, {p: params[p] for p in names})
+        columns = [d[0] for d in cur.description]
+        kpis = [c for c in columns if c not in ("g", "channel", "period") and "__" not in c]
+        for record in cur.fetchall():
+            r = dict(zip(columns, record, strict=True))
+            values = {k: {"value": _clean(r[k]), "n": int(r[k + "__n"])} for k in kpis}
+            if r["g"] == 3:
+                totals.update(values)
+            else:
+                key = (r["channel"], _clean(r["period"]))
+                rows.setdefault(key, {}).update(values)
+    out_rows = [
+        {"group": {"channel": ch, "period": period}, "kpis": values}
+        for (ch, period), values in sorted(
+            rows.items(), key=lambda kv: (kv[0][0] is None, kv[0][0] or "", kv[0][1])
+        )
+    ]
+    return {"engine": f"duckdb {duckdb.__version__}", "rows": out_rows, "totals": {"kpis": totals}}
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--data", type=Path, required=True, help="folder with the three .parquet files")
+    p.add_argument("--out", type=Path, required=True, help="JSON result file")
+    p.add_argument("--threads", type=int, help="DuckDB threads (default: all cores)")
+    a = p.parse_args()
+    doc = compute(a.data, a.threads)
+    a.out.write_text(json.dumps(doc, indent=1, allow_nan=False) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
