@@ -152,7 +152,8 @@ AVERAGE_HANDLE_TIME = KpiDef(
     anchor="queued_at",
     definition=(
         "{stat} of talk_seconds + hold_seconds + wrap_seconds over answered calls queued in the "
-        "period (a missing hold or wrap time counts as 0; a missing talk time excludes the call)."
+        "period. The export needs all three columns; an empty hold or wrap value counts as 0, an "
+        "empty talk value or any negative part excludes the call (reported in data_quality)."
     ),
     params=(_stat("mean"),),
     requires=("answered_at",),
@@ -216,7 +217,8 @@ SERVICE_LEVEL = KpiDef(
         "Inbound calls answered within {threshold} (inclusive) / inbound calls offered, "
         "excluding abandons shorter than {short_abandon}; abandoned calls are handled as "
         "'{abandons}' (missed: they count as misses, as Genesys; met: an abandon within "
-        "{threshold} counts as met, as Amazon Connect; excluded: they leave the denominator)."
+        "{threshold} counts as met, as Amazon Connect; excluded: they leave the denominator). "
+        "An answered call whose answered_at precedes queued_at is left out (data_quality)."
     ),
     params=(
         Param("threshold", "duration", 20.0, "answer-time target; a wait equal to it meets it"),
