@@ -7,15 +7,17 @@
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Sequence
 from pathlib import Path
 
 from cscli.config import Config, Grain, find_config, load_config
-from cscli.errors import ConfigError, ConfigProblem
+from cscli.errors import ConfigError, ConfigProblem, UsageError
 from cscli.kpis.catalog import CATALOG
 from cscli.kpis.spec import KpiDef
 from cscli.period import resolve_period
 from cscli.pipeline import ReportRequest, ReportResult, run_report
+from cscli.profiles import PROFILES, Profile
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 
@@ -49,16 +51,39 @@ def report(
     by: Sequence[str] | None = None,
     grain: Grain | None = None,
     kpis: Sequence[str] = (),
+    compare: bool | None = None,
+    profile: str | None = None,
+    trend: bool = False,
 ) -> ReportResult:
-    """Compute the report's KPIs. `by` and `grain` default to the config's `report:` section."""
+    """Compute the report's KPIs.
+
+    `by`, `grain` and `compare` default to the config's `report:` section; a `profile`
+    (`scorecard`, `team`) supplies KPIs and dimensions that `kpis` and `by` may override.
+    `trend` adds per-bucket totals over all groups (for sparklines).
+    """
     cfg = config if isinstance(config, Config) else open_config(config, demo=demo)
     period = resolve_period(date_from, date_to, last, cfg.timezone)
+    chosen = get_profile(profile) if profile else None
+    if by is None:
+        by = chosen.by if chosen else cfg.report.by
     request = ReportRequest(
-        kpi_ids=tuple(kpis),
-        by=tuple(by) if by is not None else cfg.report.by,
+        kpi_ids=tuple(kpis) or (chosen.kpis if chosen else ()),
+        by=tuple(by),
         grain=grain if grain is not None else cfg.report.grain,
+        compare=compare if compare is not None else cfg.report.compare,
+        trend=trend,
     )
     return run_report(cfg, request, period)
+
+
+def get_profile(name: str) -> Profile:
+    if name not in PROFILES:
+        match = difflib.get_close_matches(name, list(PROFILES), n=1)
+        raise UsageError(
+            f"unknown profile {name!r}" + (f" (did you mean {match[0]!r}?)" if match else ""),
+            hint="profiles: " + "; ".join(f"{p.name}: {p.description}" for p in PROFILES.values()),
+        )
+    return PROFILES[name]
 
 
 def kpi_catalog() -> list[KpiDef]:

@@ -168,6 +168,17 @@ def report(
     kpi: Annotated[
         list[str] | None, typer.Option("--kpi", help="Only these KPI ids (repeatable).")
     ] = None,
+    compare: Annotated[
+        bool | None,
+        typer.Option(
+            "--compare/--no-compare",
+            help="Add each KPI's value over the previous window of equal length, and the change.",
+        ),
+    ] = None,
+    profile: Annotated[
+        str | None,
+        typer.Option("--profile", help="A named view: scorecard (per agent), team."),
+    ] = None,
     fmt: Annotated[
         ReportFormat, typer.Option("--format", "-f", help="Output format.")
     ] = ReportFormat.table,
@@ -205,6 +216,9 @@ def report(
             by=_split(by),
             grain=grain.value if grain else None,
             kpis=_split(kpi) or (),
+            compare=compare,
+            profile=profile,
+            trend=fmt is ReportFormat.table,
         )
     if fmt is ReportFormat.json:
         from cscli.render.jsondoc import render_json
@@ -213,7 +227,16 @@ def report(
     else:
         from cscli.render.terminal import render_report
 
-        render_report(result, _stdout(width), limit=limit, show_n=show_n)
+        chosen = api.get_profile(profile) if profile else None
+        render_report(
+            result,
+            _stdout(width),
+            limit=limit,
+            show_n=show_n,
+            combined=chosen.combined if chosen else False,
+            n_columns=chosen.n_columns if chosen else (),
+            title=chosen.title if chosen else None,
+        )
     from cscli.render.terminal import render_notes
 
     render_notes(result, err)

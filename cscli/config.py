@@ -21,7 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from cscli.conditions import Condition, check_units, parse_condition
 from cscli.errors import ConfigError, ConfigProblem
-from cscli.kpis.catalog import CATALOG
+from cscli.kpis.catalog import CATALOG, DEFAULT_KPIS
 from cscli.kpis.spec import (
     Built,
     Kpi,
@@ -320,15 +320,17 @@ def parse_config(text: str, path: Path) -> Config:
     kpi_entries = data.get("kpis")
     kpis = _resolve_kpis(kpi_entries if isinstance(kpi_entries, list) else None, problem)
     ids = {k.id: k for k in kpis}
+    # checks and report.kpis may name any built-in KPI, configured or not
+    known = {**{d.id: instantiate(d) for d in CATALOG.values()}, **ids}
     check_entries = data.get("checks")
     checks = _resolve_checks(
-        check_entries if isinstance(check_entries, list) else [], ids, problem, marks
+        check_entries if isinstance(check_entries, list) else [], known, problem, marks
     )
     report = data.get("report")
     report_kpis = report.get("kpis") if isinstance(report, dict) else None
     for i, kpi_id in enumerate(report_kpis if isinstance(report_kpis, list) else []):
-        if kpi_id not in ids:
-            problem(("report", "kpis", i), f"unknown KPI {kpi_id!r}{_did_you_mean(kpi_id, ids)}")
+        if kpi_id not in known:
+            problem(("report", "kpis", i), f"unknown KPI {kpi_id!r}{_did_you_mean(kpi_id, known)}")
     if problems or raw is None:
         raise ConfigError(sorted(problems, key=_order))
     return Config(
@@ -401,7 +403,7 @@ _CUSTOM_KEYS = {
 
 def _resolve_kpis(entries: list[Any] | None, problem: Any) -> list[Kpi]:
     if entries is None:
-        return [instantiate(d) for d in CATALOG.values()]
+        return [instantiate(CATALOG[k]) for k in DEFAULT_KPIS]
     kpis: list[Kpi] = []
     seen: set[str] = set()
     for i, entry in enumerate(entries):

@@ -1,38 +1,61 @@
-"""scan → clean → filter period → enrich (surveys ↔ contacts) → group → aggregate, collected once.
+"""scan → clean → filter period → enrich → group → aggregate, collected once.
 
 For every source the pipeline builds one lazy query per time anchor used by its KPIs (a KPI is
 placed in periods by its own anchor: tickets created in the week for FRT, resolved in the week
-for resolution time), one for the totals, and one data-quality query. All of them go to a
-single `pl.collect_all`, where polars shares each source's scan between its queries.
+for resolution time), one for the totals, event queries for stock KPIs (backlog, retention), and
+one data-quality query; with `--compare` the same again for the previous window. All of them go
+to a single `pl.collect_all`, where polars shares each source's scan between its queries.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import polars as pl
 
 from cscli.adapters import ADAPTERS
-from cscli.adapters.base import FILE_COL, ROW_COL, LoadedSource
+from cscli.adapters.base import LoadedSource
 from cscli.adapters.generic import load_source
 from cscli.config import Config, Grain
+from cscli.enrich import (
+    CONTACT_MEASURES,
+    CONTACT_SOURCES,
+    WINDOW_MEASURES,
+    contact_columns,
+    contacts_available,
+    enriched,
+    survey_dimensions,
+    with_age,
+)
 from cscli.errors import UsageError
-from cscli.kpis.compile import N_SUFFIX, aggregations, columns_used, sql
+from cscli.kpis.catalog import CATALOG
+from cscli.kpis.compile import N_SUFFIX, aggregations, columns_used
 from cscli.kpis.measures import MEASURES
-from cscli.kpis.spec import Count, Kpi
-from cscli.period import GRAIN_EVERY, Period
-from cscli.schema import SURVEY_CONTACT_DIMENSIONS
+from cscli.kpis.spec import Count, Kpi, Stock, instantiate
+from cscli.period import Period
+from cscli.quality import QualityIssue, SourceSummary, quality_query, quality_results
+from cscli.stocks import bucket, events_query, levels
 
 PERIOD_COL = "period"
-EXAMPLES = 5
+PREV_SUFFIX = "__prev"
 
-#: surveys inherit these dimensions from the contact they rate, by the key that links them
-SURVEY_LINKS = (("tickets", "ticket_id"), ("calls", "call_id"))
+__all__ = [
+    "PERIOD_COL",
+    "PREV_SUFFIX",
+    "KpiStatus",
+    "QualityIssue",
+    "ReportRequest",
+    "ReportResult",
+    "SourceSummary",
+    "run_report",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,35 +69,23 @@ class KpiStatus:
 
 
 @dataclass(frozen=True, slots=True)
-class QualityIssue:
-    source: str
-    issue: str
-    rows: int
-    column: str | None = None
-    examples: tuple[tuple[str, int], ...] = ()
-    effect: str = ""
-
-
-@dataclass(frozen=True, slots=True)
-class SourceSummary:
-    name: str
-    files: tuple[Path, ...]
-    rows: int
-    mapping: Mapping[str, str]
-    unmapped: tuple[str, ...]
-
-
-@dataclass(frozen=True, slots=True)
 class ReportRequest:
     kpi_ids: tuple[str, ...] = ()
     by: tuple[str, ...] = ()
     grain: Grain | None = None
+    compare: bool = False
+    #: also compute per-bucket totals across all groups (the terminal's trend sparklines)
+    trend: bool = False
 
 
 @dataclass(frozen=True)
 class ReportResult:
-    """Everything a renderer needs. `table` has one row per group with the group columns, then
-    `<id>` and `<id>__n` per available KPI; `totals` has one row with the same KPI columns."""
+    """Everything a renderer needs.
+
+    `table` has one row per group: the group columns, then `<id>` and `<id>__n` per available
+    KPI (and `<id>__prev` with compare); `totals` has one row with the KPI columns; `trend`
+    (with a grain) one row per bucket over all groups.
+    """
 
     config_path: Path
     timezone: str
@@ -88,6 +99,8 @@ class ReportResult:
     totals: pl.DataFrame
     data_quality: tuple[QualityIssue, ...]
     sources: tuple[SourceSummary, ...] = field(default=())
+    compare: Period | None = None
+    trend: pl.DataFrame | None = None
 
     @property
     def group_columns(self) -> tuple[str, ...]:
@@ -107,26 +120,30 @@ class ReportResult:
 
 
 def select_kpis(config: Config, requested: Sequence[str]) -> list[Kpi]:
+    """The KPIs of this report: `--kpi`, else `report.kpis`, else the config's (or default) set.
+
+    Any built-in id may be asked for with `--kpi` even when the config lists other KPIs.
+    """
     if not requested:
-        if config.report.kpis:
-            requested = config.report.kpis
-        elif not config.kpis_explicit:
-            # the default set: every built-in KPI whose source is configured
-            return [k for k in config.kpis if k.source in config.sources]
-        else:
+        requested = config.report.kpis
+    if not requested:
+        if config.kpis_explicit:
             return list(config.kpis)
+        return [k for k in config.kpis if k.source in config.sources or k.source == "contacts"]
     known = {k.id: k for k in config.kpis}
-    if not config.kpis_explicit:
-        known.update({k.id: k for k in config.kpis})
     chosen = []
     for kpi_id in requested:
-        if kpi_id not in known:
-            match = difflib.get_close_matches(kpi_id, list(known), n=1)
+        if kpi_id in known:
+            chosen.append(known[kpi_id])
+        elif kpi_id in CATALOG:
+            chosen.append(instantiate(CATALOG[kpi_id]))
+        else:
+            options = sorted({*known, *CATALOG})
+            match = difflib.get_close_matches(kpi_id, options, n=1)
             raise UsageError(
                 f"unknown KPI {kpi_id!r}" + (f" (did you mean {match[0]!r}?)" if match else ""),
                 hint="`cscli kpis` lists the catalogue; custom KPIs are defined under `kpis:`",
             )
-        chosen.append(known[kpi_id])
     return chosen
 
 
@@ -146,31 +163,57 @@ def load_sources(config: Config, names: set[str]) -> dict[str, LoadedSource]:
     return loaded
 
 
-def _survey_dimensions(sources: Mapping[str, LoadedSource]) -> set[str]:
-    dims: set[str] = set()
-    for contact, key in SURVEY_LINKS:
-        if contact in sources and key in sources["surveys"].columns:
-            dims.update(d for d in sources[contact].dimensions if d in SURVEY_CONTACT_DIMENSIONS)
-    return dims
+def _columns(name: str, sources: Mapping[str, LoadedSource]) -> frozenset[str]:
+    if name == "contacts":
+        return contact_columns(sources) if contacts_available(sources) else frozenset()
+    cols = set(sources[name].columns)
+    if name in CONTACT_SOURCES and "customer_id" in cols:
+        cols |= CONTACT_MEASURES
+    if name == "tickets" and "created_at" in cols:
+        cols |= WINDOW_MEASURES
+    return frozenset(cols)
 
 
 def _dimensions(name: str, sources: Mapping[str, LoadedSource]) -> set[str]:
+    if name == "contacts":
+        cols = _columns(name, sources)
+        return {c for c in ("channel", "agent", "team", "kind") if c in cols}
     dims = set(sources[name].dimensions)
     if name == "surveys":
-        dims |= _survey_dimensions(sources)
+        dims |= survey_dimensions(sources)
     return dims
 
 
-def _status(kpi: Kpi, sources: Mapping[str, LoadedSource], by: Sequence[str]) -> KpiStatus:
-    source = sources.get(kpi.source)
-    if source is None:
-        return KpiStatus(kpi, f"no {kpi.source} source in the config")
+def _has_source(name: str, sources: Mapping[str, LoadedSource]) -> bool:
+    return contacts_available(sources) if name == "contacts" else name in sources
+
+
+def _missing(kpi: Kpi, columns: frozenset[str]) -> list[str]:
     needed = columns_used(kpi.kind) | {kpi.anchor} | set(kpi.base.requires)
     # a measure is missing because one of its inputs is: name the export's missing column
     measures = {m.name: m for m in MEASURES if m.table == kpi.source}
     for name in needed & measures.keys():
-        needed = (needed - {name}) | set(measures[name].inputs)
-    missing = sorted(needed - source.columns)
+        if name not in columns:
+            needed = (needed - {name}) | set(measures[name].inputs)
+    for name in needed & CONTACT_MEASURES:
+        if name not in columns:
+            needed = (needed - {name}) | {"customer_id"}
+    return sorted(needed - columns)
+
+
+def _status(kpi: Kpi, sources: Mapping[str, LoadedSource], by: Sequence[str]) -> KpiStatus:
+    if not _has_source(kpi.source, sources):
+        need = "a tickets or calls source" if kpi.source == "contacts" else f"a {kpi.source} source"
+        return KpiStatus(kpi, f"needs {need} in the config")
+    columns = _columns(kpi.source, sources)
+    missing = _missing(kpi, columns)
+    if (
+        missing
+        and kpi.built.fallback is not None
+        and not _missing(dataclasses.replace(kpi, built=kpi.built.fallback), columns)
+    ):
+        kpi = dataclasses.replace(kpi, built=kpi.built.fallback)
+        missing = []
     if missing:
         return KpiStatus(kpi, f"{kpi.source} has no {', '.join(missing)} column")
     no_dim = [d for d in by if d not in _dimensions(kpi.source, sources)]
@@ -179,130 +222,11 @@ def _status(kpi: Kpi, sources: Mapping[str, LoadedSource], by: Sequence[str]) ->
     return KpiStatus(kpi)
 
 
-def _enriched(name: str, sources: Mapping[str, LoadedSource], by: Sequence[str]) -> pl.LazyFrame:
-    """The usable records of a source; surveys gain their contact's dimensions."""
-    frame = sources[name].usable
-    if name != "surveys":
-        return frame
-    survey = sources["surveys"]
-    wanted = [d for d in by if d in SURVEY_CONTACT_DIMENSIONS]
-    for contact, key in SURVEY_LINKS:
-        if contact not in sources or key not in survey.columns:
-            continue
-        dims = [d for d in wanted if d in sources[contact].columns]
-        if not dims:
-            continue
-        # one row per contact id, so a duplicated id cannot multiply survey responses
-        lookup = (
-            sources[contact]
-            .usable.group_by(key)
-            .agg(pl.col(d).first().alias(f"_{contact}_{d}") for d in dims)
-        )
-        frame = frame.join(lookup, on=key, how="left")
-    for d in wanted:
-        parts = [d] if d in survey.columns else []
-        parts += [
-            f"_{c}_{d}"
-            for c, k in SURVEY_LINKS
-            if c in sources and k in survey.columns and d in sources[c].columns
-        ]
-        if parts:
-            frame = frame.with_columns(pl.coalesce(parts).alias(d))
-    return frame
-
-
-# --- running ------------------------------------------------------------------------------
-
-
-def run_report(config: Config, request: ReportRequest, period: Period) -> ReportResult:
-    kpis = select_kpis(config, request.kpi_ids)
-    by = request.by
-    if PERIOD_COL in by:
-        raise UsageError("'period' is not a dimension; use --grain to slice by time")
-    needed = {k.source for k in kpis if k.source in config.sources}
-    if "surveys" in needed and by:
-        needed |= {c for c, _ in SURVEY_LINKS if c in config.sources}
-    sources = load_sources(config, needed)
-    _check_dimensions(by, sources)
-    statuses = [_status(k, sources, by) for k in kpis]
-    available = [s.kpi for s in statuses if s.available]
-
-    lo, hi = period.bounds_utc()
-    queries: list[pl.LazyFrame] = []
-    plan: list[tuple[str, str, str]] = []  # (kind, source, anchor) per query
-    by_anchor: dict[tuple[str, str], list[Kpi]] = defaultdict(list)
-    for k in available:
-        by_anchor[(k.source, k.anchor)].append(k)
-    frames = {name: _enriched(name, sources, by) for name in {s for s, _ in by_anchor}}
-
-    for (name, anchor), group in by_anchor.items():
-        lf = frames[name]
-        if lo is not None:
-            lf = lf.filter(pl.col(anchor) >= lo)
-        if hi is not None:
-            lf = lf.filter(pl.col(anchor) < hi)
-        if lo is None or hi is None:
-            lf = lf.filter(pl.col(anchor).is_not_null())
-        exprs = [e for k in group for e in aggregations(k)]
-        keys = list(by)
-        if request.grain:
-            local = pl.col(anchor).dt.convert_time_zone(config.timezone)
-            bucket = local.dt.truncate(GRAIN_EVERY[request.grain]).dt.date().alias(PERIOD_COL)
-            lf_keys = lf.with_columns(bucket)
-            keys.append(PERIOD_COL)
-        else:
-            lf_keys = lf
-        if keys:
-            queries.append(lf_keys.group_by(keys).agg(exprs))
-            plan.append(("group", name, anchor))
-        local_anchor = pl.col(anchor).dt.convert_time_zone(config.timezone).dt.date()
-        queries.append(
-            lf.select(*exprs, local_anchor.min().alias("_first"), local_anchor.max().alias("_last"))
-        )
-        plan.append(("total", name, anchor))
-
-    quality_sources = sorted(sources)
-    for name in quality_sources:
-        queries.append(_quality_query(sources[name], [k for k in available if k.source == name]))
-        plan.append(("quality", name, ""))
-
-    results = pl.collect_all(queries) if queries else []
-
-    grouped = [r for r, (kind, _, _) in zip(results, plan, strict=True) if kind == "group"]
-    totals_parts = [r for r, (kind, _, _) in zip(results, plan, strict=True) if kind == "total"]
-    quality_parts = {
-        name: r for r, (kind, name, _) in zip(results, plan, strict=True) if kind == "quality"
-    }
-    keys = [*by, PERIOD_COL] if request.grain else list(by)
-    table = _merge(grouped, keys, available)
-    firsts = [d for t in totals_parts for d in t["_first"].to_list() if d is not None]
-    lasts = [d for t in totals_parts for d in t["_last"].to_list() if d is not None]
-    totals = (
-        pl.concat([t.drop("_first", "_last") for t in totals_parts], how="horizontal")
-        if totals_parts
-        else pl.DataFrame()
-    )
-    totals = _fill_counts(totals, available)
-    issues, summaries = _quality_results(sources, quality_parts)
-    return ReportResult(
-        config_path=config.path,
-        timezone=config.timezone,
-        period=period,
-        data_span=(min(firsts, default=None), max(lasts, default=None)),
-        by=by,
-        grain=request.grain,
-        kpis=tuple(statuses),
-        table=table,
-        totals=totals,
-        data_quality=tuple(issues),
-        sources=tuple(summaries),
-    )
-
-
 def _check_dimensions(by: Sequence[str], sources: Mapping[str, LoadedSource]) -> None:
     everywhere: set[str] = set()
-    for name in sources:
-        everywhere |= _dimensions(name, sources)
+    for name in [*sources, "contacts"]:
+        if _has_source(name, sources):
+            everywhere |= _dimensions(name, sources)
     for d in by:
         if d not in everywhere:
             match = difflib.get_close_matches(d, sorted(everywhere), n=1)
@@ -312,6 +236,217 @@ def _check_dimensions(by: Sequence[str], sources: Mapping[str, LoadedSource]) ->
                 hint=f"dimensions: {', '.join(sorted(everywhere)) or 'none'}; add export "
                 "columns as dimensions with `extra_columns:`",
             )
+
+
+# --- running ------------------------------------------------------------------------------
+
+
+class _Batch:
+    """Queries to collect together; `add` returns the index of the result."""
+
+    def __init__(self) -> None:
+        self.queries: list[pl.LazyFrame] = []
+        self.results: list[pl.DataFrame] = []
+
+    def add(self, lf: pl.LazyFrame) -> int:
+        self.queries.append(lf)
+        return len(self.queries) - 1
+
+    def collect(self) -> None:
+        self.results = pl.collect_all(self.queries) if self.queries else []
+
+    def __getitem__(self, i: int) -> pl.DataFrame:
+        return self.results[i]
+
+
+@dataclass
+class _WindowPlan:
+    lo: datetime | None
+    hi: datetime | None
+    grouped: list[int] = field(default_factory=list)
+    totals: list[int] = field(default_factory=list)
+    trend: list[int] = field(default_factory=list)
+    #: (kpi, index of its event counts, dims) for stock KPIs cut by a grain
+    stock_rows: list[tuple[Kpi, int, list[str]]] = field(default_factory=list)
+    stock_trend: list[tuple[Kpi, int]] = field(default_factory=list)
+
+
+def run_report(config: Config, request: ReportRequest, period: Period) -> ReportResult:
+    kpis = select_kpis(config, request.kpi_ids)
+    by = request.by
+    if PERIOD_COL in by:
+        raise UsageError("'period' is not a dimension; use --grain to slice by time")
+    needed = {k.source for k in kpis if k.source in config.sources}
+    if any(k.source == "contacts" for k in kpis) or ("surveys" in needed and by):
+        needed |= {c for c in CONTACT_SOURCES if c in config.sources}
+    if any(columns_used(k.kind) & CONTACT_MEASURES for k in kpis):
+        needed |= {c for c in CONTACT_SOURCES if c in config.sources}
+    sources = load_sources(config, needed)
+    _check_dimensions(by, sources)
+    statuses = [_status(k, sources, by) for k in kpis]
+    available = [s.kpi for s in statuses if s.available]
+    previous = period.previous() if request.compare else None
+
+    wanted: dict[str, set[str]] = defaultdict(set)
+    for k in available:
+        wanted[k.source] |= columns_used(k.kind)
+    frames = {name: enriched(name, sources, by, cols) for name, cols in wanted.items()}
+
+    batch = _Batch()
+    windows = [_plan_window(batch, frames, available, request, config.timezone, period)]
+    if previous is not None:
+        windows.append(_plan_window(batch, frames, available, request, config.timezone, previous))
+    quality = {
+        name: batch.add(quality_query(sources[name], [k for k in available if k.source == name]))
+        for name in sorted(sources)
+    }
+    batch.collect()
+
+    tz = config.timezone
+    table, totals, span = _assemble(batch, windows[0], available, request, tz, period)
+    trend = _assemble_trend(batch, windows[0], available, request, tz, period)
+    if previous is not None:
+        prev_table, prev_totals, _ = _assemble(batch, windows[1], available, request, tz, previous)
+        table = _attach_previous(table, prev_table, available, by, request.grain)
+        totals = _attach_totals_previous(totals, prev_totals, available)
+    issues, summaries = quality_results(sources, {n: batch[i] for n, i in quality.items()})
+    return ReportResult(
+        config_path=config.path,
+        timezone=tz,
+        period=period,
+        data_span=span,
+        by=by,
+        grain=request.grain,
+        kpis=tuple(statuses),
+        table=table,
+        totals=totals,
+        data_quality=tuple(issues),
+        sources=tuple(summaries),
+        compare=previous,
+        trend=trend,
+    )
+
+
+def _plan_window(
+    batch: _Batch,
+    frames: Mapping[str, pl.LazyFrame],
+    kpis: Sequence[Kpi],
+    request: ReportRequest,
+    timezone: str,
+    period: Period,
+) -> _WindowPlan:
+    lo, hi = period.bounds_utc()
+    plan = _WindowPlan(lo, hi)
+    by = list(request.by)
+    flows: dict[tuple[str, str], list[Kpi]] = defaultdict(list)
+    stocks: list[Kpi] = []
+    for k in kpis:
+        if isinstance(k.kind, Stock):
+            stocks.append(k)
+        else:
+            flows[(k.source, k.anchor)].append(k)
+
+    def frame_for(name: str, group: Sequence[Kpi]) -> pl.LazyFrame:
+        lf = frames[name]
+        if any(columns_used(k.kind) & WINDOW_MEASURES for k in group):
+            lf = with_age(lf, frozenset(lf.collect_schema().names()), hi)
+        return lf
+
+    for (name, anchor), group in flows.items():
+        lf = frame_for(name, group)
+        at = pl.col(anchor)
+        lf = lf.filter(at.is_not_null())
+        if lo is not None:
+            lf = lf.filter(at >= lo)
+        if hi is not None:
+            lf = lf.filter(at < hi)
+        exprs = [e for k in group for e in aggregations(k)]
+        local_day = at.dt.convert_time_zone(timezone).dt.date()
+        span = [local_day.min().alias("_first"), local_day.max().alias("_last")]
+        plan.totals.append(batch.add(lf.select(*exprs, *span)))
+        if request.grain:
+            bucketed = lf.with_columns(bucket(at, request.grain, timezone).alias(PERIOD_COL))
+            plan.grouped.append(batch.add(bucketed.group_by([*by, PERIOD_COL]).agg(exprs)))
+            if request.trend and by:
+                plan.trend.append(batch.add(bucketed.group_by(PERIOD_COL).agg(exprs)))
+        elif by:
+            plan.grouped.append(batch.add(lf.group_by(by).agg(exprs)))
+
+    for k in stocks:
+        lf = frame_for(k.source, [k])
+        exprs = list(aggregations(k, lo, hi))
+        opened = pl.col(k.kind.opened) if isinstance(k.kind, Stock) else pl.lit(None)
+        local_day = opened.dt.convert_time_zone(timezone).dt.date()
+        span = [local_day.min().alias("_first"), local_day.max().alias("_last")]
+        plan.totals.append(batch.add(lf.select(*exprs, *span)))
+        assert isinstance(k.kind, Stock)
+        if request.grain:
+            events = events_query(lf, k.kind, by, request.grain, timezone, hi)
+            plan.stock_rows.append((k, batch.add(events), by))
+            if request.trend and by:
+                events = events_query(lf, k.kind, [], request.grain, timezone, hi)
+                plan.stock_trend.append((k, batch.add(events)))
+        elif by:
+            plan.grouped.append(batch.add(lf.group_by(by).agg(exprs)))
+    return plan
+
+
+def _bucket_bounds(period: Period, grain: str, tz: str) -> tuple[date | None, date | None]:
+    lo, hi = period.bounds_utc()
+    first = bucket_of(lo, grain, tz) if lo else None
+    last = bucket_of(hi - timedelta(microseconds=1), grain, tz) if hi else None
+    return first, last
+
+
+def bucket_of(instant: datetime, grain: str, tz: str) -> date:
+    frame = pl.DataFrame({"t": [instant.astimezone(ZoneInfo("UTC"))]})
+    return frame.select(bucket(pl.col("t"), grain, tz))["t"][0]  # type: ignore[no-any-return]
+
+
+def _assemble(
+    batch: _Batch,
+    plan: _WindowPlan,
+    kpis: Sequence[Kpi],
+    request: ReportRequest,
+    tz: str,
+    period: Period,
+) -> tuple[pl.DataFrame, pl.DataFrame, tuple[date | None, date | None]]:
+    keys = [*request.by, PERIOD_COL] if request.grain else list(request.by)
+    parts = [batch[i] for i in plan.grouped]
+    if request.grain and plan.stock_rows:
+        first, last = _bucket_bounds(period, request.grain, tz)
+        for k, i, dims in plan.stock_rows:
+            parts.append(levels(batch[i], k, dims, request.grain, first, last, PERIOD_COL))
+    table = _merge(parts, keys, kpis)
+    totals_parts = [batch[i] for i in plan.totals]
+    firsts = [d for t in totals_parts for d in t["_first"].to_list() if d is not None]
+    lasts = [d for t in totals_parts for d in t["_last"].to_list() if d is not None]
+    totals = (
+        pl.concat([t.drop("_first", "_last") for t in totals_parts], how="horizontal")
+        if totals_parts
+        else pl.DataFrame()
+    )
+    span = (min(firsts, default=None), max(lasts, default=None))
+    return table, _fill_counts(totals, kpis), span
+
+
+def _assemble_trend(
+    batch: _Batch,
+    plan: _WindowPlan,
+    kpis: Sequence[Kpi],
+    request: ReportRequest,
+    tz: str,
+    period: Period,
+) -> pl.DataFrame | None:
+    if not (request.trend and request.grain):
+        return None
+    if not request.by:
+        return None  # the table itself is the trend
+    parts = [batch[i] for i in plan.trend]
+    first, last = _bucket_bounds(period, request.grain, tz)
+    for k, i in plan.stock_trend:
+        parts.append(levels(batch[i], k, [], request.grain, first, last, PERIOD_COL))
+    return _merge(parts, [PERIOD_COL], kpis)
 
 
 def _merge(parts: list[pl.DataFrame], keys: list[str], kpis: Sequence[Kpi]) -> pl.DataFrame:
@@ -336,48 +471,45 @@ def _fill_counts(frame: pl.DataFrame, kpis: Sequence[Kpi]) -> pl.DataFrame:
     return frame.with_columns(fills) if fills else frame
 
 
-def _quality_query(source: LoadedSource, kpis: Sequence[Kpi]) -> pl.LazyFrame:
-    """Count, over the whole source, the records each check flags, with the first rows."""
-    exprs: list[pl.Expr] = [pl.len().alias("_rows")]
-    checks = [(c.issue, c.predicate, c.column, c.effect) for c in source.checks]
-    by_issue: dict[str, list[str]] = defaultdict(list)
-    rules = {}
-    for k in kpis:
-        for rule in k.built.quality:
-            if set(sql(rule.predicate).meta.root_names()) <= source.columns:
-                by_issue[rule.issue].append(k.id)
-                rules[rule.issue] = rule
-    for issue, rule in rules.items():
-        effect = f"excluded from {', '.join(by_issue[issue])}"
-        checks.append((issue, sql(rule.predicate), rule.column, effect))
-    for i, (_, predicate, _, _) in enumerate(checks):
-        flag = predicate.fill_null(False)
-        exprs.append(flag.cast(pl.Int64).sum().alias(f"_n{i}"))
-        exprs.append(
-            pl.struct(FILE_COL, ROW_COL).filter(flag).head(EXAMPLES).implode().alias(f"_x{i}")
+_STEP = {"day": "1d", "week": "1w", "month": "1mo", "quarter": "3mo"}
+
+
+def _attach_previous(
+    table: pl.DataFrame,
+    prev: pl.DataFrame,
+    kpis: Sequence[Kpi],
+    by: Sequence[str],
+    grain: str | None,
+) -> pl.DataFrame:
+    """`<id>__prev` per row: the same group in the previous window or, with a grain, the
+    group's previous bucket (the first bucket's comes from the previous window)."""
+    if table.is_empty():
+        return table
+    cols = [k.id for k in kpis if k.id in table.columns]
+    if grain is None:
+        if not by:
+            return table
+        renamed = prev.select(
+            *by, *(pl.col(c).alias(c + PREV_SUFFIX) for c in cols if c in prev.columns)
         )
-    return source.frame.select(exprs).with_columns(
-        pl.lit([c[0] for c in checks] or [""], dtype=pl.List(pl.String)).alias("_issues"),
-        pl.lit([c[2] or "" for c in checks] or [""], dtype=pl.List(pl.String)).alias("_cols"),
-        pl.lit([c[3] for c in checks] or [""], dtype=pl.List(pl.String)).alias("_effects"),
+        return table.join(renamed, on=list(by), how="left", nulls_equal=True)
+    both = pl.concat([prev, table], how="diagonal_relaxed").unique([*by, PERIOD_COL], keep="last")
+    lookup = both.select(
+        *by,
+        pl.col(PERIOD_COL).dt.offset_by(_STEP[grain]).alias("_next"),
+        *(pl.col(c).alias(c + PREV_SUFFIX) for c in cols if c in both.columns),
     )
+    out = table.join(
+        lookup, left_on=[*by, PERIOD_COL], right_on=[*by, "_next"], how="left", nulls_equal=True
+    )
+    return out.drop("_next", strict=False)
 
 
-def _quality_results(
-    sources: Mapping[str, LoadedSource], parts: Mapping[str, pl.DataFrame]
-) -> tuple[list[QualityIssue], list[SourceSummary]]:
-    issues = []
-    summaries = []
-    for name, frame in parts.items():
-        row = frame.row(0, named=True)
-        labels, columns, effects = row["_issues"], row["_cols"], row["_effects"]
-        for i in range(sum(1 for c in frame.columns if c.startswith("_n"))):
-            count = row[f"_n{i}"]
-            if count:
-                examples = tuple((x[FILE_COL], int(x[ROW_COL])) for x in row[f"_x{i}"])
-                issues.append(
-                    QualityIssue(name, labels[i], count, columns[i] or None, examples, effects[i])
-                )
-        src = sources[name]
-        summaries.append(SourceSummary(name, src.files, row["_rows"], src.mapping, src.unmapped))
-    return issues, summaries
+def _attach_totals_previous(
+    totals: pl.DataFrame, prev: pl.DataFrame, kpis: Sequence[Kpi]
+) -> pl.DataFrame:
+    if totals.is_empty() or prev.is_empty():
+        return totals
+    return totals.with_columns(
+        pl.lit(prev[k.id][0]).alias(k.id + PREV_SUFFIX) for k in kpis if k.id in prev.columns
+    )

@@ -61,11 +61,11 @@ TICKETS = Table(
         _c("created_at", "datetime", True),
         _c("first_response_at", "datetime", doc="first public agent reply"),
         _c("resolved_at", "datetime", doc="null while unresolved"),
-        _c("status", "string"),
+        _c("status", "string", code=True),
         _c("channel", "string"),
         _c("agent", "string"),
         _c("team", "string"),
-        _c("priority", "string"),
+        _c("priority", "string", code=True),
         _c("customer_id", "string"),
         _c("agent_replies", "int"),
         _c("reopens", "int"),
@@ -145,7 +145,25 @@ MESSAGES = Table(
     id_column="message_id",
 )
 
+#: Not a source of its own: every ticket and every inbound call as one contact, built by the
+#: pipeline from the tickets and calls sources (channel switching, repeat contacts, give-ups).
+CONTACTS = Table(
+    "contacts",
+    (
+        _c("contact_id", "string", True, doc="the ticket_id or call_id"),
+        _c("contacted_at", "datetime", True, doc="created_at or queued_at"),
+        _c("kind", "string", doc="ticket | call"),
+        _c("customer_id", "string"),
+        _c("channel", "string"),
+        _c("agent", "string"),
+        _c("team", "string"),
+        _c("gave_up", "bool", doc="abandoned call, or ticket closed without a resolution"),
+    ),
+    id_column="contact_id",
+)
+
 TABLES: dict[str, Table] = {t.name: t for t in (TICKETS, CALLS, SURVEYS, CUSTOMERS, MESSAGES)}
+DERIVED_TABLES: dict[str, Table] = {"contacts": CONTACTS}
 
 SURVEY_TYPES = ("csat", "nps", "ces", "asat")
 

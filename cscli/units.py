@@ -98,3 +98,49 @@ def describe_duration(seconds: float) -> str:
         if seconds >= size and seconds % size == 0:
             return f"{seconds / size:g}{unit}"
     return f"{seconds:g}s"
+
+
+def change(value: float | None, previous: float | None, unit: Unit) -> float | None:
+    """The change shown next to a value: points for ratios (as a ratio), NPS and scores,
+    relative change for durations and counts. None when either side is missing, or when a
+    relative change starts from 0."""
+    if value is None or previous is None:
+        return None
+    if unit in ("ratio", "nps", "score"):
+        return value - previous
+    if previous == 0:
+        return None
+    return (value - previous) / abs(previous)
+
+
+def format_change(delta: float | None, unit: Unit) -> str:
+    """`+2.1pp` for ratios, `+3.0` for NPS, `+0.12` for scores, `+12%` otherwise."""
+    if delta is None or not math.isfinite(delta):
+        return "–"
+    if unit == "ratio":
+        return f"{delta * 100:+.1f}pp"
+    if unit == "nps":
+        return f"{delta:+.1f}"
+    if unit == "score":
+        return f"{delta:+.2f}"
+    return f"{delta * 100:+.0f}%"
+
+
+SPARKS = "▁▂▃▄▅▆▇█"
+
+
+def sparkline(values: list[float | None]) -> str:
+    """A compact trend: one block per value scaled between min and max; a gap for null."""
+    known = [v for v in values if v is not None and math.isfinite(v)]
+    if not known:
+        return " " * len(values)
+    lo, hi = min(known), max(known)
+    out = []
+    for v in values:
+        if v is None or not math.isfinite(v):
+            out.append(" ")
+        elif hi == lo:
+            out.append(SPARKS[3])
+        else:
+            out.append(SPARKS[round((v - lo) / (hi - lo) * (len(SPARKS) - 1))])
+    return "".join(out)

@@ -13,7 +13,7 @@ from cscli.adapters import GENERIC
 from cscli.adapters.generic import load_source
 from cscli.config import SourceConfig
 from cscli.errors import ConfigError, InputError
-from cscli.pipeline import _quality_query
+from cscli.quality import quality_query as _quality_query
 
 Write = Callable[[str, str], Path]
 

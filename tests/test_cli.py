@@ -73,7 +73,18 @@ def test_report_json_contract(runner: CliRunner, small: Path) -> None:
     assert doc["period"] == {"from": "2026-01-05", "to": "2026-01-13", "timezone": "UTC"}
     assert doc["by"] == ["channel"] and doc["grain"] == "week"
     groups = [(r["group"]["channel"], r["group"]["period"]) for r in doc["rows"]]
-    assert groups == [("chat", "2026-01-05"), ("email", "2026-01-05"), ("email", "2026-01-12")]
+    # chat has no ticket created in the week of 01-12, but its backlog row is there: ticket 2
+    # is still open at the end of that week (backlog is a stock, not a flow)
+    assert groups == [
+        ("chat", "2026-01-05"),
+        ("chat", "2026-01-12"),
+        ("email", "2026-01-05"),
+        ("email", "2026-01-12"),
+    ]
+    chat_w2 = doc["rows"][1]["kpis"]
+    assert chat_w2["backlog"] == {"value": 1, "n": 1}
+    assert chat_w2["ticket_volume"] == {"value": 0, "n": 0}
+    assert doc["totals"]["kpis"]["backlog"] == {"value": 1, "n": 1}
     assert doc["totals"]["kpis"]["ticket_volume"] == {"value": 3, "n": 3}
     # resolution rate: tickets 1 and 3 have resolved_at, 2 does not → 2/3
     assert doc["totals"]["kpis"]["resolution_rate"]["value"] == pytest.approx(2 / 3)

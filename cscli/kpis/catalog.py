@@ -13,12 +13,14 @@ from typing import Any
 from cscli.kpis.spec import (
     Built,
     Count,
+    DistinctRatio,
     KpiDef,
     NetScore,
     Param,
     QualityRule,
     Ratio,
     Stat,
+    Stock,
 )
 
 STAT_DOC = "mean, median, min, max or pNN (linear interpolation between closest ranks)"
@@ -327,20 +329,423 @@ CES = KpiDef(
 )
 
 
+# --- tickets: flow, quality and SLAs ---------------------------------------------------------
+
+BACKLOG = KpiDef(
+    id="backlog",
+    title="Backlog",
+    short="Backlog",
+    source="tickets",
+    unit="count",
+    higher_is_better=False,
+    anchor="created_at",
+    definition=(
+        "Tickets open at the end of the period: created before the period's end and not "
+        "resolved by then (resolved_at null or later). A stock, not a flow: each period gets "
+        "its own end-of-period level and the total is the level at the end of the whole report "
+        "period, never a sum. Without a period end, the level after the last record."
+    ),
+    requires=("resolved_at",),
+    build=lambda p: Built(Stock("created_at", "resolved_at", "end")),
+)
+
+REOPEN_RATE = KpiDef(
+    id="reopen_rate",
+    title="Reopen rate",
+    short="Reopened",
+    source="tickets",
+    unit="ratio",
+    higher_is_better=False,
+    anchor="resolved_at",
+    definition=(
+        "Tickets resolved in the period that were reopened at least once (reopens > 0) / tickets "
+        "resolved in the period with a known reopens count."
+    ),
+    build=lambda p: Built(
+        Ratio("reopens > 0", where="resolved_at IS NOT NULL AND reopens IS NOT NULL")
+    ),
+)
+
+REROUTE_RATE = KpiDef(
+    id="reroute_rate",
+    title="Reroute rate",
+    short="Rerouted",
+    source="tickets",
+    unit="ratio",
+    higher_is_better=False,
+    anchor="created_at",
+    definition=(
+        "Tickets created in the period that were reassigned at least once (reassignments > 0) / "
+        "tickets created in the period with a known reassignments count."
+    ),
+    build=lambda p: Built(Ratio("reassignments > 0", where="reassignments IS NOT NULL")),
+)
+
+KB_USAGE_RATE = KpiDef(
+    id="kb_usage_rate",
+    title="Knowledge-base usage",
+    short="KB used",
+    source="tickets",
+    unit="ratio",
+    higher_is_better=True,
+    anchor="created_at",
+    definition=(
+        "Tickets created in the period on which the agent used the knowledge base (kb_used "
+        "true) / tickets created in the period with a known kb_used (employee self-service)."
+    ),
+    build=lambda p: Built(Ratio("kb_used", where="kb_used IS NOT NULL")),
+)
+
+DEFAULT_TARGETS = {"urgent": 3600.0, "high": 4 * 3600.0, "normal": 8 * 3600.0, "low": 24 * 3600.0}
+
+
+def _target_sql(targets: Mapping[str, float]) -> str:
+    cases = " ".join(
+        f"WHEN priority = '{k.replace(chr(39), chr(39) * 2)}' THEN {_num(v)}"
+        for k, v in targets.items()
+    )
+    return f"CASE {cases} END"
+
+
+def _sla(p: Mapping[str, Any]) -> Built:
+    target = _target_sql(p["targets"])
+    # due: answered (whenever), or still unanswered when its target had passed at the period end
+    due = (
+        f"({target}) IS NOT NULL AND (first_response_seconds IS NOT NULL "
+        f"OR (first_response_at IS NULL AND age_seconds > ({target})))"
+    )
+    met = f"first_response_seconds IS NOT NULL AND first_response_seconds <= ({target})"
+    return Built(Ratio(met, where=due))
+
+
+SLA_ATTAINMENT = KpiDef(
+    id="sla_attainment",
+    title="First-response SLA attainment",
+    short="SLA met",
+    source="tickets",
+    unit="ratio",
+    higher_is_better=True,
+    anchor="created_at",
+    definition=(
+        "Tickets created in the period whose first response came within the target for their "
+        "priority ({targets}; a response exactly at the target meets it) / tickets created in "
+        "the period that have a target and are due: answered, or still unanswered after their "
+        "target had passed at the end of the period (a miss). Tickets of other priorities, and "
+        "unanswered tickets whose target has not yet passed, are not counted."
+    ),
+    params=(
+        Param(
+            "targets",
+            "targets",
+            DEFAULT_TARGETS,
+            "first-response target per priority, e.g. {urgent: 1h, high: 4h}",
+        ),
+    ),
+    requires=("first_response_at", "priority"),
+    build=_sla,
+)
+
+FCR_METHODS = ("auto", "flag", "one_touch", "no_repeat")
+
+
+def _fcr_kind(method: str, window: float) -> Ratio:
+    resolved = "resolved_at IS NOT NULL"
+    if method == "flag":
+        return Ratio(
+            "first_contact_resolved", where=f"{resolved} AND first_contact_resolved IS NOT NULL"
+        )
+    if method == "no_repeat":
+        return Ratio(
+            f"next_contact_seconds IS NULL OR next_contact_seconds > {_num(window)}",
+            where=f"{resolved} AND followup_observed_seconds >= {_num(window)}",
+        )
+    return Ratio(
+        "agent_replies <= 1 AND (reopens IS NULL OR reopens = 0)",
+        where=f"{resolved} AND agent_replies IS NOT NULL",
+    )
+
+
+def _fcr(p: Mapping[str, Any]) -> Built:
+    if p["method"] == "auto":
+        # the export's own flag when it has one, else one_touch (DESIGN §5)
+        return Built(_fcr_kind("flag", p["window"]), fallback=Built(_fcr_kind("one_touch", 0)))
+    return Built(_fcr_kind(p["method"], p["window"]))
+
+
+WINDOW = Param("window", "duration", 7 * 86400.0, "how long after a contact a repeat counts")
+
+FIRST_CONTACT_RESOLUTION = KpiDef(
+    id="first_contact_resolution",
+    title="First contact resolution",
+    short="FCR",
+    source="tickets",
+    unit="ratio",
+    higher_is_better=True,
+    anchor="resolved_at",
+    definition=(
+        "Tickets resolved in the period that were resolved on first contact / tickets resolved "
+        "in the period that can be judged. Method {method}: flag = the export's "
+        "first_contact_resolved column; one_touch = at most one agent reply and never reopened; "
+        "no_repeat = the same customer made no further contact (ticket or call) within {window} "
+        "after creating it (tickets whose {window} window runs past the last contact in the "
+        "data cannot be judged yet); auto = flag when the export has the column, else one_touch."
+    ),
+    params=(
+        Param("method", "choice", "auto", "how first-contact resolution is decided", FCR_METHODS),
+        WINDOW,
+    ),
+    build=_fcr,
+)
+
+CHANNEL_SWITCH_RATE = KpiDef(
+    id="channel_switch_rate",
+    title="Channel switching",
+    short="Switched",
+    source="contacts",
+    unit="ratio",
+    higher_is_better=False,
+    anchor="contacted_at",
+    definition=(
+        "Customers with a contact (ticket or call) in the period who used at least two channels "
+        "within {window} (a contact followed by the customer's next contact on another channel "
+        "within {window}) / customers with a contact in the period."
+    ),
+    params=(WINDOW,),
+    build=lambda p: Built(
+        DistinctRatio(
+            "customer_id",
+            f"next_contact_seconds <= {_num(p['window'])} AND next_contact_channel <> channel",
+            where="customer_id IS NOT NULL",
+        )
+    ),
+)
+
+GAVE_UP_RATE = KpiDef(
+    id="gave_up_rate",
+    title="Gave-up rate",
+    short="Gave up",
+    source="contacts",
+    unit="ratio",
+    higher_is_better=False,
+    anchor="contacted_at",
+    definition=(
+        "Contacts in the period that ended without a resolution / contacts in the period: "
+        "inbound calls never answered, plus tickets whose status is closed, cancelled, "
+        "rejected or abandoned without a resolved_at."
+    ),
+    build=lambda p: Built(Ratio("gave_up", where="gave_up IS NOT NULL")),
+)
+
+# --- calls: hold, transfers, first contact resolution ---------------------------------------
+
+AVERAGE_HOLD_TIME = KpiDef(
+    id="average_hold_time",
+    title="Average hold time",
+    short="Hold",
+    source="calls",
+    unit="seconds",
+    higher_is_better=False,
+    anchor="queued_at",
+    definition=(
+        "{stat} of hold_seconds over answered calls queued in the period ({over}: answered = "
+        "every answered call, an empty hold counting as 0; held = only calls put on hold, as "
+        "Amazon Connect's 'average customer hold time')."
+    ),
+    params=(
+        _stat("mean"),
+        Param("over", "choice", "answered", "which calls: answered or held", ("answered", "held")),
+    ),
+    build=lambda p: Built(
+        Stat(
+            "coalesce(hold_seconds, 0)" if p["over"] == "answered" else "hold_seconds",
+            p["stat"],
+            where="answered_at IS NOT NULL"
+            + (" AND hold_seconds > 0" if p["over"] == "held" else ""),
+        )
+    ),
+)
+
+CALL_REROUTE_RATE = KpiDef(
+    id="call_reroute_rate",
+    title="Call transfer rate",
+    short="Transferred",
+    source="calls",
+    unit="ratio",
+    higher_is_better=False,
+    anchor="queued_at",
+    definition=(
+        "Answered calls queued in the period that were transferred at least once "
+        "(transfers > 0) / answered calls queued in the period with a known transfers count."
+    ),
+    build=lambda p: Built(
+        Ratio("transfers > 0", where="answered_at IS NOT NULL AND transfers IS NOT NULL")
+    ),
+)
+
+
+def _call_fcr(p: Mapping[str, Any]) -> Built:
+    answered = f"{INBOUND} AND answered_at IS NOT NULL"
+    if p["method"] == "flag":
+        return Built(Ratio("resolved", where=f"{answered} AND resolved IS NOT NULL"))
+    return Built(
+        Ratio(
+            f"next_contact_seconds IS NULL OR next_contact_seconds > {_num(p['window'])}",
+            where=f"{answered} AND followup_observed_seconds >= {_num(p['window'])}",
+        )
+    )
+
+
+CALL_FIRST_CONTACT_RESOLUTION = KpiDef(
+    id="call_first_contact_resolution",
+    title="Call first contact resolution",
+    short="Call FCR",
+    source="calls",
+    unit="ratio",
+    higher_is_better=True,
+    anchor="queued_at",
+    definition=(
+        "Answered calls queued in the period after which the same customer made no further "
+        "contact (call or ticket) within {window} / answered calls that can be judged (whose "
+        "{window} window ends before the last contact in the data). Method {method}: no_repeat "
+        "as described; flag = the export's resolved column."
+    ),
+    params=(
+        Param("method", "choice", "no_repeat", "no_repeat or flag", ("no_repeat", "flag")),
+        WINDOW,
+    ),
+    build=_call_fcr,
+)
+
+# --- surveys and customers -------------------------------------------------------------------
+
+
+def _asat(p: Mapping[str, Any]) -> Built:
+    where, rule = _survey_where("asat", 1, p["scale"])
+    return Built(Stat("score", "mean", where=where), quality=(rule,))
+
+
+ASAT = KpiDef(
+    id="asat",
+    title="Agent satisfaction",
+    short="ASAT",
+    source="surveys",
+    unit="score",
+    higher_is_better=True,
+    anchor="responded_at",
+    definition=(
+        "Mean score of asat (agent-satisfaction) responses in the period on a 1–{scale} scale; "
+        "scores outside the scale are excluded and reported."
+    ),
+    params=(Param("scale", "number", 5.0, "highest score of the scale (the lowest is 1)"),),
+    build=_asat,
+)
+
+SURVEY_RESPONSES = KpiDef(
+    id="survey_responses",
+    title="Survey responses",
+    short="Responses",
+    source="surveys",
+    unit="count",
+    higher_is_better=None,
+    anchor="responded_at",
+    definition=(
+        "Survey responses received in the period, of every type (slice with --by survey_type "
+        "for the count per type)."
+    ),
+    build=lambda p: Built(Count()),
+)
+
+RETENTION_RATE = KpiDef(
+    id="retention_rate",
+    title="Customer retention rate",
+    short="Retention",
+    source="customers",
+    unit="ratio",
+    higher_is_better=True,
+    anchor="started_at",
+    definition=(
+        "(E − N) / S: S = customers active at the start of the period (started before it, not "
+        "churned before it), E = customers active at its end, N = customers who started during "
+        "it. Equals 1 − churn_rate − (new customers lost within the period) / S. Needs a period "
+        "start: over all the data S is 0 and the rate is null."
+    ),
+    requires=("churned_at",),
+    build=lambda p: Built(Stock("started_at", "churned_at", "retention")),
+)
+
+CHURN_RATE = KpiDef(
+    id="churn_rate",
+    title="Customer churn rate",
+    short="Churn",
+    source="customers",
+    unit="ratio",
+    higher_is_better=False,
+    anchor="started_at",
+    definition=(
+        "Customers active at the start of the period who churned during it / customers active "
+        "at the start of the period (S). Needs a period start: over all the data it is null."
+    ),
+    requires=("churned_at",),
+    build=lambda p: Built(Stock("started_at", "churned_at", "churn")),
+)
+
+
 CATALOG: dict[str, KpiDef] = {
     k.id: k
     for k in (
+        # tickets
         TICKET_VOLUME,
         FIRST_RESPONSE_TIME,
         RESOLUTION_TIME,
         RESOLUTION_RATE,
+        BACKLOG,
+        FIRST_CONTACT_RESOLUTION,
+        REOPEN_RATE,
+        REROUTE_RATE,
+        KB_USAGE_RATE,
+        SLA_ATTAINMENT,
+        # calls
         CALL_VOLUME,
         AVERAGE_HANDLE_TIME,
         AVERAGE_SPEED_OF_ANSWER,
         ABANDONMENT_RATE,
         SERVICE_LEVEL,
+        AVERAGE_HOLD_TIME,
+        CALL_REROUTE_RATE,
+        CALL_FIRST_CONTACT_RESOLUTION,
+        # surveys
         CSAT,
         NPS,
         CES,
+        ASAT,
+        SURVEY_RESPONSES,
+        # contacts (tickets and calls together)
+        CHANNEL_SWITCH_RATE,
+        GAVE_UP_RATE,
+        # customers
+        RETENTION_RATE,
+        CHURN_RATE,
     )
 }
+
+#: What a report shows when the config has no `kpis:` (those whose source is configured):
+#: the numbers a support leader reads every week. Everything else is one `--kpi` away.
+DEFAULT_KPIS: tuple[str, ...] = (
+    "ticket_volume",
+    "first_response_time",
+    "resolution_time",
+    "resolution_rate",
+    "backlog",
+    "first_contact_resolution",
+    "reopen_rate",
+    "call_volume",
+    "average_handle_time",
+    "average_speed_of_answer",
+    "abandonment_rate",
+    "service_level",
+    "csat",
+    "nps",
+    "ces",
+    "retention_rate",
+    "churn_rate",
+)

@@ -8,18 +8,21 @@ A zero denominator gives null, never NaN or infinity.
 
 from __future__ import annotations
 
+from datetime import datetime
 from functools import cache
 
 import polars as pl
 
 from cscli.kpis.spec import (
     Count,
+    DistinctRatio,
     Kind,
     Kpi,
     NetScore,
     Ratio,
     SqlAggregate,
     Stat,
+    Stock,
     stat_quantile,
 )
 
@@ -59,6 +62,10 @@ def columns_used(kind: Kind) -> set[str]:
         texts = [kind.numerator, kind.denominator, kind.where]
     elif isinstance(kind, Stat | NetScore):
         texts = [kind.value, kind.where]
+    elif isinstance(kind, DistinctRatio):
+        texts = [kind.key, kind.numerator, kind.where]
+    elif isinstance(kind, Stock):
+        texts = [kind.opened, kind.closed, kind.where]
     else:
         texts = [kind.expr]
     names: set[str] = set()
@@ -68,10 +75,53 @@ def columns_used(kind: Kind) -> set[str]:
     return names
 
 
-def aggregations(kpi: Kpi) -> tuple[pl.Expr, pl.Expr]:
-    """(value, n) expressions for one KPI, aliased `<id>` and `<id>__n`."""
-    value, n = _build(kpi.kind)
+def aggregations(
+    kpi: Kpi, lo: datetime | None = None, hi: datetime | None = None
+) -> tuple[pl.Expr, pl.Expr]:
+    """(value, n) expressions for one KPI, aliased `<id>` and `<id>__n`.
+
+    `lo` and `hi` bound the window [lo, hi) for stock kinds, which look at every record (a
+    ticket created last year can be in this week's backlog); flow kinds ignore them because the
+    pipeline has already kept only the records whose anchor falls in the window.
+    """
+    if isinstance(kpi.kind, Stock):
+        value, n = stock_aggregation(kpi.kind, lo, hi)
+    else:
+        value, n = _build(kpi.kind)
     return value.alias(kpi.id), n.cast(pl.Int64).alias(kpi.id + N_SUFFIX)
+
+
+def open_between(kind: Stock, at: datetime | None) -> pl.Expr:
+    """Records open at instant `at` (or still open, after the last record, when None)."""
+    opened, closed = pl.col(kind.opened), pl.col(kind.closed)
+    if at is None:
+        return opened.is_not_null() & closed.is_null()
+    return (opened < at) & (closed.is_null() | (closed >= at))
+
+
+def stock_aggregation(
+    kind: Stock, lo: datetime | None, hi: datetime | None
+) -> tuple[pl.Expr, pl.Expr]:
+    where = _mask(kind.where)
+
+    def keep(e: pl.Expr) -> pl.Expr:
+        return e if where is None else e & where
+
+    end = _count(keep(open_between(kind, hi)))
+    if kind.measure == "end":
+        return end, end
+    opened, closed = pl.col(kind.opened), pl.col(kind.closed)
+    if lo is None:  # no period start: nobody is "active at the start"
+        zero = pl.lit(0, dtype=pl.Int64)
+        return pl.lit(None, dtype=pl.Float64), zero
+    start = _count(keep(open_between(kind, lo)))
+    if kind.measure == "retention":
+        in_window = opened >= lo if hi is None else (opened >= lo) & (opened < hi)
+        new = _count(keep(in_window))
+        return _safe_div(end - new, start), start
+    closed_in = closed >= lo if hi is None else (closed >= lo) & (closed < hi)
+    lost = _count(keep((opened < lo) & closed_in))
+    return _safe_div(lost, start), start
 
 
 def _build(kind: Kind) -> tuple[pl.Expr, pl.Expr]:
@@ -100,6 +150,15 @@ def _build(kind: Kind) -> tuple[pl.Expr, pl.Expr]:
         detractors = (values <= kind.detractor_max).cast(pl.Int64).sum()
         n = values.count()
         return _safe_div((promoters - detractors) * 100, n), n
+    if isinstance(kind, DistinctRatio):
+        key = sql(kind.key)
+        where = _mask(kind.where)
+        population = key.filter(where) if where is not None else key
+        num_mask = _mask(kind.where, kind.numerator)
+        assert num_mask is not None
+        num = key.filter(num_mask).drop_nulls().n_unique().cast(pl.Int64)
+        den = population.drop_nulls().n_unique().cast(pl.Int64)
+        return _safe_div(num, den), den
     assert isinstance(kind, SqlAggregate)
     return sql(kind.expr).cast(pl.Float64), pl.len().cast(pl.Int64)
 

@@ -19,7 +19,7 @@ from typing import Any, Literal
 
 from cscli.units import Unit, describe_duration, parse_duration, parse_ratio
 
-ParamKind = Literal["stat", "duration", "ratio", "number", "choice", "bool"]
+ParamKind = Literal["stat", "duration", "ratio", "number", "choice", "bool", "targets"]
 
 _STAT = re.compile(r"^(mean|median|min|max|p(\d{1,2}(?:\.\d+)?))$")
 
@@ -68,6 +68,12 @@ class Param:
             if not isinstance(raw, bool):
                 raise ValueError(f"expected true or false, got {raw!r}")
             return raw
+        if self.kind == "targets":
+            if not isinstance(raw, dict) or not raw:
+                raise ValueError(
+                    f"expected a mapping such as {{urgent: 1h, high: 4h}}, got {raw!r}"
+                )
+            return {str(k).strip().lower(): parse_duration(v) for k, v in raw.items()}
         text = str(raw)
         if text not in self.choices:
             raise ValueError(f"expected one of {', '.join(self.choices)}, got {raw!r}")
@@ -83,6 +89,8 @@ class Param:
             return f"{float(value):g}"
         if self.kind == "bool":
             return "true" if value else "false"
+        if self.kind == "targets":
+            return ", ".join(f"{k} {describe_duration(v)}" for k, v in value.items())
         return str(value)
 
 
@@ -140,7 +148,35 @@ class SqlAggregate:
     expr: str
 
 
-Kind = Count | Ratio | Stat | NetScore | SqlAggregate
+@dataclass(frozen=True, slots=True)
+class DistinctRatio:
+    """value = distinct `key`s with a record matching where ∧ numerator / distinct `key`s with
+    a record matching where; n = the denominator (e.g. customers who switched channel)."""
+
+    key: str
+    numerator: str
+    where: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Stock:
+    """A level at a point in time, from records that open at `opened` and close at `closed`
+    (null = still open). Never summed over periods: each period gets its own level.
+
+    measure:
+      end        records open at the period's end: opened < end and (closed is null or ≥ end)
+      retention  (E − N) / S: S open at the start, E open at the end, N opened in the period
+      churn      records open at the start that closed in the period / S
+    n is the level the value rests on: E for `end`, S for retention and churn.
+    """
+
+    opened: str
+    closed: str
+    measure: Literal["end", "retention", "churn"] = "end"
+    where: str | None = None
+
+
+Kind = Count | Ratio | Stat | NetScore | SqlAggregate | DistinctRatio | Stock
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,6 +197,8 @@ class Built:
     higher_is_better: bool | None = None
     #: overrides the definition's unit when a parameter changes it (CSAT as a mean score)
     unit: Unit | None = None
+    #: used instead when the source lacks a column this kind needs (FCR: flag → one_touch)
+    fallback: Built | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,7 +13,7 @@ from typing import Any
 
 from cscli import __version__
 from cscli.kpis.compile import N_SUFFIX
-from cscli.pipeline import QualityIssue, ReportResult
+from cscli.pipeline import PREV_SUFFIX, QualityIssue, ReportResult
 
 
 def _clean(value: Any) -> Any:
@@ -45,11 +45,15 @@ def kpi_meta(result: ReportResult) -> list[dict[str, Any]]:
 
 
 def _values(row: dict[str, Any], result: ReportResult) -> dict[str, Any]:
-    return {
-        k.id: {"value": _clean(row.get(k.id)), "n": int(row.get(k.id + N_SUFFIX) or 0)}
-        for k in result.available
-        if k.id in row
-    }
+    out = {}
+    for k in result.available:
+        if k.id not in row:
+            continue
+        entry = {"value": _clean(row.get(k.id)), "n": int(row.get(k.id + N_SUFFIX) or 0)}
+        if result.compare is not None:
+            entry["previous"] = _clean(row.get(k.id + PREV_SUFFIX))
+        out[k.id] = entry
+    return out
 
 
 def _issue(q: QualityIssue) -> dict[str, Any]:
@@ -88,6 +92,11 @@ def report_document(result: ReportResult, *, now: datetime | None = None) -> dic
         },
         "by": list(result.by),
         "grain": result.grain,
+        "compare": (
+            {"from": result.compare.start.isoformat(), "to": result.compare.end.isoformat()}
+            if result.compare and result.compare.start and result.compare.end
+            else None
+        ),
         "kpis": kpi_meta(result),
         "rows": rows,
         "totals": {"kpis": _values(totals, result)},

@@ -13,13 +13,14 @@ from rich.text import Text
 
 from cscli.kpis.compile import N_SUFFIX
 from cscli.kpis.spec import Kpi, KpiDef
-from cscli.pipeline import PERIOD_COL, ReportResult
-from cscli.units import format_value
+from cscli.pipeline import PERIOD_COL, PREV_SUFFIX, ReportResult
+from cscli.units import change, format_change, format_value, sparkline
 
 SOURCE_TITLES = {
     "tickets": "Tickets",
     "calls": "Calls",
     "surveys": "Surveys",
+    "contacts": "Contacts",
     "customers": "Customers",
     "messages": "Messages",
 }
@@ -34,107 +35,178 @@ def _period_text(result: ReportResult) -> str:
     return f"{span}{scope}, {result.timezone}"
 
 
+def period_label(value: Any, grain: str | None) -> str:
+    """2026-W03, 2026-03, 2026-Q1, or the day."""
+    if not isinstance(value, date):
+        return str(value)
+    if grain == "week":
+        iso = value.isocalendar()
+        return f"{iso.year}-W{iso.week:02d}"
+    if grain == "month":
+        return value.strftime("%Y-%m")
+    if grain == "quarter":
+        return f"{value.year}-Q{(value.month - 1) // 3 + 1}"
+    return value.isoformat()
+
+
 def _group_label(value: Any, column: str, grain: str | None) -> str:
     if value is None:
         return "(none)"
-    if column == PERIOD_COL and isinstance(value, date) and grain == "week":
-        iso = value.isocalendar()
-        return f"{iso.year}-W{iso.week:02d}"
-    if column == PERIOD_COL and isinstance(value, date) and grain == "month":
-        return value.strftime("%Y-%m")
-    if column == PERIOD_COL and isinstance(value, date) and grain == "quarter":
-        return f"{value.year}-Q{(value.month - 1) // 3 + 1}"
+    if column == PERIOD_COL:
+        return period_label(value, grain)
     return str(value)
 
 
-def _cell(row: dict[str, Any], kpi: Kpi, show_n: bool) -> Text:
+def _change_text(row: dict[str, Any], kpi: Kpi) -> Text:
+    """`▲ +2.1pp` green when the move is good for this KPI, red when bad."""
+    delta = change(row.get(kpi.id), row.get(kpi.id + PREV_SUFFIX), kpi.unit)
+    if delta is None:
+        return Text("–", style="dim")
+    if delta == 0:
+        return Text(f"= {format_change(delta, kpi.unit)}", style="dim")
+    arrow = "▲" if delta > 0 else "▼"
+    if kpi.higher_is_better is None:
+        style = "dim"
+    else:
+        style = "green" if (delta > 0) == kpi.higher_is_better else "red"
+    return Text(f"{arrow} {format_change(delta, kpi.unit)}", style=style)
+
+
+def _cell(row: dict[str, Any], kpi: Kpi, show_n: bool, compare: bool = False) -> Text:
     value = row.get(kpi.id)
     text = Text(format_value(value, kpi.unit), style="" if value is not None else "dim")
+    if compare:
+        text.append(" ")
+        text.append_text(_change_text(row, kpi))
     if show_n:
         text.append(f"\nn={row.get(kpi.id + N_SUFFIX) or 0:,}", style="dim")
     return text
 
 
 def render_report(
-    result: ReportResult, console: Console, *, limit: int = 200, show_n: bool = False
+    result: ReportResult,
+    console: Console,
+    *,
+    limit: int = 200,
+    show_n: bool = False,
+    combined: bool = False,
+    n_columns: Sequence[str] = (),
+    title: str | None = None,
 ) -> None:
-    """The report as tables: a summary when ungrouped, else one table per source."""
+    """The report as tables: a summary when ungrouped, else one table per source (or one
+    table for all KPIs when `combined`, as the agent scorecard), then the trend."""
     header = Text()
-    header.append("cscli report", style="bold")
+    header.append(title or "cscli report", style="bold")
     header.append(f"  {_period_text(result)}")
     if result.by:
         header.append(f"  by {', '.join(result.by)}")
     if result.grain:
         header.append(f"  per {result.grain}")
+    if result.compare:
+        header.append(f"  vs {result.compare.start} → {result.compare.end}", style="dim")
     console.print(header)
     kpis = result.available
     if not kpis:
         console.print("No KPI could be computed (see the notes on stderr).")
         return
     totals = result.totals.row(0, named=True) if result.totals.height else {}
+    compare = result.compare is not None
     if not result.group_columns:
-        _summary_table(kpis, totals, console)
+        _summary_table(kpis, totals, console, compare)
         return
     rows = list(result.table.iter_rows(named=True))
-    for source in SOURCE_TITLES:
-        group = [k for k in kpis if k.source == source]
+    groups = (
+        [list(kpis)]
+        if combined
+        else [[k for k in kpis if k.source == source] for source in SOURCE_TITLES]
+    )
+    for group in groups:
         if group:
-            _grouped_table(result, source, group, rows, totals, console, limit, show_n)
+            title_text = None if combined else SOURCE_TITLES[group[0].source]
+            _grouped_table(
+                result,
+                title_text,
+                group,
+                rows,
+                totals,
+                console,
+                limit,
+                show_n,
+                compare,
+                n_columns,
+            )
+    if result.grain:
+        _trend_table(result, kpis, console)
 
 
-def _summary_table(kpis: Sequence[Kpi], totals: dict[str, Any], console: Console) -> None:
+def _summary_table(
+    kpis: Sequence[Kpi], totals: dict[str, Any], console: Console, compare: bool
+) -> None:
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
     table.add_column("KPI")
     table.add_column("Value", justify="right")
+    if compare:
+        table.add_column("Previous", justify="right", style="dim")
+        table.add_column("Change", justify="right")
     table.add_column("n", justify="right", style="dim")
     table.add_column("Source", style="dim")
     for k in kpis:
-        table.add_row(
-            k.title,
-            _cell(totals, k, False),
-            f"{totals.get(k.id + N_SUFFIX) or 0:,}",
-            k.source,
-        )
+        cells: list[Any] = [k.title, _cell(totals, k, False)]
+        if compare:
+            cells += [
+                format_value(totals.get(k.id + PREV_SUFFIX), k.unit),
+                _change_text(totals, k),
+            ]
+        cells += [f"{totals.get(k.id + N_SUFFIX) or 0:,}", k.source]
+        table.add_row(*cells)
     console.print(table)
 
 
 def _grouped_table(
     result: ReportResult,
-    source: str,
+    title: str | None,
     kpis: Sequence[Kpi],
     rows: list[dict[str, Any]],
     totals: dict[str, Any],
     console: Console,
     limit: int,
     show_n: bool,
+    compare: bool,
+    n_columns: Sequence[str],
 ) -> None:
     keys = result.group_columns
-    # a group with no record of this source adds nothing to its table
+    # a group with no record of these KPIs adds nothing to the table
     mine = [r for r in rows if any(r.get(k.id + N_SUFFIX) for k in kpis)]
     table = Table(
-        title=SOURCE_TITLES[source],
+        title=title,
         title_justify="left",
         title_style="bold",
         box=box.SIMPLE_HEAD,
         pad_edge=False,
-        show_footer=False,
     )
     for key in keys:
         table.add_column(key, style="cyan", no_wrap=True)
     for k in kpis:
         table.add_column(k.base.short if k.id == k.base.id else k.id, justify="right")
+        if k.id in n_columns:
+            table.add_column(f"{k.base.short} n", justify="right", style="dim")
     shown = mine if limit <= 0 else mine[:limit]
+
+    def cells(row: dict[str, Any]) -> list[Text]:
+        out = []
+        for k in kpis:
+            out.append(_cell(row, k, show_n, compare))
+            if k.id in n_columns:
+                out.append(Text(f"{row.get(k.id + N_SUFFIX) or 0:,}"))
+        return out
+
     for i, row in enumerate(shown):
         table.add_row(
             *(_group_label(row[key], key, result.grain) for key in keys),
-            *(_cell(row, k, show_n) for k in kpis),
+            *cells(row),
             end_section=i == len(shown) - 1,
         )
-    table.add_row(
-        Text("Total", style="bold"),
-        *([""] * (len(keys) - 1)),
-        *(_cell(totals, k, show_n) for k in kpis),
-    )
+    table.add_row(Text("Total", style="bold"), *([""] * (len(keys) - 1)), *cells(totals))
     console.print(table)
     if len(mine) > len(shown):
         console.print(
@@ -144,6 +216,45 @@ def _grouped_table(
                 style="dim",
             )
         )
+
+
+def _trend_table(result: ReportResult, kpis: Sequence[Kpi], console: Console) -> None:
+    """One line per KPI: a sparkline over the buckets (all groups together), first → last."""
+    frame = result.trend if result.by else result.table
+    if frame is None or frame.is_empty() or PERIOD_COL not in frame.columns:
+        return
+    frame = frame.sort(PERIOD_COL)
+    periods = frame[PERIOD_COL].to_list()
+    table = Table(
+        title=f"Trend ({period_label(periods[0], result.grain)} → "
+        f"{period_label(periods[-1], result.grain)})",
+        title_justify="left",
+        title_style="bold",
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+    )
+    table.add_column("KPI")
+    table.add_column("trend", no_wrap=True)
+    table.add_column("first", justify="right", style="dim")
+    table.add_column("last", justify="right")
+    table.add_column("min", justify="right", style="dim")
+    table.add_column("max", justify="right", style="dim")
+    for k in kpis:
+        if k.id not in frame.columns:
+            continue
+        values = [None if v is None else float(v) for v in frame[k.id].to_list()]
+        known = [v for v in values if v is not None]
+        if not known:
+            continue
+        table.add_row(
+            k.title,
+            Text(sparkline(values), style="cyan"),
+            format_value(next(v for v in values if v is not None), k.unit),
+            format_value(next(v for v in reversed(values) if v is not None), k.unit),
+            format_value(min(known), k.unit),
+            format_value(max(known), k.unit),
+        )
+    console.print(table)
 
 
 def render_notes(result: ReportResult, console: Console) -> None:

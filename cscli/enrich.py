@@ -1,0 +1,181 @@
+"""Columns a source gains from other sources, or from the report window, before aggregation.
+
+- surveys take the agent, team, channel, queue and priority of the ticket or call they rate;
+- every ticket and inbound call becomes a *contact*; sorted per customer, each contact learns
+  how long until that customer's next contact and on which channel (repeat contacts, channel
+  switching), and how much of the data lies after it (can a 7-day window be judged yet?);
+- `age_seconds`: how old a ticket is at the end of the window (SLA misses of unanswered tickets).
+
+All of it stays lazy; the sorts and joins are only added when a requested KPI reads the columns.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+
+import polars as pl
+
+from cscli.adapters.base import LoadedSource
+from cscli.schema import CONTACTS, SURVEY_CONTACT_DIMENSIONS
+
+#: surveys inherit dimensions from the contact they rate, by the key that links them
+SURVEY_LINKS = (("tickets", "ticket_id"), ("calls", "call_id"))
+
+#: columns built from the contacts of a customer (available where customer_id is)
+CONTACT_MEASURES = frozenset(
+    {"next_contact_seconds", "next_contact_channel", "followup_observed_seconds"}
+)
+#: columns that depend on the report window
+WINDOW_MEASURES = frozenset({"age_seconds"})
+
+#: ticket statuses that end a ticket without a resolution (with no resolved_at)
+GAVE_UP_STATUSES = ("closed", "cancelled", "canceled", "rejected", "abandoned")
+
+CONTACT_SOURCES = ("tickets", "calls")
+
+
+def survey_dimensions(sources: Mapping[str, LoadedSource]) -> set[str]:
+    dims: set[str] = set()
+    surveys = sources.get("surveys")
+    if surveys is None:
+        return dims
+    for contact, key in SURVEY_LINKS:
+        if contact in sources and key in surveys.columns:
+            dims.update(d for d in sources[contact].dimensions if d in SURVEY_CONTACT_DIMENSIONS)
+    return dims
+
+
+def contacts_available(sources: Mapping[str, LoadedSource]) -> bool:
+    return any(s in sources for s in CONTACT_SOURCES)
+
+
+def contact_columns(sources: Mapping[str, LoadedSource]) -> frozenset[str]:
+    """The columns of the derived contacts table, given the sources loaded."""
+    cols = {"contact_id", "contacted_at", "kind", "gave_up"}
+    for name in CONTACT_SOURCES:
+        if name in sources:
+            cols |= {
+                c for c in ("customer_id", "channel", "agent", "team") if c in sources[name].columns
+            }
+    if "customer_id" in cols:
+        cols |= CONTACT_MEASURES
+    return frozenset(cols)
+
+
+def contacts_frame(sources: Mapping[str, LoadedSource]) -> pl.LazyFrame:
+    """Every ticket and every inbound call as one row of the contacts table."""
+    parts = []
+    wanted = [c.name for c in CONTACTS.columns]
+    for name, id_col, at_col in (
+        ("tickets", "ticket_id", "created_at"),
+        ("calls", "call_id", "queued_at"),
+    ):
+        if name not in sources:
+            continue
+        src = sources[name]
+        lf = src.usable
+        if name == "calls":
+            lf = lf.filter(pl.col("direction") == "inbound")
+            gave_up = pl.col("answered_at").is_null() if "answered_at" in src.columns else None
+        elif "status" in src.columns and "resolved_at" in src.columns:
+            gave_up = pl.col("resolved_at").is_null() & pl.col("status").is_in(GAVE_UP_STATUSES)
+        else:
+            gave_up = None
+        exprs = {
+            "contact_id": pl.col(id_col),
+            "contacted_at": pl.col(at_col),
+            "kind": pl.lit(name[:-1]),
+            "gave_up": gave_up if gave_up is not None else pl.lit(None, dtype=pl.Boolean),
+        }
+        for c in ("customer_id", "channel", "agent", "team"):
+            exprs[c] = pl.col(c) if c in src.columns else pl.lit(None, dtype=pl.String)
+        parts.append(lf.select(**{c: exprs[c] for c in wanted}))
+    return pl.concat(parts, how="vertical_relaxed") if len(parts) > 1 else parts[0]
+
+
+def with_next_contact(contacts: pl.LazyFrame) -> pl.LazyFrame:
+    """Per contact: seconds until the same customer's next contact, its channel, and the
+    seconds of data after it (up to the last contact of anyone)."""
+    def seconds(e: pl.Expr) -> pl.Expr:
+        return e.dt.total_microseconds() / 1_000_000
+
+    ordered = contacts.sort("customer_id", "contacted_at", nulls_last=True)
+    nxt = pl.col("contacted_at").shift(-1).over("customer_id")
+    return ordered.with_columns(
+        next_contact_seconds=pl.when(pl.col("customer_id").is_not_null()).then(
+            seconds(nxt - pl.col("contacted_at"))
+        ),
+        next_contact_channel=pl.when(pl.col("customer_id").is_not_null()).then(
+            pl.col("channel").shift(-1).over("customer_id")
+        ),
+        followup_observed_seconds=seconds(pl.col("contacted_at").max() - pl.col("contacted_at")),
+    )
+
+
+def enriched(
+    name: str,
+    sources: Mapping[str, LoadedSource],
+    by: Sequence[str],
+    needed: set[str],
+) -> pl.LazyFrame:
+    """The usable records of `name` with the derived columns that `needed` asks for."""
+    if name == "contacts":
+        frame = contacts_frame(sources)
+        return with_next_contact(frame) if needed & CONTACT_MEASURES else frame
+    frame = sources[name].usable
+    if name == "surveys":
+        return _surveys(frame, sources, by)
+    if name in CONTACT_SOURCES and needed & CONTACT_MEASURES:
+        nexts = (
+            with_next_contact(contacts_frame(sources))
+            .filter(pl.col("kind") == name[:-1])
+            .select(
+                pl.col("contact_id").alias(sources[name].table.id_column),
+                *CONTACT_MEASURES,
+            )
+        )
+        frame = frame.join(nexts, on=sources[name].table.id_column, how="left")
+    return frame
+
+
+def with_age(frame: pl.LazyFrame, columns: frozenset[str], hi: datetime | None) -> pl.LazyFrame:
+    """`age_seconds` = (end of the window, or the latest timestamp in the source) − created_at."""
+    if hi is not None:
+        as_of: pl.Expr = pl.lit(hi)
+    else:
+        stamps = [c for c in ("created_at", "first_response_at", "resolved_at") if c in columns]
+        as_of = pl.max_horizontal(stamps).max()
+    return frame.with_columns(
+        age_seconds=(as_of - pl.col("created_at")).dt.total_microseconds() / 1_000_000
+    )
+
+
+def _surveys(
+    frame: pl.LazyFrame, sources: Mapping[str, LoadedSource], by: Sequence[str]
+) -> pl.LazyFrame:
+    survey = sources["surveys"]
+    wanted = [d for d in by if d in SURVEY_CONTACT_DIMENSIONS]
+    for contact, key in SURVEY_LINKS:
+        if contact not in sources or key not in survey.columns:
+            continue
+        dims = [d for d in wanted if d in sources[contact].columns]
+        if not dims:
+            continue
+        # one row per contact id, so a duplicated id cannot multiply survey responses
+        lookup = (
+            sources[contact]
+            .usable.group_by(key)
+            .agg(pl.col(d).first().alias(f"_{contact}_{d}") for d in dims)
+        )
+        frame = frame.join(lookup, on=key, how="left")
+    for d in wanted:
+        parts = [d] if d in survey.columns else []
+        parts += [
+            f"_{c}_{d}"
+            for c, k in SURVEY_LINKS
+            if c in sources and k in survey.columns and d in sources[c].columns
+        ]
+        if parts:
+            frame = frame.with_columns(pl.coalesce(parts).alias(d))
+    return frame
