@@ -11,6 +11,7 @@ import difflib
 from collections.abc import Sequence
 from pathlib import Path
 
+from cscli.checks import CheckResult
 from cscli.config import Config, Grain, find_config, load_config
 from cscli.errors import ConfigError, ConfigProblem, UsageError
 from cscli.kpis.catalog import CATALOG
@@ -89,3 +90,20 @@ def get_profile(name: str) -> Profile:
 def kpi_catalog() -> list[KpiDef]:
     """The built-in KPI definitions, in catalogue order."""
     return list(CATALOG.values())
+
+
+def check(
+    config: Path | Config | None = None,
+    *,
+    demo: bool = False,
+    date_from: str | None = None,
+    date_to: str | None = None,
+    last: str | None = None,
+    rules: Sequence[str] = (),
+) -> CheckResult:
+    """Evaluate the config's SLA rules over the period (all rules, or those named in `rules`)."""
+    from cscli.checks import run_checks
+
+    cfg = config if isinstance(config, Config) else open_config(config, demo=demo)
+    period = resolve_period(date_from, date_to, last, cfg.timezone)
+    return run_checks(cfg, period, only=rules)

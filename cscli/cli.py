@@ -53,6 +53,14 @@ class ReportFormat(StrEnum):
     json = "json"
 
 
+class CheckFormat(StrEnum):
+    table = "table"
+    json = "json"
+    junit = "junit"
+    github = "github"
+    md = "md"
+
+
 class CatalogFormat(StrEnum):
     table = "table"
     md = "md"
@@ -247,6 +255,108 @@ def report(
             hint="fix the export, or drop --strict to report with those rows excluded",
         )
     return ExitCode.OK
+
+
+@app.command()
+@_boundary
+def check(
+    config: ConfigOpt = None,
+    date_from: Annotated[
+        str | None, typer.Option("--from", help="First day, YYYY-MM-DD (config time zone).")
+    ] = None,
+    date_to: Annotated[
+        str | None, typer.Option("--to", help="Last day, inclusive, YYYY-MM-DD.")
+    ] = None,
+    last: Annotated[
+        str | None,
+        typer.Option("--last", help="The N days/weeks/months ending --to or today: 30d, 4w, 3m."),
+    ] = None,
+    fmt: Annotated[
+        CheckFormat | None,
+        typer.Option(
+            "--format",
+            "-f",
+            help="Output format (default: github under GitHub Actions, else table).",
+        ),
+    ] = None,
+    output: Annotated[
+        Path | None, typer.Option("-o", "--output", help="Write the output to this file.")
+    ] = None,
+    breaches: Annotated[
+        Path | None,
+        typer.Option("--breaches", help="Write the records behind each failed rule to a CSV."),
+    ] = None,
+    rule: Annotated[
+        list[str] | None, typer.Option("--rule", help="Only rules with this name or KPI id.")
+    ] = None,
+    strict: Annotated[bool, typer.Option("--strict", help="Warnings fail too (exit 1).")] = False,
+    demo: Annotated[
+        bool, typer.Option("--demo", help="Use the bundled sample data and config.")
+    ] = False,
+    width: Annotated[
+        int | None, typer.Option("--width", help="Terminal width (default: detected).")
+    ] = None,
+) -> ExitCode:
+    """Evaluate the SLA rules of the config: exit 0 pass, 1 a rule failed, 2 an error."""
+    from cscli import api
+    from cscli.output import write_atomic
+    from cscli.render import checks as out
+
+    if demo and config is not None:
+        from cscli.errors import UsageError
+
+        raise UsageError("--demo and --config cannot be combined")
+    err = _stderr()
+    busy = err.status("Checking…") if err.is_terminal else nullcontext()
+    with busy:
+        result = api.check(
+            config,
+            demo=demo,
+            date_from=date_from,
+            date_to=date_to,
+            last=last,
+            rules=_split(rule) or (),
+        )
+    if fmt is None:
+        fmt = (
+            CheckFormat.github
+            if os.environ.get("GITHUB_ACTIONS") == "true"
+            else (CheckFormat.table)
+        )
+    if fmt is CheckFormat.table and output is None:
+        out.render_table(result, _stdout(width))
+    else:
+        text = {
+            CheckFormat.table: lambda: _plain_table(result, width),
+            CheckFormat.json: lambda: out.render_json(result),
+            CheckFormat.junit: lambda: out.render_junit(result, strict=strict),
+            CheckFormat.github: lambda: out.render_github(result, strict=strict),
+            CheckFormat.md: lambda: out.render_markdown(result),
+        }[fmt]()
+        if output is not None:
+            write_atomic(output, text)
+            err.print(f"wrote {output}", highlight=False)
+        else:
+            sys.stdout.write(text)
+    summary = os.environ.get("GITHUB_STEP_SUMMARY")
+    if fmt is CheckFormat.github and summary:
+        with open(summary, "a", encoding="utf-8") as f:
+            f.write(out.render_markdown(result))
+    if breaches is not None:
+        from cscli.checks import breach_records
+
+        frame = breach_records(api.open_config(config, demo=demo), result)
+        write_atomic(breaches, lambda p: frame.write_csv(p))
+        err.print(f"wrote {breaches} ({frame.height:,} records)", highlight=False)
+    return result.exit_code(strict=strict)
+
+
+def _plain_table(result: Any, width: int | None) -> str:
+    from cscli.render import checks as out
+
+    console = Console(width=width or 120, record=True, file=open(os.devnull, "w"))  # noqa: SIM115
+    out.render_table(result, console)
+    return console.export_text()
 
 
 @app.command()

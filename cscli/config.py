@@ -644,9 +644,7 @@ def _resolve_checks(
         name = entry.get("name")
         if kpi is None:
             continue
-        default_name = f"{kpi.id} " + " / ".join(
-            f"{k} {c.text}" for k, c in conds.items() if c is not None
-        )
+        default_name = kpi.id + (f" by {', '.join(by)}" if by else "")
         checks.append(
             CheckConfig(
                 kpi=kpi.id,

@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 import difflib
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -272,59 +272,89 @@ class _WindowPlan:
 
 
 def run_report(config: Config, request: ReportRequest, period: Period) -> ReportResult:
-    kpis = select_kpis(config, request.kpi_ids)
-    by = request.by
-    if PERIOD_COL in by:
-        raise UsageError("'period' is not a dimension; use --grain to slice by time")
-    needed = {k.source for k in kpis if k.source in config.sources}
-    if any(k.source == "contacts" for k in kpis) or ("surveys" in needed and by):
-        needed |= {c for c in CONTACT_SOURCES if c in config.sources}
-    if any(columns_used(k.kind) & CONTACT_MEASURES for k in kpis):
-        needed |= {c for c in CONTACT_SOURCES if c in config.sources}
+    return run_reports(config, [request], period)[0]
+
+
+def run_reports(
+    config: Config, requests: Sequence[ReportRequest], period: Period
+) -> list[ReportResult]:
+    """Several reports over the same sources (e.g. one per `by` of the checks) in one pass:
+    every query of every request goes into the same `collect_all`."""
+    for request in requests:
+        if PERIOD_COL in request.by:
+            raise UsageError("'period' is not a dimension; use --grain to slice by time")
+    chosen = [select_kpis(config, r.kpi_ids) for r in requests]
+    needed: set[str] = set()
+    for request, kpis in zip(requests, chosen, strict=True):
+        needed |= {k.source for k in kpis if k.source in config.sources}
+        contacts = any(k.source == "contacts" for k in kpis) or any(
+            columns_used(k.kind) & CONTACT_MEASURES for k in kpis
+        )
+        if contacts or (request.by and any(k.source == "surveys" for k in kpis)):
+            needed |= {c for c in CONTACT_SOURCES if c in config.sources}
     sources = load_sources(config, needed)
-    _check_dimensions(by, sources)
-    statuses = [_status(k, sources, by) for k in kpis]
-    available = [s.kpi for s in statuses if s.available]
-    previous = period.previous() if request.compare else None
-
-    wanted: dict[str, set[str]] = defaultdict(set)
-    for k in available:
-        wanted[k.source] |= columns_used(k.kind)
-    frames = {name: enriched(name, sources, by, cols) for name, cols in wanted.items()}
-
     batch = _Batch()
-    windows = [_plan_window(batch, frames, available, request, config.timezone, period)]
-    if previous is not None:
-        windows.append(_plan_window(batch, frames, available, request, config.timezone, previous))
+    planned = []
+    for request, kpis in zip(requests, chosen, strict=True):
+        by = request.by
+        _check_dimensions(by, sources)
+        statuses = [_status(k, sources, by) for k in kpis]
+        available = [s.kpi for s in statuses if s.available]
+        previous = period.previous() if request.compare else None
+        wanted: dict[str, set[str]] = defaultdict(set)
+        for k in available:
+            wanted[k.source] |= columns_used(k.kind)
+        frames = {name: enriched(name, sources, by, cols) for name, cols in wanted.items()}
+        windows = [_plan_window(batch, frames, available, request, config.timezone, period)]
+        if previous is not None:
+            windows.append(
+                _plan_window(batch, frames, available, request, config.timezone, previous)
+            )
+        planned.append((request, statuses, available, previous, windows))
+    every = [k for _, _, available, _, _ in planned for k in available]
     quality = {
-        name: batch.add(quality_query(sources[name], [k for k in available if k.source == name]))
+        name: batch.add(quality_query(sources[name], _unique(k for k in every if k.source == name)))
         for name in sorted(sources)
     }
     batch.collect()
+    issues, summaries = quality_results(sources, {n: batch[i] for n, i in quality.items()})
 
     tz = config.timezone
-    table, totals, span = _assemble(batch, windows[0], available, request, tz, period)
-    trend = _assemble_trend(batch, windows[0], available, request, tz, period)
-    if previous is not None:
-        prev_table, prev_totals, _ = _assemble(batch, windows[1], available, request, tz, previous)
-        table = _attach_previous(table, prev_table, available, by, request.grain)
-        totals = _attach_totals_previous(totals, prev_totals, available)
-    issues, summaries = quality_results(sources, {n: batch[i] for n, i in quality.items()})
-    return ReportResult(
-        config_path=config.path,
-        timezone=tz,
-        period=period,
-        data_span=span,
-        by=by,
-        grain=request.grain,
-        kpis=tuple(statuses),
-        table=table,
-        totals=totals,
-        data_quality=tuple(issues),
-        sources=tuple(summaries),
-        compare=previous,
-        trend=trend,
-    )
+    results = []
+    for request, statuses, available, previous, windows in planned:
+        table, totals, span = _assemble(batch, windows[0], available, request, tz, period)
+        trend = _assemble_trend(batch, windows[0], available, request, tz, period)
+        if previous is not None:
+            prev_table, prev_totals, _ = _assemble(
+                batch, windows[1], available, request, tz, previous
+            )
+            table = _attach_previous(table, prev_table, available, request.by, request.grain)
+            totals = _attach_totals_previous(totals, prev_totals, available)
+        results.append(
+            ReportResult(
+                config_path=config.path,
+                timezone=tz,
+                period=period,
+                data_span=span,
+                by=request.by,
+                grain=request.grain,
+                kpis=tuple(statuses),
+                table=table,
+                totals=totals,
+                data_quality=tuple(issues),
+                sources=tuple(summaries),
+                compare=previous,
+                trend=trend,
+            )
+        )
+    return results
+
+
+def _unique(kpis: Iterable[Kpi]) -> list[Kpi]:
+    seen: dict[str, Kpi] = {}
+    for k in kpis:
+        seen.setdefault(k.id, k)
+    return list(seen.values())
 
 
 def _plan_window(
@@ -513,3 +543,37 @@ def _attach_totals_previous(
     return totals.with_columns(
         pl.lit(prev[k.id][0]).alias(k.id + PREV_SUFFIX) for k in kpis if k.id in prev.columns
     )
+
+
+def kpi_records(
+    config: Config,
+    items: Sequence[tuple[Kpi, Sequence[str], Mapping[str, object]]],
+    period: Period,
+) -> list[pl.LazyFrame]:
+    """The records behind KPIs in given groups: for each (kpi, by, group), the usable records
+    of its source in the period (by its anchor; every record for stock KPIs), enriched as the
+    report was, with `_file` and `_row` where the source has them. Lazy; the caller filters."""
+    needed: set[str] = set()
+    for kpi, by, _ in items:
+        needed.add(kpi.source)
+        if kpi.source == "contacts" or by or columns_used(kpi.kind) & CONTACT_MEASURES:
+            needed |= set(CONTACT_SOURCES)
+    sources = load_sources(config, {n for n in needed if n in config.sources})
+    lo, hi = period.bounds_utc()
+    out = []
+    for kpi, by, group in items:
+        frame = enriched(kpi.source, sources, by, columns_used(kpi.kind))
+        if columns_used(kpi.kind) & WINDOW_MEASURES:
+            frame = with_age(frame, frozenset(frame.collect_schema().names()), hi)
+        if not isinstance(kpi.kind, Stock):
+            at = pl.col(kpi.anchor)
+            frame = frame.filter(at.is_not_null())
+            if lo is not None:
+                frame = frame.filter(at >= lo)
+            if hi is not None:
+                frame = frame.filter(at < hi)
+        for dim, value in group.items():
+            col = pl.col(dim)
+            frame = frame.filter(col.is_null() if value is None else col == value)
+        out.append(frame)
+    return out

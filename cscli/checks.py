@@ -1,0 +1,414 @@
+"""SLA checks: thresholds on KPIs → pass / warn / fail / skipped per rule and group.
+
+A rule (`checks:` in the config) names a KPI, `fail:`/`warn:` conditions, optional change rules
+against the previous window, `by:` dimensions (every group must pass), a `where:` filter on the
+groups and a `min_count:` below which a group is `skipped` instead of judged. All rules are
+computed in one pass: one report per distinct `by`, collected together.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, Literal
+
+import polars as pl
+
+from cscli.conditions import Condition
+from cscli.config import CheckConfig, Config
+from cscli.errors import ExitCode, UsageError, worst
+from cscli.kpis.compile import N_SUFFIX
+from cscli.kpis.spec import Kpi
+from cscli.period import Period
+from cscli.pipeline import PREV_SUFFIX, QualityIssue, ReportRequest, ReportResult, run_reports
+from cscli.units import change, format_change, format_value
+
+Status = Literal["pass", "warn", "fail", "skipped"]
+Verdict = Literal["pass", "warn", "fail"]
+
+
+@dataclass(frozen=True, slots=True)
+class CheckOutcome:
+    """One rule evaluated on one group (or on the totals when the rule has no `by`)."""
+
+    check: CheckConfig
+    kpi: Kpi
+    group: dict[str, Any]
+    value: float | None
+    n: int
+    previous: float | None
+    status: Status
+    #: the condition that decided a fail or warn, as written (e.g. "fail: > 1h")
+    rule: str
+    #: one sentence a person can act on
+    message: str
+
+    @property
+    def group_label(self) -> str:
+        if not self.group:
+            return "all"
+        return ", ".join(f"{k}={'(none)' if v is None else v}" for k, v in self.group.items())
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    outcomes: tuple[CheckOutcome, ...]
+    period: Period
+    effective_period: tuple[date | None, date | None]
+    compare: Period | None
+    data_quality: tuple[QualityIssue, ...]
+    config_path: str
+    reports: tuple[ReportResult, ...] = ()
+
+    @property
+    def status(self) -> Verdict:
+        statuses = {o.status for o in self.outcomes}
+        if "fail" in statuses:
+            return "fail"
+        return "warn" if "warn" in statuses else "pass"
+
+    def count(self, status: Status) -> int:
+        return sum(1 for o in self.outcomes if o.status == status)
+
+    def exit_code(self, *, strict: bool = False) -> ExitCode:
+        return check_exit_code(self.status, strict=strict)
+
+
+def check_exit_code(status: Verdict, *, strict: bool = False) -> ExitCode:
+    """0 when every rule passes (warnings allowed), 1 on a fail, or on a warn with --strict.
+
+    Config and data errors never reach here: they raise and exit 2, which outranks both
+    (`cscli.errors.worst`)."""
+    codes = [ExitCode.OK]
+    if status == "fail" or (status == "warn" and strict):
+        codes.append(ExitCode.CHECK_FAILED)
+    return worst(codes)
+
+
+def run_checks(
+    config: Config,
+    period: Period,
+    *,
+    only: Sequence[str] = (),
+) -> CheckResult:
+    """Evaluate the config's checks (or those whose name or KPI is in `only`)."""
+    checks = [c for c in config.checks if not only or c.name in only or c.kpi in only]
+    if not checks:
+        raise UsageError(
+            "no checks to run" + (f" matching {', '.join(only)}" if only else ""),
+            hint="add rules under `checks:` in the config, e.g. "
+            "{kpi: first_response_time, fail: '> 1h'}",
+        )
+    compare = any(c.change or c.change_abs for c in checks)
+    if compare and (period.start is None or period.end is None):
+        raise UsageError(
+            "change rules (change:, change_abs:) compare with the previous window, which needs "
+            "a bounded period",
+            hint="give --last 7d, or --from and --to",
+        )
+    groupings = sorted({c.by for c in checks})
+    requests = [
+        ReportRequest(
+            kpi_ids=tuple(dict.fromkeys(c.kpi for c in checks if c.by == by)),
+            by=by,
+            compare=compare,
+        )
+        for by in groupings
+    ]
+    reports = run_reports(config, requests, period)
+    by_grouping = dict(zip(groupings, reports, strict=True))
+    outcomes: list[CheckOutcome] = []
+    for check in checks:
+        outcomes.extend(_evaluate(check, by_grouping[check.by]))
+    first = reports[0]
+    return CheckResult(
+        outcomes=tuple(outcomes),
+        period=period,
+        effective_period=first.effective_period,
+        compare=first.compare,
+        data_quality=first.data_quality,
+        config_path=str(config.path),
+        reports=tuple(reports),
+    )
+
+
+def _evaluate(check: CheckConfig, report: ReportResult) -> list[CheckOutcome]:
+    status = next(s for s in report.kpis if s.kpi.id == check.kpi)
+    kpi = status.kpi
+    if not status.available:
+        return [
+            _outcome(
+                check,
+                kpi,
+                {},
+                None,
+                0,
+                None,
+                "skipped",
+                "",
+                f"{kpi.id} unavailable: {status.reason}",
+            )
+        ]
+    if not check.by:
+        row = report.totals.row(0, named=True) if report.totals.height else {}
+        return [_judge(check, kpi, {}, row)]
+    table = report.table
+    if check.where:
+        from cscli.kpis.compile import sql
+
+        try:
+            table = table.filter(sql(check.where).fill_null(False))
+        except pl.exceptions.PolarsError as e:
+            raise UsageError(
+                f"check {check.name!r}: cannot apply where: {check.where!r}: {e}",
+                hint=f"where: sees the group columns {', '.join(check.by)}",
+            ) from e
+    out = []
+    for row in table.iter_rows(named=True):
+        if not row.get(kpi.id + N_SUFFIX):
+            continue  # a group with no records of this KPI's source
+        group = {d: row[d] for d in check.by}
+        out.append(_judge(check, kpi, group, row))
+    return out
+
+
+def _judge(
+    check: CheckConfig, kpi: Kpi, group: dict[str, Any], row: dict[str, Any]
+) -> CheckOutcome:
+    value = row.get(kpi.id)
+    n = int(row.get(kpi.id + N_SUFFIX) or 0)
+    previous = row.get(kpi.id + PREV_SUFFIX)
+    shown = format_value(value, kpi.unit)
+    where = f" for {', '.join(f'{k}={v}' for k, v in group.items())}" if group else ""
+    if n < check.min_count:
+        return _outcome(
+            check,
+            kpi,
+            group,
+            value,
+            n,
+            previous,
+            "skipped",
+            "",
+            f"{kpi.id}{where} rests on {n} record(s), fewer than min_count {check.min_count}",
+        )
+    if value is None:
+        return _outcome(
+            check,
+            kpi,
+            group,
+            value,
+            n,
+            previous,
+            "skipped",
+            "",
+            f"{kpi.id}{where} has no value in the period (n={n})",
+        )
+    levels: tuple[tuple[Status, Condition | None], ...] = (
+        ("fail", check.fail),
+        ("warn", check.warn),
+    )
+    for level, cond in levels:
+        if cond is not None and cond.holds(float(value)):
+            threshold = _threshold_text(cond, kpi)
+            return _outcome(
+                check,
+                kpi,
+                group,
+                value,
+                n,
+                previous,
+                level,
+                f"{level}: {cond.text}",
+                f"{kpi.id}{where} is {shown}, {_breach_words(cond)} {threshold} ({level}, n={n:,})",
+            )
+    for key, cond in (("change", check.change), ("change_abs", check.change_abs)):
+        if cond is None:
+            continue
+        if previous is None:
+            continue
+        delta = (
+            (value - previous) / abs(previous)
+            if key == "change" and previous
+            else value - previous
+            if key == "change_abs"
+            else None
+        )
+        if delta is not None and cond.holds(float(delta)):
+            moved = format_change(change(value, previous, kpi.unit), kpi.unit)
+            return _outcome(
+                check,
+                kpi,
+                group,
+                value,
+                n,
+                previous,
+                "fail",
+                f"{key}: {cond.text}",
+                f"{kpi.id}{where} moved {moved} to {shown} from "
+                f"{format_value(previous, kpi.unit)} ({key} {cond.text}, n={n:,})",
+            )
+    return _outcome(
+        check, kpi, group, value, n, previous, "pass", "", f"{kpi.id}{where} is {shown} (n={n:,})"
+    )
+
+
+def _breach_words(cond: Condition) -> str:
+    return {
+        "<": "below",
+        "<=": "at or below",
+        ">": "above",
+        ">=": "at or above",
+        "between": "within",
+        "not between": "outside",
+    }[cond.op]
+
+
+def _threshold_text(cond: Condition, kpi: Kpi) -> str:
+    def one(v: float) -> str:
+        return format_value(v, kpi.unit)
+
+    if cond.high is not None:
+        return f"{one(cond.low.value)} and {one(cond.high.value)}"
+    return one(cond.low.value)
+
+
+def _outcome(
+    check: CheckConfig,
+    kpi: Kpi,
+    group: dict[str, Any],
+    value: float | None,
+    n: int,
+    previous: float | None,
+    status: Status,
+    rule: str,
+    message: str,
+) -> CheckOutcome:
+    return CheckOutcome(check, kpi, group, value, n, previous, status, rule, message)
+
+
+def rule_text(check: CheckConfig) -> str:
+    """All conditions of a rule as written: `fail > 1h; warn > 45m`."""
+    parts = [
+        f"{key} {cond.text}"
+        for key, cond in (
+            ("fail", check.fail),
+            ("warn", check.warn),
+            ("change", check.change),
+            ("change_abs", check.change_abs),
+        )
+        if cond is not None
+    ]
+    return "; ".join(parts)
+
+
+# --- the records behind a failure ---------------------------------------------------------
+
+
+def _condition_expr(value: pl.Expr, cond: Condition) -> pl.Expr:
+    low = cond.low.value
+    if cond.op == "<":
+        return value < low
+    if cond.op == "<=":
+        return value <= low
+    if cond.op == ">":
+        return value > low
+    if cond.op == ">=":
+        return value >= low
+    assert cond.high is not None
+    inside = value.is_between(low, cond.high.value)
+    return inside if cond.op == "between" else ~inside
+
+
+def breach_predicate(outcome: CheckOutcome, hi: Any = None) -> tuple[pl.Expr, pl.Expr | None]:
+    """(records to list, their per-record value or None) for a failed or warned outcome.
+
+    A duration or score statistic lists the records whose own value breaks the threshold
+    (the tickets answered later than 1h); a rate lists the records that pulled it the wrong
+    way (unsatisfied responses for CSAT, abandoned calls for abandonment); NPS its detractors;
+    a stock the records open at the end; anything else (and change rules) every record.
+    """
+    from cscli.kpis.compile import open_between, sql
+    from cscli.kpis.spec import Count, DistinctRatio, NetScore, Ratio, SqlAggregate, Stat, Stock
+
+    kind = outcome.kpi.kind
+    good = outcome.kpi.higher_is_better
+    level = outcome.rule.split(":", 1)[0]
+    cond = outcome.check.fail if level == "fail" else outcome.check.warn
+    if level not in ("fail", "warn"):
+        cond = None
+
+    def where(*texts: str | None) -> pl.Expr:
+        expr = pl.lit(True)
+        for t in texts:
+            if t:
+                expr = expr & sql(t).fill_null(False)
+        return expr
+
+    if isinstance(kind, Stat):
+        value = sql(kind.value).cast(pl.Float64)
+        base = where(kind.where) & value.is_not_null()
+        if kind.nonnegative:
+            base = base & (value >= 0)
+        return (base & _condition_expr(value, cond) if cond else base), value
+    if isinstance(kind, Ratio):
+        population = where(kind.where, kind.denominator)
+        hit = sql(kind.numerator).fill_null(False)
+        if good is True:
+            return population & ~hit, None
+        if good is False:
+            return population & hit, None
+        return population, None
+    if isinstance(kind, NetScore):
+        value = sql(kind.value).cast(pl.Float64)
+        return where(kind.where) & (value <= kind.detractor_max), value
+    if isinstance(kind, DistinctRatio):
+        hit = sql(kind.numerator).fill_null(False)
+        return where(kind.where) & (hit if good is False else ~hit), None
+    if isinstance(kind, Stock):
+        return where(kind.where) & open_between(kind, hi), None
+    assert isinstance(kind, Count | SqlAggregate)
+    return where(kind.where if isinstance(kind, Count) else None), None
+
+
+BREACH_COLUMNS = ("check", "kpi", "group", "status", "source", "id", "at", "value", "file", "row")
+
+
+def breach_records(config: Config, result: CheckResult, *, limit: int = 10_000) -> pl.DataFrame:
+    """One row per record behind each failed rule × group (at most `limit` per outcome)."""
+    from cscli.pipeline import kpi_records
+    from cscli.schema import DERIVED_TABLES, TABLES
+
+    failed = [o for o in result.outcomes if o.status == "fail"]
+    if not failed:
+        return pl.DataFrame(schema=dict.fromkeys(BREACH_COLUMNS, pl.String))
+    frames = kpi_records(config, [(o.kpi, o.check.by, o.group) for o in failed], result.period)
+    _, hi = result.period.bounds_utc()
+    queries = []
+    for outcome, frame in zip(failed, frames, strict=True):
+        predicate, value = breach_predicate(outcome, hi)
+        table = TABLES.get(outcome.kpi.source) or DERIVED_TABLES[outcome.kpi.source]
+        names = frame.collect_schema().names()
+        anchor = outcome.kpi.anchor
+        queries.append(
+            frame.filter(predicate)
+            .head(limit)
+            .select(
+                pl.lit(outcome.check.name).alias("check"),
+                pl.lit(outcome.kpi.id).alias("kpi"),
+                pl.lit(outcome.group_label).alias("group"),
+                pl.lit(outcome.status).alias("status"),
+                pl.lit(outcome.kpi.source).alias("source"),
+                pl.col(table.id_column).cast(pl.String).alias("id")
+                if table.id_column in names
+                else pl.lit(None, pl.String).alias("id"),
+                pl.col(anchor).dt.to_string("%Y-%m-%dT%H:%M:%SZ").alias("at"),
+                (value if value is not None else pl.lit(None, pl.Float64)).alias("value"),
+                (pl.col("_file") if "_file" in names else pl.lit(None, pl.String)).alias("file"),
+                (pl.col("_row") if "_row" in names else pl.lit(None, pl.Int64))
+                .cast(pl.Int64)
+                .alias("row"),
+            )
+        )
+    return pl.concat(pl.collect_all(queries), how="vertical_relaxed")

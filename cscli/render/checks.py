@@ -1,0 +1,270 @@
+"""`cscli check` output: terminal table, JSON, JUnit XML, GitHub annotations, Markdown."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import xml.etree.ElementTree as ET
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from rich import box
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from cscli import __version__
+from cscli.checks import CheckOutcome, CheckResult, rule_text
+from cscli.units import format_value
+
+STYLE = {"pass": "green", "warn": "yellow", "fail": "bold red", "skipped": "dim"}
+ICON = {"pass": "✓", "warn": "!", "fail": "✗", "skipped": "–"}
+
+
+def _period(result: CheckResult) -> str:
+    start, end = result.effective_period
+    return f"{start or '…'} → {end or '…'}"
+
+
+def verdict_line(result: CheckResult) -> str:
+    counts = ", ".join(
+        f"{result.count(s)} {s}" for s in ("fail", "warn", "pass", "skipped") if result.count(s)
+    )
+    return f"{result.status.upper()}: {counts} ({len(result.outcomes)} rule × group results)"
+
+
+def render_table(result: CheckResult, console: Console) -> None:
+    header = Text()
+    header.append("cscli check", style="bold")
+    header.append(f"  {_period(result)}")
+    console.print(header)
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
+    table.add_column("status")
+    table.add_column("rule")
+    table.add_column("group", style="cyan")
+    table.add_column("value", justify="right")
+    table.add_column("n", justify="right", style="dim")
+    table.add_column("condition")
+    skipped: dict[str, list[CheckOutcome]] = {}
+    for o in result.outcomes:
+        if o.status == "skipped" and o.group:
+            # many small groups below min_count would drown the table: one line per rule below
+            skipped.setdefault(o.check.name, []).append(o)
+            continue
+        table.add_row(
+            Text(f"{ICON[o.status]} {o.status}", style=STYLE[o.status]),
+            o.check.name,
+            o.group_label,
+            format_value(o.value, o.kpi.unit),
+            f"{o.n:,}",
+            o.rule or rule_text(o.check),
+        )
+    console.print(table)
+    for name, outs in skipped.items():
+        check = outs[0].check
+        why = f"fewer than min_count {check.min_count} records" if check.min_count else "no value"
+        console.print(
+            Text(
+                f"– {name}: {len(outs)} group(s) skipped ({why}): "
+                + ", ".join(o.group_label for o in outs[:5])
+                + (", …" if len(outs) > 5 else ""),
+                style="dim",
+            )
+        )
+    for o in result.outcomes:
+        if o.status in ("fail", "warn"):
+            console.print(Text(f"{ICON[o.status]} {o.message}", style=STYLE[o.status]))
+    console.print(Text(verdict_line(result), style=STYLE[result.status]))
+
+
+def _clean(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def _group(o: CheckOutcome) -> dict[str, Any]:
+    return {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in o.group.items()}
+
+
+def check_document(result: CheckResult) -> dict[str, Any]:
+    start, end = result.effective_period
+    return {
+        "tool": "cscli",
+        "version": __version__,
+        "status": result.status,
+        "period": {
+            "from": start.isoformat() if start else None,
+            "to": end.isoformat() if end else None,
+        },
+        "checks": [
+            {
+                "name": o.check.name,
+                "kpi": o.kpi.id,
+                "group": _group(o),
+                "value": _clean(o.value),
+                "n": o.n,
+                "previous": _clean(o.previous),
+                "rule": rule_text(o.check),
+                "breached": o.rule or None,
+                "status": o.status,
+                "message": o.message,
+                "line": o.check.line,
+            }
+            for o in result.outcomes
+        ],
+        "data_quality": [
+            {"source": q.source, "issue": q.issue, "rows": q.rows} for q in result.data_quality
+        ],
+    }
+
+
+def render_json(result: CheckResult) -> str:
+    return json.dumps(check_document(result), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+
+
+# --- JUnit --------------------------------------------------------------------------------
+
+
+def render_junit(result: CheckResult, *, strict: bool = False) -> str:
+    """One testcase per rule × group; `classname` is the rule. The explanation is in the
+    failure body as well as its message attribute, because GitLab shows only the body. A warn
+    passes (its message in system-out) unless `strict`."""
+    failures = sum(
+        1 for o in result.outcomes if o.status == "fail" or (strict and o.status == "warn")
+    )
+    skipped = result.count("skipped")
+    stamp = datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "")
+    suites = ET.Element(
+        "testsuites",
+        name="cscli check",
+        tests=str(len(result.outcomes)),
+        failures=str(failures),
+        errors="0",
+        skipped=str(skipped),
+        time="0",
+    )
+    suite = ET.SubElement(
+        suites,
+        "testsuite",
+        name=f"cscli check {Path(result.config_path).name}",
+        tests=str(len(result.outcomes)),
+        failures=str(failures),
+        errors="0",
+        skipped=str(skipped),
+        time="0",
+        timestamp=stamp,
+    )
+    props = ET.SubElement(suite, "properties")
+    start, end = result.effective_period
+    for name, value in (
+        ("config", result.config_path),
+        ("from", str(start)),
+        ("to", str(end)),
+        ("cscli", __version__),
+    ):
+        ET.SubElement(props, "property", name=name, value=value)
+    for o in result.outcomes:
+        case = ET.SubElement(
+            suite,
+            "testcase",
+            classname=o.check.name,
+            name=f"{o.kpi.id} [{o.group_label}]",
+            time="0",
+        )
+        if o.status == "fail" or (strict and o.status == "warn"):
+            failure = ET.SubElement(case, "failure", message=o.message, type=o.status)
+            failure.text = _junit_body(o)
+        elif o.status == "skipped":
+            ET.SubElement(case, "skipped", message=o.message)
+        elif o.status == "warn":
+            out = ET.SubElement(case, "system-out")
+            out.text = f"WARN: {_junit_body(o)}"
+    ET.indent(suites)
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(suites, "unicode") + "\n"
+
+
+def _junit_body(o: CheckOutcome) -> str:
+    lines = [
+        o.message,
+        f"rule: {o.check.name} ({rule_text(o.check)})",
+        f"kpi: {o.kpi.id} — {o.kpi.title}",
+        f"group: {o.group_label}",
+        f"value: {format_value(o.value, o.kpi.unit)} (n={o.n:,})",
+    ]
+    if o.previous is not None:
+        lines.append(f"previous: {format_value(o.previous, o.kpi.unit)}")
+    lines.append(f"definition: {o.kpi.definition}")
+    return "\n".join(lines)
+
+
+# --- GitHub Actions -----------------------------------------------------------------------
+
+
+def escape_data(text: str) -> str:
+    """Workflow-command message escaping (`%`, CR, LF)."""
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def escape_property(text: str) -> str:
+    """Workflow-command property escaping: data escaping plus `:` and `,`."""
+    return escape_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def render_github(result: CheckResult, *, strict: bool = False) -> str:
+    """`::error`/`::warning` annotations pointing at each rule's line in the config."""
+    config = _repo_relative(result.config_path)
+    lines = []
+    for o in result.outcomes:
+        if o.status == "fail" or (o.status == "warn" and strict):
+            level = "error"
+        elif o.status == "warn":
+            level = "warning"
+        else:
+            continue
+        props = [f"file={escape_property(config)}"]
+        if o.check.line is not None:
+            props.append(f"line={o.check.line}")
+        props.append(f"title={escape_property(f'SLA {o.status}: {o.check.name}')}")
+        lines.append(f"::{level} {','.join(props)}::{escape_data(o.message)}")
+    lines.append(verdict_line(result))
+    return "\n".join(lines) + "\n"
+
+
+def _repo_relative(path: str) -> str:
+    try:
+        rel = os.path.relpath(path)
+    except ValueError:
+        return path
+    return path if rel.startswith("..") else rel
+
+
+# --- Markdown -----------------------------------------------------------------------------
+
+
+def _md(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def render_markdown(result: CheckResult) -> str:
+    """A table for a PR comment, a chat message or `$GITHUB_STEP_SUMMARY`."""
+    emoji = {"pass": "✅", "warn": "⚠️", "fail": "❌", "skipped": "⏭️"}
+    lines = [
+        f"### cscli check: {emoji[result.status]} {result.status.upper()}",
+        "",
+        f"Period {_period(result)} · {verdict_line(result).split(': ', 1)[1]}",
+        "",
+        "| status | rule | group | value | n | condition |",
+        "| --- | --- | --- | ---: | ---: | --- |",
+    ]
+    for o in result.outcomes:
+        lines.append(
+            f"| {emoji[o.status]} {o.status} | {_md(o.check.name)} | {_md(o.group_label)} | "
+            f"{format_value(o.value, o.kpi.unit)} | {o.n:,} | {_md(o.rule or rule_text(o.check))} |"
+        )
+    failing = [o for o in result.outcomes if o.status in ("fail", "warn")]
+    if failing:
+        lines += ["", *(f"- {emoji[o.status]} {_md(o.message)}" for o in failing)]
+    return "\n".join(lines) + "\n"
