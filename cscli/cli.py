@@ -51,6 +51,8 @@ class Grain(StrEnum):
 class ReportFormat(StrEnum):
     table = "table"
     json = "json"
+    csv = "csv"
+    md = "md"
 
 
 class CheckFormat(StrEnum):
@@ -188,8 +190,21 @@ def report(
         typer.Option("--profile", help="A named view: scorecard (per agent), team."),
     ] = None,
     fmt: Annotated[
-        ReportFormat, typer.Option("--format", "-f", help="Output format.")
+        ReportFormat, typer.Option("--format", "-f", help="Output format on stdout.")
     ] = ReportFormat.table,
+    output: Annotated[
+        list[str] | None,
+        typer.Option(
+            "-o",
+            "--output",
+            help="Write a report file; the format follows the extension (.csv .parquet .json "
+            ".md .html .xlsx). Repeatable; {date}, {from}, {to}, {grain} expand.",
+        ),
+    ] = None,
+    quiet: Annotated[
+        bool,
+        typer.Option("-q", "--quiet", help="Nothing on stdout, no notes: for cron with -o."),
+    ] = False,
     demo: Annotated[
         bool, typer.Option("--demo", help="Use the bundled sample data and config.")
     ] = False,
@@ -228,11 +243,29 @@ def report(
             profile=profile,
             trend=fmt is ReportFormat.table,
         )
-    if fmt is ReportFormat.json:
+    if output:
+        from cscli.render.files import now_local, write_report
+
+        written = write_report(
+            result, output, fallback=fmt.value, today=now_local(result.timezone).date()
+        )
+        if not quiet:
+            for path in written:
+                err.print(f"wrote {path}", highlight=False, soft_wrap=True)
+    if quiet:
+        pass
+    elif fmt is ReportFormat.json:
         from cscli.render.jsondoc import render_json
 
         sys.stdout.write(render_json(result))
-    else:
+    elif fmt is ReportFormat.csv or fmt is ReportFormat.md:
+        from cscli.render import files
+
+        if fmt is ReportFormat.md:
+            sys.stdout.write(files.render_markdown(result))
+        else:
+            sys.stdout.write(files.flat_csv(result))
+    elif not output:
         from cscli.render.terminal import render_report
 
         chosen = api.get_profile(profile) if profile else None
@@ -245,9 +278,10 @@ def report(
             n_columns=chosen.n_columns if chosen else (),
             title=chosen.title if chosen else None,
         )
-    from cscli.render.terminal import render_notes
+    if not quiet:
+        from cscli.render.terminal import render_notes
 
-    render_notes(result, err)
+        render_notes(result, err)
     if strict and result.data_quality:
         total = sum(q.rows for q in result.data_quality)
         raise DataQualityError(

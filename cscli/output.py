@@ -34,6 +34,7 @@ def write_atomic(path: Path, data: str | bytes | Callable[[Path], None]) -> Path
         else:
             with os.fdopen(fd, "wb") as f:
                 f.write(data.encode("utf-8") if isinstance(data, str) else data)
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the usual permissions
         os.replace(tmp, path)
     except BaseException as e:
         tmp.unlink(missing_ok=True)
@@ -41,3 +42,9 @@ def write_atomic(path: Path, data: str | bytes | Callable[[Path], None]) -> Path
             raise OutputError(f"cannot write {path}: {e.strerror or e}") from e
         raise
     return path
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
