@@ -152,6 +152,27 @@ def _check_zone(value: str) -> str:
     return value
 
 
+class EventLogConfig(_Model):
+    """A log with one row per event (status change, update) reduced to one row per case.
+
+    created_at = the case's first event; first_response_at = its first event whose activity is
+    in `first_response`; resolved_at = when it entered its final run of `resolved` activities
+    (null when its last event is not one); reopens = events in `reopened`, or, without that
+    list, moves from a resolved activity back to another; reassignments = events in
+    `reassigned`. Every other column takes its value at the case's last event. A `columns:`
+    mapping of the source wins over these derived values.
+    """
+
+    case: str
+    timestamp: str
+    activity: str | None = None
+    first_response: tuple[str, ...] = ()
+    resolved: tuple[str, ...] = ()
+    reopened: tuple[str, ...] = ()
+    reassigned: tuple[str, ...] = ()
+    timestamp_format: str | None = None
+
+
 class SourceConfig(_Model):
     """One input: which files, which adapter, how to read them."""
 
@@ -166,6 +187,7 @@ class SourceConfig(_Model):
     survey_type: str | None = None
     delimiter: str | None = Field(default=None, min_length=1, max_length=1)
     null_values: tuple[str, ...] = ()
+    event_log: EventLogConfig | None = None
 
     _zone = field_validator("timezone")(classmethod(lambda cls, v: _check_zone(v)))
 
@@ -374,6 +396,8 @@ def _model_for(loc: Sequence[str | int]) -> type[BaseModel] | None:
         return _RawConfig
     if loc[0] == "sources" and len(loc) == 3:
         return SourceConfig
+    if loc[0] == "sources" and len(loc) == 4 and loc[2] == "event_log":
+        return EventLogConfig
     if loc[0] == "report" and len(loc) == 2:
         return ReportConfig
     return None

@@ -73,8 +73,15 @@ def load_source(
     except pl.exceptions.PolarsError as e:
         raise InputError(f"cannot read the file: {_first_line(e)}", file=str(files[0])) from e
     present = [c for c in schema.names() if c not in (FILE_COL, ROW_COL)]
+    if cfg.event_log is not None:
+        frame = reduce_events(frame, cfg, present, str(files[0]), name)
+        schema = frame.collect_schema()
+        present = [c for c in schema.names() if c not in (FILE_COL, ROW_COL)]
+    frame, derived = _derive(frame, cfg, present, name, str(files[0]))
+    if derived:
+        schema = frame.collect_schema()
 
-    mapping = _map_columns(table, cfg, adapter, present, str(files[0]), config_file)
+    mapping = _map_columns(table, cfg, adapter, [*present, *derived], str(files[0]), config_file)
     sniffed = _sniff_timestamps(frame, table, mapping, schema, cfg, str(files[0]))
 
     exprs: list[pl.Expr] = [pl.col(FILE_COL), pl.col(ROW_COL)]
@@ -85,11 +92,12 @@ def load_source(
             column, pl.col(export), schema[export], cfg, sniffed.get(canonical)
         )
         exprs.append(parsed.alias(canonical))
+        label = derived.get(export, export)
         if raw_kept:
             exprs.append(pl.col(export).alias(RAW_PREFIX + canonical))
             checks.append(
                 QualityCheck(
-                    issue=f"{export}: cannot read as {_type_words(column)}",
+                    issue=f"{label}: cannot read as {_type_words(column)}",
                     predicate=pl.col(RAW_PREFIX + canonical).is_not_null()
                     & pl.col(canonical).is_null(),
                     column=export,
@@ -101,9 +109,9 @@ def load_source(
             missing = pl.col(RAW_PREFIX + canonical if raw_kept else canonical).is_null()
             checks.append(
                 QualityCheck(
-                    issue=f"{export}: missing value (required)",
+                    issue=f"{label}: missing value (required)",
                     predicate=missing,
-                    column=export,
+                    column=label,
                     drops_record=True,
                     effect="records excluded",
                 )
@@ -149,6 +157,9 @@ def load_source(
 
     dims = tuple(c for c in table.names if c in columns and is_dimension(table, c))
     used = set(mapping.values()) | set(cfg.extra_columns)
+    for expression_alias in derived:
+        used |= set(sql(derived[expression_alias]).meta.root_names())
+    mapping = {c: derived.get(e, e) for c, e in mapping.items()}
     return LoadedSource(
         name=name,
         table=table,
@@ -160,6 +171,118 @@ def load_source(
         mapping=mapping,
         unmapped=tuple(c for c in present if c not in used),
     )
+
+
+# --- derived columns and event logs -------------------------------------------------------
+
+DERIVED_PREFIX = "__derived__"
+
+
+def _derive(
+    frame: pl.LazyFrame, cfg: SourceConfig, present: Sequence[str], name: str, file: str
+) -> tuple[pl.LazyFrame, dict[str, str]]:
+    """`columns:` values that are not export columns are SQL expressions over them
+    (e.g. `created_at: "date || ' ' || time"`); add each as a column of its own.
+
+    Returns the frame and {alias: expression}. A value that is neither an export column nor
+    valid SQL over export columns is left alone, so that mapping reports the nearest column.
+    """
+    derived: dict[str, str] = {}
+    exprs = []
+    for canonical, value in cfg.columns.items():
+        if value in present:
+            continue
+        try:
+            expr = sql(value)
+            names = set(expr.meta.root_names())
+        except Exception:  # not SQL: a misspelt column name, reported by the mapping step
+            continue
+        unknown = sorted(names - set(present))
+        if not names or unknown:
+            if unknown and (" " in value.strip() or "(" in value):
+                raise InputError(
+                    f"sources.{name}.columns.{canonical}: {value!r} uses "
+                    f"{unknown[0]!r}, which is not a column of the file"
+                    f"{_nearest(unknown[0], present)}",
+                    file=file,
+                    hint=f"columns present: {', '.join(present)}",
+                )
+            continue
+        alias = DERIVED_PREFIX + canonical
+        derived[alias] = value
+        exprs.append(expr.alias(alias))
+    return (frame.with_columns(exprs) if exprs else frame), derived
+
+
+def reduce_events(
+    frame: pl.LazyFrame, cfg: SourceConfig, present: Sequence[str], file: str, name: str
+) -> pl.LazyFrame:
+    """One row per case from an event log (see `EventLogConfig` for the rules)."""
+    log = cfg.event_log
+    assert log is not None
+    for key in ("case", "timestamp", "activity"):
+        col = getattr(log, key)
+        if col is not None and col not in present:
+            raise InputError(
+                f"event_log.{key}: column {col!r} is not in the file{_nearest(col, present)}",
+                file=file,
+                hint=f"columns present: {', '.join(present)}",
+            )
+    raw = pl.col(log.timestamp)
+    fmt = log.timestamp_format or (
+        cfg.timestamp_format if isinstance(cfg.timestamp_format, str) else None
+    )
+    if fmt is None and frame.collect_schema()[log.timestamp] == pl.String:
+        values = frame.select(raw).head(SNIFF_ROWS).collect()[log.timestamp].drop_nulls()
+        chosen = _cover(values.str.strip_chars()) if len(values) else (TIMESTAMP_FORMATS[0],)
+        if not chosen:
+            raise InputError(
+                f"cannot read {values[0]!r} as a date-time",
+                file=file,
+                column=log.timestamp,
+                hint=f"set sources.{name}.event_log.timestamp_format",
+            )
+        formats = chosen
+    else:
+        formats = (fmt,) if fmt else (TIMESTAMP_FORMATS[0],)
+    at = _timestamp(raw, frame.collect_schema()[log.timestamp], cfg.timezone, formats)
+    events = frame.with_columns(_at=at).filter(pl.col("_at").is_not_null()).sort(
+        log.case, "_at", maintain_order=True
+    )
+    act = pl.col(log.activity) if log.activity else pl.lit(None, dtype=pl.String)
+    resolved = act.is_in(list(log.resolved)) if log.resolved else pl.lit(False)
+    aggs: list[pl.Expr] = [
+        pl.col("_at").min().alias("created_at"),
+        pl.col(FILE_COL).first(),
+        pl.col(ROW_COL).min(),
+    ]
+    if log.first_response:
+        aggs.append(
+            pl.col("_at").filter(act.is_in(list(log.first_response))).min().alias(
+                "first_response_at"
+            )
+        )
+    if log.resolved:
+        last_open = pl.col("_at").filter(~resolved.fill_null(False)).max()
+        after = pl.col("_at").filter(
+            resolved.fill_null(False) & (last_open.is_null() | (pl.col("_at") > last_open))
+        )
+        aggs.append(after.min().alias("resolved_at"))
+        if log.reopened:
+            aggs.append(act.is_in(list(log.reopened)).cast(pl.Int64).sum().alias("reopens"))
+        else:
+            back = resolved.shift(1).fill_null(False) & ~resolved.fill_null(False)
+            aggs.append(back.cast(pl.Int64).sum().alias("reopens"))
+    if log.reassigned:
+        aggs.append(act.is_in(list(log.reassigned)).cast(pl.Int64).sum().alias("reassignments"))
+    derived_names = {e.meta.output_name() for e in aggs}
+    skip = {log.case, FILE_COL, ROW_COL, *derived_names}
+    aggs += [pl.col(c).last() for c in present if c not in skip]
+    reduced = events.group_by(log.case, maintain_order=True).agg(aggs)
+    id_column = TABLES[name].id_column
+    # the case is the record's id unless `columns:` maps the id to something else
+    case = pl.col(log.case).cast(pl.String)
+    return reduced.with_columns(case.alias(log.case if id_column in cfg.columns else id_column))
 
 
 # --- files --------------------------------------------------------------------------------
