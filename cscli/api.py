@@ -19,6 +19,7 @@ from cscli.kpis.spec import KpiDef
 from cscli.period import resolve_period
 from cscli.pipeline import ReportRequest, ReportResult, run_report
 from cscli.profiles import PROFILES, Profile
+from cscli.validate import ValidationResult
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 
@@ -107,3 +108,11 @@ def check(
     cfg = config if isinstance(config, Config) else open_config(config, demo=demo)
     period = resolve_period(date_from, date_to, last, cfg.timezone)
     return run_checks(cfg, period, only=rules)
+
+
+def validate(config: Path | Config | None = None, *, demo: bool = False) -> ValidationResult:
+    """Load every source of the config and report rows, mappings and data-quality findings."""
+    from cscli.validate import validate as run
+
+    cfg = config if isinstance(config, Config) else open_config(config, demo=demo)
+    return run(cfg)

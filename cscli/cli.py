@@ -395,6 +395,44 @@ def _plain_table(result: Any, width: int | None) -> str:
 
 @app.command()
 @_boundary
+def validate(
+    config: ConfigOpt = None,
+    fmt: Annotated[
+        CatalogFormat, typer.Option("--format", "-f", help="Output format: table or json.")
+    ] = CatalogFormat.table,
+    strict: Annotated[
+        bool, typer.Option("--strict", help="Exit 2 when the data has any quality finding.")
+    ] = False,
+    demo: Annotated[
+        bool, typer.Option("--demo", help="Use the bundled sample data and config.")
+    ] = False,
+    width: Annotated[
+        int | None, typer.Option("--width", help="Terminal width (default: detected).")
+    ] = None,
+) -> ExitCode:
+    """Load every source and print the data-quality report: rows, mappings, findings, KPIs."""
+    from cscli import api
+    from cscli.render import validation
+
+    result = api.validate(config, demo=demo)
+    if fmt is CatalogFormat.json:
+        sys.stdout.write(validation.validation_json(result))
+    elif fmt is CatalogFormat.md:
+        from cscli.errors import UsageError
+
+        raise UsageError("validate prints a table or json", hint="use --format table or json")
+    else:
+        validation.render_validation(result, _stdout(width))
+    if strict and not result.clean:
+        raise DataQualityError(
+            f"--strict: {len(result.issues)} data-quality finding(s)",
+            hint="fix the export, or drop --strict",
+        )
+    return ExitCode.OK
+
+
+@app.command()
+@_boundary
 def kpis(
     fmt: Annotated[
         CatalogFormat, typer.Option("--format", "-f", help="Output format.")

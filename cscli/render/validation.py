@@ -1,0 +1,95 @@
+"""`cscli validate` output: a terminal report or JSON."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from rich import box
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from cscli.validate import ValidationResult
+
+
+def render_validation(result: ValidationResult, console: Console) -> None:
+    console.print(Text(f"cscli validate  {result.config_path}", style="bold"))
+    for src in result.sources:
+        files = ", ".join(f.name for f in src.files)
+        console.print(Text(f"\n{src.name}: {src.rows:,} rows read from {files}", style="bold"))
+        mapped = ", ".join(c if e == c else f"{c} ← {e}" for c, e in src.mapping.items())
+        console.print(Text(f"  mapped: {mapped}"))
+        if src.unmapped:
+            console.print(Text(f"  not used: {', '.join(src.unmapped)}", style="dim"))
+        issues = [q for q in result.issues if q.source == src.name]
+        for q in issues:
+            rows = ", ".join(f"{f}:{r}" for f, r in q.examples)
+            console.print(
+                Text(
+                    f"  ! {q.rows:,} row(s) {q.issue} ({rows}{', …' if q.rows > 5 else ''}): "
+                    f"{q.effect}",
+                    style="yellow",
+                )
+            )
+        if not issues:
+            console.print(Text("  ✓ no data-quality findings", style="green"))
+    table = Table(
+        title="KPIs", title_justify="left", title_style="bold", box=box.SIMPLE_HEAD, pad_edge=False
+    )
+    table.add_column("KPI", style="cyan")
+    table.add_column("records", justify="right")
+    table.add_column("status")
+    for status, n in result.kpis:
+        if status.available and n:
+            table.add_row(status.kpi.id, f"{n:,}", Text("available", style="green"))
+        elif status.available:
+            why = "no records over all the data"
+            if status.kpi.kind.__class__.__name__ == "Stock" and status.kpi.unit == "ratio":
+                why = "needs a period start (--from or --last)"
+            table.add_row(status.kpi.id, "0", Text(why, style="dim"))
+        else:
+            table.add_row(status.kpi.id, "–", Text(status.reason or "", style="yellow"))
+    console.print(table)
+    verdict = "clean" if result.clean else f"{len(result.issues)} finding(s)"
+    console.print(
+        Text(
+            f"{len(result.sources)} source(s) loaded, {verdict}",
+            style="green" if result.clean else "yellow",
+        )
+    )
+
+
+def validation_document(result: ValidationResult) -> dict[str, Any]:
+    return {
+        "config": result.config_path,
+        "sources": [
+            {
+                "name": s.name,
+                "files": [str(f) for f in s.files],
+                "rows": s.rows,
+                "mapping": dict(s.mapping),
+                "unmapped": list(s.unmapped),
+            }
+            for s in result.sources
+        ],
+        "data_quality": [
+            {
+                "source": q.source,
+                "issue": q.issue,
+                "rows": q.rows,
+                "column": q.column,
+                "effect": q.effect,
+                "examples": [{"file": f, "row": r} for f, r in q.examples],
+            }
+            for q in result.issues
+        ],
+        "kpis": [
+            {"id": s.kpi.id, "available": s.available, "reason": s.reason, "records": n}
+            for s, n in result.kpis
+        ],
+    }
+
+
+def validation_json(result: ValidationResult) -> str:
+    return json.dumps(validation_document(result), indent=2, ensure_ascii=False) + "\n"
