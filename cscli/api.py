@@ -116,3 +116,36 @@ def validate(config: Path | Config | None = None, *, demo: bool = False) -> Vali
 
     cfg = config if isinstance(config, Config) else open_config(config, demo=demo)
     return run(cfg)
+
+
+def init(
+    folder: Path, *, force: bool = False, timezone: str = "UTC", write: bool = True
+) -> tuple[Path, str]:
+    """Write a starter `cscli.yaml` for the exports in `folder`; returns (path, text).
+
+    The text is parsed and every source loaded before anything is written, so the file that
+    lands runs; an existing config is kept unless `force`.
+    """
+    from cscli.config import parse_config
+    from cscli.output import write_atomic
+    from cscli.scaffold import render_config, scan_folder
+    from cscli.validate import validate as run_validate
+
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise UsageError(f"{folder} is not a folder", hint="cscli init FOLDER-WITH-EXPORTS")
+    target = folder / "cscli.yaml"
+    if write and target.exists() and not force:
+        raise UsageError(f"{target} exists", hint="use --force to replace it")
+    matches = scan_folder(folder)
+    if not matches:
+        raise UsageError(
+            f"no file in {folder} looks like tickets, calls, surveys or customers",
+            hint="cscli needs at least an id and a timestamp column; see `cscli kpis` and the "
+            "canonical tables in the README, then write sources: by hand",
+        )
+    text = render_config(matches, folder, timezone)
+    run_validate(parse_config(text, target))
+    if write:
+        write_atomic(target, text)
+    return target, text

@@ -433,6 +433,31 @@ def validate(
 
 @app.command()
 @_boundary
+def init(
+    folder: Annotated[
+        Path, typer.Argument(help="Folder with the exports (default: here).", file_okay=False)
+    ] = Path("."),
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing cscli.yaml.")] = False,
+    timezone: Annotated[
+        str, typer.Option("--timezone", help="Zone for days and weeks, e.g. Europe/Berlin.")
+    ] = "UTC",
+    dry_run: Annotated[
+        bool, typer.Option("--print", help="Print the config instead of writing it.")
+    ] = False,
+) -> ExitCode:
+    """Detect the exports in a folder (vendor formats too) and write a starter cscli.yaml."""
+    from cscli import api
+
+    path, text = api.init(folder, force=force, timezone=timezone, write=not dry_run)
+    if dry_run:
+        sys.stdout.write(text)
+    else:
+        _stderr().print(f"wrote {path}; next: cscli validate -c {path}", highlight=False)
+    return ExitCode.OK
+
+
+@app.command()
+@_boundary
 def kpis(
     fmt: Annotated[
         CatalogFormat, typer.Option("--format", "-f", help="Output format.")

@@ -1,0 +1,272 @@
+"""`cscli init DIR`: look at the exports in a folder and write a starter `cscli.yaml` that runs.
+
+For every data file the header is read (nothing else), then matched against each adapter's
+preset column map and against the canonical names with common synonyms. A file becomes the
+source of the table whose required columns it covers best; files with the same header for the
+same table become one glob. The config is validated before it is written: what is written runs.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import polars as pl
+
+from cscli.adapters import ADAPTERS
+from cscli.errors import UsageError
+from cscli.schema import SURVEY_TYPES, TABLES, Table
+
+DATA_SUFFIXES = (
+    ".csv",
+    ".tsv",
+    ".txt",
+    ".parquet",
+    ".pq",
+    ".json",
+    ".jsonl",
+    ".ndjson",
+    ".csv.gz",
+    ".tsv.gz",
+)
+
+#: export headers that commonly mean a canonical column (compared after normalising)
+SYNONYMS: dict[str, dict[str, tuple[str, ...]]] = {
+    "tickets": {
+        "ticket_id": ("id", "ticket", "ticketid", "ticketnumber", "number", "caseid", "case"),
+        "created_at": (
+            "created",
+            "createdat",
+            "creationdate",
+            "opened",
+            "openedat",
+            "submitted",
+            "datecreated",
+            "createddate",
+        ),
+        "first_response_at": (
+            "firstreplyat",
+            "firstresponse",
+            "firstrespondedat",
+            "firstresponsetime",
+            "firstreplied",
+        ),
+        "resolved_at": ("solvedat", "resolved", "resolveddate", "resolutiondate", "solved"),
+        "status": ("state", "ticketstatus"),
+        "channel": ("via", "source", "contacttype"),
+        "agent": ("assignee", "assignedto", "owner", "agentname"),
+        "team": ("group", "assignmentgroup", "groupname"),
+        "priority": ("urgency",),
+        "customer_id": ("requester", "requesterid", "customer", "contactid", "callerid"),
+        "reopens": ("reopencount", "reopened"),
+        "reassignments": ("reassignmentcount", "groupstations"),
+        "agent_replies": ("replies", "agentreplies", "publiccomments"),
+    },
+    "calls": {
+        "call_id": ("contactid", "callsid", "id", "callid"),
+        "queued_at": ("enqueuetimestamp", "queuestart", "queued", "queuedat", "starttime"),
+        "answered_at": ("connectedtoagenttimestamp", "answered", "answertime", "answeredat"),
+        "ended_at": ("disconnecttimestamp", "endtime", "ended"),
+        "talk_seconds": ("talktime", "agentinteractionduration", "talkduration"),
+        "hold_seconds": ("holdtime", "customerholdduration", "holdduration"),
+        "wrap_seconds": ("acw", "aftercontactworkduration", "wrapup", "wraptime"),
+        "queue": ("queuename",),
+        "agent": ("agentusername", "agentname", "server"),
+    },
+    "surveys": {
+        "responded_at": ("submittedat", "responsedate", "date", "createdat", "respondedat"),
+        "score": ("rating", "scorevalue", "satisfactionrating"),
+        "survey_type": ("type", "survey", "surveytype"),
+        "comment": ("comments", "feedback", "text", "reason"),
+        "response_id": ("id", "responseid"),
+    },
+    "customers": {
+        "customer_id": ("id", "customer", "accountid"),
+        "started_at": ("signupdate", "createdat", "startdate", "since", "signedup"),
+        "churned_at": ("canceledat", "cancelledat", "churndate", "enddate"),
+    },
+}
+
+
+def _norm(name: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", name.lower())
+
+
+@dataclass
+class Match:
+    table: Table
+    adapter: str
+    files: list[Path]
+    header: tuple[str, ...]
+    columns: dict[str, str] = field(default_factory=dict)
+    score: float = 0.0
+    delimiter: str | None = None
+
+
+def _header(path: Path) -> tuple[tuple[str, ...], str | None]:
+    """The column names of a data file, and the delimiter when it is not the default."""
+    name = path.name.lower()
+    if name.endswith((".parquet", ".pq")):
+        return tuple(pl.scan_parquet(path).collect_schema().names()), None
+    if name.endswith((".jsonl", ".ndjson")):
+        return tuple(pl.scan_ndjson(path).collect_schema().names()), None
+    if name.endswith(".json"):
+        return tuple(pl.read_json(path).columns), None
+    default = "\t" if ".tsv" in name else ","
+    best: tuple[tuple[str, ...], str | None] = ((), None)
+    for sep in (default, ";", "\t", "|", ","):
+        try:
+            cols = pl.scan_csv(path, separator=sep, infer_schema=False, n_rows=1)
+            names = tuple(cols.collect_schema().names())
+        except pl.exceptions.PolarsError:
+            continue
+        if len(names) > len(best[0]):
+            best = (names, None if sep == default else sep)
+    return best
+
+
+def _match(table: Table, header: Sequence[str]) -> tuple[str, dict[str, str], float]:
+    """The best adapter for a header and its column map (canonical → export) and score."""
+    present = set(header)
+    by_norm = {_norm(h): h for h in header}
+    best: tuple[str, dict[str, str], float] = ("generic", {}, -1.0)
+    for adapter in ADAPTERS.values():
+        preset = adapter.column_map.get(table.name, {})
+        columns: dict[str, str] = {c: e for c, e in preset.items() if e in present}
+        for col in table.columns:
+            if col.name in columns:
+                continue
+            if col.name in present:
+                continue  # same name: no mapping needed
+            for candidate in (col.name, *SYNONYMS.get(table.name, {}).get(col.name, ())):
+                export = by_norm.get(_norm(candidate))
+                if export and export not in columns.values():
+                    columns[col.name] = export
+                    break
+        found = {c.name for c in table.columns if c.name in columns or c.name in present}
+        required = set(table.required) - {"survey_type"}
+        if not required <= found:
+            continue
+        preset_hits = sum(1 for e in preset.values() if e in present)
+        score = len(found) + 2 * preset_hits
+        if score > best[2]:
+            best = (adapter.name, columns, score)
+    return best
+
+
+def scan_folder(folder: Path) -> list[Match]:
+    files = sorted(
+        p
+        for p in folder.iterdir()
+        if p.is_file() and p.name.lower().endswith(DATA_SUFFIXES) and not p.name.startswith(".")
+    )
+    if not files:
+        raise UsageError(
+            f"no data files in {folder}",
+            hint="cscli reads .csv, .tsv, .parquet, .json and .jsonl exports",
+        )
+    best: dict[str, Match] = {}
+    for path in files:
+        header, delimiter = _header(path)
+        if not header:
+            continue
+        for table in TABLES.values():
+            adapter, columns, score = _match(table, header)
+            if score < 0:
+                continue
+            current = best.get(table.name)
+            if current and current.header == header and current.adapter == adapter:
+                current.files.append(path)
+            elif current is None or score > current.score:
+                best[table.name] = Match(table, adapter, [path], header, columns, score, delimiter)
+    # one file serves one table: the table it matches best
+    owner: dict[Path, str] = {}
+    for name, m in sorted(best.items(), key=lambda kv: -kv[1].score):
+        if any(f in owner for f in m.files):
+            continue
+        for f in m.files:
+            owner[f] = name
+    return [m for name, m in best.items() if all(owner.get(f) == name for f in m.files)]
+
+
+def _glob(files: list[Path], folder: Path) -> str:
+    if len(files) == 1:
+        return files[0].relative_to(folder).as_posix()
+    names = [f.name for f in files]
+    prefix = names[0]
+    for n in names[1:]:
+        while not n.startswith(prefix):
+            prefix = prefix[:-1]
+    suffix = "".join(files[0].suffixes)
+    return f"{prefix}*{suffix}"
+
+
+def _yaml_str(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def render_config(matches: Sequence[Match], folder: Path, timezone: str) -> str:
+    lines = [
+        "# cscli config written by `cscli init` from the files in this folder.",
+        "# Check the column mappings below, then: cscli validate && cscli report",
+        "# Reference: cscli kpis (the catalogue), docs/kpis.md; every key is explained in README.",
+        "version: 1",
+        f"timezone: {timezone}           # days, weeks and months are cut in this zone",
+        "",
+        "sources:",
+    ]
+    for m in sorted(matches, key=lambda m: list(TABLES).index(m.table.name)):
+        preset = ADAPTERS[m.adapter]
+        lines.append(f"  {m.table.name}:")
+        lines.append(
+            f"    path: {_yaml_str(_glob(m.files, folder))}"
+            f"   # {len(m.files)} file(s), header of {m.files[0].name}"
+        )
+        if m.adapter != "generic":
+            lines.append(f"    adapter: {m.adapter}   # {preset.description}")
+        if m.delimiter:
+            lines.append(f"    delimiter: {_yaml_str(m.delimiter)}")
+        lines.append("    timezone: UTC   # zone of timestamps written without an offset")
+        if (
+            m.table.name == "surveys"
+            and "survey_type" not in m.columns
+            and ("survey_type" not in m.header)
+        ):
+            guess = next((t for t in SURVEY_TYPES if t in m.files[0].name.lower()), "csat")
+            lines.append(f"    survey_type: {guess}   # every response is of this type")
+        extra = {
+            c: e
+            for c, e in m.columns.items()
+            if preset.column_map.get(m.table.name, {}).get(c) != e
+        }
+        if extra:
+            lines.append("    columns:   # canonical name: export column")
+            for c, e in extra.items():
+                lines.append(f"      {c}: {_yaml_str(e)}")
+        used = set(m.columns.values()) | {c for c in m.header if m.table.has(c)}
+        used |= set(preset.column_map.get(m.table.name, {}).values())
+        unused = [h for h in m.header if h not in used]
+        if unused:
+            shown = ", ".join(unused[:12]) + (", …" if len(unused) > 12 else "")
+            lines.append(f"    # not used: {shown}")
+            lines.append('    # (add any as a dimension with extra_columns: ["Name"])')
+    missing = [
+        t for t in ("tickets", "calls", "surveys") if t not in {m.table.name for m in matches}
+    ]
+    if missing:
+        lines += [
+            "",
+            f"# No file looked like {', '.join(missing)}: add them under sources: "
+            "when you have them.",
+        ]
+    lines += [
+        "",
+        "# kpis: omitted, so every default KPI of the sources above is reported.",
+        "# checks: SLA rules for `cscli check`, e.g.",
+        "# checks:",
+        '#   - {kpi: first_response_time, fail: "> 4h", warn: "> 2h"}',
+        '#   - {kpi: csat, fail: "< 80%"}',
+    ]
+    return "\n".join(lines) + "\n"
