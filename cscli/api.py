@@ -8,14 +8,17 @@
 from __future__ import annotations
 
 import difflib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 from cscli.checks import CheckResult
 from cscli.config import Config, Grain, find_config, load_config
 from cscli.errors import ConfigError, ConfigProblem, UsageError
+from cscli.feedback import FeedbackResult
 from cscli.kpis.catalog import CATALOG
-from cscli.kpis.spec import KpiDef
+from cscli.kpis.spec import KpiDef, instantiate
 from cscli.period import resolve_period
 from cscli.pipeline import ReportRequest, ReportResult, run_report
 from cscli.profiles import PROFILES, Profile
@@ -149,3 +152,80 @@ def init(
     if write:
         write_atomic(target, text)
     return target, text
+
+
+def feedback(
+    config: Path | Config | None = None,
+    *,
+    demo: bool = False,
+    source: str = "surveys",
+    by: Sequence[str] = (),
+    where: str | None = None,
+    date_from: str | None = None,
+    date_to: str | None = None,
+    last: str | None = None,
+    neutral: float = 0.05,
+    examples: int = 5,
+    top_terms: int = 15,
+    min_count: int = 3,
+    progress: Callable[[int, int], None] | None = None,
+) -> FeedbackReport:
+    """The qualitative view: sentiment labels, the most negative and positive texts (masked),
+    and the terms that set negative texts apart, for a period and slice of one source."""
+    import dataclasses
+
+    import polars as pl
+
+    from cscli.enrich import TEXT_COLUMNS, sentiment_unavailable
+    from cscli.feedback import summarise_feedback
+    from cscli.kpis.compile import sql
+    from cscli.pipeline import kpi_records
+    from cscli.sentiment import label_expr
+
+    cfg = config if isinstance(config, Config) else open_config(config, demo=demo)
+    if source not in TEXT_COLUMNS:
+        raise UsageError(
+            f"--source {source}: no text to read", hint=f"sources: {', '.join(TEXT_COLUMNS)}"
+        )
+    if source not in cfg.sources:
+        raise UsageError(f"the config has no {source} source", hint="add it under sources:")
+    why = sentiment_unavailable()
+    if why:
+        raise UsageError(f"cscli feedback {why}")
+    base = CATALOG["sentiment"]
+    anchor = dict(base.alt_sources)[source]
+    kpi = instantiate(dataclasses.replace(base, source=source, anchor=anchor))
+    period = resolve_period(date_from, date_to, last, cfg.timezone)
+    [frame] = kpi_records(cfg, [(kpi, tuple(by), {})], period, progress=progress)
+    text = TEXT_COLUMNS[source]
+    if where:
+        frame = frame.filter(sql(where).fill_null(False))
+    if source == "messages" and "inbound" in frame.collect_schema().names():
+        frame = frame.filter(pl.col("inbound").fill_null(False))
+    rows = frame.select(text, "sentiment", *by).collect()
+    rows = rows.with_columns(label_expr(pl.col("sentiment"), neutral))
+    summary = summarise_feedback(
+        rows,
+        text_col=text,
+        score_col="sentiment",
+        label_col="sentiment_label",
+        by=by,
+        examples=examples,
+        top_terms=top_terms,
+        min_count=min_count,
+    )
+    start = period.start
+    end = period.end
+    return FeedbackReport(cfg.path, source, text, tuple(by), where, (start, end), neutral, summary)
+
+
+@dataclass(frozen=True)
+class FeedbackReport:
+    config_path: Path
+    source: str
+    text_column: str
+    by: tuple[str, ...]
+    where: str | None
+    period: tuple[date | None, date | None]
+    neutral: float
+    summary: FeedbackResult

@@ -458,6 +458,77 @@ def init(
 
 @app.command()
 @_boundary
+def feedback(
+    config: ConfigOpt = None,
+    source: Annotated[
+        str, typer.Option("--source", help="surveys (comments), messages or tickets (subject).")
+    ] = "surveys",
+    by: Annotated[
+        list[str] | None, typer.Option("--by", help="Count labels per dimension.")
+    ] = None,
+    where: Annotated[
+        str | None,
+        typer.Option("--where", help="SQL filter, e.g. \"channel = 'email' AND score <= 2\"."),
+    ] = None,
+    date_from: Annotated[str | None, typer.Option("--from", help="First day, YYYY-MM-DD.")] = None,
+    date_to: Annotated[str | None, typer.Option("--to", help="Last day, inclusive.")] = None,
+    last: Annotated[str | None, typer.Option("--last", help="30d, 4w, 3m ending --to.")] = None,
+    examples: Annotated[int, typer.Option("--examples", help="Texts shown per side.")] = 5,
+    terms: Annotated[int, typer.Option("--terms", help="Terms shown per side.")] = 15,
+    fmt: Annotated[
+        CatalogFormat, typer.Option("--format", "-f", help="table or json.")
+    ] = CatalogFormat.table,
+    demo: Annotated[
+        bool, typer.Option("--demo", help="Use the bundled sample data and config.")
+    ] = False,
+    width: Annotated[
+        int | None, typer.Option("--width", help="Terminal width (default: detected).")
+    ] = None,
+) -> ExitCode:
+    """What customers say: sentiment labels, the most negative and positive comments (personal
+    data masked), and the words and phrases that set complaints apart."""
+    from cscli import api
+
+    err = _stderr()
+    progress_bar = None
+    if err.is_terminal:
+        from rich.progress import Progress
+
+        progress_bar = Progress(console=err, transient=True)
+    task: list[Any] = []
+
+    def tick(done: int, total: int) -> None:
+        if progress_bar is None or total == 0:
+            return
+        if not task:
+            task.append(progress_bar.add_task("Scoring texts", total=total))
+        progress_bar.update(task[0], completed=done)
+
+    with progress_bar if progress_bar is not None else nullcontext():
+        report = api.feedback(
+            config,
+            demo=demo,
+            source=source,
+            by=_split(by) or (),
+            where=where,
+            date_from=date_from,
+            date_to=date_to,
+            last=last,
+            examples=examples,
+            top_terms=terms,
+            progress=tick,
+        )
+    from cscli.render import feedback as out
+
+    if fmt is CatalogFormat.json:
+        sys.stdout.write(out.feedback_json(report))
+    else:
+        out.render_feedback(report, _stdout(width))
+    return ExitCode.OK
+
+
+@app.command()
+@_boundary
 def kpis(
     fmt: Annotated[
         CatalogFormat, typer.Option("--format", "-f", help="Output format.")

@@ -8,6 +8,7 @@ YAML is read with the safe loader only; positions come from the composed node tr
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import os
 from collections.abc import Mapping, Sequence
@@ -471,6 +472,17 @@ def _resolve_kpi(
             "needs `sql:` or `type: ratio`",
         )
         return None
+    if "source" in entry and base.alt_sources:
+        alternatives = dict(base.alt_sources)
+        if entry["source"] not in alternatives:
+            problem(
+                (*path, "source"),
+                f"{base.id} reads one of {', '.join(alternatives)}, not {entry['source']!r}",
+            )
+            return None
+        base = dataclasses.replace(
+            base, source=entry["source"], anchor=alternatives[entry["source"]]
+        )
     params: dict[str, Any] = {}
     given: dict[str, tuple[Any, tuple[str | int, ...]]] = {}
     nested = entry.get("params", {})
@@ -480,7 +492,7 @@ def _resolve_kpi(
     for k, v in nested.items():
         given[k] = (v, (*path, "params", k))
     for k, v in entry.items():
-        if k in _ENTRY_KEYS:
+        if k in _ENTRY_KEYS or (k == "source" and base.alt_sources):
             continue
         if k in _CUSTOM_KEYS and k not in base.param_names:
             problem(

@@ -11,7 +11,7 @@ All of it stays lazy; the sorts and joins are only added when a requested KPI re
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 
 import polars as pl
@@ -28,11 +28,20 @@ CONTACT_MEASURES = frozenset(
 )
 #: columns that depend on the report window
 WINDOW_MEASURES = frozenset({"age_seconds"})
+#: per inbound message: its first direct reply (seconds to it, and who sent it)
+MESSAGE_MEASURES = frozenset({"reply_seconds", "responder"})
+MESSAGE_INPUTS = frozenset({"message_id", "created_at", "inbound", "in_response_to"})
+#: the sentiment score of a source's text column (see TEXT_COLUMNS)
+SENTIMENT_MEASURES = frozenset({"sentiment"})
+TEXT_COLUMNS = {"surveys": "comment", "messages": "text", "tickets": "subject"}
 
 #: ticket statuses that end a ticket without a resolution (with no resolved_at)
 GAVE_UP_STATUSES = ("closed", "cancelled", "canceled", "rejected", "abandoned")
 
 CONTACT_SOURCES = ("tickets", "calls")
+
+#: progress(done, total) while texts are scored
+Progress = Callable[[int, int], None]
 
 
 def survey_dimensions(sources: Mapping[str, LoadedSource]) -> set[str]:
@@ -97,6 +106,7 @@ def contacts_frame(sources: Mapping[str, LoadedSource]) -> pl.LazyFrame:
 def with_next_contact(contacts: pl.LazyFrame) -> pl.LazyFrame:
     """Per contact: seconds until the same customer's next contact, its channel, and the
     seconds of data after it (up to the last contact of anyone)."""
+
     def seconds(e: pl.Expr) -> pl.Expr:
         return e.dt.total_microseconds() / 1_000_000
 
@@ -113,17 +123,72 @@ def with_next_contact(contacts: pl.LazyFrame) -> pl.LazyFrame:
     )
 
 
+def sentiment_unavailable() -> str | None:
+    """Why texts cannot be scored here, or None when they can."""
+    import importlib.util
+
+    if importlib.util.find_spec("vaderSentiment") is None:
+        return 'needs the sentiment extra: pip install "cscli[sentiment]"'
+    return None
+
+
+def with_sentiment(
+    frame: pl.LazyFrame, text_col: str, progress: Progress | None = None
+) -> pl.LazyFrame:
+    """Add `sentiment` (−1…1) for `text_col`. The distinct texts are read and scored first (an
+    extra read of that one column; scores are cached per text, so a re-run scores nothing),
+    then joined back lazily."""
+    from cscli.sentiment import SentimentCache, VaderScorer, sentiment_frame
+
+    texts = frame.select(pl.col(text_col).cast(pl.String)).unique().collect()[text_col]
+    scorer = VaderScorer()
+    scored = sentiment_frame(
+        texts.drop_nulls(), scorer, cache=SentimentCache.for_scorer(scorer), progress=progress
+    )
+    table = scored.select(pl.col("text").alias(text_col), "sentiment").unique(text_col)
+    return frame.join(table.lazy(), on=text_col, how="left")
+
+
+def with_replies(frame: pl.LazyFrame) -> pl.LazyFrame:
+    """Per message: seconds to the first outbound message replying to it, and its author."""
+    replies = (
+        frame.filter(
+            pl.col("inbound").not_().fill_null(False) & pl.col("in_response_to").is_not_null()
+        )
+        .group_by("in_response_to")
+        .agg(
+            pl.col("created_at").min().alias("_first_reply_at"),
+            pl.col("author").sort_by("created_at").first().alias("responder")
+            if "author" in frame.collect_schema().names()
+            else pl.lit(None, dtype=pl.String).alias("responder"),
+        )
+        .rename({"in_response_to": "message_id"})
+    )
+    joined = frame.join(replies, on="message_id", how="left")
+    seconds = (pl.col("_first_reply_at") - pl.col("created_at")).dt.total_microseconds() / 1e6
+    return joined.with_columns(reply_seconds=seconds).drop("_first_reply_at")
+
+
 def enriched(
     name: str,
     sources: Mapping[str, LoadedSource],
     by: Sequence[str],
     needed: set[str],
+    progress: Progress | None = None,
 ) -> pl.LazyFrame:
     """The usable records of `name` with the derived columns that `needed` asks for."""
     if name == "contacts":
         frame = contacts_frame(sources)
         return with_next_contact(frame) if needed & CONTACT_MEASURES else frame
     frame = sources[name].usable
+    if needed & SENTIMENT_MEASURES:
+        frame = with_sentiment(frame, TEXT_COLUMNS[name], progress)
+        if name == "messages" and "inbound" in sources[name].columns:
+            # the customers' sentiment: a brand's own replies are not scored
+            inbound = pl.col("inbound").fill_null(False)
+            frame = frame.with_columns(sentiment=pl.when(inbound).then(pl.col("sentiment")))
+    if name == "messages" and (needed | set(by)) & MESSAGE_MEASURES:
+        frame = with_replies(frame)
     if name == "surveys":
         return _surveys(frame, sources, by)
     if name in CONTACT_SOURCES and needed & CONTACT_MEASURES:

@@ -27,10 +27,16 @@ from cscli.config import Config, Grain
 from cscli.enrich import (
     CONTACT_MEASURES,
     CONTACT_SOURCES,
+    MESSAGE_INPUTS,
+    MESSAGE_MEASURES,
+    SENTIMENT_MEASURES,
+    TEXT_COLUMNS,
     WINDOW_MEASURES,
+    Progress,
     contact_columns,
     contacts_available,
     enriched,
+    sentiment_unavailable,
     survey_dimensions,
     with_age,
 )
@@ -171,6 +177,10 @@ def _columns(name: str, sources: Mapping[str, LoadedSource]) -> frozenset[str]:
         cols |= CONTACT_MEASURES
     if name == "tickets" and "created_at" in cols:
         cols |= WINDOW_MEASURES
+    if TEXT_COLUMNS.get(name) in cols:
+        cols |= SENTIMENT_MEASURES
+    if name == "messages" and cols >= MESSAGE_INPUTS:
+        cols |= MESSAGE_MEASURES
     return frozenset(cols)
 
 
@@ -181,6 +191,8 @@ def _dimensions(name: str, sources: Mapping[str, LoadedSource]) -> set[str]:
     dims = set(sources[name].dimensions)
     if name == "surveys":
         dims |= survey_dimensions(sources)
+    if name == "messages" and sources[name].columns >= MESSAGE_INPUTS:
+        dims.add("responder")
     return dims
 
 
@@ -198,6 +210,11 @@ def _missing(kpi: Kpi, columns: frozenset[str]) -> list[str]:
     for name in needed & CONTACT_MEASURES:
         if name not in columns:
             needed = (needed - {name}) | {"customer_id"}
+    for name in needed & MESSAGE_MEASURES:
+        if name not in columns:
+            needed = (needed - {name}) | set(MESSAGE_INPUTS)
+    if "sentiment" in needed and "sentiment" not in columns:
+        needed = (needed - {"sentiment"}) | {TEXT_COLUMNS.get(kpi.source, "text")}
     return sorted(needed - columns)
 
 
@@ -219,6 +236,10 @@ def _status(kpi: Kpi, sources: Mapping[str, LoadedSource], by: Sequence[str]) ->
     no_dim = [d for d in by if d not in _dimensions(kpi.source, sources)]
     if no_dim:
         return KpiStatus(kpi, f"{kpi.source} cannot be cut by {', '.join(no_dim)}")
+    if columns_used(kpi.kind) & SENTIMENT_MEASURES:
+        why = sentiment_unavailable()
+        if why:
+            return KpiStatus(kpi, why)
     return KpiStatus(kpi)
 
 
@@ -271,12 +292,18 @@ class _WindowPlan:
     stock_trend: list[tuple[Kpi, int]] = field(default_factory=list)
 
 
-def run_report(config: Config, request: ReportRequest, period: Period) -> ReportResult:
-    return run_reports(config, [request], period)[0]
+def run_report(
+    config: Config, request: ReportRequest, period: Period, *, progress: Progress | None = None
+) -> ReportResult:
+    return run_reports(config, [request], period, progress=progress)[0]
 
 
 def run_reports(
-    config: Config, requests: Sequence[ReportRequest], period: Period
+    config: Config,
+    requests: Sequence[ReportRequest],
+    period: Period,
+    *,
+    progress: Progress | None = None,
 ) -> list[ReportResult]:
     """Several reports over the same sources (e.g. one per `by` of the checks) in one pass:
     every query of every request goes into the same `collect_all`."""
@@ -304,7 +331,9 @@ def run_reports(
         wanted: dict[str, set[str]] = defaultdict(set)
         for k in available:
             wanted[k.source] |= columns_used(k.kind)
-        frames = {name: enriched(name, sources, by, cols) for name, cols in wanted.items()}
+        frames = {
+            name: enriched(name, sources, by, cols, progress) for name, cols in wanted.items()
+        }
         windows = [_plan_window(batch, frames, available, request, config.timezone, period)]
         if previous is not None:
             windows.append(
@@ -411,10 +440,10 @@ def _plan_window(
         plan.totals.append(batch.add(lf.select(*exprs, *span)))
         assert isinstance(k.kind, Stock)
         if request.grain:
-            events = events_query(lf, k.kind, by, request.grain, timezone, hi)
+            events = events_query(lf, k.kind, by, request.grain, timezone, hi, lo)
             plan.stock_rows.append((k, batch.add(events), by))
             if request.trend and by:
-                events = events_query(lf, k.kind, [], request.grain, timezone, hi)
+                events = events_query(lf, k.kind, [], request.grain, timezone, hi, lo)
                 plan.stock_trend.append((k, batch.add(events)))
         elif by:
             plan.grouped.append(batch.add(lf.group_by(by).agg(exprs)))
@@ -515,6 +544,27 @@ def _attach_previous(
     group's previous bucket (the first bucket's comes from the previous window)."""
     if table.is_empty():
         return table
+    return _zero_previous(_join_previous(table, prev, kpis, by, grain), kpis)
+
+
+def _zero_previous(table: pl.DataFrame, kpis: Sequence[Kpi]) -> pl.DataFrame:
+    """A group with no record in the previous window had a count (and a backlog) of 0 there."""
+    zero = [
+        pl.col(k.id + PREV_SUFFIX).fill_null(0)
+        for k in kpis
+        if k.id + PREV_SUFFIX in table.columns
+        and (isinstance(k.kind, Count) or (isinstance(k.kind, Stock) and k.kind.measure == "end"))
+    ]
+    return table.with_columns(zero) if zero else table
+
+
+def _join_previous(
+    table: pl.DataFrame,
+    prev: pl.DataFrame,
+    kpis: Sequence[Kpi],
+    by: Sequence[str],
+    grain: str | None,
+) -> pl.DataFrame:
     cols = [k.id for k in kpis if k.id in table.columns]
     if grain is None:
         if not by:
@@ -549,6 +599,8 @@ def kpi_records(
     config: Config,
     items: Sequence[tuple[Kpi, Sequence[str], Mapping[str, object]]],
     period: Period,
+    *,
+    progress: Progress | None = None,
 ) -> list[pl.LazyFrame]:
     """The records behind KPIs in given groups: for each (kpi, by, group), the usable records
     of its source in the period (by its anchor; every record for stock KPIs), enriched as the
@@ -562,7 +614,7 @@ def kpi_records(
     lo, hi = period.bounds_utc()
     out = []
     for kpi, by, group in items:
-        frame = enriched(kpi.source, sources, by, columns_used(kpi.kind))
+        frame = enriched(kpi.source, sources, by, columns_used(kpi.kind), progress)
         if columns_used(kpi.kind) & WINDOW_MEASURES:
             frame = with_age(frame, frozenset(frame.collect_schema().names()), hi)
         if not isinstance(kpi.kind, Stock):

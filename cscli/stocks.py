@@ -32,6 +32,9 @@ def bucket(expr: pl.Expr, grain: str, timezone: str) -> pl.Expr:
     return expr.dt.convert_time_zone(timezone).dt.truncate(GRAIN_EVERY[grain]).dt.date()
 
 
+BEFORE = date(1, 1, 1)  # the bucket of every event before the report's start
+
+
 def events_query(
     frame: pl.LazyFrame,
     kind: Stock,
@@ -39,8 +42,12 @@ def events_query(
     grain: str,
     timezone: str,
     hi: datetime | None,
+    lo: datetime | None = None,
 ) -> pl.LazyFrame:
-    """(dims, bucket) → opened, closed, lost_from_earlier, for records up to `hi`."""
+    """(dims, bucket) → opened, closed, lost_from_earlier, for records up to `hi`.
+
+    Events before `lo` go to the BEFORE bucket, so the first bucket's level starts at the
+    report's start (a mid-month --from does not count the month's earlier days)."""
     from cscli.kpis.compile import sql
 
     opened, closed = pl.col(kind.opened), pl.col(kind.closed)
@@ -50,6 +57,9 @@ def events_query(
     if hi is not None:
         lf = lf.filter(opened < hi)
     ob, cb = bucket(opened, grain, timezone), bucket(closed, grain, timezone)
+    if lo is not None:
+        ob = pl.when(opened < lo).then(pl.lit(BEFORE)).otherwise(ob)
+        cb = pl.when(closed < lo).then(pl.lit(BEFORE)).otherwise(cb)
     is_closed = closed.is_not_null()
     if hi is not None:
         is_closed = is_closed & (closed < hi)

@@ -690,6 +690,125 @@ CHURN_RATE = KpiDef(
 )
 
 
+# --- sentiment and social messages ----------------------------------------------------------
+
+SENTIMENT_SOURCES = (
+    ("surveys", "responded_at"),
+    ("messages", "created_at"),
+    ("tickets", "created_at"),
+)
+NEUTRAL = Param(
+    "neutral",
+    "number",
+    0.05,
+    "half-width of the neutral band: a score ≤ −neutral is negative, ≥ +neutral positive",
+)
+TEXT_NOTE = (
+    "Texts are scored offline by VADER (the `sentiment` extra) from −1 to +1: survey comments "
+    "(source surveys), inbound message text (messages: customers, not the brand's replies) "
+    "or ticket subjects (tickets); empty texts are not counted. VADER is a lexicon for short English social text: treat it as indicative "
+    "(docs/sentiment.md measures it against human labels)."
+)
+
+SENTIMENT = KpiDef(
+    id="sentiment",
+    title="Sentiment",
+    short="Sentiment",
+    source="surveys",
+    unit="score",
+    higher_is_better=True,
+    anchor="responded_at",
+    definition="Mean sentiment score (−1…+1) of the texts in the period. " + TEXT_NOTE,
+    alt_sources=SENTIMENT_SOURCES,
+    build=lambda p: Built(Stat("sentiment", "mean", nonnegative=False)),
+)
+
+NEGATIVE_SHARE = KpiDef(
+    id="negative_share",
+    title="Negative share",
+    short="Negative",
+    source="surveys",
+    unit="ratio",
+    higher_is_better=False,
+    anchor="responded_at",
+    definition=(
+        "Texts in the period scoring at most −{neutral} / texts with a score. " + TEXT_NOTE
+    ),
+    params=(NEUTRAL,),
+    alt_sources=SENTIMENT_SOURCES,
+    build=lambda p: Built(
+        Ratio(f"sentiment <= {_num(-p['neutral'])}", where="sentiment IS NOT NULL")
+    ),
+)
+
+POSITIVE_SHARE = KpiDef(
+    id="positive_share",
+    title="Positive share",
+    short="Positive",
+    source="surveys",
+    unit="ratio",
+    higher_is_better=True,
+    anchor="responded_at",
+    definition=(
+        "Texts in the period scoring at least +{neutral} / texts with a score. " + TEXT_NOTE
+    ),
+    params=(NEUTRAL,),
+    alt_sources=SENTIMENT_SOURCES,
+    build=lambda p: Built(
+        Ratio(f"sentiment >= {_num(p['neutral'])}", where="sentiment IS NOT NULL")
+    ),
+)
+
+MESSAGE_VOLUME = KpiDef(
+    id="message_volume",
+    title="Inbound messages",
+    short="Messages",
+    source="messages",
+    unit="count",
+    higher_is_better=None,
+    anchor="created_at",
+    definition="Inbound messages (inbound true: from customers) created in the period.",
+    build=lambda p: Built(Count("inbound")),
+)
+
+MESSAGE_FIRST_RESPONSE_TIME = KpiDef(
+    id="message_first_response_time",
+    title="Social first response time",
+    short="Social FRT",
+    source="messages",
+    unit="seconds",
+    higher_is_better=False,
+    anchor="created_at",
+    definition=(
+        "{stat} of the time from an inbound message that starts a conversation (in_response_to "
+        "empty) to the first outbound message that replies to it (in_response_to = its "
+        "message_id), over such messages created in the period that got a reply; slice by "
+        "responder (the replying account, e.g. the brand) or channel."
+    ),
+    params=(_stat("median"),),
+    build=lambda p: Built(
+        Stat("reply_seconds", p["stat"], where="inbound AND in_response_to IS NULL")
+    ),
+)
+
+MESSAGE_RESPONSE_RATE = KpiDef(
+    id="message_response_rate",
+    title="Social response rate",
+    short="Answered",
+    source="messages",
+    unit="ratio",
+    higher_is_better=True,
+    anchor="created_at",
+    definition=(
+        "Inbound messages that start a conversation and got a direct outbound reply / inbound "
+        "messages that start a conversation, created in the period."
+    ),
+    build=lambda p: Built(
+        Ratio("reply_seconds IS NOT NULL", where="inbound AND in_response_to IS NULL")
+    ),
+)
+
+
 CATALOG: dict[str, KpiDef] = {
     k.id: k
     for k in (
@@ -719,6 +838,14 @@ CATALOG: dict[str, KpiDef] = {
         CES,
         ASAT,
         SURVEY_RESPONSES,
+        # sentiment (surveys by default; messages or tickets with `source:`)
+        SENTIMENT,
+        NEGATIVE_SHARE,
+        POSITIVE_SHARE,
+        # social messages
+        MESSAGE_VOLUME,
+        MESSAGE_FIRST_RESPONSE_TIME,
+        MESSAGE_RESPONSE_RATE,
         # contacts (tickets and calls together)
         CHANNEL_SWITCH_RATE,
         GAVE_UP_RATE,

@@ -217,6 +217,8 @@ class KpiDef:
     params: tuple[Param, ...] = ()
     #: canonical columns the KPI needs beyond those its SQL names (documentation and checks)
     requires: tuple[str, ...] = ()
+    #: other sources the KPI can read (`source:` in its config entry) → their anchor
+    alt_sources: tuple[tuple[str, str], ...] = ()
 
     def param(self, name: str) -> Param:
         for p in self.params:

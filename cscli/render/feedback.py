@@ -1,0 +1,124 @@
+"""`cscli feedback` output: label counts, the extremes (masked), distinguishing terms."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+from rich import box
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+if TYPE_CHECKING:
+    from cscli.api import FeedbackReport
+
+LABEL_STYLE = {"negative": "red", "neutral": "dim", "positive": "green"}
+
+
+def render_feedback(report: FeedbackReport, console: Console) -> None:
+    s = report.summary
+    start, end = report.period
+    head = Text("cscli feedback", style="bold")
+    head.append(f"  {report.source}.{report.text_column}  {start or '…'} → {end or '…'}")
+    if report.by:
+        head.append(f"  by {', '.join(report.by)}")
+    console.print(head)
+    console.print(
+        Text(
+            f"{s.n_scored:,} of {s.n_texts:,} texts have words to score "
+            f"(neutral band ±{report.neutral:g})",
+            style="dim",
+        )
+    )
+    counts = Table(
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+        title="Labels",
+        title_justify="left",
+        title_style="bold",
+    )
+    for col in (*report.by, "label", "n", "share"):
+        counts.add_column(col, justify="right" if col in ("n", "share") else "left")
+    for row in s.counts.iter_rows(named=True):
+        share = row["share"]
+        counts.add_row(
+            *(str(row[b]) if row[b] is not None else "(none)" for b in report.by),
+            Text(str(row["label"]), style=LABEL_STYLE.get(str(row["label"]), "")),
+            f"{row['n']:,}",
+            "–" if share is None else f"{share * 100:.1f}%",
+        )
+    console.print(counts)
+    for side in ("negative", "positive"):
+        rows = s.examples.filter(s.examples["side"] == side)
+        if rows.is_empty():
+            continue
+        console.print(Text(f"Most {side}", style=f"bold {LABEL_STYLE[side]}"))
+        for row in rows.iter_rows(named=True):
+            console.print(
+                Text(f"  {row['sentiment']:+.2f}  ", style=LABEL_STYLE[side])
+                + Text(str(row[report.text_column]))
+            )
+    terms = Table(
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+        title_justify="left",
+        title_style="bold",
+        title="Terms that set negative texts apart (and positive ones)",
+    )
+    terms.add_column("side")
+    terms.add_column("term")
+    terms.add_column("z", justify="right")
+    terms.add_column("in negative", justify="right", style="dim")
+    terms.add_column("in positive", justify="right", style="dim")
+    for row in s.terms.iter_rows(named=True):
+        terms.add_row(
+            Text(str(row["side"]), style=LABEL_STYLE.get(str(row["side"]), "")),
+            str(row["term"]),
+            f"{row['z']:+.1f}",
+            f"{row['n_negative']:,}",
+            f"{row['n_positive']:,}",
+        )
+    if s.terms.height:
+        console.print(terms)
+    else:
+        console.print(Text("Too few scored texts to rank terms.", style="dim"))
+
+
+def _rows(frame: Any) -> list[dict[str, Any]]:
+    out = []
+    for row in frame.iter_rows(named=True):
+        out.append(
+            {k: (str(v) if k.endswith("label") and v is not None else v) for k, v in row.items()}
+        )
+    return out
+
+
+def feedback_json(report: FeedbackReport) -> str:
+    s = report.summary
+    start, end = report.period
+    doc = {
+        "source": report.source,
+        "text_column": report.text_column,
+        "period": {
+            "from": start.isoformat() if start else None,
+            "to": end.isoformat() if end else None,
+        },
+        "by": list(report.by),
+        "where": report.where,
+        "neutral": report.neutral,
+        "texts": s.n_texts,
+        "scored": s.n_scored,
+        "labels": _rows(s.counts),
+        "examples": [
+            {
+                "side": r["side"],
+                "text": r[report.text_column],
+                "sentiment": r["sentiment"],
+                **{b: r.get(b) for b in report.by},
+            }
+            for r in s.examples.iter_rows(named=True)
+        ],
+        "terms": _rows(s.terms),
+    }
+    return json.dumps(doc, indent=2, ensure_ascii=False, default=str) + "\n"
