@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import difflib
 import glob
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import polars as pl
@@ -81,7 +81,15 @@ def load_source(
     if derived:
         schema = frame.collect_schema()
 
-    mapping = _map_columns(table, cfg, adapter, [*present, *derived], str(files[0]), config_file)
+    mapping = _map_columns(
+        table,
+        cfg,
+        adapter,
+        [*present, *derived],
+        str(files[0]),
+        config_file,
+        aliases={expr: alias for alias, expr in derived.items()},
+    )
     sniffed = _sniff_timestamps(frame, table, mapping, schema, cfg, str(files[0]))
 
     exprs: list[pl.Expr] = [pl.col(FILE_COL), pl.col(ROW_COL)]
@@ -198,7 +206,7 @@ def _derive(
         except Exception:  # not SQL: a misspelt column name, reported by the mapping step
             continue
         unknown = sorted(names - set(present))
-        if not names or unknown:
+        if unknown:
             if unknown and (" " in value.strip() or "(" in value):
                 raise InputError(
                     f"sources.{name}.columns.{canonical}: {value!r} uses "
@@ -246,8 +254,10 @@ def reduce_events(
     else:
         formats = (fmt,) if fmt else (TIMESTAMP_FORMATS[0],)
     at = _timestamp(raw, frame.collect_schema()[log.timestamp], cfg.timezone, formats)
-    events = frame.with_columns(_at=at).filter(pl.col("_at").is_not_null()).sort(
-        log.case, "_at", maintain_order=True
+    events = (
+        frame.with_columns(_at=at)
+        .filter(pl.col("_at").is_not_null())
+        .sort(log.case, "_at", maintain_order=True)
     )
     act = pl.col(log.activity) if log.activity else pl.lit(None, dtype=pl.String)
     resolved = act.is_in(list(log.resolved)) if log.resolved else pl.lit(False)
@@ -258,9 +268,10 @@ def reduce_events(
     ]
     if log.first_response:
         aggs.append(
-            pl.col("_at").filter(act.is_in(list(log.first_response))).min().alias(
-                "first_response_at"
-            )
+            pl.col("_at")
+            .filter(act.is_in(list(log.first_response)))
+            .min()
+            .alias("first_response_at")
         )
     if log.resolved:
         last_open = pl.col("_at").filter(~resolved.fill_null(False)).max()
@@ -367,9 +378,15 @@ def _map_columns(
     present: Sequence[str],
     file: str,
     config_file: str,
+    aliases: Mapping[str, str] | None = None,
 ) -> dict[str, str]:
-    """canonical name → export column, for every canonical column the export has."""
+    """canonical name → export column, for every canonical column the export has.
+
+    `aliases` maps a derived column's SQL expression to the column that holds its value."""
     explicit = {**adapter.column_map.get(table.name, {}), **cfg.columns}
+    explicit = {c: (aliases or {}).get(e, e) for c, e in explicit.items()}
+    present = list(present)
+    shown = [c for c in present if not c.startswith(DERIVED_PREFIX)]
     for canonical in cfg.columns:
         if not table.has(canonical):
             raise ConfigError(
@@ -391,9 +408,9 @@ def _map_columns(
             if export not in present:
                 raise InputError(
                     f"column {export!r} (mapped to {column.name}) is not in the file"
-                    f"{_nearest(export, present)}",
+                    f"{_nearest(export, shown)}",
                     file=file,
-                    hint=f"columns present: {', '.join(present)}",
+                    hint=f"columns present: {', '.join(shown)}",
                 )
             mapping[column.name] = export
         elif column.name in present:
@@ -403,7 +420,7 @@ def _map_columns(
             raise InputError(
                 f"survey_type {cfg.survey_type!r} is neither a survey type "
                 f"({', '.join(SURVEY_TYPES)}) nor a column of the file"
-                f"{_nearest(cfg.survey_type, present)}",
+                f"{_nearest(cfg.survey_type, shown)}",
                 file=file,
             )
         mapping["survey_type"] = cfg.survey_type
@@ -414,12 +431,12 @@ def _map_columns(
         if c not in mapping and not (c == "survey_type" and has_constant_type)
     ]
     if missing:
-        hints = [f"{m}{_nearest(m, present)}" for m in missing]
+        hints = [f"{m}{_nearest(m, shown)}" for m in missing]
         raise InputError(
             f"required column{'s' if len(missing) > 1 else ''} missing: {', '.join(hints)}",
             file=file,
             hint=(
-                f"columns present: {', '.join(present)}. Map an export column onto a "
+                f"columns present: {', '.join(shown)}. Map an export column onto a "
                 f'canonical name with `columns: {{{missing[0]}: "Export name"}}` '
                 f"in sources.{table.name}"
             ),
