@@ -94,9 +94,15 @@ def run_checks(
 ) -> CheckResult:
     """Evaluate the config's checks (or those whose name or KPI is in `only`)."""
     checks = [c for c in config.checks if not only or c.name in only or c.kpi in only]
+    if not checks and only:
+        raise UsageError(
+            f"no check matches {', '.join(only)}",
+            hint="--rule takes a rule's name or KPI id: "
+            + ", ".join(dict.fromkeys(c.name for c in config.checks)),
+        )
     if not checks:
         raise UsageError(
-            "no checks to run" + (f" matching {', '.join(only)}" if only else ""),
+            "no checks to run",
             hint="add rules under `checks:` in the config, e.g. "
             "{kpi: first_response_time, fail: '> 1h'}",
         )
@@ -116,16 +122,27 @@ def run_checks(
         )
         for by in groupings
     ]
-    reports = run_reports(config, requests, period)
+    try:
+        reports = run_reports(config, requests, period)
+    except UsageError as e:
+        if not e.message.startswith("--by "):
+            raise
+        bad = next(c for c in checks if c.by and e.message.split(":")[0][5:] in c.by)
+        where = f"{config.path}:{bad.line}: " if bad.line else ""
+        raise UsageError(
+            f"{where}check {bad.name!r}: by: {e.message.split(':', 1)[1].strip()}", hint=e.hint
+        ) from e
     by_grouping = dict(zip(groupings, reports, strict=True))
     outcomes: list[CheckOutcome] = []
     for check in checks:
         outcomes.extend(_evaluate(check, by_grouping[check.by]))
     first = reports[0]
+    starts = [r.effective_period[0] for r in reports if r.effective_period[0]]
+    ends = [r.effective_period[1] for r in reports if r.effective_period[1]]
     return CheckResult(
         outcomes=tuple(outcomes),
         period=period,
-        effective_period=first.effective_period,
+        effective_period=(min(starts, default=None), max(ends, default=None)),
         compare=first.compare,
         data_quality=first.data_quality,
         config_path=str(config.path),
@@ -236,7 +253,11 @@ def _judge(
             else None
         )
         if delta is not None and cond.holds(float(delta)):
-            moved = format_change(change(value, previous, kpi.unit), kpi.unit)
+            if key == "change_abs" and kpi.unit in ("seconds", "count"):
+                sign = "+" if value >= previous else "-"
+                moved = sign + format_value(abs(value - previous), kpi.unit)
+            else:
+                moved = format_change(change(value, previous, kpi.unit), kpi.unit)
             return _outcome(
                 check,
                 kpi,
@@ -372,15 +393,32 @@ def breach_predicate(outcome: CheckOutcome, hi: Any = None) -> tuple[pl.Expr, pl
     return where(kind.where if isinstance(kind, Count) else None), None
 
 
-BREACH_COLUMNS = ("check", "kpi", "group", "status", "source", "id", "at", "value", "file", "row")
+BREACH_DIMENSIONS = ("channel", "agent", "team", "queue", "priority")
+BREACH_COLUMNS = (
+    "check",
+    "kpi",
+    "group",
+    "status",
+    "source",
+    "id",
+    "at",
+    "value",
+    *BREACH_DIMENSIONS,
+    "file",
+    "row",
+)
 
 
-def breach_records(config: Config, result: CheckResult, *, limit: int = 10_000) -> pl.DataFrame:
-    """One row per record behind each failed rule × group (at most `limit` per outcome)."""
+def breach_records(
+    config: Config, result: CheckResult, *, strict: bool = False, limit: int = 10_000
+) -> pl.DataFrame:
+    """One row per record behind each failed rule × group (warned ones too with `strict`,
+    which fails them), at most `limit` per outcome, with the record's dimensions."""
     from cscli.pipeline import kpi_records
     from cscli.schema import DERIVED_TABLES, TABLES
 
-    failed = [o for o in result.outcomes if o.status == "fail"]
+    statuses = ("fail", "warn") if strict else ("fail",)
+    failed = [o for o in result.outcomes if o.status in statuses]
     if not failed:
         return pl.DataFrame(schema=dict.fromkeys(BREACH_COLUMNS, pl.String))
     frames = kpi_records(config, [(o.kpi, o.check.by, o.group) for o in failed], result.period)
@@ -405,6 +443,10 @@ def breach_records(config: Config, result: CheckResult, *, limit: int = 10_000) 
                 else pl.lit(None, pl.String).alias("id"),
                 pl.col(anchor).dt.to_string("%Y-%m-%dT%H:%M:%SZ").alias("at"),
                 (value if value is not None else pl.lit(None, pl.Float64)).alias("value"),
+                *(
+                    (pl.col(d) if d in names else pl.lit(None, pl.String)).cast(pl.String).alias(d)
+                    for d in BREACH_DIMENSIONS
+                ),
                 (pl.col("_file") if "_file" in names else pl.lit(None, pl.String)).alias("file"),
                 (pl.col("_row") if "_row" in names else pl.lit(None, pl.Int64))
                 .cast(pl.Int64)

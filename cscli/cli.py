@@ -379,9 +379,15 @@ def check(
     if breaches is not None:
         from cscli.checks import breach_records
 
-        frame = breach_records(api.open_config(config, demo=demo), result)
+        frame = breach_records(api.open_config(config, demo=demo), result, strict=strict)
         write_atomic(breaches, lambda p: frame.write_csv(p))
         err.print(f"wrote {breaches} ({frame.height:,} records)", highlight=False)
+    if result.outcomes and all(o.status == "skipped" for o in result.outcomes):
+        err.print(
+            "[yellow]warning:[/] no rule could be evaluated (every result is skipped): "
+            "the exit code says pass, but nothing was checked",
+            soft_wrap=True,
+        )
     return result.exit_code(strict=strict)
 
 

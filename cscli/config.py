@@ -660,6 +660,12 @@ def _resolve_checks(
                 why = check_units(cond, kpi.unit)
                 if why:
                     problem((*path, key), f"{key}: {why}")
+            if key == "change" and any(q.kind == "duration" for q in cond.quantities()):
+                problem(
+                    (*path, key),
+                    "change: is a relative change (e.g. '> 10%'); for an absolute one such as "
+                    "'> 10m' use change_abs:",
+                )
             conds[key] = cond
         if not any(k in entry for k in ("fail", "warn", "change", "change_abs")):
             problem(path, "a check needs at least one of fail:, warn:, change:, change_abs:")
@@ -677,10 +683,26 @@ def _resolve_checks(
         if where is not None and not isinstance(where, str):
             problem((*path, "where"), "where: must be a SQL predicate on the group's dimensions")
             where = None
+        if where and not by:
+            # `where` picks groups: without `by`, its columns are the groups
+            try:
+                import polars as pl
+
+                by = sorted(set(pl.sql_expr(where).meta.root_names()))
+            except Exception as e:  # polars raises several types for SQL it cannot parse
+                problem((*path, "where"), f"where: cannot parse {where!r}: {e}")
+                where = None
         name = entry.get("name")
         if kpi is None:
             continue
         default_name = kpi.id + (f" by {', '.join(by)}" if by else "")
+        final_name = str(name) if name is not None else default_name.strip()
+        taken = {c.name for c in checks}
+        if final_name in taken:
+            n = 2
+            while f"{final_name} ({n})" in taken:
+                n += 1
+            final_name = f"{final_name} ({n})"
         checks.append(
             CheckConfig(
                 kpi=kpi.id,
@@ -691,7 +713,7 @@ def _resolve_checks(
                 by=tuple(by),
                 where=where,
                 min_count=min_count,
-                name=str(name) if name is not None else default_name.strip(),
+                name=final_name,
                 line=(marks.at(path) or (None, None))[0],
             )
         )

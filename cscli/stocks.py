@@ -7,9 +7,10 @@ then running sums over the (small) aggregated frame:
 
     S_k = level before the first bucket + Σ_{j<k} (opened_j − closed_j)   open at k's start
     E_k = S_k + opened_k − closed_k                                        open at k's end
-    N_k = opened_k,  lost_k = closed_k among records opened before bucket k
+    lost_k = closed_k among records opened before bucket k
 
-backlog_k = E_k; retention_k = (E_k − N_k) / S_k; churn_k = lost_k / S_k (null when S_k = 0).
+backlog_k = E_k; retention_k = (E_k − N_k) / S_k with N_k the records opened in the bucket and
+still open at its end; churn_k = lost_k / S_k (null when S_k = 0).
 """
 
 from __future__ import annotations
@@ -136,7 +137,9 @@ def levels(
     if measure == "end":
         value, n = pl.col("_end").cast(pl.Float64), pl.col("_end")
     elif measure == "retention":
-        value = pl.when(start > 0).then((pl.col("_end") - pl.col("_open")) / start)
+        # N_k = opened in the bucket and still open at its end = opened − (closed − lost)
+        still_new = pl.col("_open") - (pl.col("_close") - pl.col("_lost"))
+        value = pl.when(start > 0).then((pl.col("_end") - still_new) / start)
         n = start
     else:
         value, n = pl.when(start > 0).then(pl.col("_lost") / start), start

@@ -15,6 +15,7 @@ UNITS: tuple[Unit, ...] = ("seconds", "ratio", "count", "score", "nps")
 _DURATION = re.compile(
     r"^\s*(?P<num>[+-]?\d+(?:\.\d+)?)\s*(?P<unit>ms|s|sec|secs|m|min|mins|h|hr|hrs|d|w)?\s*$"
 )
+_COMPOUND = re.compile(r"\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)(?![a-z])")
 _SECONDS = {
     "ms": 0.001,
     "s": 1,
@@ -38,9 +39,13 @@ def parse_duration(text: str | int | float) -> float:
     if isinstance(text, int | float):
         return float(text)
     m = _DURATION.match(text)
-    if not m:
-        raise ValueError(f"expected a duration such as 90s, 45m, 4h or 2d, got {text!r}")
-    return float(m["num"]) * _SECONDS[m["unit"] or "s"]
+    if m:
+        return float(m["num"]) * _SECONDS[m["unit"] or "s"]
+    # compound forms as cscli prints them: "1h 30m", "2h05m", "3d 04h"
+    parts = _COMPOUND.findall(text)
+    if parts and _COMPOUND.sub("", text).strip() == "":
+        return sum(float(num) * _SECONDS[unit] for num, unit in parts)
+    raise ValueError(f"expected a duration such as 90s, 45m, 4h, 1h 30m or 2d, got {text!r}")
 
 
 def parse_ratio(text: str | int | float) -> float:

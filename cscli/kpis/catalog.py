@@ -666,8 +666,8 @@ RETENTION_RATE = KpiDef(
     definition=(
         "(E − N) / S: S = customers active at the start of the period (started before it, not "
         "churned before it), E = customers active at its end, N = customers who started during "
-        "it. Equals 1 − churn_rate − (new customers lost within the period) / S. Needs a period "
-        "start: over all the data S is 0 and the rate is null."
+        "it and are still active at its end. Equals 1 − churn_rate. Needs a period start: over "
+        "all the data S is 0 and the rate is null."
     ),
     requires=("churned_at",),
     build=lambda p: Built(Stock("started_at", "churned_at", "retention")),

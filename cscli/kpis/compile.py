@@ -116,8 +116,9 @@ def stock_aggregation(
         return pl.lit(None, dtype=pl.Float64), zero
     start = _count(keep(open_between(kind, lo)))
     if kind.measure == "retention":
+        # N: customers who started in the period and are still active at its end
         in_window = opened >= lo if hi is None else (opened >= lo) & (opened < hi)
-        new = _count(keep(in_window))
+        new = _count(keep(in_window & open_between(kind, hi)))
         return _safe_div(end - new, start), start
     closed_in = closed >= lo if hi is None else (closed >= lo) & (closed < hi)
     lost = _count(keep((opened < lo) & closed_in))
@@ -129,7 +130,7 @@ def _build(kind: Kind) -> tuple[pl.Expr, pl.Expr]:
         n = _count(_mask(kind.where))
         return n, n
     if isinstance(kind, Ratio):
-        num = _count(_mask(kind.where, kind.numerator))
+        num = _count(_mask(kind.where, kind.denominator, kind.numerator))
         den = _count(_mask(kind.where, kind.denominator))
         return _safe_div(num, den), den
     if isinstance(kind, Stat):

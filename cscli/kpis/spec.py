@@ -108,11 +108,9 @@ class Count:
 
 @dataclass(frozen=True, slots=True)
 class Ratio:
-    """value = count(where ∧ numerator) / count(where ∧ denominator); n = the denominator.
-
-    Numerator and denominator are counted independently (as MetricFlow ratio metrics); built-in
-    KPIs choose predicates whose numerator implies the denominator, so they stay within [0, 1].
-    """
+    """value = count(where ∧ denominator ∧ numerator) / count(where ∧ denominator);
+    n = the denominator. The numerator is counted among the denominator's records (escalated
+    tickets among non-spam tickets), so a ratio always lies in [0, 1]."""
 
     numerator: str
     denominator: str | None = None

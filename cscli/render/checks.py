@@ -143,7 +143,6 @@ def render_junit(result: CheckResult, *, strict: bool = False) -> str:
         tests=str(len(result.outcomes)),
         failures=str(failures),
         errors="0",
-        skipped=str(skipped),
         time="0",
     )
     suite = ET.SubElement(
@@ -161,8 +160,8 @@ def render_junit(result: CheckResult, *, strict: bool = False) -> str:
     start, end = result.effective_period
     for name, value in (
         ("config", result.config_path),
-        ("from", str(start)),
-        ("to", str(end)),
+        ("from", start.isoformat() if start else ""),
+        ("to", end.isoformat() if end else ""),
         ("cscli", __version__),
     ):
         ET.SubElement(props, "property", name=name, value=value)
