@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from cscli.calendar import Calendar
 from cscli.conditions import Condition, check_units, parse_condition
 from cscli.errors import ConfigError, ConfigProblem
 from cscli.kpis.catalog import CATALOG, DEFAULT_KPIS
@@ -189,6 +190,8 @@ class SourceConfig(_Model):
     delimiter: str | None = Field(default=None, min_length=1, max_length=1)
     null_values: tuple[str, ...] = ()
     event_log: EventLogConfig | None = None
+    #: business calendar for durations with `hours: business`: a name, or per team/queue…
+    calendar: str | CalendarAssignment | None = None
 
     _zone = field_validator("timezone")(classmethod(lambda cls, v: _check_zone(v)))
 
@@ -214,9 +217,19 @@ class ReportConfig(_Model):
         return [p.strip() for p in v.split(",") if p.strip()] if isinstance(v, str) else v
 
 
+class CalendarAssignment(_Model):
+    """Which calendar applies to a record: by the value of one of its columns, else `default`."""
+
+    by: str
+    map: dict[str, str]
+    default: str | None = None
+
+
 class _RawConfig(_Model):
     version: Literal[1] = 1
     timezone: str = "UTC"
+    calendars: dict[str, Any] = Field(default_factory=dict)
+    calendar: str | None = None
     sources: dict[str, SourceConfig]
     kpis: list[str | dict[str, Any]] | None = None
     report: ReportConfig = ReportConfig()
@@ -254,6 +267,9 @@ class Config:
     kpis_explicit: bool
     report: ReportConfig
     checks: tuple[CheckConfig, ...]
+    calendars: Mapping[str, Calendar] = dataclasses.field(default_factory=dict)
+    #: the calendar of sources that name none
+    default_calendar: str | None = None
 
     @property
     def base_dir(self) -> Path:
@@ -354,6 +370,7 @@ def parse_config(text: str, path: Path) -> Config:
     for i, kpi_id in enumerate(report_kpis if isinstance(report_kpis, list) else []):
         if kpi_id not in known:
             problem(("report", "kpis", i), f"unknown KPI {kpi_id!r}{_did_you_mean(kpi_id, known)}")
+    calendars = _resolve_calendars(data, raw, problem)
     if problems or raw is None:
         raise ConfigError(sorted(problems, key=_order))
     return Config(
@@ -364,7 +381,52 @@ def parse_config(text: str, path: Path) -> Config:
         kpis_explicit=raw.kpis is not None,
         report=raw.report,
         checks=tuple(checks),
+        calendars=calendars,
+        default_calendar=raw.calendar,
     )
+
+
+def _resolve_calendars(
+    data: dict[str, Any], raw: _RawConfig | None, problem: Any
+) -> dict[str, Calendar]:
+    """Parse `calendars:` (cscli.calendar) and check every reference to a calendar."""
+    specs = data.get("calendars")
+    if not isinstance(specs, dict) or not specs:
+        calendars: dict[str, Calendar] = {}
+    else:
+        from cscli.calendar import CalendarError, parse_calendars
+
+        try:
+            calendars = parse_calendars(specs, default_timezone=data.get("timezone", "UTC"))
+        except CalendarError as e:
+            for p in e.problems:
+                problem(("calendars", *p.path), f"calendars.{_dotted(p.path)}: {p.message}")
+            calendars = {}
+        except ConfigError as e:  # the holidays package is missing
+            problem(("calendars",), e.message + (f" ({e.hint})" if e.hint else ""))
+            calendars = {}
+    if raw is None:
+        return calendars
+    names = set(specs) if isinstance(specs, dict) else set()
+
+    def known(name: str | None, path: tuple[str | int, ...]) -> None:
+        if name is not None and name not in names:
+            problem(
+                path,
+                f"unknown calendar {name!r}{_did_you_mean(name, names)}; define it "
+                "under calendars:",
+            )
+
+    known(raw.calendar, ("calendar",))
+    for source_name, src in raw.sources.items():
+        cal = src.calendar
+        if isinstance(cal, str):
+            known(cal, ("sources", source_name, "calendar"))
+        elif cal is not None:
+            for value, name in cal.map.items():
+                known(name, ("sources", source_name, "calendar", "map", value))
+            known(cal.default, ("sources", source_name, "calendar", "default"))
+    return calendars
 
 
 def _order(p: ConfigProblem) -> tuple[int, int]:
@@ -399,6 +461,8 @@ def _model_for(loc: Sequence[str | int]) -> type[BaseModel] | None:
         return SourceConfig
     if loc[0] == "sources" and len(loc) == 4 and loc[2] == "event_log":
         return EventLogConfig
+    if loc[0] == "sources" and len(loc) == 4 and loc[2] == "calendar":
+        return CalendarAssignment
     if loc[0] == "report" and len(loc) == 2:
         return ReportConfig
     return None

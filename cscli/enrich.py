@@ -12,12 +12,18 @@ All of it stays lazy; the sorts and joins are only added when a requested KPI re
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
 from cscli.adapters.base import LoadedSource
 from cscli.schema import CONTACTS, SURVEY_CONTACT_DIMENSIONS
+
+if TYPE_CHECKING:
+    from cscli.calendar import Calendar
+    from cscli.config import CalendarAssignment
 
 #: surveys inherit dimensions from the contact they rate, by the key that links them
 SURVEY_LINKS = (("tickets", "ticket_id"), ("calls", "call_id"))
@@ -27,7 +33,7 @@ CONTACT_MEASURES = frozenset(
     {"next_contact_seconds", "next_contact_channel", "followup_observed_seconds"}
 )
 #: columns that depend on the report window
-WINDOW_MEASURES = frozenset({"age_seconds"})
+WINDOW_MEASURES = frozenset({"age_seconds", "business_age_seconds"})
 #: per inbound message: its first direct reply (seconds to it, and who sent it)
 MESSAGE_MEASURES = frozenset({"reply_seconds", "responder"})
 MESSAGE_INPUTS = frozenset({"message_id", "created_at", "inbound", "in_response_to"})
@@ -169,18 +175,76 @@ def with_replies(frame: pl.LazyFrame) -> pl.LazyFrame:
     return joined.with_columns(reply_seconds=seconds).drop("_first_reply_at")
 
 
+@dataclass(frozen=True)
+class BusinessHours:
+    """The calendars of a config and which applies to each source (`hours: business`)."""
+
+    calendars: Mapping[str, Calendar]
+    #: per source: a calendar name, an assignment by a column's value, or None
+    assignment: Mapping[str, str | CalendarAssignment | None]
+
+    def for_source(self, name: str) -> str | CalendarAssignment | None:
+        return self.assignment.get(name)
+
+
+def business_expr(
+    start: pl.Expr, end: pl.Expr, hours: BusinessHours, source: str
+) -> pl.Expr | None:
+    """Business seconds from start to end under the source's calendar(s); None if it has none."""
+    from cscli.calendar import business_seconds
+
+    assigned = hours.for_source(source)
+    if assigned is None:
+        return None
+    if isinstance(assigned, str):
+        return business_seconds(start, end, hours.calendars[assigned])
+    expr: Any = pl
+    for value, cal in assigned.map.items():
+        then = business_seconds(start, end, hours.calendars[cal])
+        expr = expr.when(pl.col(assigned.by) == value).then(then)
+    fallback = (
+        business_seconds(start, end, hours.calendars[assigned.default])
+        if assigned.default
+        else pl.lit(None, dtype=pl.Float64)
+    )
+    return expr.otherwise(fallback)  # type: ignore[no-any-return]
+
+
+def with_business(
+    frame: pl.LazyFrame, source: str, needed: set[str], hours: BusinessHours
+) -> pl.LazyFrame:
+    """Add the business-time twins of the duration measures `needed` asks for; each is null
+    where its calendar-time measure is (missing or negative)."""
+    from cscli.kpis.measures import BUSINESS_MEASURES, MEASURES
+
+    exprs = []
+    for m in MEASURES:
+        twin = BUSINESS_MEASURES.get(m.name)
+        if m.table != source or twin not in needed or m.kind != "seconds_between":
+            continue
+        start, end, *fallback = m.inputs
+        end_expr = pl.coalesce(end, *fallback) if fallback else pl.col(end)
+        expr = business_expr(pl.col(start), end_expr, hours, source)
+        if expr is not None:
+            exprs.append(pl.when(pl.col(m.name).is_not_null()).then(expr).alias(twin))
+    return frame.with_columns(exprs) if exprs else frame
+
+
 def enriched(
     name: str,
     sources: Mapping[str, LoadedSource],
     by: Sequence[str],
     needed: set[str],
     progress: Progress | None = None,
+    hours: BusinessHours | None = None,
 ) -> pl.LazyFrame:
     """The usable records of `name` with the derived columns that `needed` asks for."""
     if name == "contacts":
         frame = contacts_frame(sources)
         return with_next_contact(frame) if needed & CONTACT_MEASURES else frame
     frame = sources[name].usable
+    if hours is not None:
+        frame = with_business(frame, name, needed, hours)
     if needed & SENTIMENT_MEASURES:
         frame = with_sentiment(frame, TEXT_COLUMNS[name], progress)
         if name == "messages" and "inbound" in sources[name].columns:
@@ -204,16 +268,25 @@ def enriched(
     return frame
 
 
-def with_age(frame: pl.LazyFrame, columns: frozenset[str], hi: datetime | None) -> pl.LazyFrame:
-    """`age_seconds` = (end of the window, or the latest timestamp in the source) − created_at."""
+def with_age(
+    frame: pl.LazyFrame,
+    columns: frozenset[str],
+    hi: datetime | None,
+    hours: BusinessHours | None = None,
+) -> pl.LazyFrame:
+    """`age_seconds` = (end of the window, or the latest timestamp in the source) − created_at;
+    `business_age_seconds` the same in business time when the tickets have a calendar."""
     if hi is not None:
-        as_of: pl.Expr = pl.lit(hi)
+        as_of: pl.Expr = pl.lit(hi, dtype=pl.Datetime("us", "UTC"))
     else:
         stamps = [c for c in ("created_at", "first_response_at", "resolved_at") if c in columns]
         as_of = pl.max_horizontal(stamps).max()
-    return frame.with_columns(
-        age_seconds=(as_of - pl.col("created_at")).dt.total_microseconds() / 1_000_000
-    )
+    age = (as_of - pl.col("created_at")).dt.total_microseconds() / 1e6
+    exprs = [age.alias("age_seconds")]
+    business = business_expr(pl.col("created_at"), as_of, hours, "tickets") if hours else None
+    if business is not None:
+        exprs.append(business.alias("business_age_seconds"))
+    return frame.with_columns(exprs)
 
 
 def _surveys(

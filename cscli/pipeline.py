@@ -32,6 +32,7 @@ from cscli.enrich import (
     SENTIMENT_MEASURES,
     TEXT_COLUMNS,
     WINDOW_MEASURES,
+    BusinessHours,
     Progress,
     contact_columns,
     contacts_available,
@@ -43,7 +44,7 @@ from cscli.enrich import (
 from cscli.errors import UsageError
 from cscli.kpis.catalog import CATALOG
 from cscli.kpis.compile import N_SUFFIX, aggregations, columns_used
-from cscli.kpis.measures import MEASURES
+from cscli.kpis.measures import BUSINESS_MEASURES, MEASURES
 from cscli.kpis.spec import Count, Kpi, Stock, instantiate
 from cscli.period import Period
 from cscli.quality import QualityIssue, SourceSummary, quality_query, quality_results
@@ -169,7 +170,19 @@ def load_sources(config: Config, names: set[str]) -> dict[str, LoadedSource]:
     return loaded
 
 
-def _columns(name: str, sources: Mapping[str, LoadedSource]) -> frozenset[str]:
+def business_hours(config: Config) -> BusinessHours | None:
+    if not config.calendars:
+        return None
+    assignment = {
+        name: src.calendar if src.calendar is not None else config.default_calendar
+        for name, src in config.sources.items()
+    }
+    return BusinessHours(config.calendars, assignment)
+
+
+def _columns(
+    name: str, sources: Mapping[str, LoadedSource], hours: BusinessHours | None = None
+) -> frozenset[str]:
     if name == "contacts":
         return contact_columns(sources) if contacts_available(sources) else frozenset()
     cols = set(sources[name].columns)
@@ -181,6 +194,8 @@ def _columns(name: str, sources: Mapping[str, LoadedSource]) -> frozenset[str]:
         cols |= SENTIMENT_MEASURES
     if name == "messages" and cols >= MESSAGE_INPUTS:
         cols |= MESSAGE_MEASURES
+    if hours is not None and hours.for_source(name) is not None:
+        cols |= {twin for base, twin in BUSINESS_MEASURES.items() if base in cols}
     return frozenset(cols)
 
 
@@ -202,6 +217,9 @@ def _has_source(name: str, sources: Mapping[str, LoadedSource]) -> bool:
 
 def _missing(kpi: Kpi, columns: frozenset[str]) -> list[str]:
     needed = columns_used(kpi.kind) | {kpi.anchor} | set(kpi.base.requires)
+    for base, twin in BUSINESS_MEASURES.items():
+        if twin in needed and twin not in columns:
+            needed = (needed - {twin}) | {base}
     # a measure is missing because one of its inputs is: name the export's missing column
     measures = {m.name: m for m in MEASURES if m.table == kpi.source}
     for name in needed & measures.keys():
@@ -218,11 +236,23 @@ def _missing(kpi: Kpi, columns: frozenset[str]) -> list[str]:
     return sorted(needed - columns)
 
 
-def _status(kpi: Kpi, sources: Mapping[str, LoadedSource], by: Sequence[str]) -> KpiStatus:
+def _status(
+    kpi: Kpi,
+    sources: Mapping[str, LoadedSource],
+    by: Sequence[str],
+    hours: BusinessHours | None = None,
+) -> KpiStatus:
     if not _has_source(kpi.source, sources):
         need = "a tickets or calls source" if kpi.source == "contacts" else f"a {kpi.source} source"
         return KpiStatus(kpi, f"needs {need} in the config")
-    columns = _columns(kpi.source, sources)
+    columns = _columns(kpi.source, sources, hours)
+    twins = set(BUSINESS_MEASURES.values()) & columns_used(kpi.kind)
+    if twins and not twins <= columns and not _missing(kpi, columns):
+        return KpiStatus(
+            kpi,
+            f"hours: business needs a calendar for {kpi.source}: define one under calendars: "
+            "and name it with calendar: (top level or on the source)",
+        )
     missing = _missing(kpi, columns)
     if (
         missing
@@ -320,24 +350,26 @@ def run_reports(
         if contacts or (request.by and any(k.source == "surveys" for k in kpis)):
             needed |= {c for c in CONTACT_SOURCES if c in config.sources}
     sources = load_sources(config, needed)
+    hours = business_hours(config)
     batch = _Batch()
     planned = []
     for request, kpis in zip(requests, chosen, strict=True):
         by = request.by
         _check_dimensions(by, sources)
-        statuses = [_status(k, sources, by) for k in kpis]
+        statuses = [_status(k, sources, by, hours) for k in kpis]
         available = [s.kpi for s in statuses if s.available]
         previous = period.previous() if request.compare else None
         wanted: dict[str, set[str]] = defaultdict(set)
         for k in available:
             wanted[k.source] |= columns_used(k.kind)
         frames = {
-            name: enriched(name, sources, by, cols, progress) for name, cols in wanted.items()
+            name: enriched(name, sources, by, cols, progress, hours)
+            for name, cols in wanted.items()
         }
-        windows = [_plan_window(batch, frames, available, request, config.timezone, period)]
+        windows = [_plan_window(batch, frames, available, request, config.timezone, period, hours)]
         if previous is not None:
             windows.append(
-                _plan_window(batch, frames, available, request, config.timezone, previous)
+                _plan_window(batch, frames, available, request, config.timezone, previous, hours)
             )
         planned.append((request, statuses, available, previous, windows))
     every = [k for _, _, available, _, _ in planned for k in available]
@@ -393,6 +425,7 @@ def _plan_window(
     request: ReportRequest,
     timezone: str,
     period: Period,
+    hours: BusinessHours | None = None,
 ) -> _WindowPlan:
     lo, hi = period.bounds_utc()
     plan = _WindowPlan(lo, hi)
@@ -408,7 +441,7 @@ def _plan_window(
     def frame_for(name: str, group: Sequence[Kpi]) -> pl.LazyFrame:
         lf = frames[name]
         if any(columns_used(k.kind) & WINDOW_MEASURES for k in group):
-            lf = with_age(lf, frozenset(lf.collect_schema().names()), hi)
+            lf = with_age(lf, frozenset(lf.collect_schema().names()), hi, hours)
         return lf
 
     for (name, anchor), group in flows.items():
@@ -611,12 +644,13 @@ def kpi_records(
         if kpi.source == "contacts" or by or columns_used(kpi.kind) & CONTACT_MEASURES:
             needed |= set(CONTACT_SOURCES)
     sources = load_sources(config, {n for n in needed if n in config.sources})
+    hours = business_hours(config)
     lo, hi = period.bounds_utc()
     out = []
     for kpi, by, group in items:
-        frame = enriched(kpi.source, sources, by, columns_used(kpi.kind), progress)
+        frame = enriched(kpi.source, sources, by, columns_used(kpi.kind), progress, hours)
         if columns_used(kpi.kind) & WINDOW_MEASURES:
-            frame = with_age(frame, frozenset(frame.collect_schema().names()), hi)
+            frame = with_age(frame, frozenset(frame.collect_schema().names()), hi, hours)
         if not isinstance(kpi.kind, Stock):
             at = pl.col(kpi.anchor)
             frame = frame.filter(at.is_not_null())

@@ -24,6 +24,19 @@ from cscli.kpis.spec import (
 )
 
 STAT_DOC = "mean, median, min, max or pNN (linear interpolation between closest ranks)"
+HOURS = Param(
+    "hours",
+    "choice",
+    "calendar",
+    "calendar (every second) or business (only the seconds inside the source's calendar's "
+    "open hours; see docs/business-hours.md)",
+    ("calendar", "business"),
+)
+
+
+def _measure(name: str, p: Mapping[str, Any]) -> str:
+    """The calendar-time measure, or its business-time twin with `hours: business`."""
+    return f"business_{name}" if p.get("hours") == "business" else name
 
 
 def _stat(default: str) -> Param:
@@ -63,14 +76,14 @@ FIRST_RESPONSE_TIME = KpiDef(
     higher_is_better=False,
     anchor="created_at",
     definition=(
-        "{stat} of first_response_at − created_at, in calendar time, over tickets created in "
+        "{stat} of first_response_at − created_at, in {hours} time, over tickets created in "
         "the period that have a first response. Tickets without a response are not counted "
         "(see resolution_rate and backlog for those); negative durations are excluded and "
         "reported in data_quality."
     ),
-    params=(_stat("median"),),
+    params=(_stat("median"), HOURS),
     requires=("first_response_at",),
-    build=lambda p: Built(Stat("first_response_seconds", p["stat"])),
+    build=lambda p: Built(Stat(_measure("first_response_seconds", p), p["stat"])),
 )
 
 RESOLUTION_TIME = KpiDef(
@@ -82,13 +95,13 @@ RESOLUTION_TIME = KpiDef(
     higher_is_better=False,
     anchor="resolved_at",
     definition=(
-        "{stat} of resolved_at − created_at, in calendar time, over tickets resolved in the "
+        "{stat} of resolved_at − created_at, in {hours} time, over tickets resolved in the "
         "period (placed in the period of resolved_at). Negative durations are excluded and "
         "reported in data_quality."
     ),
-    params=(_stat("median"),),
+    params=(_stat("median"), HOURS),
     requires=("resolved_at",),
-    build=lambda p: Built(Stat("resolution_seconds", p["stat"])),
+    build=lambda p: Built(Stat(_measure("resolution_seconds", p), p["stat"])),
 )
 
 RESOLUTION_RATE = KpiDef(
@@ -171,10 +184,11 @@ AVERAGE_SPEED_OF_ANSWER = KpiDef(
     higher_is_better=False,
     anchor="queued_at",
     definition=(
-        "{stat} of answered_at − queued_at over inbound calls queued in the period and answered."
+        "{stat} of answered_at − queued_at, in {hours} time, over inbound calls queued in the "
+        "period and answered."
     ),
-    params=(_stat("mean"),),
-    build=lambda p: Built(Stat("answer_seconds", p["stat"], where=INBOUND)),
+    params=(_stat("mean"), HOURS),
+    build=lambda p: Built(Stat(_measure("answer_seconds", p), p["stat"], where=INBOUND)),
 )
 
 ABANDONMENT_RATE = KpiDef(
@@ -409,12 +423,13 @@ def _target_sql(targets: Mapping[str, float]) -> str:
 
 def _sla(p: Mapping[str, Any]) -> Built:
     target = _target_sql(p["targets"])
+    frt, age = _measure("first_response_seconds", p), _measure("age_seconds", p)
     # due: answered (whenever), or still unanswered when its target had passed at the period end
     due = (
-        f"({target}) IS NOT NULL AND (first_response_seconds IS NOT NULL "
-        f"OR (first_response_at IS NULL AND age_seconds > ({target})))"
+        f"({target}) IS NOT NULL AND ({frt} IS NOT NULL "
+        f"OR (first_response_at IS NULL AND {age} > ({target})))"
     )
-    met = f"first_response_seconds IS NOT NULL AND first_response_seconds <= ({target})"
+    met = f"{frt} IS NOT NULL AND {frt} <= ({target})"
     return Built(Ratio(met, where=due))
 
 
@@ -428,7 +443,8 @@ SLA_ATTAINMENT = KpiDef(
     anchor="created_at",
     definition=(
         "Tickets created in the period whose first response came within the target for their "
-        "priority ({targets}; a response exactly at the target meets it) / tickets created in "
+        "priority ({targets}, in {hours} time; a response exactly at the target meets it) / "
+        "tickets created in "
         "the period that have a target and are due: answered, or still unanswered after their "
         "target had passed at the end of the period (a miss). Tickets of other priorities, and "
         "unanswered tickets whose target has not yet passed, are not counted."
@@ -440,6 +456,7 @@ SLA_ATTAINMENT = KpiDef(
             DEFAULT_TARGETS,
             "first-response target per priority, e.g. {urgent: 1h, high: 4h}",
         ),
+        HOURS,
     ),
     requires=("first_response_at", "priority"),
     build=_sla,
@@ -706,8 +723,9 @@ NEUTRAL = Param(
 TEXT_NOTE = (
     "Texts are scored offline by VADER (the `sentiment` extra) from −1 to +1: survey comments "
     "(source surveys), inbound message text (messages: customers, not the brand's replies) "
-    "or ticket subjects (tickets); empty texts are not counted. VADER is a lexicon for short English social text: treat it as indicative "
-    "(docs/sentiment.md measures it against human labels)."
+    "or ticket subjects (tickets); empty texts are not counted. VADER is a lexicon for short "
+    "English social text: treat it as indicative (docs/sentiment.md measures it against human "
+    "labels)."
 )
 
 SENTIMENT = KpiDef(

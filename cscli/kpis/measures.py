@@ -103,3 +103,12 @@ def measure_expr(m: Measure) -> pl.Expr:
 
 
 MEASURE_NAMES = frozenset(m.name for m in MEASURES)
+
+#: duration measures that also exist in business time (`hours: business`), by source
+BUSINESS_MEASURES: dict[str, str] = {
+    "first_response_seconds": "business_first_response_seconds",
+    "resolution_seconds": "business_resolution_seconds",
+    "answer_seconds": "business_answer_seconds",
+    "wait_seconds": "business_wait_seconds",
+    "age_seconds": "business_age_seconds",
+}
