@@ -241,7 +241,9 @@ def report(
             kpis=_split(kpi) or (),
             compare=compare,
             profile=profile,
-            trend=fmt is ReportFormat.table,
+            # the trend (per-bucket totals over all groups) feeds sparklines and file charts
+            trend=fmt is ReportFormat.table
+            or any(o.lower().endswith((".html", ".htm", ".xlsx")) for o in output or ()),
         )
     if output:
         from cscli.render.files import now_local, write_report

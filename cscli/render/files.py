@@ -13,6 +13,7 @@ as text instead of running it (OWASP's recommendation). Numbers are written as n
 
 from __future__ import annotations
 
+import html
 import json
 import re
 from collections.abc import Callable, Sequence
@@ -171,7 +172,8 @@ def write_markdown(result: ReportResult, path: Path) -> list[Path]:
 
 
 def _md(text: Any) -> str:
-    return str(text).replace("|", "\\|").replace("\n", " ")
+    """A table cell: pipes escaped, one line, and HTML escaped (Markdown renders raw HTML)."""
+    return html.escape(str(text), quote=False).replace("|", "\\|").replace("\n", " ")
 
 
 def _label(value: Any, column: str, grain: str | None) -> str:
@@ -252,11 +254,25 @@ def _notes_markdown(result: ReportResult) -> list[str]:
     return lines
 
 
+def write_html(result: ReportResult, path: Path) -> list[Path]:
+    from cscli.render.html import write_html  # jinja2 loads only when an HTML file is asked for
+
+    return write_html(result, path)
+
+
+def write_xlsx(result: ReportResult, path: Path) -> list[Path]:
+    from cscli.render.xlsx import write_xlsx  # xlsxwriter loads only for an XLSX file
+
+    return write_xlsx(result, path)
+
+
 WRITERS: dict[str, Callable[[ReportResult, Path], list[Path]]] = {
     "csv": write_csv,
     "parquet": write_parquet,
     "json": write_json,
     "md": write_markdown,
+    "html": write_html,
+    "xlsx": write_xlsx,
 }
 
 

@@ -62,8 +62,10 @@ def _change_text(row: dict[str, Any], kpi: Kpi) -> Text:
     delta = change(row.get(kpi.id), row.get(kpi.id + PREV_SUFFIX), kpi.unit)
     if delta is None:
         return Text("–", style="dim")
-    if delta == 0:
-        return Text(f"= {format_change(delta, kpi.unit)}", style="dim")
+    shown = format_change(delta, kpi.unit)
+    if delta == 0 or not any(c in "123456789" for c in shown):
+        # no change, or one that rounds to zero at the precision shown: neither good nor bad
+        return Text(f"= {shown.lstrip('+-')}", style="dim")
     arrow = "▲" if delta > 0 else "▼"
     if kpi.higher_is_better is None:
         style = "dim"
