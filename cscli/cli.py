@@ -144,6 +144,19 @@ ConfigOpt = Annotated[
     ),
 ]
 
+FromOpt = Annotated[
+    str | None, typer.Option("--from", help="First day, YYYY-MM-DD (config time zone).")
+]
+ToOpt = Annotated[str | None, typer.Option("--to", help="Last day, inclusive, YYYY-MM-DD.")]
+LastOpt = Annotated[
+    str | None,
+    typer.Option("--last", help="The N days/weeks/months ending --to or today: 30d, 4w, 3m."),
+]
+DemoOpt = Annotated[bool, typer.Option("--demo", help="Use the bundled sample data and config.")]
+WidthOpt = Annotated[
+    int | None, typer.Option("--width", help="Terminal width (default: detected).")
+]
+
 
 def _split(values: list[str] | None) -> list[str] | None:
     if values is None:
@@ -155,16 +168,9 @@ def _split(values: list[str] | None) -> list[str] | None:
 @_boundary
 def report(
     config: ConfigOpt = None,
-    date_from: Annotated[
-        str | None, typer.Option("--from", help="First day, YYYY-MM-DD (config time zone).")
-    ] = None,
-    date_to: Annotated[
-        str | None, typer.Option("--to", help="Last day, inclusive, YYYY-MM-DD.")
-    ] = None,
-    last: Annotated[
-        str | None,
-        typer.Option("--last", help="The N days/weeks/months ending --to or today: 30d, 4w, 3m."),
-    ] = None,
+    date_from: FromOpt = None,
+    date_to: ToOpt = None,
+    last: LastOpt = None,
     by: Annotated[
         list[str] | None,
         typer.Option(
@@ -205,16 +211,12 @@ def report(
         bool,
         typer.Option("-q", "--quiet", help="Nothing on stdout, no notes: for cron with -o."),
     ] = False,
-    demo: Annotated[
-        bool, typer.Option("--demo", help="Use the bundled sample data and config.")
-    ] = False,
+    demo: DemoOpt = False,
     limit: Annotated[int, typer.Option("--limit", help="Rows per terminal table (0 = all).")] = 200,
     show_n: Annotated[
         bool, typer.Option("--show-n", help="Show each value's n in grouped tables.")
     ] = False,
-    width: Annotated[
-        int | None, typer.Option("--width", help="Terminal width (default: detected).")
-    ] = None,
+    width: WidthOpt = None,
     strict: Annotated[
         bool, typer.Option("--strict", help="Exit 2 when the data has any quality finding.")
     ] = False,
@@ -297,16 +299,9 @@ def report(
 @_boundary
 def check(
     config: ConfigOpt = None,
-    date_from: Annotated[
-        str | None, typer.Option("--from", help="First day, YYYY-MM-DD (config time zone).")
-    ] = None,
-    date_to: Annotated[
-        str | None, typer.Option("--to", help="Last day, inclusive, YYYY-MM-DD.")
-    ] = None,
-    last: Annotated[
-        str | None,
-        typer.Option("--last", help="The N days/weeks/months ending --to or today: 30d, 4w, 3m."),
-    ] = None,
+    date_from: FromOpt = None,
+    date_to: ToOpt = None,
+    last: LastOpt = None,
     fmt: Annotated[
         CheckFormat | None,
         typer.Option(
@@ -326,12 +321,8 @@ def check(
         list[str] | None, typer.Option("--rule", help="Only rules with this name or KPI id.")
     ] = None,
     strict: Annotated[bool, typer.Option("--strict", help="Warnings fail too (exit 1).")] = False,
-    demo: Annotated[
-        bool, typer.Option("--demo", help="Use the bundled sample data and config.")
-    ] = False,
-    width: Annotated[
-        int | None, typer.Option("--width", help="Terminal width (default: detected).")
-    ] = None,
+    demo: DemoOpt = False,
+    width: WidthOpt = None,
 ) -> ExitCode:
     """Evaluate the SLA rules of the config: exit 0 pass, 1 a rule failed, 2 an error."""
     from cscli import api
@@ -411,12 +402,8 @@ def validate(
     strict: Annotated[
         bool, typer.Option("--strict", help="Exit 2 when the data has any quality finding.")
     ] = False,
-    demo: Annotated[
-        bool, typer.Option("--demo", help="Use the bundled sample data and config.")
-    ] = False,
-    width: Annotated[
-        int | None, typer.Option("--width", help="Terminal width (default: detected).")
-    ] = None,
+    demo: DemoOpt = False,
+    width: WidthOpt = None,
 ) -> ExitCode:
     """Load every source and print the data-quality report: rows, mappings, findings, KPIs."""
     from cscli import api
@@ -478,20 +465,16 @@ def feedback(
         str | None,
         typer.Option("--where", help="SQL filter, e.g. \"channel = 'email' AND score <= 2\"."),
     ] = None,
-    date_from: Annotated[str | None, typer.Option("--from", help="First day, YYYY-MM-DD.")] = None,
-    date_to: Annotated[str | None, typer.Option("--to", help="Last day, inclusive.")] = None,
-    last: Annotated[str | None, typer.Option("--last", help="30d, 4w, 3m ending --to.")] = None,
+    date_from: FromOpt = None,
+    date_to: ToOpt = None,
+    last: LastOpt = None,
     examples: Annotated[int, typer.Option("--examples", help="Texts shown per side.")] = 5,
     terms: Annotated[int, typer.Option("--terms", help="Terms shown per side.")] = 15,
     fmt: Annotated[
         CatalogFormat, typer.Option("--format", "-f", help="table or json.")
     ] = CatalogFormat.table,
-    demo: Annotated[
-        bool, typer.Option("--demo", help="Use the bundled sample data and config.")
-    ] = False,
-    width: Annotated[
-        int | None, typer.Option("--width", help="Terminal width (default: detected).")
-    ] = None,
+    demo: DemoOpt = False,
+    width: WidthOpt = None,
 ) -> ExitCode:
     """What customers say: sentiment labels, the most negative and positive comments (personal
     data masked), and the words and phrases that set complaints apart."""
@@ -541,9 +524,7 @@ def kpis(
     fmt: Annotated[
         CatalogFormat, typer.Option("--format", "-f", help="Output format.")
     ] = CatalogFormat.table,
-    width: Annotated[
-        int | None, typer.Option("--width", help="Terminal width (default: detected).")
-    ] = None,
+    width: WidthOpt = None,
 ) -> ExitCode:
     """List the KPI catalogue: id, unit, direction, time anchor, parameters, definition."""
     from cscli import api
