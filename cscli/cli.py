@@ -139,22 +139,30 @@ ConfigOpt = Annotated[
     typer.Option(
         "-c",
         "--config",
+        metavar="PATH",
         help="Config file (default: $CSCLI_CONFIG, then ./cscli.yaml).",
         dir_okay=False,
     ),
 ]
 
 FromOpt = Annotated[
-    str | None, typer.Option("--from", help="First day, YYYY-MM-DD (config time zone).")
+    str | None,
+    typer.Option("--from", metavar="DATE", help="First day, YYYY-MM-DD (config time zone)."),
 ]
-ToOpt = Annotated[str | None, typer.Option("--to", help="Last day, inclusive, YYYY-MM-DD.")]
+ToOpt = Annotated[
+    str | None, typer.Option("--to", metavar="DATE", help="Last day, inclusive, YYYY-MM-DD.")
+]
 LastOpt = Annotated[
     str | None,
-    typer.Option("--last", help="The N days/weeks/months ending --to or today: 30d, 4w, 3m."),
+    typer.Option(
+        "--last",
+        metavar="N[dwmqy]",
+        help="The N days/weeks/months ending --to or today: 30d, 4w, 3m.",
+    ),
 ]
 DemoOpt = Annotated[bool, typer.Option("--demo", help="Use the bundled sample data and config.")]
 WidthOpt = Annotated[
-    int | None, typer.Option("--width", help="Terminal width (default: detected).")
+    int | None, typer.Option("--width", metavar="N", help="Terminal width (default: detected).")
 ]
 
 
@@ -175,6 +183,7 @@ def report(
         list[str] | None,
         typer.Option(
             "--by",
+            metavar="DIM",
             help="Dimensions to slice by: channel, agent, team, queue… (repeat or comma-separate).",
         ),
     ] = None,
@@ -182,7 +191,8 @@ def report(
         Grain | None, typer.Option("--grain", help="Time buckets (ISO weeks start Monday).")
     ] = None,
     kpi: Annotated[
-        list[str] | None, typer.Option("--kpi", help="Only these KPI ids (repeatable).")
+        list[str] | None,
+        typer.Option("--kpi", metavar="ID", help="Only these KPI ids (repeatable)."),
     ] = None,
     compare: Annotated[
         bool | None,
@@ -193,7 +203,9 @@ def report(
     ] = None,
     profile: Annotated[
         str | None,
-        typer.Option("--profile", help="A named view: scorecard (per agent), team."),
+        typer.Option(
+            "--profile", metavar="NAME", help="A named view: scorecard (per agent), team."
+        ),
     ] = None,
     fmt: Annotated[
         ReportFormat, typer.Option("--format", "-f", help="Output format on stdout.")
@@ -203,6 +215,7 @@ def report(
         typer.Option(
             "-o",
             "--output",
+            metavar="PATH",
             help="Write a report file; the format follows the extension (.csv .parquet .json "
             ".md .html .xlsx). Repeatable; {date}, {from}, {to}, {grain} expand.",
         ),
@@ -212,7 +225,9 @@ def report(
         typer.Option("-q", "--quiet", help="Nothing on stdout, no notes: for cron with -o."),
     ] = False,
     demo: DemoOpt = False,
-    limit: Annotated[int, typer.Option("--limit", help="Rows per terminal table (0 = all).")] = 200,
+    limit: Annotated[
+        int, typer.Option("--limit", metavar="N", help="Rows per terminal table (0 = all).")
+    ] = 200,
     show_n: Annotated[
         bool, typer.Option("--show-n", help="Show each value's n in grouped tables.")
     ] = False,
@@ -311,14 +326,18 @@ def check(
         ),
     ] = None,
     output: Annotated[
-        Path | None, typer.Option("-o", "--output", help="Write the output to this file.")
+        Path | None,
+        typer.Option("-o", "--output", metavar="PATH", help="Write the output to this file."),
     ] = None,
     breaches: Annotated[
         Path | None,
-        typer.Option("--breaches", help="Write the records behind each failed rule to a CSV."),
+        typer.Option(
+            "--breaches", metavar="PATH", help="Write the records behind each failed rule to a CSV."
+        ),
     ] = None,
     rule: Annotated[
-        list[str] | None, typer.Option("--rule", help="Only rules with this name or KPI id.")
+        list[str] | None,
+        typer.Option("--rule", metavar="NAME", help="Only rules with this name or KPI id."),
     ] = None,
     strict: Annotated[bool, typer.Option("--strict", help="Warnings fail too (exit 1).")] = False,
     demo: DemoOpt = False,
@@ -434,7 +453,10 @@ def init(
     ] = Path("."),
     force: Annotated[bool, typer.Option("--force", help="Replace an existing cscli.yaml.")] = False,
     timezone: Annotated[
-        str, typer.Option("--timezone", help="Zone for days and weeks, e.g. Europe/Berlin.")
+        str,
+        typer.Option(
+            "--timezone", metavar="ZONE", help="Zone for days and weeks, e.g. Europe/Berlin."
+        ),
     ] = "UTC",
     dry_run: Annotated[
         bool, typer.Option("--print", help="Print the config instead of writing it.")
@@ -456,14 +478,19 @@ def init(
 def feedback(
     config: ConfigOpt = None,
     source: Annotated[
-        str, typer.Option("--source", help="surveys (comments), messages or tickets (subject).")
+        str,
+        typer.Option(
+            "--source", metavar="SOURCE", help="surveys (comments), messages or tickets (subject)."
+        ),
     ] = "surveys",
     by: Annotated[
-        list[str] | None, typer.Option("--by", help="Count labels per dimension.")
+        list[str] | None, typer.Option("--by", metavar="DIM", help="Count labels per dimension.")
     ] = None,
     where: Annotated[
         str | None,
-        typer.Option("--where", help="SQL filter, e.g. \"channel = 'email' AND score <= 2\"."),
+        typer.Option(
+            "--where", metavar="SQL", help="SQL filter, e.g. \"channel = 'email' AND score <= 2\"."
+        ),
     ] = None,
     date_from: FromOpt = None,
     date_to: ToOpt = None,
