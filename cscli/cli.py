@@ -63,6 +63,11 @@ class CheckFormat(StrEnum):
     md = "md"
 
 
+class DataFormat(StrEnum):
+    table = "table"
+    json = "json"
+
+
 class CatalogFormat(StrEnum):
     table = "table"
     md = "md"
@@ -416,8 +421,8 @@ def _plain_table(result: Any, width: int | None) -> str:
 def validate(
     config: ConfigOpt = None,
     fmt: Annotated[
-        CatalogFormat, typer.Option("--format", "-f", help="Output format: table or json.")
-    ] = CatalogFormat.table,
+        DataFormat, typer.Option("--format", "-f", help="Output format: table or json.")
+    ] = DataFormat.table,
     strict: Annotated[
         bool, typer.Option("--strict", help="Exit 2 when the data has any quality finding.")
     ] = False,
@@ -429,12 +434,8 @@ def validate(
     from cscli.render import validation
 
     result = api.validate(config, demo=demo)
-    if fmt is CatalogFormat.json:
+    if fmt is DataFormat.json:
         sys.stdout.write(validation.validation_json(result))
-    elif fmt is CatalogFormat.md:
-        from cscli.errors import UsageError
-
-        raise UsageError("validate prints a table or json", hint="use --format table or json")
     else:
         validation.render_validation(result, _stdout(width))
     if strict and not result.clean:
@@ -498,8 +499,8 @@ def feedback(
     examples: Annotated[int, typer.Option("--examples", help="Texts shown per side.")] = 5,
     terms: Annotated[int, typer.Option("--terms", help="Terms shown per side.")] = 15,
     fmt: Annotated[
-        CatalogFormat, typer.Option("--format", "-f", help="table or json.")
-    ] = CatalogFormat.table,
+        DataFormat, typer.Option("--format", "-f", help="table or json.")
+    ] = DataFormat.table,
     demo: DemoOpt = False,
     width: WidthOpt = None,
 ) -> ExitCode:
@@ -538,7 +539,7 @@ def feedback(
         )
     from cscli.render import feedback as out
 
-    if fmt is CatalogFormat.json:
+    if fmt is DataFormat.json:
         sys.stdout.write(out.feedback_json(report))
     else:
         out.render_feedback(report, _stdout(width))
