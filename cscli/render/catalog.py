@@ -77,6 +77,24 @@ def catalog_markdown(defs: Sequence[KpiDef]) -> str:
             lines.append(f"- `{p['name']}` (default `{p['default']}`): {p['doc']}.{choices}")
     lines += [
         "",
+        "## Business hours (`hours: business`)",
+        "",
+        "first_response_time, resolution_time, average_speed_of_answer and sla_attainment take "
+        "`hours: business`: the duration is then measured on the source's business calendar "
+        "(`calendars:` in the config; `calendar:` at the top level, on a source, or per team or "
+        "queue with `{by: team, map: {…}, default: …}`).",
+        "",
+        "- Business seconds between two instants a and b = the seconds of [a, b) that fall "
+        "inside the calendar's open intervals (weekly hours, several intervals a day, overnight "
+        "shifts; public holidays from the `holidays` package and closed dates removed; extra "
+        "open dates added), in the calendar's time zone, so a DST day has 23 or 25 hours.",
+        "- A start outside opening hours counts from the next opening (Friday 17:30 → Monday "
+        "09:30 with 09:00–17:00 hours is 30 minutes); a ticket created and answered while "
+        "closed has 0 business seconds.",
+        "- A calendar with no open hours is a config error, never a zero.",
+        "- Computed as B(end) − B(start), B(t) = open seconds from a fixed origin to t, "
+        "vectorised (docs/business-hours.md has the method and its speed).",
+        "",
         "## Derived measures",
         "",
         "Per-record values computed before aggregation; a KPI's SQL may use them.",
