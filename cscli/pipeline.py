@@ -377,7 +377,13 @@ def run_reports(
         name: batch.add(quality_query(sources[name], _unique(k for k in every if k.source == name)))
         for name in sorted(sources)
     }
-    batch.collect()
+    try:
+        batch.collect()
+    except pl.exceptions.PolarsError as e:
+        # a malformed line past the rows read up front: name the file and line
+        from cscli.adapters.generic import explain_read_error
+
+        raise explain_read_error(config.sources, config.base_dir, e) from e
     issues, summaries = quality_results(sources, {n: batch[i] for n, i in quality.items()})
 
     tz = config.timezone

@@ -4,6 +4,11 @@ For every data file the header is read (nothing else), then matched against each
 preset column map and against the canonical names with common synonyms. A file becomes the
 source of the table whose required columns it covers best; files with the same header for the
 same table become one glob. The config is validated before it is written: what is written runs.
+
+Scoring: each canonical column found counts 1; each preset column whose name differs from the
+canonical one (Zendesk's "Solved at" for resolved_at) counts 2 more, so that a vendor's export
+goes to its preset while a file with canonical names stays generic (a preset naming a column
+`score` says nothing about the file). Ties go to the adapter listed first (generic).
 """
 
 from __future__ import annotations
@@ -16,7 +21,9 @@ from pathlib import Path
 import polars as pl
 
 from cscli.adapters import ADAPTERS
+from cscli.adapters.base import Adapter, header_zone, normalize
 from cscli.errors import UsageError
+from cscli.kpis.compile import sql
 from cscli.schema import SURVEY_TYPES, TABLES, Table
 
 DATA_SUFFIXES = (
@@ -103,6 +110,8 @@ class Match:
     columns: dict[str, str] = field(default_factory=dict)
     score: float = 0.0
     delimiter: str | None = None
+    #: a survey type the preset infers from the header (Qualtrics NPS questions)
+    survey_type: str | None = None
 
 
 def _header(path: Path) -> tuple[tuple[str, ...], str | None]:
@@ -118,7 +127,9 @@ def _header(path: Path) -> tuple[tuple[str, ...], str | None]:
     best: tuple[tuple[str, ...], str | None] = ((), None)
     for sep in (default, ";", "\t", "|", ","):
         try:
-            cols = pl.scan_csv(path, separator=sep, infer_schema=False, n_rows=1)
+            cols = pl.scan_csv(
+                path, separator=sep, infer_schema=False, n_rows=1, encoding="utf8-lossy"
+            )
             names = tuple(cols.collect_schema().names())
         except pl.exceptions.PolarsError:
             continue
@@ -127,32 +138,73 @@ def _header(path: Path) -> tuple[tuple[str, ...], str | None]:
     return best
 
 
-def _match(table: Table, header: Sequence[str]) -> tuple[str, dict[str, str], float]:
-    """The best adapter for a header and its column map (canonical → export) and score."""
+def _preset_columns(adapter: Adapter, table: Table, header: Sequence[str]) -> set[str]:
+    """Canonical columns a preset computes here (SQL over, or offsets from, file columns)."""
+    present = set(header)
+    norms = {normalize(h) for h in header}
+    computed = {
+        c
+        for c, e in adapter.sql_columns(table.name).items()
+        if set(sql(e).meta.root_names()) <= present
+    }
+    computed |= {
+        c
+        for c, o in adapter.offsets.get(table.name, {}).items()
+        if all(normalize(d) in norms for d in o.columns)
+    }
+    return computed
+
+
+def _computed_from(adapter: Adapter, table: Table, header: Sequence[str]) -> set[str]:
+    """The file columns a preset's SQL columns and offsets read."""
+    present = set(header)
+    names: set[str] = set()
+    for e in adapter.sql_columns(table.name).values():
+        roots = set(sql(e).meta.root_names())
+        if roots <= present:
+            names |= roots
+    by_norm = {normalize(h): h for h in header}
+    for o in adapter.offsets.get(table.name, {}).values():
+        names |= {by_norm[normalize(d)] for d in o.columns if normalize(d) in by_norm}
+        if o.when and set(sql(o.when).meta.root_names()) <= present:
+            names |= set(sql(o.when).meta.root_names())
+    return names
+
+
+def _match(table: Table, header: Sequence[str]) -> tuple[str, dict[str, str], float, str | None]:
+    """The best adapter for a header: its name, column map (canonical → export), score and
+    the survey type it infers, if any."""
     present = set(header)
     by_norm = {_norm(h): h for h in header}
-    best: tuple[str, dict[str, str], float] = ("generic", {}, -1.0)
+    best: tuple[str, dict[str, str], float, str | None] = ("generic", {}, -1.0, None)
     for adapter in ADAPTERS.values():
-        preset = adapter.column_map.get(table.name, {})
-        columns: dict[str, str] = {c: e for c, e in preset.items() if e in present}
+        preset = adapter.resolve(table.name, header)
+        inferred = preset.get("survey_type")
+        constant = inferred if inferred in SURVEY_TYPES and inferred not in present else None
+        if constant:
+            del preset["survey_type"]
+        columns: dict[str, str] = dict(preset)
+        computed = _preset_columns(adapter, table, header)
         for col in table.columns:
-            if col.name in columns:
+            if col.name in columns or col.name in present or col.name in computed:
                 continue
-            if col.name in present:
-                continue  # same name: no mapping needed
             for candidate in (col.name, *SYNONYMS.get(table.name, {}).get(col.name, ())):
                 export = by_norm.get(_norm(candidate))
                 if export and export not in columns.values():
                     columns[col.name] = export
                     break
-        found = {c.name for c in table.columns if c.name in columns or c.name in present}
+        found = {
+            c.name
+            for c in table.columns
+            if c.name in columns or c.name in present or c.name in computed
+        }
         required = set(table.required) - {"survey_type"}
         if not required <= found:
             continue
-        preset_hits = sum(1 for e in preset.values() if e in present)
-        score = len(found) + 2 * preset_hits
+        distinctive = sum(1 for c, e in preset.items() if normalize(e) != c) + len(computed)
+        score = len(found) + 2 * distinctive
         if score > best[2]:
-            best = (adapter.name, columns, score)
+            best = (adapter.name, columns, score, constant or adapter.survey_type)
     return best
 
 
@@ -173,14 +225,16 @@ def scan_folder(folder: Path) -> list[Match]:
         if not header:
             continue
         for table in TABLES.values():
-            adapter, columns, score = _match(table, header)
+            adapter, columns, score, survey_type = _match(table, header)
             if score < 0:
                 continue
             current = best.get(table.name)
             if current and current.header == header and current.adapter == adapter:
                 current.files.append(path)
             elif current is None or score > current.score:
-                best[table.name] = Match(table, adapter, [path], header, columns, score, delimiter)
+                best[table.name] = Match(
+                    table, adapter, [path], header, columns, score, delimiter, survey_type
+                )
     # one file serves one table: the table it matches best
     owner: dict[Path, str] = {}
     for name, m in sorted(best.items(), key=lambda kv: -kv[1].score):
@@ -219,6 +273,7 @@ def render_config(matches: Sequence[Match], folder: Path, timezone: str) -> str:
     ]
     for m in sorted(matches, key=lambda m: list(TABLES).index(m.table.name)):
         preset = ADAPTERS[m.adapter]
+        given = preset.resolve(m.table.name, m.header)
         lines.append(f"  {m.table.name}:")
         lines.append(
             f"    path: {_yaml_str(_glob(m.files, folder))}"
@@ -228,25 +283,28 @@ def render_config(matches: Sequence[Match], folder: Path, timezone: str) -> str:
             lines.append(f"    adapter: {m.adapter}   # {preset.description}")
         if m.delimiter:
             lines.append(f"    delimiter: {_yaml_str(m.delimiter)}")
-        lines.append("    timezone: UTC   # zone of timestamps written without an offset")
+        zone = next((z for h in m.header if (z := header_zone(h))), None)
+        if zone:
+            lines.append(f"    timezone: {zone}   # named in the export's column headers")
+        else:
+            lines.append("    timezone: UTC   # zone of timestamps written without an offset")
         if (
             m.table.name == "surveys"
             and "survey_type" not in m.columns
             and ("survey_type" not in m.header)
         ):
-            guess = next((t for t in SURVEY_TYPES if t in m.files[0].name.lower()), "csat")
-            lines.append(f"    survey_type: {guess}   # every response is of this type")
-        extra = {
-            c: e
-            for c, e in m.columns.items()
-            if preset.column_map.get(m.table.name, {}).get(c) != e
-        }
+            if m.survey_type:
+                lines.append(f"    survey_type: {m.survey_type}   # from the {m.adapter} preset")
+            else:
+                guess = next((t for t in SURVEY_TYPES if t in m.files[0].name.lower()), "csat")
+                lines.append(f"    survey_type: {guess}   # every response is of this type")
+        extra = {c: e for c, e in m.columns.items() if given.get(c) != e}
         if extra:
             lines.append("    columns:   # canonical name: export column")
             for c, e in extra.items():
                 lines.append(f"      {c}: {_yaml_str(e)}")
         used = set(m.columns.values()) | {c for c in m.header if m.table.has(c)}
-        used |= set(preset.column_map.get(m.table.name, {}).values())
+        used |= set(given.values()) | _computed_from(preset, m.table, m.header)
         unused = [h for h in m.header if h not in used]
         if unused:
             shown = ", ".join(unused[:12]) + (", …" if len(unused) > 12 else "")

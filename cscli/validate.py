@@ -1,19 +1,47 @@
 """`cscli validate`: load every source and say what cscli can and cannot use.
 
-Per source: files, rows read, the columns mapped onto canonical names and the export columns
-left unused; per finding: how many rows, the first row numbers, and what cscli does with them;
-per KPI of the catalogue: available or not (and why), and how many records it rests on over
-all the data. Everything in one pass (one `collect_all`), as a report would.
+Per source: files, rows read, the columns mapped onto canonical names, the export columns left
+unused and the canonical columns the export lacks; per finding: how many rows, the first row
+numbers, and what cscli does with them; per KPI of the catalogue: available or not (and why),
+and how many records it rests on over all the data.
+
+The findings of each source are the ones `report` and `check` count too (one `collect_all`).
+On top of those, validate checks what only makes sense across sources, in a second small
+query: surveys and calls that reference a ticket or call the export does not contain. And it
+is strict where a report is lenient: a source with a header but no records is an error here
+(a report over it simply has n = 0), and every CSV/TSV file is read once more, whole, for
+malformed lines (a report parses only the columns its KPIs need, and only its first rows up
+front).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
+import polars as pl
+
+from cscli.adapters.base import FILE_COL, ROW_COL, LoadedSource
+from cscli.adapters.generic import explain_read_error, no_records_error, structure_error
 from cscli.config import Config
 from cscli.kpis.catalog import CATALOG
 from cscli.period import Period
-from cscli.pipeline import KpiStatus, QualityIssue, ReportRequest, SourceSummary, run_report
+from cscli.pipeline import (
+    KpiStatus,
+    QualityIssue,
+    ReportRequest,
+    SourceSummary,
+    load_sources,
+    run_report,
+)
+from cscli.quality import EXAMPLES
+
+#: (source that refers, its column, source referred to): references checked across sources
+REFERENCES = (
+    ("surveys", "ticket_id", "tickets"),
+    ("surveys", "call_id", "calls"),
+    ("calls", "ticket_id", "tickets"),
+)
 
 
 @dataclass(frozen=True)
@@ -22,6 +50,8 @@ class ValidationResult:
     sources: tuple[SourceSummary, ...]
     issues: tuple[QualityIssue, ...]
     kpis: tuple[tuple[KpiStatus, int], ...]
+    #: per source, the canonical columns its export does not provide
+    absent: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     @property
     def clean(self) -> bool:
@@ -35,9 +65,71 @@ def validate(config: Config) -> ValidationResult:
         for kpi_id, d in CATALOG.items()
         if kpi_id not in configured and (d.source in config.sources or d.source == "contacts")
     ]
-    result = run_report(
-        config, ReportRequest(kpi_ids=tuple(wanted)), Period(None, None, config.timezone)
-    )
+    malformed = structure_error(config.sources, config.base_dir)
+    if malformed is not None:
+        raise malformed
+    try:
+        result = run_report(
+            config, ReportRequest(kpi_ids=tuple(wanted)), Period(None, None, config.timezone)
+        )
+    except pl.exceptions.PolarsError as e:
+        # a malformed line past the first rows: name the file and line
+        raise explain_read_error(config.sources, config.base_dir, e) from e
+    for summary in result.sources:
+        if summary.rows == 0:
+            raise no_records_error(summary.name, summary.files)
+    sources = load_sources(config, set(config.sources))
     totals = result.totals.row(0, named=True) if result.totals.height else {}
     kpis = tuple((s, int(totals.get(s.kpi.id + "__n") or 0)) for s in result.kpis)
-    return ValidationResult(str(config.path), result.sources, result.data_quality, kpis)
+    absent = {
+        name: tuple(c for c in src.table.names if c not in src.columns)
+        for name, src in sources.items()
+    }
+    issues = (*result.data_quality, *reference_issues(sources))
+    return ValidationResult(str(config.path), result.sources, issues, kpis, absent)
+
+
+def reference_issues(sources: Mapping[str, LoadedSource]) -> list[QualityIssue]:
+    """Records that refer to a ticket or call missing from its source (`REFERENCES`).
+
+    Such a survey still counts for CSAT/NPS/CES; it just cannot be cut by the contact's
+    agent, team or channel, so the finding says so rather than excluding it.
+    """
+    checks: list[tuple[str, str, str]] = []
+    queries: list[pl.LazyFrame] = []
+    for child, key, parent in REFERENCES:
+        if child not in sources or parent not in sources:
+            continue
+        if key not in sources[child].columns or key not in sources[parent].columns:
+            continue
+        known = sources[parent].frame.select(pl.col(key).alias("_known")).unique()
+        orphans = (
+            sources[child]
+            .frame.filter(pl.col(key).is_not_null())
+            .join(known, left_on=key, right_on="_known", how="anti")
+        )
+        checks.append((child, key, parent))
+        queries.append(
+            orphans.select(
+                pl.len().alias("n"),
+                pl.struct(FILE_COL, ROW_COL).head(EXAMPLES).implode().alias("examples"),
+            )
+        )
+    issues = []
+    for (child, key, parent), frame in zip(checks, pl.collect_all(queries), strict=True):
+        n = int(frame["n"][0])
+        if not n:
+            continue
+        examples = tuple((x[FILE_COL], int(x[ROW_COL])) for x in frame["examples"][0])
+        singular = parent.removesuffix("s")
+        issues.append(
+            QualityIssue(
+                source=child,
+                issue=f"reference an unknown {singular} ({key} not in {parent})",
+                rows=n,
+                column=key,
+                examples=examples,
+                effect=f"kept; they cannot be cut by the {singular}'s agent, team or channel",
+            )
+        )
+    return issues

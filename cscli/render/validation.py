@@ -22,6 +22,9 @@ def render_validation(result: ValidationResult, console: Console) -> None:
         console.print(Text(f"  mapped: {mapped}"))
         if src.unmapped:
             console.print(Text(f"  not used: {', '.join(src.unmapped)}", style="dim"))
+        if result.absent.get(src.name):
+            missing = ", ".join(result.absent[src.name])
+            console.print(Text(f"  not in the export: {missing}", style="dim"))
         issues = [q for q in result.issues if q.source == src.name]
         for q in issues:
             rows = ", ".join(f"{f}:{r}" for f, r in q.examples)
@@ -70,6 +73,7 @@ def validation_document(result: ValidationResult) -> dict[str, Any]:
                 "rows": s.rows,
                 "mapping": dict(s.mapping),
                 "unmapped": list(s.unmapped),
+                "absent": list(result.absent.get(s.name, ())),
             }
             for s in result.sources
         ],

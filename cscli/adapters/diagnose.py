@@ -1,0 +1,199 @@
+"""Say precisely why a file cannot be read: the error path of the loader.
+
+Nothing here runs on a file that reads fine. When polars stops on a CSV (an unterminated
+quote, a line with more fields than the header), the message it gives names a byte offset;
+users need the line and the fix, so the file is scanned again, as text, to find them. When no
+timestamp format reads a column, the values are checked for a day/month order that cannot be
+told apart (`03/04/2026`), so that cscli asks for `timestamp_format` instead of guessing.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+from collections.abc import Sequence
+from pathlib import Path
+
+import polars as pl
+
+from cscli.errors import InputError
+
+#: how a delimiter is written in YAML and named in messages
+DELIMITER_WORDS = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
+
+
+def yaml_delimiter(sep: str) -> str:
+    """The delimiter as a YAML double-quoted scalar (`"\\t"` for a tab)."""
+    return json.dumps(sep)
+
+
+def wrong_delimiter(header: Sequence[str], sep: str) -> str | None:
+    """The delimiter a one-column header is really split by, if it contains one.
+
+    A semicolon-separated export read with commas has a single column whose name is the whole
+    header line, e.g. `ticket_id;created_at`.
+    """
+    if len(header) != 1:
+        return None
+    counts = {d: header[0].count(d) for d in DELIMITER_WORDS if d != sep}
+    best = max(counts, key=lambda d: counts[d])
+    return best if counts[best] else None
+
+
+def read_text(path: Path) -> str:
+    """A file's text for diagnosis (gzip-aware; undecodable bytes replaced)."""
+    data = path.read_bytes()
+    if path.name.lower().endswith(".gz"):
+        data = gzip.decompress(data)
+    return data.decode("utf-8", errors="replace")
+
+
+def _lines(path: Path) -> pl.LazyFrame:
+    """A delimited file as its physical lines (`n`, 1-based; `line`), streamed by polars:
+    read with a separator that never occurs (0x1F) and no quoting."""
+    return pl.scan_csv(
+        path,
+        has_header=False,
+        separator="\x1f",
+        quote_char=None,
+        infer_schema=False,
+        new_columns=["line"],
+        encoding="utf8-lossy",
+        row_index_name="n",
+        row_index_offset=1,
+    )
+
+
+def _lines_in_memory(path: Path) -> pl.LazyFrame:
+    """The same, read in Python: for a file that contains 0x1F itself."""
+    text = read_text(path).removeprefix("\ufeff")
+    lines = pl.Series("line", text.split("\n")).str.strip_suffix("\r")
+    if lines.len() and lines[-1] == "":
+        lines = lines.head(-1)
+    return pl.LazyFrame({"line": lines}).with_row_index("n", offset=1)
+
+
+def csv_structure_error(path: Path, sep: str) -> InputError | None:
+    """The first structural problem of a delimited file, with its line number, if any.
+
+    Rules (lines are physical lines, 1-based, as an editor shows them):
+    - the file has an odd number of `"` characters: the quote opened last is never closed;
+      it is on the last line where the running count of quotes turns odd;
+    - a line that starts and ends outside quotes has more fields (delimiters outside quoted
+      text, plus one) than the header: the field count is wrong from that line on.
+
+    One streaming pass; the whole file is never held in memory.
+    """
+    quotes = pl.col("line").str.count_matches('"', literal=True).fill_null(0).cast(pl.Int64)
+    outside = pl.col("line").fill_null("").str.replace_all(r'"[^"]*"', "")
+    fields = outside.str.count_matches(sep, literal=True) + 1
+    running = quotes.cum_sum()
+    starts_inside = (running - quotes) % 2 == 1
+    opened = pl.col("n").filter((running % 2 == 1) & ~starts_inside).max()
+    header_fields = fields.first()
+    ragged = ~starts_inside & (quotes % 2 == 0) & (fields > header_fields) & (pl.col("n") > 1)
+    query = [
+        quotes.sum().alias("quotes"),
+        opened.alias("opened"),
+        header_fields.alias("header"),
+        pl.col("n").filter(ragged).min().alias("ragged"),
+        fields.filter(ragged).first().alias("fields"),
+    ]
+    try:
+        found = _lines(path).select(query).collect(engine="streaming").row(0, named=True)
+    except pl.exceptions.PolarsError:
+        found = _lines_in_memory(path).select(query).collect().row(0, named=True)
+    if found["quotes"] is None:
+        return None
+    if found["quotes"] % 2 == 1:
+        return InputError(
+            f"line {found['opened']}: a quoted field starts here and is never closed "
+            f"(an unmatched {chr(34)})",
+            file=str(path),
+            hint='close the quote; a quote inside a quoted field is written twice ("")',
+        )
+    if found["ragged"] is not None:
+        word = DELIMITER_WORDS.get(sep, repr(sep))
+        return InputError(
+            f"line {found['ragged']}: {found['fields']} fields, but the header has "
+            f"{found['header']}",
+            file=str(path),
+            hint=(
+                f"a value containing a {word} must be quoted; if the file uses another "
+                "delimiter, set `delimiter:` on the source"
+            ),
+        )
+    return None
+
+
+# --- timestamps ---------------------------------------------------------------------------
+
+_NUMERIC_DATE = (
+    r"^(?<a>\d{1,2})(?<sep>[/.\-])(?<b>\d{1,2})[/.\-](?<year>\d{4}|\d{2})"
+    r"(?:[ T]+(?<hour>\d{1,2}):(?<minute>\d{2})(?::(?<second>\d{2})(?<frac>\.\d+)?)?"
+    r"\s*(?<ampm>[AaPp][Mm])?)?$"
+)
+
+
+def _format(sep: str, first: str, second: str, shape: dict[str, object]) -> str:
+    fmt = f"%{first}{sep}%{second}{sep}{'%Y' if shape['long_year'] else '%y'}"
+    if shape["hour"]:
+        fmt += " %I:%M" if shape["ampm"] else " %H:%M"
+        if shape["second"]:
+            fmt += ":%S%.f" if shape["frac"] else ":%S"
+        if shape["ampm"]:
+            fmt += " %p"
+    return fmt
+
+
+def date_order_error(
+    values: pl.Series, *, file: str, column: str, setting: str
+) -> InputError | None:
+    """An error asking for `timestamp_format` when stamps are numeric dates such as
+    `03/04/2026 09:15`, whose day/month order cscli does not guess.
+
+    Over the sampled values (at least half must look like `n/n/yyyy[ time]`): a first number
+    above 12 somewhere (and no second one) means day first; a second number above 12 means
+    month first; neither means the order cannot be told. In every case cscli asks for the
+    format explicitly, and suggests the exact one.
+    """
+    parts = values.str.extract_groups(_NUMERIC_DATE)
+    ok = parts.struct.field("a").is_not_null()
+    if ok.sum() < max(1, len(values) / 2):
+        return None
+    found = parts.filter(ok).struct.unnest()
+    first = found["a"].cast(pl.Int64)
+    second = found["b"].cast(pl.Int64)
+    example = values.filter(ok)[0]
+    shape: dict[str, object] = {
+        "long_year": len(found["year"][0]) == 4,
+        "hour": found["hour"][0] is not None,
+        "second": found["second"][0] is not None,
+        "frac": found["frac"][0] is not None,
+        "ampm": found["ampm"][0] is not None,
+    }
+    sep = found["sep"][0]
+    day_first = _format(sep, "d", "m", shape)
+    month_first = _format(sep, "m", "d", shape)
+    high_first = bool((first > 12).any())
+    high_second = bool((second > 12).any())
+    if high_first and high_second:
+        return None
+    if high_first or high_second:
+        which = first if high_first else second
+        telling = values.filter(ok).filter(which > 12)[0]
+        order, fmt = ("day-first", day_first) if high_first else ("month-first", month_first)
+        return InputError(
+            f"cannot read {example!r} as a date-time without its format: the dates are "
+            f"{order} ({telling!r}), and cscli does not guess the order of day and month",
+            file=file,
+            column=column,
+            hint=f'confirm it with {setting}: "{fmt}"',
+        )
+    return InputError(
+        f"cannot read {example!r} as a date-time: it may be day-first or month-first (no "
+        f"number above 12 in either place in the first {len(values):,} values)",
+        file=file,
+        column=column,
+        hint=f'set {setting}: "{day_first}" (day first) or "{month_first}" (month first)',
+    )

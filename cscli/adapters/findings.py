@@ -1,0 +1,178 @@
+"""Data-quality findings the loader adds to a source, beyond cells that do not parse.
+
+Each is a `QualityCheck` (a predicate counted over the whole source, with its first rows), so
+`report`, `validate` and `check` all count it; none of them drops a record. The rules:
+
+- a placeholder such as `?`, `N/A` or `-` in a date or number column is an unreadable cell
+  whose finding names the placeholder and the `null_values:` fix; in a text column (seen in
+  the first rows) it is kept as text, and flagged;
+- an id in scientific notation (`5.70306E+17`) has lost digits in Excel: flagged (CSV/TSV);
+- a duplicate id (a row repeating an earlier row's id) is flagged, not removed: which of two
+  rows is right (the first? the later export?) is the user's call;
+- a survey type other than csat, nps, ces, asat; a call that ends before it is answered;
+- in CSV/TSV, text that was not UTF-8 (read with U+FFFD in place of the bad bytes).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+
+import polars as pl
+
+from cscli.adapters.base import RAW_PREFIX, ColumnSource, QualityCheck
+from cscli.schema import FREE_TEXT, SURVEY_TYPES, Column, Table
+
+#: cell texts that stand for "no value" (compared trimmed and lower-cased)
+PLACEHOLDERS = ("?", "??", "-", "--", "n/a", "na", "#n/a", "null", "(null)", "none", "nan", "nil")
+
+#: an id Excel has turned into a number and written in scientific notation
+SCIENTIFIC_ID = r"^\s*[0-9](?:\.[0-9]+)?[eE]\+[0-9]+\s*$"
+
+REPLACEMENT = "\ufffd"
+
+
+def is_placeholder(raw: pl.Expr) -> pl.Expr:
+    return raw.cast(pl.String).str.strip_chars().str.to_lowercase().is_in(PLACEHOLDERS)
+
+
+def is_placeholder_series(values: pl.Series) -> pl.Series:
+    return values.str.strip_chars().str.to_lowercase().is_in(PLACEHOLDERS)
+
+
+def placeholders_in(
+    sample: pl.DataFrame,
+    columns_of: Mapping[str, ColumnSource],
+    schema: pl.Schema,
+    null_values: Sequence[str],
+) -> dict[str, tuple[str, ...]]:
+    """export column → the placeholder spellings its first rows use (for messages and the
+    `null_values:` fix)."""
+    found: dict[str, tuple[str, ...]] = {}
+    for c, s in columns_of.items():
+        if s.name not in sample.columns or schema[s.name] != pl.String or c in FREE_TEXT:
+            continue
+        values = sample[s.name].drop_nulls().str.strip_chars()
+        hits = values.filter(is_placeholder_series(values)).unique(maintain_order=True)
+        tokens = tuple(v for v in hits.to_list() if v not in null_values)
+        if tokens:
+            found[s.name] = tokens
+    return found
+
+
+def placeholder_fix(tokens: Sequence[str]) -> str:
+    """The effect's second half when a column's unreadable cells are placeholders."""
+    if not tokens:
+        return ""
+    shown = " / ".join(repr(t) for t in tokens)
+    return f"; {shown} stands for no value: add null_values: {json.dumps(list(tokens))}"
+
+
+def unreadable_check(
+    source: ColumnSource, column: Column, words: str, tokens: Sequence[str]
+) -> QualityCheck:
+    """Cells with text that did not parse as the column's type."""
+    raw = pl.col(RAW_PREFIX + column.name)
+    return QualityCheck(
+        issue=f"{source.label}: cannot read as {words}",
+        predicate=raw.is_not_null() & pl.col(column.name).is_null(),
+        column=source.label,
+        drops_record=column.required,
+        effect=("records excluded" if column.required else "read as missing")
+        + placeholder_fix(tokens),
+    )
+
+
+def placeholder_check(label: str, raw: pl.Expr, tokens: Sequence[str]) -> QualityCheck:
+    """Text columns keep placeholders as text (an agent called 'N/A'); say so."""
+    shown = " / ".join(repr(t) for t in tokens)
+    return QualityCheck(
+        issue=f"{label}: {shown} used for a missing value",
+        predicate=is_placeholder(raw),
+        column=label,
+        effect=f"kept as text; add null_values: {json.dumps(list(tokens))} to read them as missing",
+    )
+
+
+def scientific_id_check(
+    label: str, raw: pl.Expr, sample: pl.DataFrame, export: str
+) -> QualityCheck:
+    example = "5.70306E+17"
+    if export in sample.columns and sample.schema[export] == pl.String:
+        values = sample[export].drop_nulls()
+        hits = values.filter(values.str.contains(SCIENTIFIC_ID))
+        if hits.len():
+            example = hits[0].strip()
+    return QualityCheck(
+        issue=f"{label}: ids in scientific notation (e.g. {example}) have lost digits",
+        predicate=raw.cast(pl.String).str.contains(SCIENTIFIC_ID),
+        column=label,
+        effect="kept as they are; export the column as text (Excel drops the digits for good), "
+        "or records will not match across files",
+    )
+
+
+def record_checks(
+    table: Table,
+    columns: set[str],
+    columns_of: Mapping[str, ColumnSource],
+    schema: pl.Schema,
+    *,
+    text_file: bool,
+) -> list[QualityCheck]:
+    """Checks on canonical values: duplicate ids, unknown survey types, calls ending before
+    they are answered, and (in CSV/TSV, the only formats read lossily) text that was not UTF-8.
+
+    Duplicate ids are found by a 64-bit hash of the id, three times faster than comparing
+    strings; a false match needs a hash collision (about 1 in 10^5 for ten million distinct
+    ids)."""
+    checks = []
+    id_col = table.id_column
+    if id_col in columns:
+        label = columns_of[id_col].label if id_col in columns_of else id_col
+        key = pl.col(id_col)
+        checks.append(
+            QualityCheck(
+                issue=f"{label}: duplicate id (the same {id_col} as an earlier row)",
+                predicate=key.is_not_null() & ~key.hash().is_first_distinct(),
+                column=label,
+                effect="counted as separate records: remove the repeated rows (overlapping "
+                "exports?)",
+            )
+        )
+    if table.name == "surveys" and "survey_type" in columns_of:
+        kind = pl.col("survey_type")
+        checks.append(
+            QualityCheck(
+                issue=f"{columns_of['survey_type'].label}: survey type not one of "
+                f"{', '.join(SURVEY_TYPES)}",
+                predicate=kind.is_not_null() & ~kind.is_in(list(SURVEY_TYPES)),
+                column=columns_of["survey_type"].label,
+                effect="excluded from every survey KPI",
+            )
+        )
+    if table.name == "calls" and {"answered_at", "ended_at"} <= columns:
+        checks.append(
+            QualityCheck(
+                issue="ended_at before answered_at",
+                predicate=pl.col("ended_at") < pl.col("answered_at"),
+                column="ended_at",
+                effect="counted only (no KPI uses the end of an answered call)",
+            )
+        )
+    # Text columns only: free text (subjects, comments) costs most to scan and a replaced
+    # character there is cosmetic, unlike in an agent's name or an id; in a date or number
+    # column a damaged cell is already unreadable.
+    for c, s in columns_of.items():
+        text = table.column(c).type == "string" and c not in FREE_TEXT
+        if text_file and text and s.name in schema and schema[s.name] == pl.String:
+            checks.append(
+                QualityCheck(
+                    issue=f"{s.label}: not UTF-8 text (Latin-1?): bytes replaced by "
+                    f"{REPLACEMENT!r}",
+                    predicate=pl.col(RAW_PREFIX + c).str.contains(REPLACEMENT, literal=True),
+                    column=s.label,
+                    effect="read with the replacement character; save the file as UTF-8",
+                )
+            )
+    return checks
