@@ -300,10 +300,15 @@ def _surveys(
         dims = [d for d in wanted if d in sources[contact].columns]
         if not dims:
             continue
-        # one row per contact id, so a duplicated id cannot multiply survey responses
+        # one row per contact id, so a duplicated id cannot multiply survey responses; only
+        # the contacts that some survey rates are grouped (a semi join first: 2M surveys
+        # need not group 10M tickets)
+        rated = frame.select(key).filter(pl.col(key).is_not_null())
         lookup = (
             sources[contact]
-            .usable.group_by(key)
+            .usable.select(key, *dims)
+            .join(rated, on=key, how="semi")
+            .group_by(key)
             .agg(pl.col(d).first().alias(f"_{contact}_{d}") for d in dims)
         )
         frame = frame.join(lookup, on=key, how="left")

@@ -47,7 +47,13 @@ from cscli.kpis.compile import N_SUFFIX, aggregations, columns_used
 from cscli.kpis.measures import BUSINESS_MEASURES, MEASURES
 from cscli.kpis.spec import Count, Kpi, Stock, instantiate
 from cscli.period import Period
-from cscli.quality import QualityIssue, SourceSummary, quality_query, quality_results
+from cscli.quality import (
+    QualityIssue,
+    SourceSummary,
+    quality_checks,
+    quality_query,
+    quality_results,
+)
 from cscli.stocks import bucket, events_query, levels
 
 PERIOD_COL = "period"
@@ -373,10 +379,11 @@ def run_reports(
             )
         planned.append((request, statuses, available, previous, windows))
     every = [k for _, _, available, _, _ in planned for k in available]
-    quality = {
-        name: batch.add(quality_query(sources[name], _unique(k for k in every if k.source == name)))
+    checks = {
+        name: quality_checks(sources[name], _unique(k for k in every if k.source == name))
         for name in sorted(sources)
     }
+    quality = {name: batch.add(quality_query(sources[name], checks[name])) for name in checks}
     try:
         batch.collect()
     except pl.exceptions.PolarsError as e:
@@ -384,7 +391,7 @@ def run_reports(
         from cscli.adapters.generic import explain_read_error
 
         raise explain_read_error(config.sources, config.base_dir, e) from e
-    issues, summaries = quality_results(sources, {n: batch[i] for n, i in quality.items()})
+    issues, summaries = quality_results(sources, checks, {n: batch[i] for n, i in quality.items()})
 
     tz = config.timezone
     results = []

@@ -39,10 +39,17 @@ class SourceSummary:
     unmapped: tuple[str, ...]
 
 
-def quality_query(source: LoadedSource, kpis: Sequence[Kpi]) -> pl.LazyFrame:
-    """Count, over the whole source, the records each check flags, with the first rows."""
-    exprs: list[pl.Expr] = [pl.len().alias("_rows")]
-    checks = [(c.issue, c.predicate, c.column, c.effect) for c in source.checks]
+@dataclass(frozen=True, slots=True)
+class Check:
+    issue: str
+    predicate: pl.Expr
+    column: str | None
+    effect: str
+
+
+def quality_checks(source: LoadedSource, kpis: Sequence[Kpi]) -> list[Check]:
+    """The source's own checks, then the KPIs' rules (e.g. scores outside a KPI's scale)."""
+    checks = [Check(c.issue, c.predicate, c.column, c.effect) for c in source.checks]
     by_issue: dict[str, list[str]] = defaultdict(list)
     rules = {}
     for k in kpis:
@@ -52,35 +59,65 @@ def quality_query(source: LoadedSource, kpis: Sequence[Kpi]) -> pl.LazyFrame:
                 rules[rule.issue] = rule
     for issue, rule in rules.items():
         effect = f"excluded from {', '.join(by_issue[issue])}"
-        checks.append((issue, sql(rule.predicate), rule.column, effect))
-    for i, (_, predicate, _, _) in enumerate(checks):
-        flag = predicate.fill_null(False)
-        exprs.append(flag.cast(pl.Int64).sum().alias(f"_n{i}"))
-        exprs.append(
-            pl.struct(FILE_COL, ROW_COL).filter(flag).head(EXAMPLES).implode().alias(f"_x{i}")
-        )
-    return source.frame.select(exprs).with_columns(
-        pl.lit([c[0] for c in checks] or [""], dtype=pl.List(pl.String)).alias("_issues"),
-        pl.lit([c[2] or "" for c in checks] or [""], dtype=pl.List(pl.String)).alias("_cols"),
-        pl.lit([c[3] for c in checks] or [""], dtype=pl.List(pl.String)).alias("_effects"),
+        checks.append(Check(issue, sql(rule.predicate), rule.column, effect))
+    return checks
+
+
+def quality_query(source: LoadedSource, checks: Sequence[Check]) -> pl.LazyFrame:
+    """Count, over the whole source, the records each check flags (one row: _rows, _n0…).
+
+    Only counts: collecting example rows here too doubled the cost of the pass at 10M rows;
+    `quality_results` fetches the first rows of the few checks that found something."""
+    return source.frame.select(
+        pl.len().alias("_rows"),
+        *(
+            c.predicate.fill_null(False).cast(pl.Int64).sum().alias(f"_n{i}")
+            for i, c in enumerate(checks)
+        ),
     )
 
 
 def quality_results(
-    sources: Mapping[str, LoadedSource], parts: Mapping[str, pl.DataFrame]
+    sources: Mapping[str, LoadedSource],
+    checks: Mapping[str, Sequence[Check]],
+    counts: Mapping[str, pl.DataFrame],
 ) -> tuple[list[QualityIssue], list[SourceSummary]]:
-    issues = []
+    """Findings with their first rows, and a summary per source. The first rows come from
+    one small query per finding (a filter and a head: the scan stops early), collected
+    together; a clean source costs nothing here."""
+    found: list[tuple[str, Check, int]] = []
     summaries = []
-    for name, frame in parts.items():
+    for name, frame in counts.items():
         row = frame.row(0, named=True)
-        labels, columns, effects = row["_issues"], row["_cols"], row["_effects"]
-        for i in range(sum(1 for c in frame.columns if c.startswith("_n"))):
-            count = row[f"_n{i}"]
-            if count:
-                examples = tuple((x[FILE_COL], int(x[ROW_COL])) for x in row[f"_x{i}"])
-                issues.append(
-                    QualityIssue(name, labels[i], count, columns[i] or None, examples, effects[i])
-                )
+        for i, check in enumerate(checks[name]):
+            if row[f"_n{i}"]:
+                found.append((name, check, int(row[f"_n{i}"])))
         src = sources[name]
         summaries.append(SourceSummary(name, src.files, row["_rows"], src.mapping, src.unmapped))
+    queries = [
+        sources[name]
+        .frame.filter(check.predicate.fill_null(False))
+        .select(FILE_COL, ROW_COL)
+        .head(EXAMPLES)
+        for name, check, _ in found
+    ]
+    examples = pl.collect_all(queries) if queries else []
+    issues = [
+        QualityIssue(
+            name,
+            check.issue,
+            count,
+            check.column,
+            tuple((f, int(r)) for f, r in rows.select(FILE_COL, ROW_COL).iter_rows()),
+            check.effect,
+        )
+        for (name, check, count), rows in zip(found, examples, strict=True)
+    ]
     return issues, summaries
+
+
+def find_issues(source: LoadedSource, kpis: Sequence[Kpi] = ()) -> list[QualityIssue]:
+    """The findings of one source on its own (tests, tools)."""
+    checks = quality_checks(source, kpis)
+    counts = quality_query(source, checks).collect()
+    return quality_results({source.name: source}, {source.name: checks}, {source.name: counts})[0]

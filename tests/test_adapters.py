@@ -13,7 +13,7 @@ from cscli.adapters import GENERIC
 from cscli.adapters.generic import load_source
 from cscli.config import SourceConfig
 from cscli.errors import ConfigError, InputError
-from cscli.quality import quality_query as _quality_query
+from cscli.quality import find_issues
 
 Write = Callable[[str, str], Path]
 
@@ -21,12 +21,7 @@ Write = Callable[[str, str], Path]
 def load(tmp_path: Path, name: str = "tickets", **cfg: object) -> tuple[pl.DataFrame, dict]:
     source = load_source(name, SourceConfig.model_validate(cfg), tmp_path, GENERIC, "cscli.yaml")
     frame = source.frame.collect()
-    quality = _quality_query(source, []).collect().row(0, named=True)
-    issues = {
-        label: (quality[f"_n{i}"], [(x["_file"], x["_row"]) for x in quality[f"_x{i}"]])
-        for i, label in enumerate(quality["_issues"])
-        if label and quality[f"_n{i}"]
-    }
+    issues = {q.issue: (q.rows, list(q.examples)) for q in find_issues(source)}
     return frame, issues
 
 
