@@ -30,7 +30,8 @@ GRAIN_STEP = {"day": "1d", "week": "1w", "month": "1mo", "quarter": "3mo"}
 
 def bucket(expr: pl.Expr, grain: str, timezone: str) -> pl.Expr:
     """The local date that starts the grain bucket of a UTC instant (ISO weeks: Monday)."""
-    return expr.dt.convert_time_zone(timezone).dt.truncate(GRAIN_EVERY[grain]).dt.date()
+    # truncating the local date is cheaper than the zone-aware datetime, with the same buckets
+    return expr.dt.convert_time_zone(timezone).dt.date().dt.truncate(GRAIN_EVERY[grain])
 
 
 BEFORE = date(1, 1, 1)  # the bucket of every event before the report's start
