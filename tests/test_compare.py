@@ -33,6 +33,7 @@ from cscli.config import Grain
 from cscli.errors import UsageError
 from cscli.pipeline import ReportResult
 from cscli.render.jsondoc import render_json, report_document
+from tests.helpers import row, totals
 
 ROOT = Path(__file__).resolve().parent.parent
 SCHEMA = json.loads((ROOT / "docs" / "report.schema.json").read_text(encoding="utf-8"))
@@ -60,19 +61,6 @@ def write_config(tmp_path: Path, kpis: list[Any] | None, **csvs: str | None) -> 
     path = tmp_path / "cscli.yaml"
     path.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
     return path
-
-
-def totals(result: ReportResult) -> dict[str, Any]:
-    assert result.totals.height == 1
-    return result.totals.row(0, named=True)
-
-
-def row(result: ReportResult, **keys: Any) -> dict[str, Any]:
-    table = result.table
-    for column, value in keys.items():
-        table = table.filter(pl.col(column).is_null() if value is None else pl.col(column) == value)
-    assert table.height == 1, f"expected one row for {keys}, got:\n{result.table}"
-    return table.row(0, named=True)
 
 
 def assert_finite(frame: pl.DataFrame) -> None:

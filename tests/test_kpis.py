@@ -25,6 +25,7 @@ import yaml
 from cscli import api
 from cscli.config import Grain
 from cscli.pipeline import ReportResult
+from tests.helpers import row, totals, vn
 
 WEEK1 = date(2026, 1, 5)
 WEEK2 = date(2026, 1, 12)
@@ -64,25 +65,6 @@ def run(
         date_from=date_from,
         date_to=date_to,
     )
-
-
-def totals(result: ReportResult) -> dict[str, Any]:
-    assert result.totals.height == 1
-    return result.totals.row(0, named=True)
-
-
-def row(result: ReportResult, **keys: Any) -> dict[str, Any]:
-    """The one row of the grouped table whose group columns equal `keys` (None = null)."""
-    table = result.table
-    for column, value in keys.items():
-        table = table.filter(pl.col(column).is_null() if value is None else pl.col(column) == value)
-    assert table.height == 1, f"expected one row for {keys}, got:\n{result.table}"
-    return table.row(0, named=True)
-
-
-def vn(values: dict[str, Any], kpi: str) -> tuple[Any, int]:
-    """(value, n) of one KPI in a totals or table row."""
-    return values[kpi], values[kpi + "__n"]
 
 
 def quality(result: ReportResult) -> dict[tuple[str, str], int]:
