@@ -154,19 +154,8 @@ def _evaluate(check: CheckConfig, report: ReportResult) -> list[CheckOutcome]:
     status = next(s for s in report.kpis if s.kpi.id == check.kpi)
     kpi = status.kpi
     if not status.available:
-        return [
-            _outcome(
-                check,
-                kpi,
-                {},
-                None,
-                0,
-                None,
-                "skipped",
-                "",
-                f"{kpi.id} unavailable: {status.reason}",
-            )
-        ]
+        reason = f"{kpi.id} unavailable: {status.reason}"
+        return [CheckOutcome(check, kpi, {}, None, 0, None, "skipped", "", reason)]
     if not check.by:
         row = report.totals.row(0, named=True) if report.totals.height else {}
         return [_judge(check, kpi, {}, row)]
@@ -198,30 +187,18 @@ def _judge(
     previous = row.get(kpi.id + PREV_SUFFIX)
     shown = format_value(value, kpi.unit)
     where = f" for {', '.join(f'{k}={v}' for k, v in group.items())}" if group else ""
+
+    def outcome(status: Status, rule: str, message: str) -> CheckOutcome:
+        return CheckOutcome(check, kpi, group, value, n, previous, status, rule, message)
+
     if n < check.min_count:
-        return _outcome(
-            check,
-            kpi,
-            group,
-            value,
-            n,
-            previous,
+        return outcome(
             "skipped",
             "",
             f"{kpi.id}{where} rests on {n} record(s), fewer than min_count {check.min_count}",
         )
     if value is None:
-        return _outcome(
-            check,
-            kpi,
-            group,
-            value,
-            n,
-            previous,
-            "skipped",
-            "",
-            f"{kpi.id}{where} has no value in the period (n={n})",
-        )
+        return outcome("skipped", "", f"{kpi.id}{where} has no value in the period (n={n})")
     levels: tuple[tuple[Status, Condition | None], ...] = (
         ("fail", check.fail),
         ("warn", check.warn),
@@ -229,50 +206,33 @@ def _judge(
     for level, cond in levels:
         if cond is not None and cond.holds(float(value)):
             threshold = _threshold_text(cond, kpi)
-            return _outcome(
-                check,
-                kpi,
-                group,
-                value,
-                n,
-                previous,
+            return outcome(
                 level,
                 f"{level}: {cond.text}",
                 f"{kpi.id}{where} is {shown}, {_breach_words(cond)} {threshold} ({level}, n={n:,})",
             )
-    for key, cond in (("change", check.change), ("change_abs", check.change_abs)):
-        if cond is None:
-            continue
-        if previous is None:
-            continue
-        delta = (
-            (value - previous) / abs(previous)
-            if key == "change" and previous
-            else value - previous
-            if key == "change_abs"
-            else None
-        )
-        if delta is not None and cond.holds(float(delta)):
+    if previous is not None:
+        for key, cond in (("change", check.change), ("change_abs", check.change_abs)):
+            if cond is None:
+                continue
+            if key == "change":
+                delta = (value - previous) / abs(previous) if previous else None
+            else:
+                delta = value - previous
+            if delta is None or not cond.holds(float(delta)):
+                continue
             if key == "change_abs" and kpi.unit in ("seconds", "count"):
                 sign = "+" if value >= previous else "-"
                 moved = sign + format_value(abs(value - previous), kpi.unit)
             else:
                 moved = format_change(change(value, previous, kpi.unit), kpi.unit)
-            return _outcome(
-                check,
-                kpi,
-                group,
-                value,
-                n,
-                previous,
+            return outcome(
                 "fail",
                 f"{key}: {cond.text}",
                 f"{kpi.id}{where} moved {moved} to {shown} from "
                 f"{format_value(previous, kpi.unit)} ({key} {cond.text}, n={n:,})",
             )
-    return _outcome(
-        check, kpi, group, value, n, previous, "pass", "", f"{kpi.id}{where} is {shown} (n={n:,})"
-    )
+    return outcome("pass", "", f"{kpi.id}{where} is {shown} (n={n:,})")
 
 
 def _breach_words(cond: Condition) -> str:
@@ -293,20 +253,6 @@ def _threshold_text(cond: Condition, kpi: Kpi) -> str:
     if cond.high is not None:
         return f"{one(cond.low.value)} and {one(cond.high.value)}"
     return one(cond.low.value)
-
-
-def _outcome(
-    check: CheckConfig,
-    kpi: Kpi,
-    group: dict[str, Any],
-    value: float | None,
-    n: int,
-    previous: float | None,
-    status: Status,
-    rule: str,
-    message: str,
-) -> CheckOutcome:
-    return CheckOutcome(check, kpi, group, value, n, previous, status, rule, message)
 
 
 def rule_text(check: CheckConfig) -> str:
