@@ -320,7 +320,7 @@ def breach_predicate(outcome: CheckOutcome, hi: Any = None) -> tuple[pl.Expr, pl
             base = base & (value >= 0)
         return (base & _condition_expr(value, cond) if cond else base), value
     if isinstance(kind, Ratio):
-        population = where(kind.where, kind.denominator)
+        population = where(kind.where, kind.denominator, kind.judged)
         hit = sql(kind.numerator).fill_null(False)
         if good is True:
             return population & ~hit, None

@@ -13,13 +13,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
 from cscli.adapters.base import LoadedSource
-from cscli.schema import CONTACTS, SURVEY_CONTACT_DIMENSIONS
+from cscli.schema import CONTACTS, GAVE_UP_STATUSES, SURVEY_CONTACT_DIMENSIONS
 
 if TYPE_CHECKING:
     from cscli.calendar import Calendar
@@ -28,12 +27,19 @@ if TYPE_CHECKING:
 #: surveys inherit dimensions from the contact they rate, by the key that links them
 SURVEY_LINKS = (("tickets", "ticket_id"), ("calls", "call_id"))
 
-#: columns built from the contacts of a customer (available where customer_id is)
+#: columns built from the contacts of a customer (available where customer_id is): seconds
+#: from the end of a contact to the customer's next *other* contact (negative when the customer
+#: came back while a ticket was still open), that contact's channel, and the seconds of data
+#: observed after the end of the contact (up to the export time of the contact sources)
 CONTACT_MEASURES = frozenset(
     {"next_contact_seconds", "next_contact_channel", "followup_observed_seconds"}
 )
-#: columns that depend on the report window
+#: how old a ticket is at the export time (SLA misses of unanswered tickets)
 WINDOW_MEASURES = frozenset({"age_seconds", "business_age_seconds"})
+#: how a ticket ended (available where resolved_at is): `ended_at` (resolved_at, else
+#: closed_at), `ticket_end_unknown` (ended without a resolution and without an end instant),
+#: `ticket_open` (neither resolved nor ended)
+TICKET_ENDS = frozenset({"ended_at", "ticket_end_unknown", "ticket_open"})
 #: per inbound message: its first direct reply (seconds to it, and who sent it)
 MESSAGE_MEASURES = frozenset({"reply_seconds", "responder"})
 MESSAGE_INPUTS = frozenset({"message_id", "created_at", "inbound", "in_response_to"})
@@ -41,8 +47,15 @@ MESSAGE_INPUTS = frozenset({"message_id", "created_at", "inbound", "in_response_
 SENTIMENT_MEASURES = frozenset({"sentiment"})
 TEXT_COLUMNS = {"surveys": "comment", "messages": "text", "tickets": "subject"}
 
-#: ticket statuses that end a ticket without a resolution (with no resolved_at)
-GAVE_UP_STATUSES = ("closed", "cancelled", "canceled", "rejected", "abandoned")
+
+#: the timestamp columns of each source, whose newest value is the source's export time
+TIMESTAMPS = {
+    "tickets": ("created_at", "first_response_at", "resolved_at", "closed_at"),
+    "calls": ("queued_at", "answered_at", "ended_at"),
+    "surveys": ("responded_at",),
+    "messages": ("created_at",),
+    "customers": ("started_at", "churned_at"),
+}
 
 CONTACT_SOURCES = ("tickets", "calls")
 
@@ -78,9 +91,54 @@ def contact_columns(sources: Mapping[str, LoadedSource]) -> frozenset[str]:
     return frozenset(cols)
 
 
+def source_end(name: str, columns: frozenset[str] | set[str]) -> pl.Expr:
+    """The newest timestamp of a source (its export time, as far as the data can tell): the
+    latest value of any of its timestamp columns, over every usable record."""
+    stamps = [c for c in TIMESTAMPS.get(name, ()) if c in columns]
+    return pl.max_horizontal(stamps).max()
+
+
+def ticket_ended_unresolved(columns: frozenset[str] | set[str]) -> pl.Expr | None:
+    """Tickets that ended without a resolution: no resolved_at, and a closed_at or a status
+    that ends a ticket (closed, cancelled, rejected, abandoned). None when the export cannot
+    tell (no resolved_at, or neither status nor closed_at)."""
+    if "resolved_at" not in columns:
+        return None
+    ended: pl.Expr | None = None
+    if "status" in columns:
+        ended = pl.col("status").is_in(GAVE_UP_STATUSES).fill_null(False)
+    if "closed_at" in columns:
+        closed = pl.col("closed_at").is_not_null()
+        ended = closed if ended is None else ended | closed
+    if ended is None:
+        return None
+    return pl.col("resolved_at").is_null() & ended
+
+
+def with_ticket_ends(frame: pl.LazyFrame, columns: frozenset[str] | set[str]) -> pl.LazyFrame:
+    """Add TICKET_ENDS; backlog and gave-up rate read the same definition of an ended ticket."""
+    ended = ticket_ended_unresolved(columns)
+    closed = (
+        pl.col("closed_at")
+        if "closed_at" in columns
+        else pl.lit(None, dtype=pl.Datetime("us", "UTC"))
+    )
+    unresolved = pl.col("resolved_at").is_null()
+    return frame.with_columns(
+        ended_at=pl.coalesce(pl.col("resolved_at"), closed),
+        ticket_end_unknown=(ended & closed.is_null()) if ended is not None else pl.lit(False),
+        ticket_open=(unresolved & ~ended) if ended is not None else unresolved,
+    )
+
+
 def contacts_frame(sources: Mapping[str, LoadedSource]) -> pl.LazyFrame:
-    """Every ticket and every inbound call as one row of the contacts table."""
+    """Every ticket and every inbound call as one row of the contacts table (one row per
+    record), with `_key` (records linked to each other, a call and the ticket it names, are
+    one contact), `_ended` (when the contact ended: a ticket's resolution, a call's end) and
+    `_horizon` (the export time of the contact sources: the earliest of their newest
+    timestamps, so that a repeat on any channel could have been seen up to it)."""
     parts = []
+    ends = []
     wanted = [c.name for c in CONTACTS.columns]
     for name, id_col, at_col in (
         ("tickets", "ticket_id", "created_at"),
@@ -90,13 +148,30 @@ def contacts_frame(sources: Mapping[str, LoadedSource]) -> pl.LazyFrame:
             continue
         src = sources[name]
         lf = src.usable
+        ends.append(lf.select(_end=source_end(name, src.columns)))
         if name == "calls":
             lf = lf.filter(pl.col("direction") == "inbound")
             gave_up = pl.col("answered_at").is_null() if "answered_at" in src.columns else None
-        elif "status" in src.columns and "resolved_at" in src.columns:
-            gave_up = pl.col("resolved_at").is_null() & pl.col("status").is_in(GAVE_UP_STATUSES)
+            linked = pl.col("ticket_id") if "ticket_id" in src.columns else None
+            key = (
+                pl.concat_str(pl.lit("ticket:"), linked)
+                if linked is not None
+                else pl.lit(None, dtype=pl.String)
+            )
+            key = pl.coalesce(key, pl.concat_str(pl.lit("call:"), pl.col(id_col)))
+            ended = (
+                pl.coalesce("ended_at", "queued_at")
+                if "ended_at" in src.columns
+                else pl.col("queued_at")
+            )
         else:
-            gave_up = None
+            gave_up = ticket_ended_unresolved(src.columns)
+            key = pl.concat_str(pl.lit("ticket:"), pl.col(id_col))
+            ended = (
+                pl.col("resolved_at")
+                if "resolved_at" in src.columns
+                else pl.lit(None, dtype=pl.Datetime("us", "UTC"))
+            )
         exprs = {
             "contact_id": pl.col(id_col),
             "contacted_at": pl.col(at_col),
@@ -105,27 +180,77 @@ def contacts_frame(sources: Mapping[str, LoadedSource]) -> pl.LazyFrame:
         }
         for c in ("customer_id", "channel", "agent", "team"):
             exprs[c] = pl.col(c) if c in src.columns else pl.lit(None, dtype=pl.String)
-        parts.append(lf.select(**{c: exprs[c] for c in wanted}))
-    return pl.concat(parts, how="vertical_relaxed") if len(parts) > 1 else parts[0]
+        parts.append(
+            lf.select(
+                *(exprs[c].alias(c) for c in wanted),
+                key.alias("_key"),
+                ended.cast(pl.Datetime("us", "UTC")).alias("_ended"),
+            )
+        )
+    frame = pl.concat(parts, how="vertical_relaxed") if len(parts) > 1 else parts[0]
+    horizon = pl.concat(ends, how="vertical_relaxed").select(_horizon=pl.col("_end").min())
+    return frame.join(horizon, how="cross")
 
 
 def with_next_contact(contacts: pl.LazyFrame) -> pl.LazyFrame:
-    """Per contact: seconds until the same customer's next contact, its channel, and the
-    seconds of data after it (up to the last contact of anyone)."""
+    """Per contact record: the time and channel of the same customer's next *other* contact
+    (`_next_at`, `_next_channel`), skipping records of the same contact (`_key`).
 
-    def seconds(e: pl.Expr) -> pl.Expr:
-        return e.dt.total_microseconds() / 1_000_000
+    Sorted by customer, time and key (ties in time are ordered by key, so the result never
+    depends on file order), records run-length encoded by (customer, key): the next other
+    contact of every record in a run is the first record of the following run of the same
+    customer. One sort, no self-join, whatever the number of contacts per customer."""
+    ordered = contacts.sort("customer_id", "contacted_at", "_key", nulls_last=True)
+    customer, key = pl.col("customer_id"), pl.col("_key")
+    starts = ((key != key.shift(1)) | (customer != customer.shift(1))).fill_null(True)
+    run = starts.cum_sum()
+    last_of_run = (run != run.shift(-1)).fill_null(True)
+    same_customer_next = (customer == customer.shift(-1)).fill_null(False)
+    at_next = pl.when(last_of_run & same_customer_next).then(pl.col("contacted_at").shift(-1))
+    channel_next = pl.when(last_of_run & same_customer_next).then(pl.col("channel").shift(-1))
+    # the first record of the next run, seen from the last record of this one, then given to
+    # every record of the run (a fill within the run: shifts are taken over the whole frame)
+    return (
+        ordered.with_columns(_run=run, _next_at=at_next, _next_channel=channel_next)
+        .with_columns(
+            pl.col("_next_at").backward_fill().over("_run"),
+            pl.col("_next_channel").backward_fill().over("_run"),
+        )
+        .with_columns(
+            pl.when(customer.is_not_null()).then(pl.col(c)).alias(c)
+            for c in ("_next_at", "_next_channel")
+        )
+    )
 
-    ordered = contacts.sort("customer_id", "contacted_at", nulls_last=True)
-    nxt = pl.col("contacted_at").shift(-1).over("customer_id")
-    return ordered.with_columns(
-        next_contact_seconds=pl.when(pl.col("customer_id").is_not_null()).then(
-            seconds(nxt - pl.col("contacted_at"))
-        ),
-        next_contact_channel=pl.when(pl.col("customer_id").is_not_null()).then(
-            pl.col("channel").shift(-1).over("customer_id")
-        ),
-        followup_observed_seconds=seconds(pl.col("contacted_at").max() - pl.col("contacted_at")),
+
+def _seconds(e: pl.Expr) -> pl.Expr:
+    return e.dt.total_microseconds() / 1_000_000
+
+
+def contact_measures(frame: pl.LazyFrame, start: str) -> pl.LazyFrame:
+    """CONTACT_MEASURES counted from `start` (the contact's start or its end)."""
+    known = pl.col("customer_id").is_not_null()
+    return frame.with_columns(
+        next_contact_seconds=pl.when(known).then(_seconds(pl.col("_next_at") - pl.col(start))),
+        next_contact_channel=pl.col("_next_channel"),
+        followup_observed_seconds=pl.when(known).then(_seconds(pl.col("_horizon") - pl.col(start))),
+    )
+
+
+def contacts_table(sources: Mapping[str, LoadedSource], measures: bool) -> pl.LazyFrame:
+    """The contacts source: one row per contact (linked records merged: the earliest record
+    gives the time, channel, agent and team; a ticket's outcome decides `gave_up` over its
+    linked call's), with CONTACT_MEASURES from the contact's start when `measures`."""
+    frame = contacts_frame(sources)
+    if measures:
+        frame = contact_measures(with_next_contact(frame), "contacted_at")
+    keep = [c for c in frame.collect_schema().names() if c not in ("_key", "gave_up")]
+    first = [pl.col(c).sort_by("contacted_at", "kind").first() for c in keep]
+    ticket_first = pl.col("gave_up").sort_by(pl.col("kind") != "ticket", "contacted_at").first()
+    return (
+        frame.group_by("_key")
+        .agg(*first, ticket_first.alias("gave_up"))
+        .drop("_key", "_ended", "_horizon", "_run", "_next_at", "_next_channel", strict=False)
     )
 
 
@@ -240,9 +365,10 @@ def enriched(
 ) -> pl.LazyFrame:
     """The usable records of `name` with the derived columns that `needed` asks for."""
     if name == "contacts":
-        frame = contacts_frame(sources)
-        return with_next_contact(frame) if needed & CONTACT_MEASURES else frame
+        return contacts_table(sources, bool(needed & CONTACT_MEASURES))
     frame = sources[name].usable
+    if name == "tickets" and needed & TICKET_ENDS:
+        frame = with_ticket_ends(frame, sources[name].columns)
     if hours is not None:
         frame = with_business(frame, name, needed, hours)
     if needed & SENTIMENT_MEASURES:
@@ -256,8 +382,9 @@ def enriched(
     if name == "surveys":
         return _surveys(frame, sources, by)
     if name in CONTACT_SOURCES and needed & CONTACT_MEASURES:
+        # a repeat is counted from the end of the contact: a ticket's resolution, a call's end
         nexts = (
-            with_next_contact(contacts_frame(sources))
+            contact_measures(with_next_contact(contacts_frame(sources)), "_ended")
             .filter(pl.col("kind") == name[:-1])
             .select(
                 pl.col("contact_id").alias(sources[name].table.id_column),
@@ -271,16 +398,13 @@ def enriched(
 def with_age(
     frame: pl.LazyFrame,
     columns: frozenset[str],
-    hi: datetime | None,
     hours: BusinessHours | None = None,
 ) -> pl.LazyFrame:
-    """`age_seconds` = (end of the window, or the latest timestamp in the source) − created_at;
-    `business_age_seconds` the same in business time when the tickets have a calendar."""
-    if hi is not None:
-        as_of: pl.Expr = pl.lit(hi, dtype=pl.Datetime("us", "UTC"))
-    else:
-        stamps = [c for c in ("created_at", "first_response_at", "resolved_at") if c in columns]
-        as_of = pl.max_horizontal(stamps).max()
+    """`age_seconds` = the export time (the newest timestamp of the tickets) − created_at, and
+    `business_age_seconds` the same in business time when the tickets have a calendar. Never
+    the report period's end: a period that runs past the data must not age a ticket into a
+    future the data has not seen."""
+    as_of = source_end("tickets", columns)
     age = (as_of - pl.col("created_at")).dt.total_microseconds() / 1e6
     exprs = [age.alias("age_seconds")]
     business = business_expr(pl.col("created_at"), as_of, hours, "tickets") if hours else None

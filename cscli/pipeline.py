@@ -31,6 +31,7 @@ from cscli.enrich import (
     MESSAGE_MEASURES,
     SENTIMENT_MEASURES,
     TEXT_COLUMNS,
+    TICKET_ENDS,
     WINDOW_MEASURES,
     BusinessHours,
     Progress,
@@ -43,9 +44,9 @@ from cscli.enrich import (
 )
 from cscli.errors import UsageError
 from cscli.kpis.catalog import CATALOG
-from cscli.kpis.compile import N_SUFFIX, aggregations, columns_used
+from cscli.kpis.compile import N_SUFFIX, aggregations, columns_used, pending_columns
 from cscli.kpis.measures import BUSINESS_MEASURES, MEASURES
-from cscli.kpis.spec import Count, Kpi, Stock, instantiate
+from cscli.kpis.spec import Count, Kpi, Ratio, Stat, Stock, instantiate
 from cscli.period import Period
 from cscli.quality import (
     QualityIssue,
@@ -196,6 +197,8 @@ def _columns(
         cols |= CONTACT_MEASURES
     if name == "tickets" and "created_at" in cols:
         cols |= WINDOW_MEASURES
+    if name == "tickets" and "resolved_at" in cols:
+        cols |= TICKET_ENDS
     if TEXT_COLUMNS.get(name) in cols:
         cols |= SENTIMENT_MEASURES
     if name == "messages" and cols >= MESSAGE_INPUTS:
@@ -234,6 +237,9 @@ def _missing(kpi: Kpi, columns: frozenset[str]) -> list[str]:
     for name in needed & CONTACT_MEASURES:
         if name not in columns:
             needed = (needed - {name}) | {"customer_id"}
+    for name in needed & TICKET_ENDS:
+        if name not in columns:
+            needed = (needed - {name}) | {"resolved_at"}
     for name in needed & MESSAGE_MEASURES:
         if name not in columns:
             needed = (needed - {name}) | set(MESSAGE_INPUTS)
@@ -269,6 +275,10 @@ def _status(
         missing = []
     if missing:
         return KpiStatus(kpi, f"{kpi.source} has no {', '.join(missing)} column")
+    if pending_columns(kpi.kind) - columns and isinstance(kpi.kind, Ratio | Stat):
+        # the value is exact without it; only whether it is still maturing cannot be told
+        kind = dataclasses.replace(kpi.kind, pending=None)
+        kpi = dataclasses.replace(kpi, built=dataclasses.replace(kpi.built, kind=kind))
     no_dim = [d for d in by if d not in _dimensions(kpi.source, sources)]
     if no_dim:
         return KpiStatus(kpi, f"{kpi.source} cannot be cut by {', '.join(no_dim)}")
@@ -367,7 +377,7 @@ def run_reports(
         previous = period.previous() if request.compare else None
         wanted: dict[str, set[str]] = defaultdict(set)
         for k in available:
-            wanted[k.source] |= columns_used(k.kind)
+            wanted[k.source] |= columns_used(k.kind) | pending_columns(k.kind)
         frames = {
             name: enriched(name, sources, by, cols, progress, hours)
             for name, cols in wanted.items()
@@ -454,7 +464,7 @@ def _plan_window(
     def frame_for(name: str, group: Sequence[Kpi]) -> pl.LazyFrame:
         lf = frames[name]
         if any(columns_used(k.kind) & WINDOW_MEASURES for k in group):
-            lf = with_age(lf, frozenset(lf.collect_schema().names()), hi, hours)
+            lf = with_age(lf, frozenset(lf.collect_schema().names()), hours)
         return lf
 
     for (name, anchor), group in flows.items():
@@ -663,7 +673,7 @@ def kpi_records(
     for kpi, by, group in items:
         frame = enriched(kpi.source, sources, by, columns_used(kpi.kind), progress, hours)
         if columns_used(kpi.kind) & WINDOW_MEASURES:
-            frame = with_age(frame, frozenset(frame.collect_schema().names()), hi, hours)
+            frame = with_age(frame, frozenset(frame.collect_schema().names()), hours)
         if not isinstance(kpi.kind, Stock):
             at = pl.col(kpi.anchor)
             frame = frame.filter(at.is_not_null())

@@ -54,7 +54,8 @@ def quality_checks(source: LoadedSource, kpis: Sequence[Kpi]) -> list[Check]:
     rules = {}
     for k in kpis:
         for rule in k.built.quality:
-            if set(sql(rule.predicate).meta.root_names()) <= source.columns:
+            applies = set(sql(rule.predicate).meta.root_names()) <= source.columns
+            if applies and not set(rule.absent) & source.columns:
                 by_issue[rule.issue].append(k.id)
                 rules[rule.issue] = rule
     for issue, rule in rules.items():

@@ -61,6 +61,11 @@ TICKETS = Table(
         _c("created_at", "datetime", True),
         _c("first_response_at", "datetime", doc="first public agent reply"),
         _c("resolved_at", "datetime", doc="null while unresolved"),
+        _c(
+            "closed_at",
+            "datetime",
+            doc="when a ticket ended without a resolution (closed, cancelled…); optional",
+        ),
         _c("status", "string", code=True),
         _c("channel", "string"),
         _c("agent", "string"),
@@ -166,6 +171,9 @@ TABLES: dict[str, Table] = {t.name: t for t in (TICKETS, CALLS, SURVEYS, CUSTOME
 DERIVED_TABLES: dict[str, Table] = {"contacts": CONTACTS}
 
 SURVEY_TYPES = ("csat", "nps", "ces", "asat")
+
+#: ticket statuses that end a ticket without a resolution (with no resolved_at)
+GAVE_UP_STATUSES = ("closed", "cancelled", "canceled", "rejected", "abandoned")
 
 #: Columns a survey inherits from the ticket or call it rates (DESIGN §4), so survey KPIs can
 #: be cut by that contact's agent, team and channel.

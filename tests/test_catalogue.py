@@ -246,9 +246,9 @@ FCR_TICKETS = """
 """
 # flag (first_contact_resolved): resolved with a known flag: f1 T, f2 F, f5 T, f6 F, f7 T
 #   (f3 empty flag, f4 unresolved) → 3/5.
-# one_touch (≤ 1 agent reply and never reopened): resolved with known replies: f1 (1, 0) yes,
-#   f2 (3) no, f3 (2) no, f5 (1 reply but reopened) no, f6 (0, 0) yes; f7 unknown replies,
-#   f4 unresolved → 2/5.
+# one_touch (exactly 1 agent reply and never reopened, as Zendesk/fivetran): resolved with
+#   known replies: f1 (1, 0) yes, f2 (3) no, f3 (2) no, f5 (1 reply but reopened) no, f6 (0
+#   replies: resolved without any touch) no; f7 unknown replies, f4 unresolved → 1/5.
 
 
 def test_fcr_flag_method(tmp_path: Path) -> None:
@@ -260,7 +260,7 @@ def test_fcr_flag_method(tmp_path: Path) -> None:
 def test_fcr_one_touch_method(tmp_path: Path) -> None:
     kpis = [{"id": "fcr", "kpi": "first_contact_resolution", "method": "one_touch"}]
     t = totals(run(tmp_path, kpis, tickets=FCR_TICKETS))
-    assert vn(t, "fcr") == (pytest.approx(2 / 5), 5)  # f1, f6 / f1, f2, f3, f5, f6
+    assert vn(t, "fcr") == (pytest.approx(1 / 5), 5)  # f1 / f1, f2, f3, f5, f6
 
 
 def test_fcr_auto_uses_the_flag_when_the_export_has_it(tmp_path: Path) -> None:
@@ -274,8 +274,8 @@ def test_fcr_auto_falls_back_to_one_touch_without_the_flag(tmp_path: Path) -> No
     no_flag = "\n".join(line.rsplit(",", 1)[0] for line in dedent(FCR_TICKETS).strip().splitlines())
     result = run(tmp_path, ["first_contact_resolution"], tickets=no_flag)
     assert status(result, "first_contact_resolution").available
-    # no first_contact_resolved column → one_touch: 2/5
-    assert vn(totals(result), "first_contact_resolution") == (pytest.approx(2 / 5), 5)
+    # no first_contact_resolved column → one_touch: 1/5
+    assert vn(totals(result), "first_contact_resolution") == (pytest.approx(1 / 5), 5)
 
 
 def test_fcr_flag_method_without_the_column_is_unavailable(tmp_path: Path) -> None:
@@ -303,23 +303,26 @@ NO_REPEAT_CALLS = """
     c2,2026-01-06T09:00:00Z,2026-01-06T09:00:10Z,outbound,C
     c9,2026-02-01T09:00:00Z,2026-02-01T09:00:10Z,inbound,Z
 """
-# Last contact in the data: c9 at 2026-02-01T09:00Z. window 7d ("within" includes 7d itself).
+# The export time of the contact sources: the earlier of the newest ticket timestamp (t6
+# resolved 2026-01-28T10:00Z) and the newest call timestamp (c9 answered 02-01T09:00:10Z)
+# → H = 2026-01-28T10:00Z. A repeat is another contact of the customer after the ticket's
+# creation and no later than resolved_at + window (7d, inclusive).
 # t1 (A): A calls 3 days later (c1) → repeat → not resolved on first contact.
-# t2 (B): B's next contact t3 exactly 7 d later → within the window → repeat → no.
-# t3 (B): no further B contact; 20 days observed → yes.
-# t4 (C): C's outbound call c2 is not a contact by the customer; next contact t5 at 7 d + 1 s,
-#         outside the window → yes.
-# t5 (C): nothing later → yes.
-# t6 (D): 4 days before the last contact → its window runs past the data → not judged.
-# t8 (E): exactly 7 d before the last contact: the window ends at the data's end → judged, yes.
+# t2 (B): t3 at 01-12T09:00 ≤ resolved 01-05T10:00 + 7 d = 01-12T10:00 → repeat → no.
+# t3 (B): no further B contact; window ends 01-19T10:00 ≤ H → judged, yes.
+# t4 (C): C's outbound call c2 is not a contact by the customer; t5 at 01-12T09:00:01 ≤
+#         01-12T10:00 (the window runs from the resolution) → repeat → no.
+# t5 (C): nothing later; window ends 01-19T10:00 ≤ H → yes.
+# t6 (D): window ends 02-04T10:00 > H, no repeat seen → not judged.
+# t8 (E): window ends 02-01T10:00 > H, no repeat seen → not judged.
 # t9 (F): unresolved → not counted.
-# → 4 (t3, t4, t5, t8) / 6 (t1, t2, t3, t4, t5, t8)
+# → 2 (t3, t5) / 5 (t1, t2, t3, t4, t5)
 
 
 def test_fcr_no_repeat_method(tmp_path: Path) -> None:
     kpis = [{"id": "fcr", "kpi": "first_contact_resolution", "method": "no_repeat", "window": "7d"}]
     result = run(tmp_path, kpis, tickets=NO_REPEAT_TICKETS, calls=NO_REPEAT_CALLS)
-    assert vn(totals(result), "fcr") == (pytest.approx(4 / 6), 6)
+    assert vn(totals(result), "fcr") == (pytest.approx(2 / 5), 5)
 
 
 def test_fcr_no_repeat_window_parameter(tmp_path: Path) -> None:
@@ -327,17 +330,18 @@ def test_fcr_no_repeat_window_parameter(tmp_path: Path) -> None:
         {"id": "fcr3", "kpi": "first_contact_resolution", "method": "no_repeat", "window": "3d"}
     ]
     result = run(tmp_path, kpis, tickets=NO_REPEAT_TICKETS, calls=NO_REPEAT_CALLS)
-    # window 3d: t1's repeat after exactly 3 d is within → no; t2's after 7 d is outside → yes;
-    # t3, t4, t5, t8 yes; t6 (4 d observed ≥ 3 d) is now judged, no later D contact → yes
-    # → 6 (t2, t3, t4, t5, t6, t8) / 7
-    assert vn(totals(result), "fcr3") == (pytest.approx(6 / 7), 7)
+    # window 3d (H = 01-28T10:00): t1's repeat c1 at 01-08T09:00 ≤ 01-05T10:00 + 3 d → no;
+    # t2's next contact (01-12) is after 01-08T10:00 and that window is observed → yes;
+    # t4's next (01-12) likewise → yes; t3, t5 yes; t8's window ends 01-28T10:00 = H → judged,
+    # yes; t6's ends 01-31T10:00 > H → not judged → 5 (t2, t3, t4, t5, t8) / 6
+    assert vn(totals(result), "fcr3") == (pytest.approx(5 / 6), 6)
 
 
 def test_fcr_no_repeat_per_week_by_resolved_at(tmp_path: Path) -> None:
     kpis = [{"id": "fcr", "kpi": "first_contact_resolution", "method": "no_repeat"}]
     result = run(tmp_path, kpis, tickets=NO_REPEAT_TICKETS, calls=NO_REPEAT_CALLS, grain="week")
-    # week 1 (resolved 01-05): t1 no, t2 no, t4 yes → 1/3
-    assert vn(row(result, period=WEEK1), "fcr") == (pytest.approx(1 / 3), 3)
+    # week 1 (resolved 01-05): t1 no, t2 no, t4 no → 0/3
+    assert vn(row(result, period=WEEK1), "fcr") == (pytest.approx(0.0), 3)
     # week 2 (resolved 01-12): t3 yes, t5 yes → 2/2
     assert vn(row(result, period=WEEK2), "fcr") == (pytest.approx(1.0), 2)
 
@@ -352,9 +356,9 @@ def test_fcr_no_repeat_sees_contacts_after_the_period(tmp_path: Path) -> None:
         date_from="2026-01-05",
         date_to="2026-01-11",
     )
-    # the period holds t1, t2, t4 (resolved 01-05); t2's repeat (t3, 01-12) and the last contact
-    # of the data (c9, 02-01) lie after the period but still count: t1 no, t2 no, t4 yes → 1/3
-    assert vn(totals(result), "fcr") == (pytest.approx(1 / 3), 3)
+    # the period holds t1, t2, t4 (resolved 01-05); t2's repeat (t3, 01-12) and t4's (t5)
+    # lie after the period but still count: t1 no, t2 no, t4 no → 0/3
+    assert vn(totals(result), "fcr") == (pytest.approx(0.0), 3)
 
 
 # --- reopen, reroute, transfers, KB usage ---------------------------------------------------
@@ -442,24 +446,25 @@ SLA_TICKETS = """
     s10,2026-01-05T20:00:00Z,,HIGH
 """
 # Targets: Urgent 1h (the config key is lower-cased too), high 4h; no target for low.
-# Period 2026-01-05 (one day): it ends at 2026-01-06T00:00Z.
+# Unanswered tickets are judged as of the export time, the newest timestamp of the tickets:
+# s6's first response at 2026-01-06T09:00Z, whatever the report period's end.
 # s1  urgent, answered after exactly 1 h → met (the target itself meets it)
 # s2  'Urgent' → urgent, 1 h 0 m 1 s → miss
 # s3  high, 3 h ≤ 4 h → met
-# s4  urgent, unanswered, 4 h old at the period end > 1 h → due, a miss
-# s5  high, unanswered, 2 h old < 4 h → not due yet, not counted
+# s4  urgent, unanswered, 13 h old at the export time > 1 h → due, a miss
+# s5  high, unanswered, 11 h old > 4 h → due, a miss
 # s6  low: no target → not counted
 # s7  'URGENT' → urgent, 30 m → met
 # s8  no priority → not counted
 # s9  urgent, answered after the period end after 2 h 30 m → answered, a miss
-# s10 'HIGH', unanswered, exactly 4 h old: its target has not *passed* → not counted
-# → met s1, s3, s7 = 3 / due s1, s2, s3, s4, s7, s9 = 6
+# s10 'HIGH', unanswered, 13 h old > 4 h → a miss
+# → met s1, s3, s7 = 3 / due s1, s2, s3, s4, s5, s7, s9, s10 = 8
 
 
 def test_sla_attainment_with_targets(tmp_path: Path) -> None:
     kpis = [{"id": "sla", "kpi": "sla_attainment", "targets": {"Urgent": "1h", "high": "4h"}}]
     result = run(tmp_path, kpis, tickets=SLA_TICKETS, date_from="2026-01-05", date_to="2026-01-05")
-    assert vn(totals(result), "sla") == (pytest.approx(0.5), 6)
+    assert vn(totals(result), "sla") == (pytest.approx(3 / 8), 8)
 
 
 def test_sla_attainment_default_targets_include_low(tmp_path: Path) -> None:
@@ -471,16 +476,36 @@ def test_sla_attainment_default_targets_include_low(tmp_path: Path) -> None:
         date_to="2026-01-05",
     )
     # defaults urgent 1h, high 4h, normal 8h, low 24h: s6 (low, exactly 24 h) now met
-    # → met s1, s3, s6, s7 = 4 / due s1, s2, s3, s4, s6, s7, s9 = 7
-    assert vn(totals(result), "sla_attainment") == (pytest.approx(4 / 7), 7)
+    # → met s1, s3, s6, s7 = 4 / due s1, s2, s3, s4, s5, s6, s7, s9, s10 = 9
+    assert vn(totals(result), "sla_attainment") == (pytest.approx(4 / 9), 9)
 
 
-def test_sla_attainment_unanswered_ticket_becomes_due_in_a_later_period(tmp_path: Path) -> None:
+def test_sla_attainment_does_not_age_tickets_past_the_export_time(tmp_path: Path) -> None:
     kpis = [{"id": "sla", "kpi": "sla_attainment", "targets": {"urgent": "1h", "high": "4h"}}]
-    # the period runs two days: it ends 2026-01-07T00:00Z; s5 (high, unanswered) is now 26 h
-    # old → a miss, s10 28 h → a miss; → met 3 / due 6 + s5 + s10 = 8
-    result = run(tmp_path, kpis, tickets=SLA_TICKETS, date_from="2026-01-05", date_to="2026-01-06")
-    assert vn(totals(result), "sla") == (pytest.approx(3 / 8), 8)
+    # a period of two days, or one running weeks past the data (cron at noon, --last 7d),
+    # judges the same tickets as of the same export time → 3/8 as above
+    for date_to in ("2026-01-06", "2026-01-31"):
+        result = run(tmp_path, kpis, tickets=SLA_TICKETS, date_from="2026-01-05", date_to=date_to)
+        assert vn(totals(result), "sla") == (pytest.approx(3 / 8), 8)
+
+
+def test_sla_attainment_unanswered_ticket_is_not_due_before_its_target_passed(
+    tmp_path: Path,
+) -> None:
+    tickets = """
+        ticket_id,created_at,first_response_at,priority
+        u1,2026-01-05T09:00:00Z,,urgent
+        u2,2026-01-05T08:00:00Z,,urgent
+        u3,2026-01-05T09:30:00Z,2026-01-05T10:00:00Z,urgent
+    """
+    kpis = [{"id": "sla", "kpi": "sla_attainment", "targets": {"urgent": "1h"}}]
+    result = run(tmp_path, kpis, tickets=tickets)
+    # export time: u3's response, 10:00. u1 unanswered for exactly 1 h: its target has not
+    # *passed* → not judged; u2 unanswered 2 h → a miss; u3 answered in 30 m → met → 1/2
+    t = totals(result)
+    assert vn(t, "sla") == (pytest.approx(0.5), 2)
+    # u1 of the 3 tickets with a target is not judged yet: open share 1/3 → provisional
+    assert t["sla__open"] == pytest.approx(1 / 3)
 
 
 # --- calls: hold time and call FCR ---------------------------------------------------------
@@ -524,12 +549,14 @@ CALL_FCR_CALLS = """
 CALL_FCR_TICKETS = """
     ticket_id,created_at,customer_id
     tA,2026-01-07T09:00:00Z,A
+    tZ,2026-02-01T09:00:00Z,Y
 """
-# Last contact: k8 at 2026-02-01T09:00Z.
+# Export time of the contact sources: min(newest ticket tZ 02-01T09:00, newest call k8
+# answered 02-01T09:00:10) = 2026-02-01T09:00Z. Without ended_at a call ends at queued_at.
 # no_repeat (7d): answered inbound calls: k1 (A opens tA 2 days later → repeat → no),
 #   k2 (B calls again exactly 7 d later → within → no), k3 (nothing later → yes),
-#   k5 (D's outbound k6 is not a contact by D → yes), k7 (2 days observed → not judged),
-#   k8 (0 observed → not judged); k4 abandoned, k6 outbound → not counted → 2/4
+#   k5 (D's outbound k6 is not a contact by D → yes), k7 (2 days observed, no repeat seen →
+#   not judged), k8 (0 observed → not judged); k4 abandoned, k6 outbound → not counted → 2/4
 # flag (resolved): answered inbound with a known flag: k1 T, k2 F, k5 T, k7 F, k8 T → 3/5
 
 
@@ -613,19 +640,24 @@ def test_channel_switch_rate(tmp_path: Path) -> None:
         d2,2026-01-07T09:00:00Z,email,D
         e1,2026-01-05T09:00:00Z,chat,E
         n1,2026-01-05T09:00:00Z,chat,
+        z1,2026-01-20T09:00:00Z,email,Z
     """
     calls = """
         call_id,queued_at,answered_at,customer_id
         cb,2026-01-13T09:00:00Z,2026-01-13T09:00:05Z,B
         ce,2026-01-12T09:00:00Z,2026-01-12T09:00:05Z,E
+        cy,2026-01-25T09:00:00Z,2026-01-25T09:00:05Z,Y
     """
     result = run(tmp_path, ["channel_switch_rate"], tickets=tickets, calls=calls)
+    # export time: min(newest ticket z1 01-20T09:00, newest call cy 01-25) = 01-20T09:00
     # A: email then chat 5 days later → switched
-    # B: email, then phone (calls are 'phone') 8 days later → not within 7d
-    # C: a single contact → no
-    # D: email twice → same channel, no
+    # B: email, then phone (calls are 'phone') 8 days later → not within 7d; cb's own window
+    #    (01-13T09:00 + 7 d = 01-20T09:00) is observed → judged, not switched
+    # C: a single contact, 14 days observed → no
+    # D: email twice → same channel, no (both windows observed)
     # E: chat, then phone exactly 7 d later → within 7d (inclusive) → switched
-    # n1 has no customer → not counted
+    # Z (0 days observed) and Y (after the export time) have not switched and cannot be
+    #   judged yet → not counted; n1 has no customer → not counted
     # → A, E = 2 / A, B, C, D, E = 5
     assert vn(totals(result), "channel_switch_rate") == (pytest.approx(0.4), 5)
 
@@ -637,6 +669,7 @@ def test_channel_switch_rate_follows_contacts_past_the_period(tmp_path: Path) ->
         a2,2026-01-10T09:00:00Z,chat,A
         b1,2026-01-05T09:00:00Z,email,B
         b2,2026-01-04T09:00:00Z,chat,B
+        z1,2026-01-20T09:00:00Z,chat,Z
     """
     result = run(
         tmp_path,
@@ -647,7 +680,7 @@ def test_channel_switch_rate_follows_contacts_past_the_period(tmp_path: Path) ->
     )
     # in the period: a1 (A) and b1 (B). A's next contact (chat, 01-10, after the period) is
     # within 7 d → switched. B switched *into* b1 from a chat before the period: b1 is followed
-    # by nothing → not counted as a switch in this period → 1/2
+    # by nothing (its window is observed: the data runs to z1, 01-20) → not a switch → 1/2
     assert vn(totals(result), "channel_switch_rate") == (pytest.approx(0.5), 2)
 
 

@@ -141,12 +141,12 @@ def test_totals_previous_is_the_window_of_equal_length_before(tmp_path: Path) ->
     # backlog at 01-19T00:00Z: p4, q2, q4 = 3; at 01-12T00:00Z: z0 (resolved 01-12T09:00),
     # p2 (01-13), p3 (01-16), p4 = 4
     assert (t["backlog"], t["backlog__prev"]) == (3, 4)
-    # SLA: q1 20 m ≤ 1 h met, q2 40 m met, q3 3 h ≤ 4 h met, q5 30 m ≤ 8 h met, q4 unanswered
-    # and exactly 1 h old at the end → not due → 4/4.
-    # Previous, judged at *its* end 01-12T00:00Z: p1 10 m met, p2 2 h miss, p3 unanswered 4 h
-    # old → miss, p4 unanswered 30 m old → not due → 1/3
-    assert t["sla_attainment"] == pytest.approx(1.0)
-    assert t["sla_attainment__prev"] == pytest.approx(1 / 3)
+    # SLA, judged as of the export time (the newest ticket timestamp: r2's response,
+    # 01-21T09:50Z) in both windows: q1 20 m ≤ 1 h met, q2 40 m met, q3 3 h ≤ 4 h met, q5 30 m
+    # ≤ 8 h met, q4 urgent unanswered for 2 d 10 h 50 m → a miss → 4/5.
+    # Previous: p1 10 m met, p2 2 h miss, p3 and p4 urgent, unanswered for days → misses → 1/4
+    assert t["sla_attainment"] == pytest.approx(4 / 5)
+    assert t["sla_attainment__prev"] == pytest.approx(1 / 4)
     # CSAT ≥ 4: 4, 5 of 4, 5, 1 → 2/3; previous 5 of 5, 2 → 1/2
     assert t["csat"] == pytest.approx(2 / 3)
     assert t["csat__prev"] == pytest.approx(0.5)
@@ -365,7 +365,7 @@ def test_json_document_carries_previous_and_validates(tmp_path: Path) -> None:
             assert "previous" in value
     totals_doc = doc["totals"]["kpis"]
     assert totals_doc["ticket_volume"] == {"value": 5, "n": 5, "previous": 4}
-    assert totals_doc["sla_attainment"]["previous"] == pytest.approx(1 / 3)
+    assert totals_doc["sla_attainment"]["previous"] == pytest.approx(1 / 4)
     email = next(
         r for r in doc["rows"] if r["group"] == {"channel": "email", "period": "2026-01-12"}
     )
@@ -400,8 +400,8 @@ def test_cli_report_compare(tmp_path: Path) -> None:
     assert "▲ +25%" in lines["Tickets"]
     # resolution rate 75 % → 60 %: −15 points, red (higher is better)
     assert "▼ -15.0pp" in lines["Resolution rate"]
-    # SLA 33.3 % → 100 %: +66.7 points
-    assert "▲ +66.7pp" in lines["First-response SLA attainment"]
+    # SLA 25 % → 80 % (both as of the export time): +55.0 points
+    assert "▲ +55.0pp" in lines["First-response SLA attainment"]
     # NPS 0 → +25
     assert "▲ +25.0" in lines["NPS"]
 

@@ -146,7 +146,7 @@ def test_validate_terminal_report(zendesk_with_surveys: Path) -> None:
     )
     assert "first_response_at ← Created at + First reply time in minutes (minutes)" in out
     assert "not used: Summation column, Requester, Tags, Ticket type, Updated at" in out
-    assert "not in the export: first_contact_resolved, kb_used, description" in out
+    assert "not in the export: closed_at, first_contact_resolved, kb_used, description" in out
     # surveys: one score outside 1–5, one survey of a ticket the export does not have
     assert "! 1 row(s) csat score outside 1–5 (surveys.csv:5): excluded from csat" in out
     assert (

@@ -22,6 +22,7 @@ from cscli.kpis.spec import (
     Stat,
     Stock,
 )
+from cscli.schema import GAVE_UP_STATUSES
 
 STAT_DOC = "mean, median, min, max or pNN (linear interpolation between closest ranks)"
 HOURS = Param(
@@ -53,6 +54,15 @@ def _num(value: float) -> str:
     return repr(float(value))
 
 
+#: a ticket still open: neither resolved nor ended without a resolution (enrich.TICKET_ENDS)
+OPEN = "ticket_open"
+#: the sentence every maturing KPI's definition ends with
+PROVISIONAL_NOTE = (
+    "The value is provisional while more than 5% of the period's cohort is {open} at the "
+    "export time (the open share is reported)."
+)
+
+
 # --- tickets ------------------------------------------------------------------------------
 
 TICKET_VOLUME = KpiDef(
@@ -79,11 +89,17 @@ FIRST_RESPONSE_TIME = KpiDef(
         "{stat} of first_response_at − created_at, in {hours} time, over tickets created in "
         "the period that have a first response. Tickets without a response are not counted "
         "(see resolution_rate and backlog for those); negative durations are excluded and "
-        "reported in data_quality."
+        "reported in data_quality. " + PROVISIONAL_NOTE.format(open="still open and unanswered")
     ),
     params=(_stat("median"), HOURS),
     requires=("first_response_at",),
-    build=lambda p: Built(Stat(_measure("first_response_seconds", p), p["stat"])),
+    build=lambda p: Built(
+        Stat(
+            _measure("first_response_seconds", p),
+            p["stat"],
+            pending=f"first_response_at IS NULL AND {OPEN}",
+        )
+    ),
 )
 
 RESOLUTION_TIME = KpiDef(
@@ -114,10 +130,11 @@ RESOLUTION_RATE = KpiDef(
     anchor="created_at",
     definition=(
         "Tickets created in the period that have a resolved_at (at any time up to the end of "
-        "the data) / tickets created in the period."
+        "the data) / tickets created in the period. "
+        + PROVISIONAL_NOTE.format(open="still open (neither resolved nor ended)")
     ),
     requires=("resolved_at",),
-    build=lambda p: Built(Ratio("resolved_at IS NOT NULL")),
+    build=lambda p: Built(Ratio("resolved_at IS NOT NULL", pending=OPEN)),
 )
 
 # --- calls --------------------------------------------------------------------------------
@@ -345,6 +362,22 @@ CES = KpiDef(
 
 # --- tickets: flow, quality and SLAs ---------------------------------------------------------
 
+_ENDED = "status IN (" + ", ".join(f"'{s}'" for s in GAVE_UP_STATUSES) + ")"
+#: tickets that ended without a resolution and without an end instant (left out of backlog)
+ENDLESS = (
+    QualityRule(
+        "ticket ended without resolution and without an end time",
+        f"resolved_at IS NULL AND closed_at IS NULL AND {_ENDED}",
+        column="closed_at",
+    ),
+    QualityRule(
+        "ticket ended without resolution and without an end time",
+        f"resolved_at IS NULL AND {_ENDED}",
+        column="status",
+        absent=("closed_at",),
+    ),
+)
+
 BACKLOG = KpiDef(
     id="backlog",
     title="Backlog",
@@ -354,13 +387,19 @@ BACKLOG = KpiDef(
     higher_is_better=False,
     anchor="created_at",
     definition=(
-        "Tickets open at the end of the period: created before the period's end and not "
-        "resolved by then (resolved_at null or later). A stock, not a flow: each period gets "
+        "Tickets open at the end of the period: created before the period's end and not ended "
+        "by then. A ticket ends when it is resolved (resolved_at) or, without a resolution, "
+        "when it is closed, cancelled, rejected or abandoned (closed_at). A ticket with such a "
+        "status but neither resolved_at nor closed_at has no known end instant: it is left "
+        "out of every level and counted in data_quality. A stock, not a flow: each period gets "
         "its own end-of-period level and the total is the level at the end of the whole report "
         "period, never a sum. Without a period end, the level after the last record."
     ),
     requires=("resolved_at",),
-    build=lambda p: Built(Stock("created_at", "resolved_at", "end")),
+    build=lambda p: Built(
+        Stock("created_at", "ended_at", "end", where="NOT ticket_end_unknown"),
+        quality=ENDLESS,
+    ),
 )
 
 REOPEN_RATE = KpiDef(
@@ -424,13 +463,11 @@ def _target_sql(targets: Mapping[str, float]) -> str:
 def _sla(p: Mapping[str, Any]) -> Built:
     target = _target_sql(p["targets"])
     frt, age = _measure("first_response_seconds", p), _measure("age_seconds", p)
-    # due: answered (whenever), or still unanswered when its target had passed at the period end
-    due = (
-        f"({target}) IS NOT NULL AND ({frt} IS NOT NULL "
-        f"OR (first_response_at IS NULL AND {age} > ({target})))"
-    )
+    # due: answered (whenever), or still unanswered when its target had passed at the export
+    # time (the newest timestamp of the tickets); an unanswered ticket not yet due is not judged
+    due = f"{frt} IS NOT NULL OR (first_response_at IS NULL AND {age} > ({target}))"
     met = f"{frt} IS NOT NULL AND {frt} <= ({target})"
-    return Built(Ratio(met, where=due))
+    return Built(Ratio(met, where=f"({target}) IS NOT NULL", judged=due))
 
 
 SLA_ATTAINMENT = KpiDef(
@@ -446,8 +483,10 @@ SLA_ATTAINMENT = KpiDef(
         "priority ({targets}, in {hours} time; a response exactly at the target meets it) / "
         "tickets created in "
         "the period that have a target and are due: answered, or still unanswered after their "
-        "target had passed at the end of the period (a miss). Tickets of other priorities, and "
-        "unanswered tickets whose target has not yet passed, are not counted."
+        "target had passed at the export time (the newest timestamp of the tickets source: a "
+        "miss), whatever the report period's end. Tickets of other priorities, and unanswered "
+        "tickets whose target has not passed by the export time, are not counted (their share "
+        "is the open share; the value is provisional above 5%)."
     ),
     params=(
         Param(
@@ -473,20 +512,37 @@ def _fcr_kind(method: str, window: float) -> Ratio:
         )
     if method == "no_repeat":
         return Ratio(
-            f"next_contact_seconds IS NULL OR next_contact_seconds > {_num(window)}",
-            where=f"{resolved} AND followup_observed_seconds >= {_num(window)}",
+            no_repeat(window),
+            where=f"{resolved} AND customer_id IS NOT NULL",
+            judged=judged(window),
         )
     return Ratio(
-        "agent_replies <= 1 AND (reopens IS NULL OR reopens = 0)",
+        "agent_replies = 1 AND (reopens IS NULL OR reopens = 0)",
         where=f"{resolved} AND agent_replies IS NOT NULL",
     )
+
+
+def no_repeat(window: float) -> str:
+    """No other contact of the customer from the contact's start to its end + window."""
+    return f"next_contact_seconds IS NULL OR next_contact_seconds > {_num(window)}"
+
+
+def judged(window: float) -> str:
+    """A repeat was seen within the window, or the data extends to the window's end."""
+    w = _num(window)
+    return f"next_contact_seconds <= {w} OR followup_observed_seconds >= {w}"
+
+
+#: contacts without a customer cannot be followed (excluded from repeat-contact KPIs)
+NO_CUSTOMER = QualityRule("customer_id missing", "customer_id IS NULL", column="customer_id")
 
 
 def _fcr(p: Mapping[str, Any]) -> Built:
     if p["method"] == "auto":
         # the export's own flag when it has one, else one_touch (DESIGN §5)
         return Built(_fcr_kind("flag", p["window"]), fallback=Built(_fcr_kind("one_touch", 0)))
-    return Built(_fcr_kind(p["method"], p["window"]))
+    quality = (NO_CUSTOMER,) if p["method"] == "no_repeat" else ()
+    return Built(_fcr_kind(p["method"], p["window"]), quality=quality)
 
 
 WINDOW = Param("window", "duration", 7 * 86400.0, "how long after a contact a repeat counts")
@@ -502,10 +558,16 @@ FIRST_CONTACT_RESOLUTION = KpiDef(
     definition=(
         "Tickets resolved in the period that were resolved on first contact / tickets resolved "
         "in the period that can be judged. Method {method}: flag = the export's "
-        "first_contact_resolved column; one_touch = at most one agent reply and never reopened; "
-        "no_repeat = the same customer made no further contact (ticket or call) within {window} "
-        "after creating it (tickets whose {window} window runs past the last contact in the "
-        "data cannot be judged yet); auto = flag when the export has the column, else one_touch."
+        "first_contact_resolved column; one_touch = exactly one agent reply and never reopened "
+        "(a ticket resolved with no reply is not one-touch); no_repeat = the same customer made "
+        "no other contact (ticket or inbound call) after creating the ticket and up to {window} "
+        "after its resolution. A call linked to the ticket (calls.ticket_id) is the same "
+        "contact, not a repeat. A ticket is judged when a repeat was seen, or when the data "
+        "(the export time of tickets and calls: the earlier of their newest timestamps) extends "
+        "past resolved_at + {window}; the others leave the denominator, and the value is "
+        "provisional while they are more than 5% of the resolved tickets. Tickets without a "
+        "customer_id are not judged (data_quality). auto = flag when the export has the column, "
+        "else one_touch."
     ),
     params=(
         Param("method", "choice", "auto", "how first-contact resolution is decided", FCR_METHODS),
@@ -523,9 +585,13 @@ CHANNEL_SWITCH_RATE = KpiDef(
     higher_is_better=False,
     anchor="contacted_at",
     definition=(
-        "Customers with a contact (ticket or call) in the period who used at least two channels "
-        "within {window} (a contact followed by the customer's next contact on another channel "
-        "within {window}) / customers with a contact in the period."
+        "Customers with a contact (ticket or inbound call) in the period who used at least two "
+        "channels within {window} (a contact followed by the customer's next other contact on "
+        "another channel within {window}; a call and the ticket it is linked to are one "
+        "contact) / customers with a contact in the period that can be judged: one who "
+        "switched, or all of whose contacts' {window} windows the data has observed (up to the "
+        "export time of tickets and calls). The value is provisional while the customers not "
+        "yet judged are more than 5%."
     ),
     params=(WINDOW,),
     build=lambda p: Built(
@@ -533,6 +599,7 @@ CHANNEL_SWITCH_RATE = KpiDef(
             "customer_id",
             f"next_contact_seconds <= {_num(p['window'])} AND next_contact_channel <> channel",
             where="customer_id IS NOT NULL",
+            judged=judged(p["window"]),
         )
     ),
 )
@@ -547,8 +614,10 @@ GAVE_UP_RATE = KpiDef(
     anchor="contacted_at",
     definition=(
         "Contacts in the period that ended without a resolution / contacts in the period: "
-        "inbound calls never answered, plus tickets whose status is closed, cancelled, "
-        "rejected or abandoned without a resolved_at."
+        "inbound calls never answered, plus tickets that ended without a resolved_at (a "
+        "closed_at, or a status of closed, cancelled, rejected or abandoned: the same tickets "
+        "that leave the backlog without a resolution). A call and the ticket it is linked to "
+        "(calls.ticket_id) are one contact, decided by the ticket."
     ),
     build=lambda p: Built(Ratio("gave_up", where="gave_up IS NOT NULL")),
 )
@@ -606,9 +675,11 @@ def _call_fcr(p: Mapping[str, Any]) -> Built:
         return Built(Ratio("resolved", where=f"{answered} AND resolved IS NOT NULL"))
     return Built(
         Ratio(
-            f"next_contact_seconds IS NULL OR next_contact_seconds > {_num(p['window'])}",
-            where=f"{answered} AND followup_observed_seconds >= {_num(p['window'])}",
-        )
+            no_repeat(p["window"]),
+            where=f"{answered} AND customer_id IS NOT NULL",
+            judged=judged(p["window"]),
+        ),
+        quality=(NO_CUSTOMER,),
     )
 
 
@@ -621,10 +692,13 @@ CALL_FIRST_CONTACT_RESOLUTION = KpiDef(
     higher_is_better=True,
     anchor="queued_at",
     definition=(
-        "Answered calls queued in the period after which the same customer made no further "
-        "contact (call or ticket) within {window} / answered calls that can be judged (whose "
-        "{window} window ends before the last contact in the data). Method {method}: no_repeat "
-        "as described; flag = the export's resolved column."
+        "Answered inbound calls queued in the period after which the same customer made no "
+        "other contact (inbound call or ticket) within {window} of the call's end (ended_at, "
+        "else queued_at) / answered calls that can be judged: a repeat was seen, or the data "
+        "(the export time of tickets and calls) extends past the window's end; the ticket a "
+        "call is linked to (calls.ticket_id) is the same contact, not a repeat. The value is "
+        "provisional while more than 5% of the calls are not yet judged. Method {method}: "
+        "no_repeat as described; flag = the export's resolved column."
     ),
     params=(
         Param("method", "choice", "no_repeat", "no_repeat or flag", ("no_repeat", "flag")),

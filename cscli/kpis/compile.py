@@ -27,6 +27,8 @@ from cscli.kpis.spec import (
 )
 
 N_SUFFIX = "__n"
+#: the share of a maturing KPI's cohort whose outcome is not known yet (`provisional`)
+OPEN_SUFFIX = "__open"
 
 
 @cache
@@ -59,11 +61,11 @@ def columns_used(kind: Kind) -> set[str]:
     if isinstance(kind, Count):
         texts = [kind.where]
     elif isinstance(kind, Ratio):
-        texts = [kind.numerator, kind.denominator, kind.where]
+        texts = [kind.numerator, kind.denominator, kind.where, kind.judged]
     elif isinstance(kind, Stat | NetScore):
         texts = [kind.value, kind.where]
     elif isinstance(kind, DistinctRatio):
-        texts = [kind.key, kind.numerator, kind.where]
+        texts = [kind.key, kind.numerator, kind.where, kind.judged]
     elif isinstance(kind, Stock):
         texts = [kind.opened, kind.closed, kind.where]
     else:
@@ -75,10 +77,16 @@ def columns_used(kind: Kind) -> set[str]:
     return names
 
 
-def aggregations(
-    kpi: Kpi, lo: datetime | None = None, hi: datetime | None = None
-) -> tuple[pl.Expr, pl.Expr]:
-    """(value, n) expressions for one KPI, aliased `<id>` and `<id>__n`.
+def pending_columns(kind: Kind) -> set[str]:
+    """The columns of a kind's optional `pending` predicate (dropped when the source lacks
+    them: the value is still exact, only its maturity cannot be told)."""
+    pending = getattr(kind, "pending", None)
+    return set(sql(pending).meta.root_names()) if pending else set()
+
+
+def aggregations(kpi: Kpi, lo: datetime | None = None, hi: datetime | None = None) -> list[pl.Expr]:
+    """(value, n[, open share]) expressions for one KPI, aliased `<id>`, `<id>__n` and, for
+    a maturing KPI, `<id>__open`.
 
     `lo` and `hi` bound the window [lo, hi) for stock kinds, which look at every record (a
     ticket created last year can be in this week's backlog); flow kinds ignore them because the
@@ -88,7 +96,60 @@ def aggregations(
         value, n = stock_aggregation(kpi.kind, lo, hi)
     else:
         value, n = _build(kpi.kind)
-    return value.alias(kpi.id), n.cast(pl.Int64).alias(kpi.id + N_SUFFIX)
+    exprs = [value.alias(kpi.id), n.cast(pl.Int64).alias(kpi.id + N_SUFFIX)]
+    share = open_share(kpi.kind)
+    if share is not None:
+        exprs.append(share.alias(kpi.id + OPEN_SUFFIX))
+    return exprs
+
+
+def open_share(kind: Kind) -> pl.Expr | None:
+    """The share of the cohort whose outcome is not known yet, or None for a KPI that does
+    not mature (null when the cohort is empty)."""
+    if isinstance(kind, Ratio) and (kind.judged or kind.pending):
+        cohort = _mask(kind.where, kind.denominator)
+        unknown = _unknown(kind.judged) if kind.judged else _mask(kind.pending)
+        assert unknown is not None
+        both = unknown if cohort is None else cohort & unknown
+        return _safe_div(_count(both), _count(cohort))
+    if isinstance(kind, Stat) and kind.pending:
+        cohort = _mask(kind.where)
+        return _safe_div(_count(_mask(kind.where, kind.pending)), _count(cohort))
+    if isinstance(kind, DistinctRatio) and kind.judged:
+        every, judged = _distinct_counts(kind)[0:2]
+        return _safe_div(every - judged, every)
+    return None
+
+
+def _distinct_counts(kind: DistinctRatio) -> tuple[pl.Expr, pl.Expr, pl.Expr]:
+    """(keys in the population, keys judged, keys in the numerator).
+
+    With `judged`, a key is judged when one of its records is in the numerator or all of its
+    records are judged: |all| − |U \\ S| with U the keys of an unjudged record and S the
+    numerator's keys, and |U \\ S| = |U ∪ S| − |S|."""
+    key = sql(kind.key)
+
+    def distinct(mask: pl.Expr | None) -> pl.Expr:
+        values = key.filter(mask) if mask is not None else key
+        return values.drop_nulls().n_unique().cast(pl.Int64)
+
+    where = _mask(kind.where)
+    hit = _mask(kind.numerator)
+    assert hit is not None
+    every = distinct(where)
+    num = distinct(hit if where is None else where & hit)
+    if kind.judged is None:
+        return every, every, num
+    unknown_or_hit = _unknown(kind.judged) | hit
+    unknown_or_hit = unknown_or_hit if where is None else where & unknown_or_hit
+    return every, every - distinct(unknown_or_hit) + num, num
+
+
+def _unknown(judged: str) -> pl.Expr:
+    """Records not judged: the predicate does not hold *or is unknown* (null)."""
+    mask = _mask(judged)
+    assert mask is not None
+    return ~mask
 
 
 def open_between(kind: Stock, at: datetime | None) -> pl.Expr:
@@ -130,8 +191,8 @@ def _build(kind: Kind) -> tuple[pl.Expr, pl.Expr]:
         n = _count(_mask(kind.where))
         return n, n
     if isinstance(kind, Ratio):
-        num = _count(_mask(kind.where, kind.denominator, kind.numerator))
-        den = _count(_mask(kind.where, kind.denominator))
+        num = _count(_mask(kind.where, kind.denominator, kind.judged, kind.numerator))
+        den = _count(_mask(kind.where, kind.denominator, kind.judged))
         return _safe_div(num, den), den
     if isinstance(kind, Stat):
         v = sql(kind.value).cast(pl.Float64)
@@ -152,13 +213,7 @@ def _build(kind: Kind) -> tuple[pl.Expr, pl.Expr]:
         n = values.count()
         return _safe_div((promoters - detractors) * 100, n), n
     if isinstance(kind, DistinctRatio):
-        key = sql(kind.key)
-        where = _mask(kind.where)
-        population = key.filter(where) if where is not None else key
-        num_mask = _mask(kind.where, kind.numerator)
-        assert num_mask is not None
-        num = key.filter(num_mask).drop_nulls().n_unique().cast(pl.Int64)
-        den = population.drop_nulls().n_unique().cast(pl.Int64)
+        _, den, num = _distinct_counts(kind)
         return _safe_div(num, den), den
     assert isinstance(kind, SqlAggregate)
     return sql(kind.expr).cast(pl.Float64), pl.len().cast(pl.Int64)

@@ -108,13 +108,20 @@ class Count:
 
 @dataclass(frozen=True, slots=True)
 class Ratio:
-    """value = count(where ∧ denominator ∧ numerator) / count(where ∧ denominator);
-    n = the denominator. The numerator is counted among the denominator's records (escalated
-    tickets among non-spam tickets), so a ratio always lies in [0, 1]."""
+    """value = count(where ∧ denominator ∧ judged ∧ numerator) / count(where ∧ denominator ∧
+    judged); n = the denominator. The numerator is counted among the denominator's records
+    (escalated tickets among non-spam tickets), so a ratio always lies in [0, 1].
+
+    `judged`: the records whose outcome the data can already show (a repeat seen, or the
+    window observed); the others leave the denominator and their share is the value's *open
+    share*. `pending`: records that stay in the denominator but whose outcome may still
+    change (tickets still open for the resolution rate); their share is the open share."""
 
     numerator: str
     denominator: str | None = None
     where: str | None = None
+    judged: str | None = None
+    pending: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,6 +133,9 @@ class Stat:
     stat: str
     where: str | None = None
     nonnegative: bool = True
+    #: records of the cohort (matching `where`) whose value may still come (tickets not yet
+    #: answered for FRT): the value's open share is count(where ∧ pending) / count(where)
+    pending: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,6 +164,9 @@ class DistinctRatio:
     key: str
     numerator: str
     where: str | None = None
+    #: records whose outcome is known; a key is judged when one of its records matches the
+    #: numerator or all of them are judged (the others leave the denominator: open share)
+    judged: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,6 +198,9 @@ class QualityRule:
     issue: str
     predicate: str
     column: str | None = None
+    #: the rule applies only to sources without these columns (a variant of the same issue
+    #: for exports that have them names them in its predicate)
+    absent: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
