@@ -227,11 +227,11 @@ def _evaluate(check: CheckConfig, report: ReportResult) -> list[CheckOutcome]:
         group = {d: row[d] for d in check.by}
         out.append(_judge(check, kpi, group, row))
     if not out:
-        dims = ", ".join(check.by)
+        rule = f"{kpi.id} by {', '.join(check.by)}"
         why = (
-            f"no group with records of {kpi.id} matches where: {check.where}"
+            f"{rule}: no group with records matches where: {check.where}"
             if check.where
-            else f"no group ({dims}) has records of {kpi.id} in the period"
+            else f"{rule}: no group has records in the period"
         )
         out.append(CheckOutcome(check, kpi, {}, None, 0, None, "skipped", "", why))
     return out
@@ -390,7 +390,6 @@ def _judge_freshness(
     zone: ZoneInfo,
 ) -> CheckOutcome:
     n, later, newest = int(row["n"] or 0), int(row["later"] or 0), row["newest"]
-    column = f"{rule.source}.{rule.anchor}"
 
     def outcome(status: Status, key: str, age: float | None, message: str) -> CheckOutcome:
         return CheckOutcome(check, None, {}, age, n, None, status, key, message)
@@ -401,10 +400,15 @@ def _judge_freshness(
                 "fail",
                 "",
                 None,
-                f"{rule.source} has no record before {at}: all {later:,} {column} are later",
+                f"{rule.source} has no record before {at}: its {later:,} record(s) are all "
+                f"later (by {rule.anchor})",
             )
         return outcome(
-            "fail", "", None, f"{rule.source} has no records: its newest {column} is unknown"
+            "fail",
+            "",
+            None,
+            f"{rule.source} has no records with a {rule.anchor}: the source is empty or every "
+            "row is unusable (see data_quality)",
         )
     if newest.tzinfo is None:
         newest = newest.replace(tzinfo=UTC)

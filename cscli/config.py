@@ -740,7 +740,12 @@ def _resolve_checks(
         for k in bad:
             problem(
                 (*path, k),
-                f"unknown key {k!r} in a check{_did_you_mean(k, (*_CHECK_KEYS, 'freshness'))}",
+                f"unknown key {k!r} in a check"
+                + (
+                    f" ({k}: belongs to a freshness: rule)"
+                    if k in _FRESHNESS_KEYS
+                    else _did_you_mean(k, (*_CHECK_KEYS, "freshness"))
+                ),
                 key=True,
             )
         kpi_id = entry.get("kpi")
