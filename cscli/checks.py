@@ -2,30 +2,39 @@
 
 A rule (`checks:` in the config) names a KPI, `fail:`/`warn:` conditions, optional change rules
 against the previous window, `by:` dimensions (every group must pass), a `where:` filter on the
-groups and a `min_count:` below which a group is `skipped` instead of judged. All rules are
-computed in one pass: one report per distinct `by`, collected together.
+groups and a `min_count:` below which a group is `skipped` instead of judged. All KPI rules
+are computed in one pass: one report per distinct `by`, collected together. A `freshness:`
+rule judges the age of a source's newest record instead of a KPI, in one small query per
+source.
+
+Nothing unjudged passes: a change rule without a previous value (null, or 0 for a relative
+change), a `by:` rule that finds no group and a KPI without a value are `skipped`, and a run
+in which every result is skipped says so (`status` "skipped").
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from typing import Any, Literal
+from zoneinfo import ZoneInfo
 
 import polars as pl
 
 from cscli.conditions import Condition
-from cscli.config import CheckConfig, Config
+from cscli.config import CheckConfig, Config, Freshness
 from cscli.errors import ExitCode, UsageError, worst
 from cscli.kpis.compile import N_SUFFIX
 from cscli.kpis.spec import Kpi
 from cscli.period import Period
 from cscli.pipeline import PREV_SUFFIX, QualityIssue, ReportRequest, ReportResult, run_reports
-from cscli.units import change, format_change, format_value
+from cscli.units import Unit, change, format_change, format_duration, format_value
 
 Status = Literal["pass", "warn", "fail", "skipped"]
-Verdict = Literal["pass", "warn", "fail"]
+#: "skipped" when every result is skipped: nothing was checked (exit 0 all the same)
+Verdict = Literal["pass", "warn", "fail", "skipped"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,7 +42,8 @@ class CheckOutcome:
     """One rule evaluated on one group (or on the totals when the rule has no `by`)."""
 
     check: CheckConfig
-    kpi: Kpi
+    #: None for a freshness rule
+    kpi: Kpi | None
     group: dict[str, Any]
     value: float | None
     n: int
@@ -47,8 +57,28 @@ class CheckOutcome:
     @property
     def group_label(self) -> str:
         if not self.group:
-            return "all"
+            return "(no groups)" if self.check.by else "all"
         return ", ".join(f"{k}={'(none)' if v is None else v}" for k, v in self.group.items())
+
+    @property
+    def unit(self) -> Unit:
+        """The unit of `value`: the KPI's, or seconds (an age) for a freshness rule."""
+        return self.kpi.unit if self.kpi is not None else "seconds"
+
+    @property
+    def subject(self) -> str:
+        """What is judged: the KPI id, or `tickets.created_at` for a freshness rule."""
+        if self.kpi is not None:
+            return self.kpi.id
+        assert self.check.freshness is not None
+        return f"{self.check.freshness.source}.{self.check.freshness.anchor}"
+
+    @property
+    def source(self) -> str:
+        if self.kpi is not None:
+            return self.kpi.source
+        assert self.check.freshness is not None
+        return self.check.freshness.source
 
 
 @dataclass(frozen=True)
@@ -66,7 +96,13 @@ class CheckResult:
         statuses = {o.status for o in self.outcomes}
         if "fail" in statuses:
             return "fail"
-        return "warn" if "warn" in statuses else "pass"
+        if "warn" in statuses:
+            return "warn"
+        return "skipped" if statuses == {"skipped"} else "pass"
+
+    @property
+    def all_skipped(self) -> bool:
+        return self.status == "skipped"
 
     def count(self, status: Status) -> int:
         return sum(1 for o in self.outcomes if o.status == status)
@@ -76,7 +112,8 @@ class CheckResult:
 
 
 def check_exit_code(status: Verdict, *, strict: bool = False) -> ExitCode:
-    """0 when every rule passes (warnings allowed), 1 on a fail, or on a warn with --strict.
+    """0 when every rule passes (warnings allowed, or nothing could be judged), 1 on a fail,
+    or on a warn with --strict.
 
     Config and data errors never reach here: they raise and exit 2, which outranks both
     (`cscli.errors.worst`)."""
@@ -91,8 +128,12 @@ def run_checks(
     period: Period,
     *,
     only: Sequence[str] = (),
+    now: datetime | None = None,
 ) -> CheckResult:
-    """Evaluate the config's checks (or those whose name or KPI is in `only`)."""
+    """Evaluate the config's checks (or those whose name or KPI is in `only`).
+
+    `now` (default: the current time) is the instant freshness rules measure ages at when the
+    period does not end before it."""
     checks = [c for c in config.checks if not only or c.name in only or c.kpi in only]
     if not checks and only:
         raise UsageError(
@@ -113,38 +154,47 @@ def run_checks(
             "a bounded period",
             hint="give --last 7d, or --from and --to",
         )
-    groupings = sorted({c.by for c in checks})
+    kpi_checks = [c for c in checks if c.kpi is not None]
+    groupings = sorted({c.by for c in kpi_checks})
     requests = [
         ReportRequest(
-            kpi_ids=tuple(dict.fromkeys(c.kpi for c in checks if c.by == by)),
+            kpi_ids=tuple(dict.fromkeys(c.kpi for c in kpi_checks if c.by == by and c.kpi)),
             by=by,
             compare=compare,
         )
         for by in groupings
     ]
     try:
-        reports = run_reports(config, requests, period)
+        reports = run_reports(config, requests, period) if requests else []
     except UsageError as e:
         if not e.message.startswith("--by "):
             raise
-        bad = next(c for c in checks if c.by and e.message.split(":")[0][5:] in c.by)
+        bad = next(c for c in kpi_checks if c.by and e.message.split(":")[0][5:] in c.by)
         where = f"{config.path}:{bad.line}: " if bad.line else ""
         raise UsageError(
             f"{where}check {bad.name!r}: by: {e.message.split(':', 1)[1].strip()}", hint=e.hint
         ) from e
     by_grouping = dict(zip(groupings, reports, strict=True))
+    covered = {s.name for r in reports[:1] for s in r.sources}
+    fresh, fresh_quality = _freshness(config, checks, period, now, covered)
     outcomes: list[CheckOutcome] = []
     for check in checks:
-        outcomes.extend(_evaluate(check, by_grouping[check.by]))
-    first = reports[0]
+        if check.freshness is not None:
+            outcomes.append(fresh[check.name])
+        else:
+            outcomes.extend(_evaluate(check, by_grouping[check.by]))
+    first = reports[0] if reports else None
     starts = [r.effective_period[0] for r in reports if r.effective_period[0]]
     ends = [r.effective_period[1] for r in reports if r.effective_period[1]]
     return CheckResult(
         outcomes=tuple(outcomes),
         period=period,
-        effective_period=(min(starts, default=None), max(ends, default=None)),
-        compare=first.compare,
-        data_quality=first.data_quality,
+        effective_period=(
+            min(starts, default=period.start),
+            max(ends, default=period.end),
+        ),
+        compare=first.compare if first else None,
+        data_quality=(first.data_quality if first else ()) + tuple(fresh_quality),
         config_path=str(config.path),
         reports=tuple(reports),
     )
@@ -176,7 +226,21 @@ def _evaluate(check: CheckConfig, report: ReportResult) -> list[CheckOutcome]:
             continue  # a group with no records of this KPI's source
         group = {d: row[d] for d in check.by}
         out.append(_judge(check, kpi, group, row))
+    if not out:
+        rule = f"{kpi.id} by {', '.join(check.by)}"
+        why = (
+            f"{rule}: no group with records matches where: {check.where}"
+            if check.where
+            else f"{rule}: no group has records in the period"
+        )
+        out.append(CheckOutcome(check, kpi, {}, None, 0, None, "skipped", "", why))
     return out
+
+
+def _exact(x: float) -> Decimal:
+    """A KPI value as the shortest decimal that reads back as the same double (0.3, not
+    0.299999999999999988897769753748…): what it stands for, for exact change arithmetic."""
+    return Decimal(repr(float(x)))
 
 
 def _judge(
@@ -191,6 +255,14 @@ def _judge(
     def outcome(status: Status, rule: str, message: str) -> CheckOutcome:
         return CheckOutcome(check, kpi, group, value, n, previous, status, rule, message)
 
+    def level(status: Status, cond: Condition) -> CheckOutcome:
+        threshold = _threshold_text(cond, kpi)
+        return outcome(
+            status,
+            f"{status}: {cond.text}",
+            f"{kpi.id}{where} is {shown}, {_breach_words(cond)} {threshold} ({status}, n={n:,})",
+        )
+
     if n < check.min_count:
         return outcome(
             "skipped",
@@ -199,40 +271,168 @@ def _judge(
         )
     if value is None:
         return outcome("skipped", "", f"{kpi.id}{where} has no value in the period (n={n})")
-    levels: tuple[tuple[Status, Condition | None], ...] = (
-        ("fail", check.fail),
-        ("warn", check.warn),
-    )
-    for level, cond in levels:
-        if cond is not None and cond.holds(float(value)):
-            threshold = _threshold_text(cond, kpi)
-            return outcome(
-                level,
-                f"{level}: {cond.text}",
-                f"{kpi.id}{where} is {shown}, {_breach_words(cond)} {threshold} ({level}, n={n:,})",
+    if check.fail is not None and check.fail.holds(float(value)):
+        return level("fail", check.fail)
+    # a change rule that holds is a fail: it outranks warn:
+    unjudged: list[str] = []
+    for key, cond in (("change", check.change), ("change_abs", check.change_abs)):
+        if cond is None:
+            continue
+        if previous is None:
+            unjudged.append(f"{key} {cond.text} not judged: the previous window has no value")
+            continue
+        if key == "change" and previous == 0:
+            unjudged.append(
+                f"change {cond.text} not judged: the previous value is 0, and a relative "
+                "change from 0 is undefined"
             )
-    if previous is not None:
-        for key, cond in (("change", check.change), ("change_abs", check.change_abs)):
-            if cond is None:
-                continue
-            if key == "change":
-                delta = (value - previous) / abs(previous) if previous else None
-            else:
-                delta = value - previous
-            if delta is None or not cond.holds(float(delta)):
-                continue
-            if key == "change_abs" and kpi.unit in ("seconds", "count"):
-                sign = "+" if value >= previous else "-"
-                moved = sign + format_value(abs(value - previous), kpi.unit)
-            else:
-                moved = format_change(change(value, previous, kpi.unit), kpi.unit)
+            continue
+        delta = _exact(value) - _exact(previous)
+        if key == "change":
+            delta = delta / abs(_exact(previous))
+        if not cond.holds_exact(delta):
+            continue
+        if key == "change_abs" and kpi.unit in ("seconds", "count"):
+            sign = "+" if value >= previous else "-"
+            moved = sign + format_value(abs(value - previous), kpi.unit)
+        else:
+            moved = format_change(change(value, previous, kpi.unit), kpi.unit)
+        return outcome(
+            "fail",
+            f"{key}: {cond.text}",
+            f"{kpi.id}{where} moved {moved} to {shown} from "
+            f"{format_value(previous, kpi.unit)} ({key} {cond.text}, n={n:,})",
+        )
+    if check.warn is not None and check.warn.holds(float(value)):
+        return level("warn", check.warn)
+    if unjudged:
+        return outcome(
+            "skipped", "", f"{kpi.id}{where} is {shown} (n={n:,}); " + "; ".join(unjudged)
+        )
+    return outcome("pass", "", f"{kpi.id}{where} is {shown} (n={n:,})")
+
+
+# --- freshness ----------------------------------------------------------------------------
+
+
+def _freshness(
+    config: Config,
+    checks: Sequence[CheckConfig],
+    period: Period,
+    now: datetime | None,
+    covered: set[str],
+) -> tuple[dict[str, CheckOutcome], list[QualityIssue]]:
+    """Judge the freshness rules: one small lazy query per source (the newest anchor up to
+    the reference instant, and how many records there are before and after it), collected
+    together with data-quality counts for the sources no KPI rule has loaded."""
+    rules = [c for c in checks if c.freshness is not None]
+    if not rules:
+        return {}, []
+    from cscli.pipeline import load_sources
+    from cscli.quality import quality_checks, quality_query, quality_results
+
+    current = (now or datetime.now(UTC)).astimezone(UTC)
+    _, end = period.bounds_utc()
+    zone = ZoneInfo(config.timezone)
+    if end is not None and end <= current:
+        # the end of --to's day; a record stamped at that instant belongs to the next day
+        reference, included = end, pl.col("_anchor") < end
+        at = f"the end of {period.end}"
+    else:
+        reference, included = current, pl.col("_anchor") <= current
+        at = f"now ({_local(current, zone)})"
+    anchors = {c.freshness.source: c.freshness.anchor for c in rules if c.freshness}
+    sources = load_sources(config, set(anchors))
+    names = sorted(anchors)
+    queries = [
+        sources[name]
+        .usable.select(pl.col(anchors[name]).alias("_anchor"))
+        .select(
+            pl.col("_anchor").filter(included).max().alias("newest"),
+            included.sum().alias("n"),
+            (~included).sum().alias("later"),
+        )
+        for name in names
+    ]
+    extra = sorted(set(names) - covered)
+    qchecks = {name: quality_checks(sources[name], []) for name in extra}
+    queries += [quality_query(sources[name], qchecks[name]) for name in extra]
+    try:
+        frames = pl.collect_all(queries)
+    except pl.exceptions.PolarsError as e:
+        from cscli.adapters.generic import explain_read_error
+
+        raise explain_read_error(config.sources, config.base_dir, e) from e
+    rows = {name: frames[i].row(0, named=True) for i, name in enumerate(names)}
+    issues, _ = quality_results(
+        {n: sources[n] for n in extra},
+        qchecks,
+        {name: frames[len(names) + i] for i, name in enumerate(extra)},
+    )
+    out = {}
+    for check in rules:
+        assert check.freshness is not None
+        row = rows[check.freshness.source]
+        out[check.name] = _judge_freshness(check, check.freshness, row, reference, at, zone)
+    return out, issues
+
+
+def _local(instant: datetime, zone: ZoneInfo) -> str:
+    return instant.astimezone(zone).isoformat(sep=" ", timespec="minutes")
+
+
+def _judge_freshness(
+    check: CheckConfig,
+    rule: Freshness,
+    row: dict[str, Any],
+    reference: datetime,
+    at: str,
+    zone: ZoneInfo,
+) -> CheckOutcome:
+    n, later, newest = int(row["n"] or 0), int(row["later"] or 0), row["newest"]
+
+    def outcome(status: Status, key: str, age: float | None, message: str) -> CheckOutcome:
+        return CheckOutcome(check, None, {}, age, n, None, status, key, message)
+
+    if newest is None:
+        if later:
             return outcome(
                 "fail",
-                f"{key}: {cond.text}",
-                f"{kpi.id}{where} moved {moved} to {shown} from "
-                f"{format_value(previous, kpi.unit)} ({key} {cond.text}, n={n:,})",
+                "",
+                None,
+                f"{rule.source} has no record before {at}: its {later:,} record(s) are all "
+                f"later (by {rule.anchor})",
             )
-    return outcome("pass", "", f"{kpi.id}{where} is {shown} (n={n:,})")
+        return outcome(
+            "fail",
+            "",
+            None,
+            f"{rule.source} has no records with a {rule.anchor}: the source is empty or every "
+            "row is unusable (see data_quality)",
+        )
+    if newest.tzinfo is None:
+        newest = newest.replace(tzinfo=UTC)
+    age = reference - newest
+    # exact: whole microseconds against the limit as written (1d is 86400 s, not about it)
+    exact = Decimal(age // timedelta(microseconds=1)).scaleb(-6)
+    seconds = age / timedelta(seconds=1)
+    said = (
+        f"{rule.source}: the newest {rule.anchor} ({_local(newest, zone)}) is "
+        f"{format_duration(seconds)} old at {at}"
+    )
+    limits: tuple[tuple[Status, str, Any], ...] = (
+        ("fail", "max_age", rule.max_age),
+        ("warn", "warn_age", rule.warn_age),
+    )
+    for status, key, limit in limits:
+        if limit is not None and exact > limit.exact:
+            return outcome(
+                status,
+                f"{key}: {limit.text}",
+                seconds,
+                f"{said}, older than {key} {limit.text} ({status}, n={n:,})",
+            )
+    return outcome("pass", "", seconds, f"{said} (n={n:,})")
 
 
 def _breach_words(cond: Condition) -> str:
@@ -256,7 +456,10 @@ def _threshold_text(cond: Condition, kpi: Kpi) -> str:
 
 
 def rule_text(check: CheckConfig) -> str:
-    """All conditions of a rule as written: `fail > 1h; warn > 45m`."""
+    """All conditions of a rule as written: `fail > 1h; warn > 45m`, `max_age 1d`."""
+    if check.freshness is not None:
+        ages = (("max_age", check.freshness.max_age), ("warn_age", check.freshness.warn_age))
+        return "; ".join(f"{key} {q.text}" for key, q in ages if q is not None)
     parts = [
         f"{key} {cond.text}"
         for key, cond in (
@@ -299,6 +502,7 @@ def breach_predicate(outcome: CheckOutcome, hi: Any = None) -> tuple[pl.Expr, pl
     from cscli.kpis.compile import open_between, sql
     from cscli.kpis.spec import Count, DistinctRatio, NetScore, Ratio, SqlAggregate, Stat, Stock
 
+    assert outcome.kpi is not None, "a freshness rule has no records behind it"
     kind = outcome.kpi.kind
     good = outcome.kpi.higher_is_better
     level = outcome.rule.split(":", 1)[0]
@@ -359,31 +563,32 @@ def breach_records(
     config: Config, result: CheckResult, *, strict: bool = False, limit: int = 10_000
 ) -> pl.DataFrame:
     """One row per record behind each failed rule × group (warned ones too with `strict`,
-    which fails them), at most `limit` per outcome, with the record's dimensions."""
+    which fails them), at most `limit` per outcome, with the record's dimensions. A stale
+    source (a freshness rule) has no records behind it: its newest record is in the message."""
     from cscli.pipeline import kpi_records
     from cscli.schema import DERIVED_TABLES, TABLES
 
     statuses = ("fail", "warn") if strict else ("fail",)
-    failed = [o for o in result.outcomes if o.status in statuses]
+    failed = [(o, o.kpi) for o in result.outcomes if o.status in statuses and o.kpi is not None]
     if not failed:
         return pl.DataFrame(schema=dict.fromkeys(BREACH_COLUMNS, pl.String))
-    frames = kpi_records(config, [(o.kpi, o.check.by, o.group) for o in failed], result.period)
+    frames = kpi_records(config, [(k, o.check.by, o.group) for o, k in failed], result.period)
     _, hi = result.period.bounds_utc()
     queries = []
-    for outcome, frame in zip(failed, frames, strict=True):
+    for (outcome, kpi), frame in zip(failed, frames, strict=True):
         predicate, value = breach_predicate(outcome, hi)
-        table = TABLES.get(outcome.kpi.source) or DERIVED_TABLES[outcome.kpi.source]
+        table = TABLES.get(kpi.source) or DERIVED_TABLES[kpi.source]
         names = frame.collect_schema().names()
-        anchor = outcome.kpi.anchor
+        anchor = kpi.anchor
         queries.append(
             frame.filter(predicate)
             .head(limit)
             .select(
                 pl.lit(outcome.check.name).alias("check"),
-                pl.lit(outcome.kpi.id).alias("kpi"),
+                pl.lit(kpi.id).alias("kpi"),
                 pl.lit(outcome.group_label).alias("group"),
                 pl.lit(outcome.status).alias("status"),
-                pl.lit(outcome.kpi.source).alias("source"),
+                pl.lit(kpi.source).alias("source"),
                 pl.col(table.id_column).cast(pl.String).alias("id")
                 if table.id_column in names
                 else pl.lit(None, pl.String).alias("id"),

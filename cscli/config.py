@@ -21,7 +21,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from cscli.calendar import Calendar
-from cscli.conditions import Condition, check_units, parse_condition
+from cscli.conditions import Condition, Quantity, check_units, parse_condition, parse_quantity
 from cscli.errors import ConfigError, ConfigProblem
 from cscli.kpis.catalog import CATALOG, DEFAULT_KPIS
 from cscli.kpis.spec import (
@@ -242,10 +242,23 @@ class _RawConfig(_Model):
 
 
 @dataclass(frozen=True, slots=True)
-class CheckConfig:
-    """One SLA rule; evaluated by `cscli check`."""
+class Freshness:
+    """`{freshness: tickets, max_age: 1d, warn_age: 12h}`: the newest record's anchor (its
+    canonical time column) must be at most that old at the end of `--to`, or now."""
 
-    kpi: str
+    source: str
+    anchor: str
+    #: older than this fails; older than `warn_age` warns
+    max_age: Quantity | None
+    warn_age: Quantity | None
+
+
+@dataclass(frozen=True, slots=True)
+class CheckConfig:
+    """One SLA rule; evaluated by `cscli check`. A freshness rule has `kpi=None` and
+    `freshness` set, and no conditions."""
+
+    kpi: str | None
     fail: Condition | None
     warn: Condition | None
     change: Condition | None
@@ -255,6 +268,7 @@ class CheckConfig:
     min_count: int
     name: str
     line: int | None
+    freshness: Freshness | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -363,7 +377,11 @@ def parse_config(text: str, path: Path) -> Config:
     known = {**{d.id: instantiate(d) for d in CATALOG.values()}, **ids}
     check_entries = data.get("checks")
     checks = _resolve_checks(
-        check_entries if isinstance(check_entries, list) else [], known, problem, marks
+        check_entries if isinstance(check_entries, list) else [],
+        known,
+        problem,
+        marks,
+        tuple(sources) if isinstance(sources, dict) else (),
     )
     report = data.get("report")
     report_kpis = report.get("kpis") if isinstance(report, dict) else None
@@ -678,10 +696,15 @@ def _check_sql(kdef: KpiDef, path: tuple[str | int, ...], problem: Any) -> None:
 # --- meaning: checks ----------------------------------------------------------------------
 
 _CHECK_KEYS = ("kpi", "fail", "warn", "change", "change_abs", "by", "where", "min_count", "name")
+_FRESHNESS_KEYS = ("freshness", "max_age", "warn_age", "name")
 
 
 def _resolve_checks(
-    entries: list[Any], ids: Mapping[str, Kpi], problem: Any, marks: Marks
+    entries: list[Any],
+    ids: Mapping[str, Kpi],
+    problem: Any,
+    marks: Marks,
+    sources: Sequence[str] = (),
 ) -> list[CheckConfig]:
     checks: list[CheckConfig] = []
     for i, entry in enumerate(entries):
@@ -689,10 +712,41 @@ def _resolve_checks(
         if not isinstance(entry, dict):
             problem(path, "a check is a mapping such as {kpi: csat, fail: '< 85%'}")
             continue
+        if "freshness" in entry:
+            fresh = _resolve_freshness(entry, path, sources, problem)
+            if fresh is not None:
+                checks.append(
+                    CheckConfig(
+                        kpi=None,
+                        fail=None,
+                        warn=None,
+                        change=None,
+                        change_abs=None,
+                        by=(),
+                        where=None,
+                        min_count=0,
+                        name=_unique_name(
+                            str(entry["name"])
+                            if entry.get("name") is not None
+                            else f"{fresh.source} freshness",
+                            checks,
+                        ),
+                        line=(marks.at(path) or (None, None))[0],
+                        freshness=fresh,
+                    )
+                )
+            continue
         bad = [k for k in entry if k not in _CHECK_KEYS]
         for k in bad:
             problem(
-                (*path, k), f"unknown key {k!r} in a check{_did_you_mean(k, _CHECK_KEYS)}", key=True
+                (*path, k),
+                f"unknown key {k!r} in a check"
+                + (
+                    f" ({k}: belongs to a freshness: rule)"
+                    if k in _FRESHNESS_KEYS
+                    else _did_you_mean(k, (*_CHECK_KEYS, "freshness"))
+                ),
+                key=True,
             )
         kpi_id = entry.get("kpi")
         kpi = ids.get(str(kpi_id)) if kpi_id is not None else None
@@ -703,7 +757,7 @@ def _resolve_checks(
                 + (
                     f"; {kpi_id!r} is not one{_did_you_mean(str(kpi_id), ids)}"
                     if kpi_id is not None
-                    else ""
+                    else " (or `freshness:` naming a source)"
                 ),
             )
         conds: dict[str, Condition | None] = {}
@@ -760,13 +814,7 @@ def _resolve_checks(
         if kpi is None:
             continue
         default_name = kpi.id + (f" by {', '.join(by)}" if by else "")
-        final_name = str(name) if name is not None else default_name.strip()
-        taken = {c.name for c in checks}
-        if final_name in taken:
-            n = 2
-            while f"{final_name} ({n})" in taken:
-                n += 1
-            final_name = f"{final_name} ({n})"
+        final_name = _unique_name(str(name) if name is not None else default_name.strip(), checks)
         checks.append(
             CheckConfig(
                 kpi=kpi.id,
@@ -782,3 +830,75 @@ def _resolve_checks(
             )
         )
     return checks
+
+
+def _unique_name(name: str, checks: Sequence[CheckConfig]) -> str:
+    taken = {c.name for c in checks}
+    if name not in taken:
+        return name
+    n = 2
+    while f"{name} ({n})" in taken:
+        n += 1
+    return f"{name} ({n})"
+
+
+def _resolve_freshness(
+    entry: dict[str, Any], path: Path_, sources: Sequence[str], problem: Any
+) -> Freshness | None:
+    """`{freshness: SOURCE, max_age: 1d, warn_age: 12h, name: ...}`."""
+    ok = True
+    for k in entry:
+        if k not in _FRESHNESS_KEYS:
+            hint = _did_you_mean(str(k), _FRESHNESS_KEYS)
+            problem(
+                (*path, k),
+                f"unknown key {k!r} in a freshness check{hint}; a freshness check takes "
+                + ", ".join(f"{key}:" for key in _FRESHNESS_KEYS),
+                key=True,
+            )
+            ok = False
+    source = entry["freshness"]
+    if not isinstance(source, str) or source not in sources:
+        listed = ", ".join(sources) or "none"
+        if not isinstance(source, str):
+            why = "freshness: names a source, e.g. {freshness: tickets, max_age: 1d}"
+        elif source in DEFAULT_ANCHOR:
+            why = f"freshness: {source!r} is not a source of this config (sources: {listed})"
+        else:
+            why = (
+                f"freshness: unknown source {source!r}{_did_you_mean(source, sources)}; "
+                f"sources of this config: {listed}"
+            )
+        problem((*path, "freshness"), why)
+        ok = False
+    ages: dict[str, Quantity | None] = {"max_age": None, "warn_age": None}
+    for key in ages:
+        if key not in entry:
+            continue
+        raw = entry[key]
+        try:
+            if isinstance(raw, bool) or not isinstance(raw, str | int | float):
+                raise ValueError
+            q = parse_quantity(str(raw))
+            if q.kind == "percent" or q.exact <= 0:
+                raise ValueError
+        except ValueError:
+            problem(
+                (*path, key), f"{key}: expected a duration such as 1d, 12h or 1h 30m, got {raw!r}"
+            )
+            ok = False
+            continue
+        ages[key] = q
+    if "max_age" not in entry and "warn_age" not in entry:
+        problem(path, "a freshness check needs max_age: (fail when older), warn_age:, or both")
+        ok = False
+    max_age, warn_age = ages["max_age"], ages["warn_age"]
+    if max_age is not None and warn_age is not None and warn_age.exact >= max_age.exact:
+        problem(
+            (*path, "warn_age"),
+            f"warn_age: {warn_age.text} must be shorter than max_age: {max_age.text}",
+        )
+        ok = False
+    if not ok or not isinstance(source, str) or source not in DEFAULT_ANCHOR:
+        return None  # an unknown source under `sources:` is reported on its own
+    return Freshness(source, DEFAULT_ANCHOR[source], max_age, warn_age)

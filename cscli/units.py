@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 import re
+from decimal import Decimal
 from typing import Literal
 
 Unit = Literal["seconds", "ratio", "count", "score", "nps"]
@@ -38,13 +39,19 @@ def parse_duration(text: str | int | float) -> float:
         raise ValueError(f"expected a duration such as 45m, got {text!r}")
     if isinstance(text, int | float):
         return float(text)
+    return float(parse_duration_exact(text))
+
+
+def parse_duration_exact(text: str) -> Decimal:
+    """`parse_duration` in decimal arithmetic: `4.1h` is exactly 14760 s (in binary floating
+    point 4.1 × 3600 is 14759.999999999998). `float()` of the result is correctly rounded."""
     m = _DURATION.match(text)
     if m:
-        return float(m["num"]) * _SECONDS[m["unit"] or "s"]
+        return Decimal(m["num"]) * Decimal(str(_SECONDS[m["unit"] or "s"]))
     # compound forms as cscli prints them: "1h 30m", "2h05m", "3d 04h"
     parts = _COMPOUND.findall(text)
     if parts and _COMPOUND.sub("", text).strip() == "":
-        return sum(float(num) * _SECONDS[unit] for num, unit in parts)
+        return sum((Decimal(num) * Decimal(str(_SECONDS[unit])) for num, unit in parts), Decimal(0))
     raise ValueError(f"expected a duration such as 90s, 45m, 4h, 1h 30m or 2d, got {text!r}")
 
 

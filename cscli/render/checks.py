@@ -32,7 +32,10 @@ def verdict_line(result: CheckResult) -> str:
     counts = ", ".join(
         f"{result.count(s)} {s}" for s in ("fail", "warn", "pass", "skipped") if result.count(s)
     )
-    return f"{result.status.upper()}: {counts} ({len(result.outcomes)} rule × group results)"
+    line = f"{result.status.upper()}: {counts} ({len(result.outcomes)} rule × group results)"
+    if result.all_skipped:
+        line += "; nothing was checked: every result is skipped"
+    return line
 
 
 def render_table(result: CheckResult, console: Console) -> None:
@@ -47,24 +50,22 @@ def render_table(result: CheckResult, console: Console) -> None:
     table.add_column("value", justify="right")
     table.add_column("n", justify="right", style="dim")
     table.add_column("condition")
-    skipped: dict[str, list[CheckOutcome]] = {}
+    skipped: dict[tuple[str, str], list[CheckOutcome]] = {}
     for o in result.outcomes:
         if o.status == "skipped" and o.group:
             # many small groups below min_count would drown the table: one line per rule below
-            skipped.setdefault(o.check.name, []).append(o)
+            skipped.setdefault((o.check.name, _skip_reason(o)), []).append(o)
             continue
         table.add_row(
             Text(f"{ICON[o.status]} {o.status}", style=STYLE[o.status]),
             o.check.name,
             o.group_label,
-            format_value(o.value, o.kpi.unit),
+            format_value(o.value, o.unit),
             f"{o.n:,}",
             o.rule or rule_text(o.check),
         )
     console.print(table)
-    for name, outs in skipped.items():
-        check = outs[0].check
-        why = f"fewer than min_count {check.min_count} records" if check.min_count else "no value"
+    for (name, why), outs in skipped.items():
         console.print(
             Text(
                 f"– {name}: {len(outs)} group(s) skipped ({why}): "
@@ -74,9 +75,20 @@ def render_table(result: CheckResult, console: Console) -> None:
             )
         )
     for o in result.outcomes:
+        if o.status == "skipped" and not o.group:
+            console.print(Text(f"{ICON[o.status]} {o.message}", style=STYLE[o.status]))
+    for o in result.outcomes:
         if o.status in ("fail", "warn"):
             console.print(Text(f"{ICON[o.status]} {o.message}", style=STYLE[o.status]))
     console.print(Text(verdict_line(result), style=STYLE[result.status]))
+
+
+def _skip_reason(o: CheckOutcome) -> str:
+    if o.n < o.check.min_count:
+        return f"fewer than min_count {o.check.min_count} records"
+    if o.value is None:
+        return "no value"
+    return "change not judged: no previous value"
 
 
 def _clean(value: Any) -> Any:
@@ -102,7 +114,8 @@ def check_document(result: CheckResult) -> dict[str, Any]:
         "checks": [
             {
                 "name": o.check.name,
-                "kpi": o.kpi.id,
+                "kpi": o.kpi.id if o.kpi is not None else None,
+                "source": o.source,
                 "group": _group(o),
                 "value": _clean(o.value),
                 "n": o.n,
@@ -170,7 +183,7 @@ def render_junit(result: CheckResult, *, strict: bool = False) -> str:
             suite,
             "testcase",
             classname=o.check.name,
-            name=f"{o.kpi.id} [{o.group_label}]",
+            name=f"{o.subject} [{o.group_label}]",
             time="0",
         )
         if o.status == "fail" or (strict and o.status == "warn"):
@@ -186,15 +199,26 @@ def render_junit(result: CheckResult, *, strict: bool = False) -> str:
 
 
 def _junit_body(o: CheckOutcome) -> str:
+    if o.kpi is None:
+        return "\n".join(
+            [
+                o.message,
+                f"rule: {o.check.name} ({rule_text(o.check)})",
+                f"freshness: the age of the newest {o.subject}",
+                f"value: {format_value(o.value, o.unit)} (n={o.n:,})",
+                "definition: the time from the newest record's anchor to the end of --to "
+                "(or now); records after that instant are not counted",
+            ]
+        )
     lines = [
         o.message,
         f"rule: {o.check.name} ({rule_text(o.check)})",
         f"kpi: {o.kpi.id} — {o.kpi.title}",
         f"group: {o.group_label}",
-        f"value: {format_value(o.value, o.kpi.unit)} (n={o.n:,})",
+        f"value: {format_value(o.value, o.unit)} (n={o.n:,})",
     ]
     if o.previous is not None:
-        lines.append(f"previous: {format_value(o.previous, o.kpi.unit)}")
+        lines.append(f"previous: {format_value(o.previous, o.unit)}")
     lines.append(f"definition: {o.kpi.definition}")
     return "\n".join(lines)
 
@@ -261,7 +285,7 @@ def render_markdown(result: CheckResult) -> str:
     for o in result.outcomes:
         lines.append(
             f"| {emoji[o.status]} {o.status} | {_md(o.check.name)} | {_md(o.group_label)} | "
-            f"{format_value(o.value, o.kpi.unit)} | {o.n:,} | {_md(o.rule or rule_text(o.check))} |"
+            f"{format_value(o.value, o.unit)} | {o.n:,} | {_md(o.rule or rule_text(o.check))} |"
         )
     failing = [o for o in result.outcomes if o.status in ("fail", "warn")]
     if failing:
