@@ -56,7 +56,7 @@ def report(
     by: Sequence[str] | None = None,
     grain: Grain | None = None,
     kpis: Sequence[str] = (),
-    compare: bool | None = None,
+    compare: bool | str | None = None,
     profile: str | None = None,
     trend: bool = False,
 ) -> ReportResult:
@@ -71,14 +71,30 @@ def report(
     chosen = get_profile(profile) if profile else None
     if by is None:
         by = chosen.by if chosen else cfg.report.by
+    mode = compare_mode(compare if compare is not None else cfg.report.compare)
     request = ReportRequest(
         kpi_ids=tuple(kpis) or (chosen.kpis if chosen else ()),
         by=tuple(by),
         grain=grain if grain is not None else cfg.report.grain,
-        compare=compare if compare is not None else cfg.report.compare,
+        compare=mode is not None,
+        compare_to=mode or "previous",
         trend=trend,
     )
     return run_report(cfg, request, period)
+
+
+COMPARE_MODES = ("previous", "yoy")
+
+
+def compare_mode(value: bool | str | None) -> str | None:
+    """`--compare` / `report.compare`: True or `previous` → previous, `yoy`, else off."""
+    if value is True or value == "previous":
+        return "previous"
+    if value == "yoy":
+        return "yoy"
+    if value in (None, False, "off", "none"):
+        return None
+    raise UsageError(f"--compare: unknown mode {value!r}", hint="use --compare or --compare yoy")
 
 
 def get_profile(name: str) -> Profile:

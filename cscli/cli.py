@@ -18,11 +18,41 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
+from typer.core import TyperGroup
 
 from cscli import __version__
 from cscli.errors import CscliError, DataQualityError, ExitCode
 
+
+class CompareMode(StrEnum):
+    previous = "previous"
+    yoy = "yoy"
+    off = "off"
+
+
+def _compare_args(args: list[str]) -> list[str]:
+    """`--compare` takes an optional mode: a bare `--compare` means `--compare previous`,
+    `--no-compare` means `--compare off` (click options cannot have optional values)."""
+    out: list[str] = []
+    for i, arg in enumerate(args):
+        if arg == "--":
+            return out + args[i:]
+        if arg == "--compare" and (i + 1 >= len(args) or args[i + 1] not in set(CompareMode)):
+            out += ["--compare", "previous"]
+        elif arg == "--no-compare":
+            out += ["--compare", "off"]
+        else:
+            out.append(arg)
+    return out
+
+
+class _Group(TyperGroup):
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        return super().parse_args(ctx, _compare_args(args))
+
+
 app = typer.Typer(
+    cls=_Group,
     name="cscli",
     help="Customer-service KPIs from ticket, call and survey exports.",
     add_completion=False,
@@ -200,10 +230,14 @@ def report(
         typer.Option("--kpi", metavar="ID", help="Only these KPI ids (repeatable)."),
     ] = None,
     compare: Annotated[
-        bool | None,
+        CompareMode | None,
         typer.Option(
-            "--compare/--no-compare",
-            help="Add each KPI's value over the previous window of equal length, and the change.",
+            "--compare",
+            metavar="[yoy]",
+            help="Add each KPI's previous value and the change: the previous calendar months "
+            "for a period of whole months, else the window of equal length before (with "
+            "--grain: each bucket vs the one before); `--compare yoy`: the same dates one "
+            "year earlier. --no-compare turns a config's compare off.",
         ),
     ] = None,
     profile: Annotated[
@@ -261,7 +295,7 @@ def report(
             by=_split(by),
             grain=grain.value if grain else None,
             kpis=_split(kpi) or (),
-            compare=compare,
+            compare=compare.value if compare else None,
             profile=profile,
             # the trend (per-bucket totals over all groups) feeds sparklines and file charts
             trend=fmt is ReportFormat.table

@@ -208,7 +208,8 @@ class SourceConfig(_Model):
 class ReportConfig(_Model):
     by: tuple[str, ...] = ()
     grain: Grain | None = None
-    compare: bool = False
+    #: true (= previous) or previous | yoy
+    compare: bool | Literal["previous", "yoy"] = False
     kpis: tuple[str, ...] = ()
 
     @field_validator("by", mode="before")

@@ -40,12 +40,42 @@ class Period:
             return None
         return (self.end - self.start).days + 1
 
-    def previous(self) -> Period:
-        """The window of equal length just before this one."""
+    def previous(self, mode: str = "previous") -> Period:
+        """The window this one is compared with.
+
+        `yoy`: the same dates one year earlier (29 February → 28 February). `previous`: a
+        period of whole calendar months (so also quarters and years) compares with the same
+        number of whole months just before it (February with January, Q2 with Q1); any other
+        period with the window of equal length just before it (the 7 days before a week)."""
         if self.start is None or self.end is None:
             raise UsageError("comparing needs a bounded period: give --from and --to, or --last")
+        if mode == "yoy":
+            return Period(_add_years(self.start, -1), _add_years(self.end, -1), self.timezone)
+        months = self.whole_months()
+        if months:
+            return Period(
+                _add_months(self.start, -months),
+                self.start - timedelta(days=1),
+                self.timezone,
+            )
         length = timedelta(days=(self.end - self.start).days + 1)
         return Period(self.start - length, self.start - timedelta(days=1), self.timezone)
+
+    def whole_months(self) -> int | None:
+        """How many whole calendar months the period spans, or None when it is not made of
+        whole months (it starts on a 1st and ends on a month's last day)."""
+        if self.start is None or self.end is None or self.start.day != 1:
+            return None
+        if (self.end + timedelta(days=1)).day != 1:
+            return None
+        return (self.end.year - self.start.year) * 12 + self.end.month - self.start.month + 1
+
+
+def _add_years(d: date, years: int) -> date:
+    try:
+        return d.replace(year=d.year + years)
+    except ValueError:  # 29 February in a year without one
+        return d.replace(year=d.year + years, day=28)
 
 
 def _add_months(d: date, months: int) -> date:

@@ -88,6 +88,9 @@ class ReportRequest:
     by: tuple[str, ...] = ()
     grain: Grain | None = None
     compare: bool = False
+    #: what the values are compared with: `previous` (the previous calendar months, else
+    #: the window of equal length before) or `yoy` (the same dates one year earlier)
+    compare_to: str = "previous"
     #: also compute per-bucket totals across all groups (the terminal's trend sparklines)
     trend: bool = False
 
@@ -115,6 +118,10 @@ class ReportResult:
     sources: tuple[SourceSummary, ...] = field(default=())
     compare: Period | None = None
     trend: pl.DataFrame | None = None
+    #: with a grain and compare: `previous` (each bucket vs the bucket before) or `yoy`
+    compare_to: str = "previous"
+    #: per source, the export time: the newest timestamp of its records (UTC)
+    data_end: Mapping[str, datetime] = field(default_factory=dict)
 
     @property
     def group_columns(self) -> tuple[str, ...]:
@@ -374,7 +381,7 @@ def run_reports(
         _check_dimensions(by, sources)
         statuses = [_status(k, sources, by, hours) for k in kpis]
         available = [s.kpi for s in statuses if s.available]
-        previous = period.previous() if request.compare else None
+        previous = period.previous(request.compare_to) if request.compare else None
         wanted: dict[str, set[str]] = defaultdict(set)
         for k in available:
             wanted[k.source] |= columns_used(k.kind) | pending_columns(k.kind)
@@ -387,6 +394,15 @@ def run_reports(
             windows.append(
                 _plan_window(batch, frames, available, request, config.timezone, previous, hours)
             )
+            if request.grain:
+                # each bucket's previous: a whole bucket one step (or a year) earlier
+                earlier = bucket_window(period, request.grain, request.compare_to)
+                rows_only = dataclasses.replace(request, trend=False)
+                windows.append(
+                    _plan_window(
+                        batch, frames, available, rows_only, config.timezone, earlier, hours
+                    )
+                )
         planned.append((request, statuses, available, previous, windows))
     every = [k for _, _, available, _, _ in planned for k in available]
     checks = {
@@ -402,6 +418,9 @@ def run_reports(
 
         raise explain_read_error(config.sources, config.base_dir, e) from e
     issues, summaries = quality_results(sources, checks, {n: batch[i] for n, i in quality.items()})
+    ends = {
+        name: end for name, i in quality.items() if isinstance(end := batch[i]["_end"][0], datetime)
+    }
 
     tz = config.timezone
     results = []
@@ -412,7 +431,10 @@ def run_reports(
             prev_table, prev_totals, _ = _assemble(
                 batch, windows[1], available, request, tz, previous
             )
-            table = _attach_previous(table, prev_table, available, request.by, request.grain)
+            if request.grain:
+                earlier = bucket_window(period, request.grain, request.compare_to)
+                prev_table, _, _ = _assemble(batch, windows[2], available, request, tz, earlier)
+            table = _attach_previous(table, prev_table, available, request, period)
             totals = _attach_totals_previous(totals, prev_totals, available)
         results.append(
             ReportResult(
@@ -429,6 +451,8 @@ def run_reports(
                 sources=tuple(summaries),
                 compare=previous,
                 trend=trend,
+                compare_to=request.compare_to,
+                data_end=ends,
             )
         )
     return results
@@ -533,6 +557,8 @@ def _assemble(
         for k, i, dims in plan.stock_rows:
             parts.append(levels(batch[i], k, dims, request.grain, first, last, PERIOD_COL))
     table = _merge(parts, keys, kpis)
+    if request.grain and not table.is_empty():
+        table = _every_bucket(table, kpis, request, period, tz)
     totals_parts = [batch[i] for i in plan.totals]
     firsts = [d for t in totals_parts for d in t["_first"].to_list() if d is not None]
     lasts = [d for t in totals_parts for d in t["_last"].to_list() if d is not None]
@@ -543,6 +569,26 @@ def _assemble(
     )
     span = (min(firsts, default=None), max(lasts, default=None))
     return table, _fill_counts(totals, kpis), span
+
+
+def _every_bucket(
+    table: pl.DataFrame, kpis: Sequence[Kpi], request: ReportRequest, period: Period, tz: str
+) -> pl.DataFrame:
+    """Every bucket of the period for every group seen, so trends never skip a quiet week: a
+    bucket without records has counts of 0 and n = 0, other values null."""
+    assert request.grain is not None
+    first, last = _bucket_bounds(period, request.grain, tz)
+    seen = table[PERIOD_COL].drop_nulls()
+    first = first or seen.min()  # type: ignore[assignment]
+    last = last or seen.max()  # type: ignore[assignment]
+    if first is None or last is None:
+        return table
+    grid = pl.DataFrame({PERIOD_COL: pl.date_range(first, last, _STEP[request.grain], eager=True)})
+    by = list(request.by)
+    if by:
+        grid = table.select(by).unique().join(grid, how="cross")
+    full = grid.join(table, on=[*by, PERIOD_COL], how="full", coalesce=True, nulls_equal=True)
+    return _fill_counts(full, kpis).sort([*by, PERIOD_COL], nulls_last=True)
 
 
 def _assemble_trend(
@@ -561,7 +607,10 @@ def _assemble_trend(
     first, last = _bucket_bounds(period, request.grain, tz)
     for k, i in plan.stock_trend:
         parts.append(levels(batch[i], k, [], request.grain, first, last, PERIOD_COL))
-    return _merge(parts, [PERIOD_COL], kpis)
+    trend = _merge(parts, [PERIOD_COL], kpis)
+    if trend.is_empty():
+        return trend
+    return _every_bucket(trend, kpis, dataclasses.replace(request, by=()), period, tz)
 
 
 def _merge(parts: list[pl.DataFrame], keys: list[str], kpis: Sequence[Kpi]) -> pl.DataFrame:
@@ -589,18 +638,76 @@ def _fill_counts(frame: pl.DataFrame, kpis: Sequence[Kpi]) -> pl.DataFrame:
 _STEP = {"day": "1d", "week": "1w", "month": "1mo", "quarter": "3mo"}
 
 
+def _shift_bucket(d: date, grain: str, mode: str, steps: int = -1) -> date:
+    """The start of the bucket `steps` grains (or, with yoy, years) from bucket `d`."""
+    if mode == "yoy":
+        shifted = d.replace(year=d.year + steps) if (d.month, d.day) != (2, 29) else d
+        if grain == "week":
+            return shifted - timedelta(days=shifted.weekday())
+        if grain == "day" and (d.month, d.day) == (2, 29):
+            return date(d.year + steps, 2, 28)
+        return shifted
+    if grain == "day":
+        return d + timedelta(days=steps)
+    if grain == "week":
+        return d + timedelta(weeks=steps)
+    months = steps * (3 if grain == "quarter" else 1)
+    y, m = divmod(d.month - 1 + months, 12)
+    return date(d.year + y, m + 1, 1)
+
+
+def bucket_window(period: Period, grain: str, mode: str) -> Period:
+    """Whole buckets, one step (or a year) before each bucket the period touches: the
+    previous values of a report by `grain`."""
+    first, last = _bucket_bounds(period, grain, period.timezone)
+    assert first is not None and last is not None
+    start = _shift_bucket(first, grain, mode)
+    end = _shift_bucket(_shift_bucket(last, grain, mode), grain, "previous", 1)
+    return Period(start, end - timedelta(days=1), period.timezone)
+
+
 def _attach_previous(
     table: pl.DataFrame,
     prev: pl.DataFrame,
     kpis: Sequence[Kpi],
-    by: Sequence[str],
-    grain: str | None,
+    request: ReportRequest,
+    period: Period,
 ) -> pl.DataFrame:
     """`<id>__prev` per row: the same group in the previous window or, with a grain, the
-    group's previous bucket (the first bucket's comes from the previous window)."""
+    same group's whole bucket one step earlier (`previous`) or one year earlier (`yoy`). A
+    bucket the period cuts (a week that starts before --from) has no previous value:
+    comparing part of a bucket with a whole one would mislead."""
     if table.is_empty():
         return table
-    return _zero_previous(_join_previous(table, prev, kpis, by, grain), kpis)
+    by, grain = request.by, request.grain
+    cols = [k.id for k in kpis if k.id in table.columns and k.id in prev.columns]
+    if grain is None:
+        if not by:
+            return table
+        renamed = prev.select(*by, *(pl.col(c).alias(c + PREV_SUFFIX) for c in cols))
+        joined = table.join(renamed, on=list(by), how="left", nulls_equal=True)
+        return _zero_previous(joined, kpis)
+    earlier = pl.col(PERIOD_COL).dt.offset_by(
+        "-1y" if request.compare_to == "yoy" else "-" + _STEP[grain]
+    )
+    if request.compare_to == "yoy" and grain == "week":
+        earlier = earlier.dt.truncate("1w")
+    lookup = prev.select(
+        *by,
+        pl.col(PERIOD_COL).alias("_earlier"),
+        *(pl.col(c).alias(c + PREV_SUFFIX) for c in cols),
+    )
+    out = table.with_columns(_earlier=earlier).join(
+        lookup, on=[*by, "_earlier"], how="left", nulls_equal=True
+    )
+    out = _zero_previous(out.drop("_earlier"), kpis)
+    assert period.start is not None and period.end is not None
+    step_end = pl.col(PERIOD_COL).dt.offset_by(_STEP[grain]) - timedelta(days=1)
+    cut = (pl.col(PERIOD_COL) < period.start) | (step_end > period.end)
+    return out.with_columns(
+        pl.when(cut).then(None).otherwise(pl.col(c + PREV_SUFFIX)).alias(c + PREV_SUFFIX)
+        for c in cols
+    )
 
 
 def _zero_previous(table: pl.DataFrame, kpis: Sequence[Kpi]) -> pl.DataFrame:
@@ -612,33 +719,6 @@ def _zero_previous(table: pl.DataFrame, kpis: Sequence[Kpi]) -> pl.DataFrame:
         and (isinstance(k.kind, Count) or (isinstance(k.kind, Stock) and k.kind.measure == "end"))
     ]
     return table.with_columns(zero) if zero else table
-
-
-def _join_previous(
-    table: pl.DataFrame,
-    prev: pl.DataFrame,
-    kpis: Sequence[Kpi],
-    by: Sequence[str],
-    grain: str | None,
-) -> pl.DataFrame:
-    cols = [k.id for k in kpis if k.id in table.columns]
-    if grain is None:
-        if not by:
-            return table
-        renamed = prev.select(
-            *by, *(pl.col(c).alias(c + PREV_SUFFIX) for c in cols if c in prev.columns)
-        )
-        return table.join(renamed, on=list(by), how="left", nulls_equal=True)
-    both = pl.concat([prev, table], how="diagonal_relaxed").unique([*by, PERIOD_COL], keep="last")
-    lookup = both.select(
-        *by,
-        pl.col(PERIOD_COL).dt.offset_by(_STEP[grain]).alias("_next"),
-        *(pl.col(c).alias(c + PREV_SUFFIX) for c in cols if c in both.columns),
-    )
-    out = table.join(
-        lookup, left_on=[*by, PERIOD_COL], right_on=[*by, "_next"], how="left", nulls_equal=True
-    )
-    return out.drop("_next", strict=False)
 
 
 def _attach_totals_previous(

@@ -69,8 +69,11 @@ def quality_query(source: LoadedSource, checks: Sequence[Check]) -> pl.LazyFrame
 
     Only counts: collecting example rows here too doubled the cost of the pass at 10M rows;
     `quality_results` fetches the first rows of the few checks that found something."""
+    from cscli.enrich import source_end
+
     return source.frame.select(
         pl.len().alias("_rows"),
+        source_end(source.name, source.columns).alias("_end"),
         *(
             c.predicate.fill_null(False).cast(pl.Int64).sum().alias(f"_n{i}")
             for i, c in enumerate(checks)
