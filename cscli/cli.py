@@ -21,7 +21,7 @@ import typer
 from rich.console import Console
 
 from cscli import __version__
-from cscli.errors import CscliError, DataQualityError, ExitCode
+from cscli.errors import CscliError, DataQualityError, ExitCode, Interrupted
 from cscli.render import safe
 
 app = typer.Typer(
@@ -114,7 +114,7 @@ def _boundary(func: F) -> F:
             code = func(*args, **kwargs)
         except typer.Exit:
             raise
-        except (Exception, KeyboardInterrupt, typer.Abort) as e:
+        except (Exception, KeyboardInterrupt, Interrupted, typer.Abort) as e:
             raise typer.Exit(_report_failure(e)) from None
         raise typer.Exit(int(code or ExitCode.OK))
 
@@ -146,7 +146,7 @@ def _failure_lines(e: BaseException) -> list[Any]:
         if e.hint:
             lines.append(safe.labelled("hint:", "bold", e.hint))
         return lines
-    if isinstance(e, KeyboardInterrupt | typer.Abort):
+    if isinstance(e, KeyboardInterrupt | Interrupted | typer.Abort):
         return [safe.labelled("error:", "bold red", "interrupted (no file is left half-written)")]
     return [
         safe.labelled(
@@ -618,14 +618,17 @@ def kpis(
     return ExitCode.OK
 
 
-def _terminate(signum: int, frame: Any) -> None:
-    raise KeyboardInterrupt  # unwinds like Ctrl-C: temporary files are removed, exit 2
+def _interrupt(signum: int, frame: Any) -> None:
+    # unwinds the stack (temporary files are removed on the way), then exit 2; not
+    # KeyboardInterrupt, which click would turn into "Aborted!" and exit 1 outside a command
+    raise Interrupted(signal.Signals(signum).name)
 
 
 def main() -> None:
     """Console-script entry point. Even an error outside the commands' boundary (while parsing
     the command line) exits 2, never 1 (which means "a check failed")."""
-    signal.signal(signal.SIGTERM, _terminate)
+    signal.signal(signal.SIGTERM, _interrupt)
+    signal.signal(signal.SIGINT, _interrupt)
     try:
         app()
     except SystemExit:

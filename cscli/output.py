@@ -161,7 +161,7 @@ def remove_stale_temporaries(path: Path) -> list[Path]:
 
 def _running(pid: int) -> bool:
     if pid == os.getpid():
-        return False  # an earlier attempt of this very process: already failed
+        return True  # this run's own: staged in a batch (a failed write removes its own)
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

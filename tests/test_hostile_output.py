@@ -37,6 +37,7 @@ from typer.testing import CliRunner
 
 from cscli import api
 from cscli.cli import _emit, app
+from cscli.errors import Interrupted
 from cscli.output import remove_stale_temporaries, write_atomic
 from cscli.render import safe
 from cscli.render.terminal import render_report
@@ -475,17 +476,25 @@ def test_an_interrupt_is_exit_2_not_1(
     assert "error: interrupted" in result.stderr
 
 
-def test_an_error_outside_the_boundary_is_exit_2(monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize(
+    "error", [RuntimeError("while parsing [/]"), Interrupted("SIGINT")], ids=["bug", "signal"]
+)
+def test_an_error_outside_the_boundary_is_exit_2(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], error: BaseException
+) -> None:
+    """While the command line is parsed (before a command's boundary), too: click would turn
+    a KeyboardInterrupt there into "Aborted!" and exit 1, so the handlers raise Interrupted."""
     import cscli.cli as cli
 
     def broken() -> None:
-        raise RuntimeError("while parsing [/]")
+        raise error
 
     monkeypatch.setattr(cli, "app", broken)
     monkeypatch.setattr(signal, "signal", lambda *a: None)  # leave pytest's handlers alone
     with pytest.raises(SystemExit) as exit_info:
         cli.main()
     assert exit_info.value.code == 2
+    assert capsys.readouterr().err.startswith("error: ")
 
 
 # --- write failures -----------------------------------------------------------------------
@@ -621,6 +630,18 @@ def test_several_outputs_are_all_or_nothing(
     assert "wrote" not in result.stderr
     assert listing(out) == ["r.json", "r.xlsx"]  # nothing new, no temporary file
     assert (out / "r.json").read_text(encoding="utf-8") == "yesterday"
+
+
+def test_the_same_output_twice_is_written_once(
+    runner: CliRunner, hostile: Path, tmp_path: Path
+) -> None:
+    target = tmp_path / "r.json"
+    result = runner.invoke(
+        app, ["report", "-c", str(hostile), "-o", str(target), "-o", str(target)]
+    )
+    assert result.exit_code == 0, result.output
+    assert listing(tmp_path) == ["cscli.yaml", "r.json", "tickets.csv"]
+    assert json.loads(target.read_text(encoding="utf-8"))["tool"] == "cscli"
 
 
 def test_a_csv_and_its_metadata_are_all_or_nothing(
