@@ -394,6 +394,30 @@ def test_validate_shows_paths_and_column_names_literally(runner: CliRunner, tmp_
     assert doc["sources"][0]["unmapped"] == ["[link=https://x]c[/link]", "\x1b[2Jwipe", "=cmd"]
 
 
+def test_feedback_shows_comments_literally(runner: CliRunner, tmp_path: Path) -> None:
+    comments = [
+        "[/] terrible awful",
+        "[link=https://x]bad[/link] awful slow",
+        "\x1b[31m awful horrible",
+        ":smile: great wonderful",
+        "C\rR great love",
+        "bell\x07 great",
+    ]
+    lines = ["response_id,responded_at,survey_type,score,comment"]
+    for i, comment in enumerate(comments):
+        lines.append(f"S{i},2026-01-05T12:00:00Z,csat,{1 + i},{quoted(comment)}")
+    (tmp_path / "surveys.csv").write_bytes(("\n".join(lines) + "\n").encode())
+    config = tmp_path / "cscli.yaml"
+    config.write_text("sources:\n  surveys: {path: surveys.csv}\n", encoding="utf-8")
+    result = runner.invoke(app, ["feedback", "-c", str(config)])
+    assert result.exit_code == 0, result.output
+    assert_no_raw_controls(result.stdout)
+    for shown in ("[/] terrible awful", "[link=https://x]bad[/link] awful slow"):
+        assert shown in result.stdout
+    assert "\\x1b[31m awful horrible" in result.stdout
+    assert ":smile: great wonderful" in result.stdout and "C\\x0dR great love" in result.stdout
+
+
 # --- the error boundary -------------------------------------------------------------------
 
 
