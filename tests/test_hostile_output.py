@@ -562,6 +562,34 @@ def test_a_size_limit_is_cannot_write_for_every_format(
     assert target.read_bytes() == b"yesterday"
 
 
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_a_full_disk_is_cannot_write_for_every_format(
+    runner: CliRunner, hostile: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fmt: str
+) -> None:
+    """Each temporary file is a link to /dev/full, where every write fails with ENOSPC: the
+    real error, raised inside polars, xlsxwriter or Python's own file writes."""
+    import tempfile
+
+    real_mkstemp = tempfile.mkstemp
+
+    def full(*args: Any, **kwargs: Any) -> tuple[int, str]:
+        fd, name = real_mkstemp(*args, **kwargs)
+        os.close(fd)
+        os.unlink(name)
+        os.symlink("/dev/full", name)
+        return os.open("/dev/full", os.O_WRONLY), name
+
+    monkeypatch.setattr("cscli.output.tempfile.mkstemp", full)
+    monkeypatch.setattr("cscli.output.os.chmod", lambda *a: None)  # never reached; never /dev/full
+    target = tmp_path / "out" / f"r.{fmt}"
+    result = runner.invoke(app, ["report", "-c", str(hostile), "--by", "agent", "-o", str(target)])
+    assert result.exit_code == 2, result.output
+    assert f"error: cannot write {target}: No space left on device" in result.stderr
+    assert "hint: free some disk space" in result.stderr
+    assert listing(target.parent) == []  # the links are gone too
+
+
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_a_read_only_file_system_is_cannot_write(
     runner: CliRunner, hostile: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fmt: str

@@ -10,8 +10,9 @@ through it, so no value can run in the place it is shown:
   plain string as well.
 - Markdown: a `<` or `&` that would start a tag or an entity becomes an HTML entity; `\\`,
   `[`, `]`, `|` are backslash-escaped (no link, image or extra table cell can come from the
-  data); `://` and `www.` are escaped so GitHub does not auto-link a bare address; CR is
-  removed, other line breaks become a space, controls are shown as escapes.
+  data); `://`, `www.` and `@` are escaped so GitHub does not auto-link a bare address or an
+  e-mail address; CR is removed, other line breaks become a space, controls are shown as
+  escapes.
 - CSV/XLSX: formula injection, see `neutralise_frame`.
 - XML: characters XML 1.0 forbids become visible escapes, so JUnit stays well-formed.
 - JSON: `json.dumps` escapes C0 controls; `json_text` escapes DEL and C1 as well.
@@ -131,7 +132,7 @@ def markdown(value: Any) -> str:
     out = str(value).replace("\r", "").replace("\n", " ").replace("\t", " ")
     out = _MD_TAG.sub("&lt;", _MD_ENTITY.sub("&amp;", out.translate(_MD_REPLACE)))
     out = CONTROL.sub(_visible_match, out)
-    return out.replace("://", "\\://").replace("www.", "www\\.")
+    return out.replace("://", "\\://").replace("www.", "www\\.").replace("@", "\\@")
 
 
 # --- CSV ----------------------------------------------------------------------------------
