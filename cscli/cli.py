@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import functools
 import os
+import signal
 import sys
 import traceback
 from collections.abc import Callable
-from contextlib import nullcontext
+from contextlib import nullcontext, suppress
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -21,7 +22,8 @@ from rich.console import Console
 from typer.core import TyperGroup
 
 from cscli import __version__
-from cscli.errors import CscliError, DataQualityError, ExitCode
+from cscli.errors import CscliError, DataQualityError, ExitCode, Interrupted
+from cscli.render import safe
 
 
 class CompareMode(StrEnum):
@@ -104,51 +106,86 @@ class CatalogFormat(StrEnum):
     json = "json"
 
 
+# Both consoles read no markup or emoji from any string and show control characters as
+# escapes (`safe`): data, paths and library messages are printed literally.
 def _stderr() -> Console:
-    return Console(stderr=True, highlight=False)
+    return safe.safe_console(stderr=True)
 
 
 def _stdout(width: int | None) -> Console:
     if width is None and not sys.stdout.isatty() and "COLUMNS" not in os.environ:
         width = 120  # pipes and cron: wide enough that tables are not cut at 80 columns
-    return Console(width=width, highlight=False)
+    return safe.safe_console(width=width)
+
+
+def _emit(text: str) -> None:
+    """Machine output (JSON, CSV, Markdown, JUnit…) on stdout, exact in a pipe or file; on a
+    terminal, control characters from the data are shown as escapes instead of run."""
+    sys.stdout.write(safe.terminal(text, lines=True) if sys.stdout.isatty() else text)
+
+
+def _say(err: Console, text: str) -> None:
+    """A line on stderr (`wrote PATH`) with the path printed literally."""
+    err.print(safe.message(text), soft_wrap=True)
 
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 
 def _boundary(func: F) -> F:
-    """The one error boundary: CscliError → `error:`/`hint:` and its exit code; anything else
-    is a bug (exit 2). Tracebacks only with --debug, and never with local variables."""
+    """The one error boundary: CscliError → `error:`/`hint:` and its exit code; an interrupt
+    (Ctrl-C, SIGTERM) or anything else (a bug) → exit 2. Tracebacks only with --debug, and never
+    with local variables. Messages are printed literally (they quote paths, data and polars
+    errors), and a failure while printing still exits 2: exit 1 always means "a check failed"."""
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        err = _stderr()
         try:
             code = func(*args, **kwargs)
-        except CscliError as e:
-            if state.debug:
-                traceback.print_exc()
-            err.print(f"[bold red]error:[/] {e.message}", soft_wrap=True)
-            for line in e.details():
-                err.print(f"  {line}", soft_wrap=True)
-            if e.hint:
-                err.print(f"[bold]hint:[/] {e.hint}", soft_wrap=True)
-            raise typer.Exit(int(e.exit_code)) from None
-        except (typer.Exit, typer.Abort, KeyboardInterrupt):
+        except typer.Exit:
             raise
-        except Exception as e:
-            if state.debug:
-                traceback.print_exc()
-            err.print(
-                f"[bold red]error:[/] internal error ({type(e).__name__}: {e}). "
-                "This is a bug in cscli; rerun with --debug for the traceback.",
-                soft_wrap=True,
-            )
-            raise typer.Exit(int(ExitCode.ERROR)) from None
+        except (Exception, KeyboardInterrupt, Interrupted, typer.Abort) as e:
+            raise typer.Exit(_report_failure(e)) from None
         raise typer.Exit(int(code or ExitCode.OK))
 
     return wrapper  # type: ignore[return-value]
+
+
+def _report_failure(e: BaseException) -> int:
+    """Print `e` on stderr; its exit code (never 1 unless the error itself says so)."""
+    code = int(e.exit_code) if isinstance(e, CscliError) else int(ExitCode.ERROR)
+    try:
+        if state.debug:
+            traceback.print_exception(e)
+        err = _stderr()
+        for line in _failure_lines(e):
+            err.print(line, soft_wrap=True)
+    except Exception as printing:  # the console itself failed: plain text, still exit 2
+        lines = [text.plain for text in _failure_lines(e)]
+        lines.append(f"(and printing that failed: {type(printing).__name__})")
+        with suppress(Exception):
+            sys.stderr.write("\n".join(safe.terminal(line, lines=True) for line in lines) + "\n")
+        return code if code != int(ExitCode.CHECK_FAILED) else int(ExitCode.ERROR)
+    return code
+
+
+def _failure_lines(e: BaseException) -> list[Any]:
+    if isinstance(e, CscliError):
+        lines = [safe.labelled("error:", "bold red", e.message)]
+        lines += [safe.message(f"  {line}") for line in e.details()]
+        if e.hint:
+            lines.append(safe.labelled("hint:", "bold", e.hint))
+        return lines
+    if isinstance(e, KeyboardInterrupt | Interrupted | typer.Abort):
+        return [safe.labelled("error:", "bold red", "interrupted (no file is left half-written)")]
+    return [
+        safe.labelled(
+            "error:",
+            "bold red",
+            f"internal error ({type(e).__name__}: {e}). "
+            "This is a bug in cscli; rerun with --debug for the traceback.",
+        )
+    ]
 
 
 def _version(value: bool) -> None:
@@ -309,20 +346,20 @@ def report(
         )
         if not quiet:
             for path in written:
-                err.print(f"wrote {path}", highlight=False, soft_wrap=True)
+                _say(err, f"wrote {path}")
     if quiet:
         pass
     elif fmt is ReportFormat.json:
         from cscli.render.jsondoc import render_json
 
-        sys.stdout.write(render_json(result))
+        _emit(render_json(result))
     elif fmt is ReportFormat.csv or fmt is ReportFormat.md:
         from cscli.render import files
 
         if fmt is ReportFormat.md:
-            sys.stdout.write(files.render_markdown(result))
+            _emit(files.render_markdown(result))
         else:
-            sys.stdout.write(files.flat_csv(result))
+            _emit(files.flat_csv(result))
     elif not output:
         from cscli.render.terminal import render_report
 
@@ -384,7 +421,7 @@ def check(
 ) -> ExitCode:
     """Evaluate the SLA rules of the config: exit 0 pass, 1 a rule failed, 2 an error."""
     from cscli import api
-    from cscli.output import write_atomic
+    from cscli.output import append_text, atomic_batch, write_atomic
     from cscli.render import checks as out
 
     if demo and config is not None:
@@ -408,6 +445,7 @@ def check(
             if os.environ.get("GITHUB_ACTIONS") == "true"
             else (CheckFormat.table)
         )
+    text = None
     if fmt is CheckFormat.table and output is None:
         out.render_table(result, _stdout(width))
     else:
@@ -418,25 +456,35 @@ def check(
             CheckFormat.github: lambda: out.render_github(result, strict=strict),
             CheckFormat.md: lambda: out.render_markdown(result),
         }[fmt]()
-        if output is not None:
-            write_atomic(output, text)
-            err.print(f"wrote {output}", highlight=False)
-        else:
-            sys.stdout.write(text)
+        if output is None:
+            _emit(text)
     summary = os.environ.get("GITHUB_STEP_SUMMARY")
     if fmt is CheckFormat.github and summary:
-        with open(summary, "a", encoding="utf-8") as f:
-            f.write(out.render_markdown(result))
+        append_text(Path(summary), out.render_markdown(result), name="$GITHUB_STEP_SUMMARY")
+    frame = None
     if breaches is not None:
         from cscli.checks import breach_records
 
-        frame = breach_records(api.open_config(config, demo=demo), result, strict=strict)
-        write_atomic(breaches, lambda p: frame.write_csv(p))
-        err.print(f"wrote {breaches} ({frame.height:,} records)", highlight=False)
+        frame = safe.neutralise_frame(
+            breach_records(api.open_config(config, demo=demo), result, strict=strict)
+        )
+    with atomic_batch():  # -o and --breaches appear together or not at all
+        if output is not None and text is not None:
+            write_atomic(output, text)
+        if breaches is not None and frame is not None:
+            write_atomic(breaches, lambda p: frame.write_csv(p))
+    if output is not None:
+        _say(err, f"wrote {output}")
+    if breaches is not None and frame is not None:
+        _say(err, f"wrote {breaches} ({frame.height:,} records)")
     if result.outcomes and all(o.status == "skipped" for o in result.outcomes):
         err.print(
-            "[yellow]warning:[/] no rule could be evaluated (every result is skipped): "
-            "the exit code says pass, but nothing was checked",
+            safe.labelled(
+                "warning:",
+                "yellow",
+                "no rule could be evaluated (every result is skipped): "
+                "the exit code says pass, but nothing was checked",
+            ),
             soft_wrap=True,
         )
     return result.exit_code(strict=strict)
@@ -445,7 +493,7 @@ def check(
 def _plain_table(result: Any, width: int | None) -> str:
     from cscli.render import checks as out
 
-    console = Console(width=width or 120, record=True, file=open(os.devnull, "w"))  # noqa: SIM115
+    console = safe.safe_console(width=width or 120, record=True, file=open(os.devnull, "w"))  # noqa: SIM115
     out.render_table(result, console)
     return console.export_text()
 
@@ -469,7 +517,7 @@ def validate(
 
     result = api.validate(config, demo=demo)
     if fmt is DataFormat.json:
-        sys.stdout.write(validation.validation_json(result))
+        _emit(validation.validation_json(result))
     else:
         validation.render_validation(result, _stdout(width))
     if strict and not result.clean:
@@ -502,9 +550,9 @@ def init(
 
     path, text = api.init(folder, force=force, timezone=timezone, write=not dry_run)
     if dry_run:
-        sys.stdout.write(text)
+        _emit(text)
     else:
-        _stderr().print(f"wrote {path}; next: cscli validate -c {path}", highlight=False)
+        _say(_stderr(), f"wrote {path}; next: cscli validate -c {path}")
     return ExitCode.OK
 
 
@@ -574,7 +622,7 @@ def feedback(
     from cscli.render import feedback as out
 
     if fmt is DataFormat.json:
-        sys.stdout.write(out.feedback_json(report))
+        _emit(out.feedback_json(report))
     else:
         out.render_feedback(report, _stdout(width))
     return ExitCode.OK
@@ -594,9 +642,9 @@ def kpis(
 
     defs = api.kpi_catalog()
     if fmt is CatalogFormat.json:
-        sys.stdout.write(cat.catalog_json(defs))
+        _emit(cat.catalog_json(defs))
     elif fmt is CatalogFormat.md:
-        sys.stdout.write(cat.catalog_markdown(defs))
+        _emit(cat.catalog_markdown(defs))
     else:
         from cscli.render.terminal import render_catalog
 
@@ -604,6 +652,20 @@ def kpis(
     return ExitCode.OK
 
 
+def _interrupt(signum: int, frame: Any) -> None:
+    # unwinds the stack (temporary files are removed on the way), then exit 2; not
+    # KeyboardInterrupt, which click would turn into "Aborted!" and exit 1 outside a command
+    raise Interrupted(signal.Signals(signum).name)
+
+
 def main() -> None:
-    """Console-script entry point."""
-    app()
+    """Console-script entry point. Even an error outside the commands' boundary (while parsing
+    the command line) exits 2, never 1 (which means "a check failed")."""
+    signal.signal(signal.SIGTERM, _interrupt)
+    signal.signal(signal.SIGINT, _interrupt)
+    try:
+        app()
+    except SystemExit:
+        raise
+    except BaseException as e:
+        raise SystemExit(_report_failure(e)) from None

@@ -117,3 +117,8 @@ class InputError(CscliError):
 
 class DataQualityError(CscliError):
     """`--strict` turned data-quality findings into an error."""
+
+
+class Interrupted(BaseException):
+    """Ctrl-C or SIGTERM (raised by the CLI's signal handlers). A BaseException, so that no
+    `except Exception` on the way swallows it; the CLI reports it and exits 2, never 1."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import math
 import os
 import xml.etree.ElementTree as ET
@@ -17,6 +16,7 @@ from rich.text import Text
 
 from cscli import __version__
 from cscli.checks import CheckOutcome, CheckResult, rule_text
+from cscli.render import safe
 from cscli.units import format_value
 
 STYLE = {"pass": "green", "warn": "yellow", "fail": "bold red", "skipped": "dim"}
@@ -58,16 +58,16 @@ def render_table(result: CheckResult, console: Console) -> None:
             continue
         table.add_row(
             Text(f"{ICON[o.status]} {o.status}", style=STYLE[o.status]),
-            o.check.name,
-            o.group_label,
+            safe.text(o.check.name),
+            safe.text(o.group_label),
             format_value(o.value, o.unit),
             f"{o.n:,}",
-            o.rule or rule_text(o.check),
+            safe.text(o.rule or rule_text(o.check)),
         )
     console.print(table)
     for (name, why), outs in skipped.items():
         console.print(
-            Text(
+            safe.text(
                 f"– {name}: {len(outs)} group(s) skipped ({why}): "
                 + ", ".join(o.group_label for o in outs[:5])
                 + (", …" if len(outs) > 5 else ""),
@@ -76,10 +76,10 @@ def render_table(result: CheckResult, console: Console) -> None:
         )
     for o in result.outcomes:
         if o.status == "skipped" and not o.group:
-            console.print(Text(f"{ICON[o.status]} {o.message}", style=STYLE[o.status]))
+            console.print(safe.text(f"{ICON[o.status]} {o.message}", style=STYLE[o.status]))
     for o in result.outcomes:
         if o.status in ("fail", "warn"):
-            console.print(Text(f"{ICON[o.status]} {o.message}", style=STYLE[o.status]))
+            console.print(safe.text(f"{ICON[o.status]} {o.message}", style=STYLE[o.status]))
     console.print(Text(verdict_line(result), style=STYLE[result.status]))
 
 
@@ -135,7 +135,7 @@ def check_document(result: CheckResult) -> dict[str, Any]:
 
 
 def render_json(result: CheckResult) -> str:
-    return json.dumps(check_document(result), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+    return safe.json_text(check_document(result), indent=2, allow_nan=False) + "\n"
 
 
 # --- JUnit --------------------------------------------------------------------------------
@@ -194,6 +194,11 @@ def render_junit(result: CheckResult, *, strict: bool = False) -> str:
         elif o.status == "warn":
             out = ET.SubElement(case, "system-out")
             out.text = f"WARN: {_junit_body(o)}"
+    for element in suites.iter():  # any control character in names or data: still well-formed
+        for key, value in element.attrib.items():
+            element.set(key, safe.xml(value))
+        if element.text:
+            element.text = safe.xml(element.text)
     ET.indent(suites)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(suites, "unicode") + "\n"
 
@@ -227,8 +232,10 @@ def _junit_body(o: CheckOutcome) -> str:
 
 
 def escape_data(text: str) -> str:
-    """Workflow-command message escaping (`%`, CR, LF)."""
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    """Workflow-command message escaping (`%`, CR, LF); any other control character is shown
+    as an escape (`\\x1b`), so data cannot colour or rewrite the Actions log."""
+    escaped = text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    return safe.terminal(escaped)
 
 
 def escape_property(text: str) -> str:
@@ -267,10 +274,6 @@ def _repo_relative(path: str) -> str:
 # --- Markdown -----------------------------------------------------------------------------
 
 
-def _md(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
-
-
 def render_markdown(result: CheckResult) -> str:
     """A table for a PR comment, a chat message or `$GITHUB_STEP_SUMMARY`."""
     emoji = {"pass": "✅", "warn": "⚠️", "fail": "❌", "skipped": "⏭️"}
@@ -284,10 +287,11 @@ def render_markdown(result: CheckResult) -> str:
     ]
     for o in result.outcomes:
         lines.append(
-            f"| {emoji[o.status]} {o.status} | {_md(o.check.name)} | {_md(o.group_label)} | "
-            f"{format_value(o.value, o.unit)} | {o.n:,} | {_md(o.rule or rule_text(o.check))} |"
+            f"| {emoji[o.status]} {o.status} | {safe.markdown(o.check.name)} | "
+            f"{safe.markdown(o.group_label)} | {format_value(o.value, o.unit)} | {o.n:,} | "
+            f"{safe.markdown(o.rule or rule_text(o.check))} |"
         )
     failing = [o for o in result.outcomes if o.status in ("fail", "warn")]
     if failing:
-        lines += ["", *(f"- {emoji[o.status]} {_md(o.message)}" for o in failing)]
+        lines += ["", *(f"- {emoji[o.status]} {safe.markdown(o.message)}" for o in failing)]
     return "\n".join(lines) + "\n"

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING, Any
 
 from rich import box
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
+
+from cscli.render import safe
 
 if TYPE_CHECKING:
     from cscli.api import FeedbackReport
@@ -20,9 +21,11 @@ def render_feedback(report: FeedbackReport, console: Console) -> None:
     s = report.summary
     start, end = report.period
     head = Text("cscli feedback", style="bold")
-    head.append(f"  {report.source}.{report.text_column}  {start or '…'} → {end or '…'}")
+    head.append(
+        safe.terminal(f"  {report.source}.{report.text_column}  {start or '…'} → {end or '…'}")
+    )
     if report.by:
-        head.append(f"  by {', '.join(report.by)}")
+        head.append(safe.terminal(f"  by {', '.join(report.by)}"))
     console.print(head)
     console.print(
         Text(
@@ -39,12 +42,12 @@ def render_feedback(report: FeedbackReport, console: Console) -> None:
         title_style="bold",
     )
     for col in (*report.by, "label", "n", "share"):
-        counts.add_column(col, justify="right" if col in ("n", "share") else "left")
+        counts.add_column(safe.text(col), justify="right" if col in ("n", "share") else "left")
     for row in s.counts.iter_rows(named=True):
         share = row["share"]
         counts.add_row(
-            *(str(row[b]) if row[b] is not None else "(none)" for b in report.by),
-            Text(str(row["label"]), style=LABEL_STYLE.get(str(row["label"]), "")),
+            *(safe.text(row[b]) if row[b] is not None else "(none)" for b in report.by),
+            safe.text(row["label"], style=LABEL_STYLE.get(str(row["label"]), "")),
             f"{row['n']:,}",
             "–" if share is None else f"{share * 100:.1f}%",
         )
@@ -57,7 +60,7 @@ def render_feedback(report: FeedbackReport, console: Console) -> None:
         for row in rows.iter_rows(named=True):
             console.print(
                 Text(f"  {row['sentiment']:+.2f}  ", style=LABEL_STYLE[side])
-                + Text(str(row[report.text_column]))
+                + safe.text(row[report.text_column])
             )
     terms = Table(
         box=box.SIMPLE_HEAD,
@@ -73,8 +76,8 @@ def render_feedback(report: FeedbackReport, console: Console) -> None:
     terms.add_column("in positive", justify="right", style="dim")
     for row in s.terms.iter_rows(named=True):
         terms.add_row(
-            Text(str(row["side"]), style=LABEL_STYLE.get(str(row["side"]), "")),
-            str(row["term"]),
+            safe.text(row["side"], style=LABEL_STYLE.get(str(row["side"]), "")),
+            safe.text(row["term"]),
             f"{row['z']:+.1f}",
             f"{row['n_negative']:,}",
             f"{row['n_positive']:,}",
@@ -121,4 +124,4 @@ def feedback_json(report: FeedbackReport) -> str:
         ],
         "terms": _rows(s.terms),
     }
-    return json.dumps(doc, indent=2, ensure_ascii=False, default=str) + "\n"
+    return safe.json_text(doc, indent=2, default=str) + "\n"

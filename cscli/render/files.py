@@ -6,14 +6,18 @@ units. Parquet embeds the report's metadata (period, definitions, data quality) 
 `cscli` key; a CSV gets it in a `<file>.meta.json` sidecar. Markdown, HTML and XLSX are for
 people: human units, definitions and notes included.
 
-Spreadsheet formula injection: in CSV and XLSX every text cell that begins with `=`, `+`, `-`,
-`@`, a tab or a carriage return is prefixed with a single quote `'`, so a spreadsheet shows it
-as text instead of running it (OWASP's recommendation). Numbers are written as numbers.
+Spreadsheet formula injection: in a CSV every text cell and column name that begins with `=`,
+`+`, `-`, `@`, a tab or a carriage return is prefixed with a single quote `'`, so a spreadsheet
+shows it as text instead of running it (OWASP's recommendation); see `safe.neutralise`. Numbers
+are written as numbers, and a text that is a plain number (`-0.5`) is left as it is. XLSX needs
+no quote: its text cells are strings, which Excel never evaluates.
+
+Several `-o` files are all-or-nothing (`output.atomic_batch`): all are written under temporary
+names first and renamed only when every one succeeded.
 """
 
 from __future__ import annotations
 
-import html
 import json
 import re
 from collections.abc import Callable, Sequence
@@ -25,12 +29,14 @@ import polars as pl
 
 from cscli.errors import UsageError
 from cscli.kpis.compile import N_SUFFIX
-from cscli.output import write_atomic
+from cscli.output import atomic_batch, write_atomic
 from cscli.pipeline import PERIOD_COL, PREV_SUFFIX, ReportResult
+from cscli.render import safe
 from cscli.render.jsondoc import render_json, report_document
+from cscli.render.safe import FORMULA_START as FORMULA_START  # re-exported
+from cscli.render.safe import neutralise as neutralise  # re-exported
 from cscli.units import change, format_change, format_value
 
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 EXTENSIONS = {
     ".csv": "csv",
     ".parquet": "parquet",
@@ -75,11 +81,6 @@ def format_of(path: Path, fallback: str | None = None) -> str:
     )
 
 
-def neutralise(text: str) -> str:
-    """A text cell a spreadsheet will not evaluate as a formula."""
-    return "'" + text if text.startswith(FORMULA_START) else text
-
-
 def flat_frame(result: ReportResult) -> pl.DataFrame:
     """Groups then totals, machine units: scope, group columns, <kpi>, <kpi>_n[, _previous]."""
     keys = list(result.group_columns)
@@ -117,17 +118,6 @@ def _ensure(frame: pl.DataFrame, result: ReportResult) -> pl.DataFrame:
     return frame.with_columns(missing) if missing else frame
 
 
-def _neutralised(frame: pl.DataFrame) -> pl.DataFrame:
-    text = [c for c, t in frame.schema.items() if t == pl.String]
-    return frame.with_columns(
-        pl.when(pl.col(c).str.contains(r"^[=+\-@\t\r]"))
-        .then(pl.lit("'") + pl.col(c))
-        .otherwise(pl.col(c))
-        .alias(c)
-        for c in text
-    )
-
-
 def metadata(result: ReportResult) -> dict[str, Any]:
     """The JSON contract without its rows: period, filters, definitions, data quality."""
     doc = report_document(result)
@@ -137,7 +127,8 @@ def metadata(result: ReportResult) -> dict[str, Any]:
 
 
 def _csv_frame(result: ReportResult) -> pl.DataFrame:
-    return _neutralised(flat_frame(result))
+    frame: pl.DataFrame = safe.neutralise_frame(flat_frame(result))
+    return frame
 
 
 def flat_csv(result: ReportResult) -> str:
@@ -147,9 +138,10 @@ def flat_csv(result: ReportResult) -> str:
 
 def write_csv(result: ReportResult, path: Path) -> list[Path]:
     frame = _csv_frame(result)
-    write_atomic(path, lambda p: frame.write_csv(p))
     meta = path.with_name(path.name + ".meta.json")
-    write_atomic(meta, json.dumps(metadata(result), indent=2, ensure_ascii=False) + "\n")
+    with atomic_batch():  # the CSV and its sidecar appear together or not at all
+        write_atomic(path, lambda p: frame.write_csv(p))
+        write_atomic(meta, safe.json_text(metadata(result), indent=2) + "\n")
     return [path, meta]
 
 
@@ -172,8 +164,8 @@ def write_markdown(result: ReportResult, path: Path) -> list[Path]:
 
 
 def _md(text: Any) -> str:
-    """A table cell: pipes escaped, one line, and HTML escaped (Markdown renders raw HTML)."""
-    return html.escape(str(text), quote=False).replace("|", "\\|").replace("\n", " ")
+    """A table cell or text from the data or config: see `safe.markdown`."""
+    return safe.markdown(text)
 
 
 def _label(value: Any, column: str, grain: str | None) -> str:
@@ -199,10 +191,10 @@ def render_markdown(result: ReportResult) -> str:
     """GitHub-flavoured Markdown with human units, for a PR comment, wiki page or chat."""
     start, end = result.effective_period
     compare = result.compare is not None
-    lines = [f"# cscli report: {start or '…'} → {end or '…'} ({result.timezone})", ""]
+    lines = [f"# cscli report: {start or '…'} → {end or '…'} ({_md(result.timezone)})", ""]
     scope = []
     if result.by:
-        scope.append(f"by {', '.join(result.by)}")
+        scope.append(f"by {_md(', '.join(result.by))}")
     if result.grain:
         scope.append(f"per {result.grain}")
     if result.compare is not None:
@@ -228,7 +220,8 @@ def render_markdown(result: ReportResult) -> str:
             if not group or not mine:
                 continue
             lines += ["", f"## {title}", ""]
-            lines.append("| " + " | ".join([*keys, *(_md(k.title) for k in group)]) + " |")
+            header = [*map(_md, keys), *(_md(k.title) for k in group)]
+            lines.append("| " + " | ".join(header) + " |")
             lines.append("| " + " | ".join(["---"] * len(keys) + ["---:"] * len(group)) + " |")
             for r in mine:
                 cells = [_md(_label(r[c], c, result.grain)) for c in keys]
@@ -249,7 +242,8 @@ def _notes_markdown(result: ReportResult) -> list[str]:
         for q in result.data_quality:
             rows = ", ".join(f"{f}:{r}" for f, r in q.examples)
             lines.append(
-                f"- {q.source}: {q.rows:,} row(s) {_md(q.issue)} ({_md(rows)}): {_md(q.effect)}"
+                f"- {_md(q.source)}: {q.rows:,} row(s) {_md(q.issue)} ({_md(rows)}): "
+                f"{_md(q.effect)}"
             )
     return lines
 
@@ -279,17 +273,18 @@ WRITERS: dict[str, Callable[[ReportResult, Path], list[Path]]] = {
 def write_report(
     result: ReportResult, templates: Sequence[str], *, fallback: str | None, today: date
 ) -> list[Path]:
-    """Write every `-o` file; returns the paths written (sidecars included)."""
+    """Write every `-o` file, all or none; returns the paths written (sidecars included)."""
     planned = []
     for template in templates:
         path = expand_path(template, result, today)
         planned.append((path, format_of(path, fallback)))
     written: list[Path] = []
-    for path, fmt in planned:
-        writer = WRITERS.get(fmt)
-        if writer is None:
-            raise UsageError(f"-o {path}: the {fmt} format is not available in this build")
-        written.extend(writer(result, path))
+    with atomic_batch():  # all the files appear, or none and the previous ones stay
+        for path, fmt in planned:
+            writer = WRITERS.get(fmt)
+            if writer is None:
+                raise UsageError(f"-o {path}: the {fmt} format is not available in this build")
+            written.extend(writer(result, path))
     return written
 
 

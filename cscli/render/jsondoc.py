@@ -6,7 +6,6 @@ Values are machine units; anything that cannot be computed is null, never NaN or
 
 from __future__ import annotations
 
-import json
 import math
 from datetime import UTC, date, datetime
 from typing import Any
@@ -14,6 +13,7 @@ from typing import Any
 from cscli import __version__
 from cscli.kpis.compile import N_SUFFIX
 from cscli.pipeline import PREV_SUFFIX, QualityIssue, ReportResult
+from cscli.render import safe
 
 
 def _clean(value: Any) -> Any:
@@ -106,4 +106,4 @@ def report_document(result: ReportResult, *, now: datetime | None = None) -> dic
 
 def render_json(result: ReportResult, *, now: datetime | None = None) -> str:
     doc = report_document(result, now=now)
-    return json.dumps(doc, indent=2, allow_nan=False, ensure_ascii=False) + "\n"
+    return safe.json_text(doc, indent=2, allow_nan=False) + "\n"

@@ -1,4 +1,7 @@
-"""Rich terminal tables with human units. Only this package and the CLI import rich."""
+"""Rich terminal tables with human units. Only this package and the CLI import rich.
+
+Every text from the data or the config goes through `safe` (shown literally, controls
+escaped); a plain string never reaches rich where it could be read as markup."""
 
 from __future__ import annotations
 
@@ -14,6 +17,7 @@ from rich.text import Text
 from cscli.kpis.compile import N_SUFFIX
 from cscli.kpis.spec import Kpi, KpiDef
 from cscli.pipeline import PERIOD_COL, PREV_SUFFIX, ReportResult
+from cscli.render import safe
 from cscli.units import change, format_change, format_value, sparkline
 
 SOURCE_TITLES = {
@@ -32,7 +36,7 @@ def _period_text(result: ReportResult) -> str:
         return "no records"
     span = f"{start or '…'} → {end or '…'}"
     scope = "" if result.period.start or result.period.end else " (all data)"
-    return f"{span}{scope}, {result.timezone}"
+    return f"{span}{scope}, {safe.terminal(result.timezone)}"
 
 
 def period_label(value: Any, grain: str | None) -> str:
@@ -98,10 +102,10 @@ def render_report(
     """The report as tables: a summary when ungrouped, else one table per source (or one
     table for all KPIs when `combined`, as the agent scorecard), then the trend."""
     header = Text()
-    header.append(title or "cscli report", style="bold")
+    header.append(safe.terminal(title or "cscli report"), style="bold")
     header.append(f"  {_period_text(result)}")
     if result.by:
-        header.append(f"  by {', '.join(result.by)}")
+        header.append(safe.terminal(f"  by {', '.join(result.by)}"))
     if result.grain:
         header.append(f"  per {result.grain}")
     if result.compare:
@@ -153,13 +157,13 @@ def _summary_table(
     table.add_column("n", justify="right", style="dim")
     table.add_column("Source", style="dim")
     for k in kpis:
-        cells: list[Any] = [k.title, _cell(totals, k, False)]
+        cells: list[Any] = [safe.text(k.title), _cell(totals, k, False)]
         if compare:
             cells += [
                 format_value(totals.get(k.id + PREV_SUFFIX), k.unit),
                 _change_text(totals, k),
             ]
-        cells += [f"{totals.get(k.id + N_SUFFIX) or 0:,}", k.source]
+        cells += [f"{totals.get(k.id + N_SUFFIX) or 0:,}", safe.text(k.source)]
         table.add_row(*cells)
     console.print(table)
 
@@ -180,18 +184,18 @@ def _grouped_table(
     # a group with no record of these KPIs adds nothing to the table
     mine = [r for r in rows if any(r.get(k.id + N_SUFFIX) for k in kpis)]
     table = Table(
-        title=title,
+        title=safe.text(title) if title else None,
         title_justify="left",
         title_style="bold",
         box=box.SIMPLE_HEAD,
         pad_edge=False,
     )
     for key in keys:
-        table.add_column(key, style="cyan", no_wrap=True)
+        table.add_column(safe.text(key), style="cyan", no_wrap=True)
     for k in kpis:
-        table.add_column(k.base.short if k.id == k.base.id else k.id, justify="right")
+        table.add_column(safe.text(k.base.short if k.id == k.base.id else k.id), justify="right")
         if k.id in n_columns:
-            table.add_column(f"{k.base.short} n", justify="right", style="dim")
+            table.add_column(safe.text(f"{k.base.short} n"), justify="right", style="dim")
     shown = mine if limit <= 0 else mine[:limit]
 
     def cells(row: dict[str, Any]) -> list[Text]:
@@ -204,7 +208,7 @@ def _grouped_table(
 
     for i, row in enumerate(shown):
         table.add_row(
-            *(_group_label(row[key], key, result.grain) for key in keys),
+            *(safe.text(_group_label(row[key], key, result.grain)) for key in keys),
             *cells(row),
             end_section=i == len(shown) - 1,
         )
@@ -249,7 +253,7 @@ def _trend_table(result: ReportResult, kpis: Sequence[Kpi], console: Console) ->
         if not known:
             continue
         table.add_row(
-            k.title,
+            safe.text(k.title),
             Text(sparkline(values), style="cyan"),
             format_value(next(v for v in values if v is not None), k.unit),
             format_value(next(v for v in reversed(values) if v is not None), k.unit),
@@ -264,14 +268,19 @@ def render_notes(result: ReportResult, console: Console) -> None:
     for status in result.kpis:
         if not status.available:
             console.print(
-                f"[yellow]note:[/] {status.kpi.id} unavailable: {status.reason}", soft_wrap=True
+                safe.labelled("note:", "yellow", f"{status.kpi.id} unavailable: {status.reason}"),
+                soft_wrap=True,
             )
     for q in result.data_quality:
         where = ", ".join(f"{f}:{r}" for f, r in q.examples)
         more = ", …" if q.rows > len(q.examples) else ""
         console.print(
-            f"[yellow]data:[/] {q.source}: {q.rows:,} row{'s' if q.rows != 1 else ''} "
-            f"{q.issue} ({where}{more}): {q.effect}",
+            safe.labelled(
+                "data:",
+                "yellow",
+                f"{q.source}: {q.rows:,} row{'s' if q.rows != 1 else ''} "
+                f"{q.issue} ({where}{more}): {q.effect}",
+            ),
             soft_wrap=True,
         )
 
@@ -290,5 +299,12 @@ def render_catalog(defs: Sequence[KpiDef], console: Console) -> None:
         k = instantiate(d)
         better = {True: "higher", False: "lower", None: "–"}[k.higher_is_better]
         params = "\n".join(f"{p.name}={p.describe(p.default)}" for p in d.params) or "–"
-        table.add_row(d.id, k.unit, better, f"{d.source}.{d.anchor}", params, k.definition)
+        table.add_row(
+            safe.text(d.id),
+            k.unit,
+            better,
+            safe.text(f"{d.source}.{d.anchor}"),
+            safe.message(params),
+            safe.message(k.definition),
+        )
     console.print(table)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from rich import box
@@ -10,26 +9,29 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from cscli.render import safe
 from cscli.validate import ValidationResult
 
 
 def render_validation(result: ValidationResult, console: Console) -> None:
-    console.print(Text(f"cscli validate  {result.config_path}", style="bold"))
+    # file names, column names and messages come from the exports: each goes through `safe`
+    t = safe.terminal
+    console.print(Text(f"cscli validate  {t(result.config_path)}", style="bold"))
     for src in result.sources:
-        files = ", ".join(f.name for f in src.files)
-        console.print(Text(f"\n{src.name}: {src.rows:,} rows read from {files}", style="bold"))
-        mapped = ", ".join(c if e == c else f"{c} ← {e}" for c, e in src.mapping.items())
+        files = ", ".join(t(f.name) for f in src.files)
+        console.print(Text(f"\n{t(src.name)}: {src.rows:,} rows read from {files}", style="bold"))
+        mapped = ", ".join(t(c) if e == c else f"{t(c)} ← {t(e)}" for c, e in src.mapping.items())
         console.print(Text(f"  mapped: {mapped}"))
         if src.unmapped:
-            console.print(Text(f"  not used: {', '.join(src.unmapped)}", style="dim"))
+            console.print(Text(f"  not used: {', '.join(map(t, src.unmapped))}", style="dim"))
         if result.absent.get(src.name):
-            missing = ", ".join(result.absent[src.name])
+            missing = ", ".join(map(t, result.absent[src.name]))
             console.print(Text(f"  not in the export: {missing}", style="dim"))
         issues = [q for q in result.issues if q.source == src.name]
         for q in issues:
             rows = ", ".join(f"{f}:{r}" for f, r in q.examples)
             console.print(
-                Text(
+                safe.text(
                     f"  ! {q.rows:,} row(s) {q.issue} ({rows}{', …' if q.rows > 5 else ''}): "
                     f"{q.effect}",
                     style="yellow",
@@ -45,14 +47,16 @@ def render_validation(result: ValidationResult, console: Console) -> None:
     table.add_column("status")
     for status, n in result.kpis:
         if status.available and n:
-            table.add_row(status.kpi.id, f"{n:,}", Text("available", style="green"))
+            table.add_row(safe.text(status.kpi.id), f"{n:,}", Text("available", style="green"))
         elif status.available:
             why = "no records over all the data"
             if status.kpi.kind.__class__.__name__ == "Stock" and status.kpi.unit == "ratio":
                 why = "needs a period start (--from or --last)"
-            table.add_row(status.kpi.id, "0", Text(why, style="dim"))
+            table.add_row(safe.text(status.kpi.id), "0", Text(why, style="dim"))
         else:
-            table.add_row(status.kpi.id, "–", Text(status.reason or "", style="yellow"))
+            table.add_row(
+                safe.text(status.kpi.id), "–", safe.text(status.reason or "", style="yellow")
+            )
     console.print(table)
     verdict = "clean" if result.clean else f"{len(result.issues)} finding(s)"
     console.print(
@@ -96,4 +100,4 @@ def validation_document(result: ValidationResult) -> dict[str, Any]:
 
 
 def validation_json(result: ValidationResult) -> str:
-    return json.dumps(validation_document(result), indent=2, ensure_ascii=False) + "\n"
+    return safe.json_text(validation_document(result), indent=2) + "\n"

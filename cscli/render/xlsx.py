@@ -3,8 +3,9 @@ Surveys…), a Trend sheet, Definitions and Data quality.
 
 Numbers are real numbers with number formats, so a manager can sort, filter and chart at once:
 durations are Excel time (seconds / 86400) shown `[h]:mm:ss`, ratios `0.0%`, NPS `+0.0`,
-counts `#,##0`. Every text cell goes through `files.neutralise` and `write_string`, so a group
-value such as `=HYPERLINK(…)` is never written or read back as a formula.
+counts `#,##0`. Every text cell is written with `write_string` (the workbook also turns off
+every string-to-formula, URL or number conversion), so a group value such as `=HYPERLINK(…)`
+is a text cell, shown exactly as it is, without the `'` a CSV needs, and never a formula.
 """
 
 from __future__ import annotations
@@ -25,7 +26,6 @@ from cscli.kpis.compile import N_SUFFIX
 from cscli.kpis.spec import Kpi
 from cscli.output import write_atomic
 from cscli.pipeline import PERIOD_COL, PREV_SUFFIX, ReportResult
-from cscli.render.files import neutralise
 from cscli.render.html import change_tone
 from cscli.render.terminal import SOURCE_TITLES, period_label
 from cscli.units import Unit, change
@@ -114,9 +114,8 @@ class _Sheet:
         if value is None or (isinstance(value, float) and not math.isfinite(value)):
             self.ws.write_blank(row, col, None, fmt)
         elif isinstance(value, str):
-            text = neutralise(value)
-            self.ws.write_string(row, col, text, fmt)
-            self.fit(col, max((len(line) for line in text.splitlines()), default=0))
+            self.ws.write_string(row, col, value, fmt)  # a string cell, never a formula
+            self.fit(col, max((len(line) for line in value.splitlines()), default=0))
         elif isinstance(value, datetime):
             self.ws.write_datetime(row, col, value.replace(tzinfo=None), fmt)
         elif isinstance(value, date):
@@ -205,7 +204,7 @@ def _summary(ws: Any, result: ReportResult, fmt: _Formats, generated: datetime) 
         scope.append(f"compared with {_span(result.compare.start, result.compare.end)}")
     ws.write_string(0, 0, "Customer service report", fmt(bold=True, font_size=16))
     ws.set_row(0, 24)
-    ws.write_string(1, 0, neutralise(" · ".join(scope)), fmt(font_color=NEUTRAL))
+    ws.write_string(1, 0, " · ".join(scope), fmt(font_color=NEUTRAL))
     header_row = 3
     compare = result.compare is not None
     headers = ["KPI", "Value"]
@@ -255,7 +254,7 @@ def _summary(ws: Any, result: ReportResult, fmt: _Formats, generated: datetime) 
     label = fmt(bold=True, font_color=NEUTRAL)
     for i, (name, text) in enumerate(about, start=row + 2):
         sheet.put(i, 0, name, label)
-        ws.write_string(i, 1, neutralise(text))
+        ws.write_string(i, 1, text)
     sheet.set_widths(maximum=40)
 
 
