@@ -728,8 +728,10 @@ def business_seconds(
     `"search"` uses a binary search over the open intervals instead (slower, the reference).
     """
     table = _lookup(calendar, DEFAULT_YEARS if years is None else years, strategy)
-    # Int64 / int is Float64, rounded exactly as the calendar-hours measures round.
-    return (_open_time(end, table) - _open_time(start, table)) / _US
+    # µs × 1e-6, as polars' own Int64 / 1e6 computes it on its vectorised path (a multiply by
+    # the reciprocal); an explicit multiply never takes the exact-division path some small
+    # frames take, so equal inputs always give equal seconds (monotone in `end`).
+    return (_open_time(end, table) - _open_time(start, table)) * (1 / _US)  # = MICRO
 
 
 def business_clock(

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 
 from cscli.adapters.base import LoadedSource
+from cscli.kpis.measures import MICRO
 from cscli.schema import CONTACTS, GAVE_UP_STATUSES, SURVEY_CONTACT_DIMENSIONS
 
 if TYPE_CHECKING:
@@ -224,7 +225,7 @@ def with_next_contact(contacts: pl.LazyFrame) -> pl.LazyFrame:
 
 
 def _seconds(e: pl.Expr) -> pl.Expr:
-    return e.dt.total_microseconds() / 1_000_000
+    return e.dt.total_microseconds() * MICRO
 
 
 def contact_measures(frame: pl.LazyFrame, start: str) -> pl.LazyFrame:
@@ -296,7 +297,7 @@ def with_replies(frame: pl.LazyFrame) -> pl.LazyFrame:
         .rename({"in_response_to": "message_id"})
     )
     joined = frame.join(replies, on="message_id", how="left")
-    seconds = (pl.col("_first_reply_at") - pl.col("created_at")).dt.total_microseconds() / 1e6
+    seconds = (pl.col("_first_reply_at") - pl.col("created_at")).dt.total_microseconds() * MICRO
     return joined.with_columns(reply_seconds=seconds).drop("_first_reply_at")
 
 
@@ -405,7 +406,7 @@ def with_age(
     the report period's end: a period that runs past the data must not age a ticket into a
     future the data has not seen."""
     as_of = source_end("tickets", columns)
-    age = (as_of - pl.col("created_at")).dt.total_microseconds() / 1e6
+    age = (as_of - pl.col("created_at")).dt.total_microseconds() * MICRO
     exprs = [age.alias("age_seconds")]
     business = business_expr(pl.col("created_at"), as_of, hours, "tickets") if hours else None
     if business is not None:

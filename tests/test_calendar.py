@@ -38,6 +38,7 @@ from cscli.calendar import (
     parse_interval,
 )
 from cscli.errors import ConfigError
+from cscli.kpis.measures import MICRO
 
 YEARS = range(2026, 2027)
 UTC_US = pl.Datetime("us", "UTC")
@@ -574,7 +575,7 @@ def test_24_7_equals_calendar_time(zone: str, a: datetime, b: datetime) -> None:
     # equal to the float the calendar-hours measure computes (cscli.kpis.measures)
     always = parse_calendar("always", {"timezone": zone, "hours": "24/7"})
     frame = pl.DataFrame({"a": [a], "b": [b]}, schema={"a": UTC_US, "b": UTC_US})
-    calendar_hours = (pl.col("b") - pl.col("a")).dt.total_microseconds() / 1_000_000
+    calendar_hours = (pl.col("b") - pl.col("a")).dt.total_microseconds() * MICRO
     business = business_seconds(pl.col("a"), pl.col("b"), always, years=YEARS)
     assert frame.select(business.eq(calendar_hours)).item()
 

@@ -1,4 +1,5 @@
 from datetime import UTC, date, datetime
+from typing import Any
 
 import pytest
 
@@ -44,9 +45,37 @@ def test_bounds_are_local_midnights() -> None:
 
 
 def test_previous_window_has_equal_length() -> None:
-    p = Period(date(2026, 3, 1), date(2026, 3, 31), "UTC")
-    assert p.previous() == Period(date(2026, 1, 29), date(2026, 2, 28), "UTC")
+    # not whole months: the 31 days just before
+    p = Period(date(2026, 3, 2), date(2026, 4, 1), "UTC")
+    assert p.previous() == Period(date(2026, 1, 30), date(2026, 3, 1), "UTC")
     assert p.previous().days == p.days == 31
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "previous"),
+    [
+        # whole months compare with the previous calendar months (February with January,
+        # March with February: 28 days, not "the 31 days before")
+        ((2026, 2, 1), (2026, 2, 28), ((2026, 1, 1), (2026, 1, 31))),
+        ((2026, 3, 1), (2026, 3, 31), ((2026, 2, 1), (2026, 2, 28))),
+        ((2026, 4, 1), (2026, 6, 30), ((2026, 1, 1), (2026, 3, 31))),  # Q2 → Q1
+        ((2025, 1, 1), (2025, 12, 31), ((2024, 1, 1), (2024, 12, 31))),  # a year
+        # Jan 4–31 is not whole months: the 28 days before
+        ((2026, 1, 4), (2026, 1, 31), ((2025, 12, 7), (2026, 1, 3))),
+    ],
+)
+def test_previous_is_calendar_aligned(
+    start: tuple[int, int, int], end: tuple[int, int, int], previous: tuple[Any, Any]
+) -> None:
+    p = Period(date(*start), date(*end), "UTC").previous()
+    assert (p.start, p.end) == (date(*previous[0]), date(*previous[1]))
+
+
+def test_previous_year_over_year() -> None:
+    p = Period(date(2026, 6, 22), date(2026, 6, 28), "UTC").previous("yoy")
+    assert (p.start, p.end) == (date(2025, 6, 22), date(2025, 6, 28))
+    leap = Period(date(2024, 2, 1), date(2024, 2, 29), "UTC").previous("yoy")
+    assert (leap.start, leap.end) == (date(2023, 2, 1), date(2023, 2, 28))
 
 
 @pytest.mark.parametrize(

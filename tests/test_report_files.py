@@ -347,8 +347,9 @@ def test_csv_neutralises_formula_injection(hostile: Path, tmp_path: Path) -> Non
     path = tmp_path / "out.csv"
     files.write_csv(result, path)
     rows = list(csv.DictReader(path.open(encoding="utf-8", newline="")))
+    # a row per channel and week (a quiet week included, with 0 tickets)
     channels = [r["channel"] for r in rows if r["scope"] == "group"]
-    assert sorted(channels) == sorted(files.neutralise(v) for v in HOSTILE)
+    assert sorted(set(channels)) == sorted(files.neutralise(v) for v in HOSTILE)
     assert '\'=HYPERLINK("http://evil","x")' in channels
     for row in rows:
         for column in ("scope", "channel"):

@@ -14,6 +14,11 @@ if TYPE_CHECKING:
     import polars as pl
 
 
+#: seconds per microsecond: durations are µs × 1e-6 everywhere (a multiply has one result on
+#: every path; polars' Int64 / 1e6 is sometimes a multiply by the reciprocal, sometimes not)
+MICRO = 1 / 1_000_000
+
+
 @dataclass(frozen=True, slots=True)
 class Measure:
     name: str
@@ -81,7 +86,7 @@ def _raw(m: Measure) -> pl.Expr:
     if m.kind == "seconds_between":
         start, end, *fallback = m.inputs
         end_expr = pl.coalesce(end, *fallback) if fallback else pl.col(end)
-        return (end_expr - pl.col(start)).dt.total_microseconds() / 1_000_000
+        return (end_expr - pl.col(start)).dt.total_microseconds() * MICRO
     talk, hold, wrap = m.inputs
     return pl.col(talk) + pl.col(hold).fill_null(0.0) + pl.col(wrap).fill_null(0.0)
 
