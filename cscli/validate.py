@@ -152,7 +152,7 @@ def thread_issues(sources: Mapping[str, LoadedSource]) -> list[QualityIssue]:
     counts = (
         frame.filter(pl.col("in_response_to").is_not_null())
         .with_columns(thread_key(pl.col("in_response_to")).alias("_thread"))
-        .join(known, on="_thread", how="left")
+        .join(known, on="_thread", how="left", maintain_order="left")
         .select(
             pl.len().alias("n"),
             pl.col("_known").fill_null(False).cast(pl.Int64).sum().alias("matched"),
