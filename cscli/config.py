@@ -28,6 +28,7 @@ from cscli.kpis.spec import (
     Built,
     Kpi,
     KpiDef,
+    ParamError,
     Ratio,
     SqlAggregate,
     instantiate,
@@ -598,7 +599,12 @@ def _resolve_kpi(
         except ValueError as e:
             problem(where, f"{kpi_id}.{name}: {e}")
     title = entry.get("title")
-    return instantiate(base, params, id=kpi_id, title=title if isinstance(title, str) else None)
+    try:
+        return instantiate(base, params, id=kpi_id, title=title if isinstance(title, str) else None)
+    except ParamError as e:  # parameters that contradict each other (satisfied_min > scale)
+        if params.keys() >= given.keys() & set(base.param_names):  # not after a parse error
+            problem(given[e.param][1] if e.param in given else path, f"{kpi_id}.{e.param}: {e}")
+        return None
 
 
 def _custom_kpi(

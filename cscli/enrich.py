@@ -281,24 +281,36 @@ def with_sentiment(
     return frame.join(table.lazy(), on=text_col, how="left")
 
 
+#: a whole number written with a zero fraction: `3.0` (pandas writes integer ids so when the
+#: column has empty cells; polars reads such a column as floats)
+ZERO_FRACTION = r"^([+-]?[0-9]+)\.0+$"
+
+
+def thread_key(col: pl.Expr) -> pl.Expr:
+    """An id as message threading compares it: text, trimmed, with `3.0` read as `3`, so that
+    `in_response_to` 3.0 matches `message_id` 3."""
+    return col.cast(pl.String).str.strip_chars().str.replace(ZERO_FRACTION, "$1")
+
+
 def with_replies(frame: pl.LazyFrame) -> pl.LazyFrame:
-    """Per message: seconds to the first outbound message replying to it, and its author."""
+    """Per message: seconds to the first outbound message replying to it, and its author.
+    Replies are matched by `thread_key` (3.0 matches 3)."""
     replies = (
         frame.filter(
             pl.col("inbound").not_().fill_null(False) & pl.col("in_response_to").is_not_null()
         )
-        .group_by("in_response_to")
+        .group_by(thread_key(pl.col("in_response_to")).alias("_thread"))
         .agg(
             pl.col("created_at").min().alias("_first_reply_at"),
             pl.col("author").sort_by("created_at").first().alias("responder")
             if "author" in frame.collect_schema().names()
             else pl.lit(None, dtype=pl.String).alias("responder"),
         )
-        .rename({"in_response_to": "message_id"})
     )
-    joined = frame.join(replies, on="message_id", how="left")
+    keyed = frame.with_columns(thread_key(pl.col("message_id")).alias("_thread"))
+    joined = keyed.join(replies, on="_thread", how="left")
     seconds = (pl.col("_first_reply_at") - pl.col("created_at")).dt.total_microseconds() * MICRO
-    return joined.with_columns(reply_seconds=seconds).drop("_first_reply_at")
+    return joined.with_columns(reply_seconds=seconds).drop("_first_reply_at", "_thread")
 
 
 @dataclass(frozen=True)

@@ -289,6 +289,9 @@ def _status(
     no_dim = [d for d in by if d not in _dimensions(kpi.source, sources)]
     if no_dim:
         return KpiStatus(kpi, f"{kpi.source} cannot be cut by {', '.join(no_dim)}")
+    refused = [f"{d}: {why}" for d, why in kpi.base.degenerate_by if d in by]
+    if refused:
+        return KpiStatus(kpi, f"cannot be cut by {'; '.join(refused)}")
     if columns_used(kpi.kind) & SENTIMENT_MEASURES:
         why = sentiment_unavailable()
         if why:

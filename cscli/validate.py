@@ -7,7 +7,8 @@ and how many records it rests on over all the data.
 
 The findings of each source are the ones `report` and `check` count too (one `collect_all`).
 On top of those, validate checks what only makes sense across sources, in a second small
-query: surveys and calls that reference a ticket or call the export does not contain. And it
+query: surveys and calls that reference a ticket or call the export does not contain, and a
+messages export whose in_response_to matches no message_id at all. And it
 is strict where a report is lenient: a source with a header but no records is an error here
 (a report over it simply has n = 0), and every CSV/TSV file is read once more, whole, for
 malformed lines (a report parses only the columns its KPIs need, and only its first rows up
@@ -24,6 +25,7 @@ import polars as pl
 from cscli.adapters.base import FILE_COL, ROW_COL, LoadedSource
 from cscli.adapters.generic import explain_read_error, no_records_error, structure_error
 from cscli.config import Config
+from cscli.enrich import thread_key
 from cscli.kpis.catalog import CATALOG
 from cscli.period import Period
 from cscli.pipeline import (
@@ -85,7 +87,7 @@ def validate(config: Config) -> ValidationResult:
         name: tuple(c for c in src.table.names if c not in src.columns)
         for name, src in sources.items()
     }
-    issues = (*result.data_quality, *reference_issues(sources))
+    issues = (*result.data_quality, *reference_issues(sources), *thread_issues(sources))
     return ValidationResult(str(config.path), result.sources, issues, kpis, absent)
 
 
@@ -133,3 +135,43 @@ def reference_issues(sources: Mapping[str, LoadedSource]) -> list[QualityIssue]:
             )
         )
     return issues
+
+
+def thread_issues(sources: Mapping[str, LoadedSource]) -> list[QualityIssue]:
+    """Messages whose `in_response_to` matches no `message_id` at all: the threading column
+    holds something else (a conversation id, ids of another export), and every conversation
+    would count as unanswered. Ids compare as replies are matched (`thread_key`: 3.0 is 3).
+    Some unmatched replies are normal (a reply to a message before the export began)."""
+    messages = sources.get("messages")
+    if messages is None or not {"message_id", "in_response_to"} <= messages.columns:
+        return []
+    frame = messages.frame
+    known = frame.select(
+        thread_key(pl.col("message_id")).alias("_thread"), pl.lit(True).alias("_known")
+    ).unique("_thread")
+    counts = (
+        frame.filter(pl.col("in_response_to").is_not_null())
+        .with_columns(thread_key(pl.col("in_response_to")).alias("_thread"))
+        .join(known, on="_thread", how="left", maintain_order="left")
+        .select(
+            pl.len().alias("n"),
+            pl.col("_known").fill_null(False).cast(pl.Int64).sum().alias("matched"),
+            pl.struct(FILE_COL, ROW_COL).head(EXAMPLES).implode().alias("examples"),
+        )
+        .collect()
+    )
+    n, matched = int(counts["n"][0]), int(counts["matched"][0])
+    if not n or matched:
+        return []
+    return [
+        QualityIssue(
+            source="messages",
+            issue="no reply matches any message (no in_response_to equals a message_id)",
+            rows=n,
+            column="in_response_to",
+            examples=tuple((x[FILE_COL], int(x[ROW_COL])) for x in counts["examples"][0]),
+            effect="no message has a reply: message_response_rate is 0 and "
+            "message_first_response_time has no values; map in_response_to to the column "
+            "holding the id of the message replied to",
+        )
+    ]

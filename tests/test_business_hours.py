@@ -93,3 +93,67 @@ def test_calendar_errors_have_positions(write: Write) -> None:
     assert any("calendars.never" in m for m in found), found  # no open hours: never zero-fill
     assert any(":4:11: unknown calendar 'ofice' (did you mean 'office'?)" in m for m in found)
     assert any("unknown calendar 'nope'" in m for m in found), found
+
+
+UNMAPPED_TICKETS = (
+    TICKETS.rstrip() + "\n    4,2026-01-07T12:00:00+01:00,2026-01-07T13:00:00+01:00,,high,\n"
+)
+
+
+def test_records_without_a_calendar_are_counted(write: Write) -> None:
+    write("tickets.csv", UNMAPPED_TICKETS)
+    path = write(
+        "cscli.yaml",
+        """
+        calendars:
+          office: {timezone: Europe/Berlin, hours: {mon-fri: ["09:00-12:30", "13:30-17:00"]}}
+        sources:
+          tickets:
+            path: tickets.csv
+            calendar: {by: team, map: {A: office}}
+        kpis:
+          - {id: frt, kpi: first_response_time, stat: mean}
+          - {id: frt_business, kpi: first_response_time, stat: mean, hours: business}
+        """,
+    )
+    result = api.report(path)
+    t = result.totals.row(0, named=True)
+    # team A (tickets 1 and 3) has the office calendar: (1800 + 0) / 2 = 900 over n 2 (see
+    # test_business_durations_side_by_side); ticket 2 (team B, not in the map) and ticket 4
+    # (no team) have no calendar and no default: no business time
+    assert (t["frt_business"], t["frt_business__n"]) == (pytest.approx(900.0), 2)
+    assert t["frt__n"] == 4  # calendar time needs no calendar: 1, 2, 3 and 4
+    [issue] = [q for q in result.data_quality if q.column == "team"]
+    assert issue.rows == 2
+    assert issue.examples == (("tickets.csv", 3), ("tickets.csv", 5))  # tickets 2 and 4
+    assert issue.issue == (
+        "team: no business calendar (empty, or not one of A in calendar.map, and no default)"
+    )
+    assert issue.effect.startswith("no business time: excluded from KPIs with hours: business")
+
+
+def test_a_default_calendar_leaves_nothing_unresolved(write: Write) -> None:
+    write("tickets.csv", UNMAPPED_TICKETS)
+    result = api.report(write("cscli.yaml", CONFIG))
+    # CONFIG maps B to late and everything else (A and the empty team) to office: no finding
+    assert not [q for q in result.data_quality if q.column == "team"]
+    # tickets 1, 2, 3 and 4 all have business time
+    assert result.totals.row(0, named=True)["frt_business__n"] == 4
+
+
+def test_calendar_by_an_unknown_column_is_a_config_error(write: Write) -> None:
+    write("tickets.csv", TICKETS)
+    path = write(
+        "cscli.yaml",
+        """
+        calendars: {office: {timezone: UTC, hours: 24/7}}
+        sources:
+          tickets: {path: tickets.csv, calendar: {by: tem, map: {A: office}, default: office}}
+        kpis: [{id: frt_business, kpi: first_response_time, hours: business}]
+        """,
+    )
+    with pytest.raises(ConfigError) as info:
+        api.report(path)
+    assert str(info.value).endswith(
+        "sources.tickets.calendar.by: tickets has no column 'tem' (did you mean 'team'?)"
+    )

@@ -535,6 +535,83 @@ def test_average_hold_time_over_answered_and_held(tmp_path: Path) -> None:
     assert vn(t, "hold_p50") == (pytest.approx(15.0), 4)
 
 
+DIRECTION_CALLS = """
+    call_id,queued_at,answered_at,talk_seconds,hold_seconds,wrap_seconds,transfers,direction
+    i1,2026-01-05T10:00:00Z,2026-01-05T10:00:10Z,100,10,10,0,inbound
+    i2,2026-01-05T10:00:00Z,2026-01-05T10:00:10Z,200,0,20,1,Inbound
+    o1,2026-01-05T10:00:00Z,2026-01-05T10:00:10Z,300,30,0,1,outbound
+    o2,2026-01-05T10:00:00Z,,,,,,outbound
+    x1,2026-01-05T10:00:00Z,2026-01-05T10:00:10Z,50,0,0,0,
+"""
+# handle i1 120, i2 220, o1 330, x1 50; hold i1 10, i2 0, o1 30, x1 0; transfers: i2, o1.
+# o2 is not answered; x1 has an empty direction: it counts only with direction all.
+
+
+def test_handle_hold_and_transfers_follow_their_direction(tmp_path: Path) -> None:
+    kpis: list[Any] = ["average_handle_time", "average_hold_time", "call_reroute_rate"]
+    for base in list(kpis):
+        for direction in ("outbound", "all"):
+            kpis.append({"id": f"{base}_{direction}", "kpi": base, "direction": direction})
+    result = run(tmp_path, kpis, calls=DIRECTION_CALLS)
+    t = totals(result)
+    # inbound (the default): i1, i2 → AHT (120 + 220)/2 = 170, hold (10 + 0)/2 = 5, i2 of 2
+    assert vn(t, "average_handle_time") == (pytest.approx(170.0), 2)
+    assert vn(t, "average_hold_time") == (pytest.approx(5.0), 2)
+    assert vn(t, "call_reroute_rate") == (pytest.approx(0.5), 2)
+    # outbound: o1 only (o2 unanswered) → 330, 30, 1/1
+    assert vn(t, "average_handle_time_outbound") == (pytest.approx(330.0), 1)
+    assert vn(t, "average_hold_time_outbound") == (pytest.approx(30.0), 1)
+    assert vn(t, "call_reroute_rate_outbound") == (pytest.approx(1.0), 1)
+    # all: i1, i2, o1, x1 → (120 + 220 + 330 + 50)/4 = 180, (10 + 0 + 30 + 0)/4 = 10, 2/4
+    assert vn(t, "average_handle_time_all") == (pytest.approx(180.0), 4)
+    assert vn(t, "average_hold_time_all") == (pytest.approx(10.0), 4)
+    assert vn(t, "call_reroute_rate_all") == (pytest.approx(0.5), 4)
+    # x1's empty direction is counted, not silently left out of the inbound numbers
+    [empty] = [q for q in result.data_quality if q.issue == "direction: empty direction"]
+    assert empty.rows == 1 and "direction: all" in empty.effect
+    for kpi_id in ("average_handle_time", "average_hold_time", "call_reroute_rate"):
+        assert "Direction inbound: inbound by default" in status(result, kpi_id).kpi.definition
+        outbound = status(result, f"{kpi_id}_outbound").kpi
+        assert "Direction outbound" in outbound.definition
+        assert outbound.title.endswith("(direction=outbound)")
+
+
+def test_calls_without_a_direction_column_are_inbound(tmp_path: Path) -> None:
+    calls = """
+        call_id,queued_at,answered_at,talk_seconds,hold_seconds,wrap_seconds,transfers
+        a,2026-01-05T10:00:00Z,2026-01-05T10:00:10Z,100,10,10,1
+        b,2026-01-05T10:00:00Z,2026-01-05T10:00:10Z,200,0,0,0
+    """
+    kpis = [
+        "average_handle_time",
+        "call_reroute_rate",
+        {"id": "aht_out", "kpi": "average_handle_time", "direction": "outbound"},
+    ]
+    result = run(tmp_path, kpis, calls=calls)
+    t = totals(result)
+    # no direction column → every call inbound: (120 + 200)/2 = 160; a of 2 transferred
+    assert vn(t, "average_handle_time") == (pytest.approx(160.0), 2)
+    assert vn(t, "call_reroute_rate") == (pytest.approx(0.5), 2)
+    assert vn(t, "aht_out") == (None, 0)  # no outbound call: null, n 0
+    assert not [q for q in result.data_quality if "direction" in q.issue]
+
+
+def test_empty_talk_finding_names_the_direction(tmp_path: Path) -> None:
+    kpis = [{"id": "aht_out", "kpi": "average_handle_time", "direction": "outbound"}]
+    calls = """
+        call_id,queued_at,answered_at,talk_seconds,hold_seconds,wrap_seconds,direction
+        o1,2026-01-05T10:00:00Z,2026-01-05T10:00:10Z,300,0,0,outbound
+        o2,2026-01-05T10:00:00Z,2026-01-05T10:00:10Z,,0,0,outbound
+        i1,2026-01-05T10:00:00Z,2026-01-05T10:00:10Z,,0,0,inbound
+    """
+    result = run(tmp_path, kpis, calls=calls)
+    # o2 is excluded from the outbound AHT (300 over n 1); i1 is not in that KPI at all
+    assert vn(totals(result), "aht_out") == (pytest.approx(300.0), 1)
+    [issue] = [q for q in result.data_quality if "talk_seconds" in q.issue]
+    assert (issue.issue, issue.rows) == ("answered outbound call with an empty talk_seconds", 1)
+    assert issue.effect == "excluded from aht_out"
+
+
 CALL_FCR_CALLS = """
     call_id,queued_at,answered_at,direction,customer_id,resolved
     k1,2026-01-05T09:00:00Z,2026-01-05T09:00:10Z,inbound,A,true

@@ -334,9 +334,10 @@ def reference(data: Data) -> dict[str, tuple[Any, int]]:
     short = [c for c in abandoned if c.end_wait is not None and c.end_wait < 5]
     met = [c for c in answered if c.answer_wait <= 20]  # type: ignore[operator]
     abandoned_met = [c for c in abandoned if c.end_wait is not None and c.end_wait <= 20]
+    # handle time counts inbound calls by default, like ASA and service level (issue #11)
     handle = [
         c.talk + (c.hold or 0) + (c.wrap or 0)
-        for c in calls
+        for c in inbound
         if c.answer_wait is not None and c.talk is not None
     ]
     csat = [s.score for s in sv if s.survey_type == "csat" and 1 <= s.score <= 5]

@@ -557,6 +557,116 @@ def test_average_handle_time_negative_component_excluded(tmp_path: Path) -> None
     assert quality(result).get(("calls", "negative talk, hold or wrap seconds")) == 1
 
 
+def test_average_handle_time_empty_talk_is_a_finding(tmp_path: Path) -> None:
+    calls = """
+        call_id,queued_at,answered_at,talk_seconds,hold_seconds,wrap_seconds
+        a,2026-01-05T10:00:00Z,2026-01-05T10:00:10Z,100,10,10
+        b,2026-01-05T10:00:00Z,2026-01-05T10:00:10Z,,50,50
+        c,2026-01-05T10:00:00Z,,,,
+    """
+    result = run(tmp_path, ["average_handle_time"], calls=calls)
+    # b is answered with no talk time → excluded and counted; c is not answered (no finding)
+    assert vn(totals(result), "average_handle_time") == (pytest.approx(120.0), 1)
+    [issue] = [q for q in result.data_quality if "talk_seconds" in q.issue]
+    assert (issue.issue, issue.rows) == ("answered inbound call with an empty talk_seconds", 1)
+    assert issue.effect == "excluded from average_handle_time"
+    assert issue.examples == (("calls.csv", 3),)  # b: the header is line 1, a line 2
+
+
+OVERFLOW_CALLS = """
+    call_id,queued_at,answered_at,talk_seconds,hold_seconds,wrap_seconds,queue
+    a,2026-01-05T10:00:00Z,2026-01-05T10:00:10Z,100,10,10,q
+    b,2026-01-05T10:00:00Z,2026-01-05T10:00:10Z,inf,0,0,q
+    c,2026-01-05T10:00:00Z,2026-01-05T10:00:10Z,1e308,1e308,0,q
+    d,2026-01-05T10:00:00Z,2026-01-05T10:00:10Z,-inf,0,0,q
+    e,2026-01-05T10:00:00Z,2026-01-05T10:00:10Z,9007199254740992,0,0,q
+    f,2026-01-05T10:00:00Z,2026-01-05T10:00:10Z,Infinity,0,0,x
+"""
+# b, d, f: ±inf; c: 1e308 + 1e308 = inf (float max ≈ 1.8e308), and two of them in a mean;
+# e: exactly 2^53 = 9007199254740992, the first magnitude refused.
+
+
+def test_infinite_and_overflowing_values_are_findings(tmp_path: Path) -> None:
+    kpis = ["average_handle_time", "average_hold_time"]
+    result = run(tmp_path, kpis, calls=OVERFLOW_CALLS, by=["queue"])
+    t = totals(result)
+    # talk read as missing for b, c, d, e, f → only a is left: 100 + 10 + 10 = 120 over n 1
+    assert vn(t, "average_handle_time") == (pytest.approx(120.0), 1)
+    # hold: a 10, b 0, c 1e308 → missing → 0 (an empty hold counts 0), d 0, e 0, f 0 → 10/6
+    assert vn(t, "average_hold_time") == (pytest.approx(10 / 6), 6)
+    q = quality(result)
+    assert (
+        q[
+            (
+                "calls",
+                "talk_seconds: inf, NaN or a number beyond ±2^53 (a sum or mean of it overflows)",
+            )
+        ]
+        == 5
+    )
+    assert (
+        q[
+            (
+                "calls",
+                "hold_seconds: inf, NaN or a number beyond ±2^53 (a sum or mean of it overflows)",
+            )
+        ]
+        == 1
+    )
+    assert q[("calls", "answered inbound call with an empty talk_seconds")] == 5
+    # queue x holds only f: a null value, and always n = 0 with it (never null over n 1)
+    assert vn(row(result, queue="x"), "average_handle_time") == (None, 0)
+    assert vn(row(result, queue="q"), "average_handle_time") == (pytest.approx(120.0), 1)
+    assert_no_nan_or_inf(result.table)
+    assert_no_nan_or_inf(result.totals)
+
+
+def test_nan_and_inf_in_a_parquet_float_column_are_findings(tmp_path: Path) -> None:
+    stamp = datetime(2026, 1, 5, 10, tzinfo=ZoneInfo("UTC"))
+    pl.DataFrame(
+        {
+            "call_id": ["a", "b", "c"],
+            "queued_at": [stamp] * 3,
+            "answered_at": [stamp] * 3,
+            "talk_seconds": [100.0, float("nan"), float("inf")],
+            "hold_seconds": [10.0, 0.0, 0.0],
+            "wrap_seconds": [10.0, 0.0, 0.0],
+        }
+    ).write_parquet(tmp_path / "calls.parquet")
+    path = tmp_path / "cscli.yaml"
+    path.write_text(
+        "sources: {calls: {path: calls.parquet}}\nkpis: [average_handle_time]\n",
+        encoding="utf-8",
+    )
+    result = api.report(path)
+    # a float file keeps NaN and inf as numbers: both read as missing → a alone, 120 over n 1
+    assert vn(totals(result), "average_handle_time") == (pytest.approx(120.0), 1)
+    q = quality(result)
+    assert (
+        q[
+            (
+                "calls",
+                "talk_seconds: inf, NaN or a number beyond ±2^53 (a sum or mean of it overflows)",
+            )
+        ]
+        == 2
+    )
+
+
+def test_an_infinite_score_excludes_the_response(tmp_path: Path) -> None:
+    surveys = """
+        responded_at,score,survey_type
+        2026-01-05T10:00:00Z,5,csat
+        2026-01-05T10:00:00Z,inf,csat
+        2026-01-05T10:00:00Z,2,csat
+    """
+    result = run(tmp_path, [{"id": "csat_mean", "kpi": "csat", "stat": "mean"}], surveys=surveys)
+    # score is required: the inf response is excluded → (5 + 2)/2 = 3.5 over n 2
+    assert vn(totals(result), "csat_mean") == (pytest.approx(3.5), 2)
+    [issue] = [q for q in result.data_quality if q.issue.startswith("score: inf")]
+    assert (issue.rows, issue.effect) == (1, "records excluded")
+
+
 def test_average_speed_of_answer(tmp_path: Path) -> None:
     kpis = [
         "average_speed_of_answer",
@@ -778,6 +888,102 @@ def test_csat_on_a_ten_point_scale(tmp_path: Path) -> None:
     # in 1–10: [10, 9, 8, 1]; ≥ 9: 10 and 9 → 2/4; 11 is outside the scale
     assert vn(totals(result), "csat10") == (pytest.approx(0.5), 4)
     assert quality(result)[("surveys", "csat score outside 1–10")] == 1
+
+
+CSAT_TEN = """
+    responded_at,score,survey_type
+    2026-01-05T10:00:00Z,10,csat
+    2026-01-05T10:00:00Z,9,csat
+    2026-01-05T10:00:00Z,8,csat
+    2026-01-05T10:00:00Z,7,csat
+    2026-01-05T10:00:00Z,6,csat
+    2026-01-05T10:00:00Z,1,csat
+"""
+
+
+def test_csat_satisfied_min_follows_the_scale(tmp_path: Path) -> None:
+    kpis = [
+        {"id": "csat10", "kpi": "csat", "scale": 10},
+        {"id": "csat10_8", "kpi": "csat", "scale": 10, "satisfied_min": 8},
+        {"id": "csat7", "kpi": "csat", "scale": 7},
+    ]
+    result = run(tmp_path, kpis, surveys=CSAT_TEN)
+    t = totals(result)
+    # scale 10, satisfied_min not given → top-2-box 10 − 1 = 9: [10, 9] of 6 = 1/3
+    # (it used to stay at 4, counting 10, 9, 8, 7, 6 = 5/6)
+    assert vn(t, "csat10") == (pytest.approx(1 / 3), 6)
+    # given satisfied_min 8 wins over the scale: [10, 9, 8] of 6 = 1/2
+    assert vn(t, "csat10_8") == (pytest.approx(0.5), 6)
+    # scale 7 → satisfied_min 6; in 1–7: [7, 6, 1] (10, 9, 8 outside) → [7, 6] of 3 = 2/3
+    assert vn(t, "csat7") == (pytest.approx(2 / 3), 3)
+    csat10 = status(result, "csat10").kpi
+    assert "at least 9 on the 1–10 scale" in csat10.definition
+    assert "Scores outside 1–10 are excluded" in csat10.definition
+    assert csat10.title == "CSAT (scale=10)"  # satisfied_min was not given: not a change
+    assert "at least 6 on the 1–7 scale" in status(result, "csat7").kpi.definition
+
+
+def test_csat_default_definition_states_its_scale() -> None:
+    from cscli.kpis.catalog import CATALOG
+    from cscli.kpis.spec import instantiate
+
+    kpi = instantiate(CATALOG["csat"])
+    # the default scale 5 → satisfied_min 5 − 1 = 4, stated with the actual scale
+    assert kpi.params["satisfied_min"] == 4.0
+    assert "at least 4 on the 1–5 scale" in kpi.definition
+    assert "top-2-box on 1–5" not in kpi.definition  # no hard-coded scale any more
+
+
+def test_csat_satisfied_min_off_the_scale_is_a_config_error(tmp_path: Path) -> None:
+    from cscli.config import load_config
+    from cscli.errors import ConfigError
+
+    path = tmp_path / "cscli.yaml"
+    path.write_text(
+        "sources: {surveys: {path: s.csv}}\n"
+        "kpis:\n"
+        "  - {id: csat10, kpi: csat, params: {scale: 10, satisfied_min: 11}}\n"
+        "  - {id: csat_six, kpi: csat, satisfied_min: 6}\n"
+        "  - {id: csat_one, kpi: csat, scale: 1}\n"
+        "  - {id: csat_ok, kpi: csat, scale: 10, satisfied_min: 10}\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    found = [str(p) for p in info.value.problems]
+    # each at the value that is wrong (line:column of `11`, `6` and `1` above)
+    assert found == [
+        f"{path}:3:64: csat10.satisfied_min: 11 is not on the 1–10 scale: give a score from "
+        "1 to 10 (or set scale:)",
+        f"{path}:4:46: csat_six.satisfied_min: 6 is not on the 1–5 scale: give a score from "
+        "1 to 5 (or set scale:)",
+        f"{path}:5:38: csat_one.scale: expected a finite number at least 2, got 1",
+    ]
+
+
+def test_sentiment_neutral_must_lie_between_0_and_1(tmp_path: Path) -> None:
+    from cscli.config import load_config
+    from cscli.errors import ConfigError
+
+    path = tmp_path / "cscli.yaml"
+    path.write_text(
+        "sources: {surveys: {path: s.csv}}\n"
+        "kpis:\n"
+        "  - {id: neg0, kpi: negative_share, neutral: 0}\n"
+        "  - {id: pos1, kpi: positive_share, neutral: 1}\n"
+        "  - {id: neg_minus, kpi: negative_share, neutral: -0.1}\n"
+        "  - {id: pos_ok, kpi: positive_share, neutral: 0.5}\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    found = [str(p).split(": ", 1)[1] for p in info.value.problems]
+    # 0 would make every text negative or positive (≤ −0 / ≥ +0), 1 none of them: both refused
+    assert found == [
+        "neg0.neutral: expected a finite number above 0 and below 1, got 0",
+        "pos1.neutral: expected a finite number above 0 and below 1, got 1",
+        "neg_minus.neutral: expected a finite number above 0 and below 1, got -0.1",
+    ]
 
 
 def test_ces_scale_and_direction_params(tmp_path: Path) -> None:

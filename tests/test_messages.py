@@ -61,12 +61,16 @@ def test_social_first_response_and_rate(config: Path) -> None:
 
 
 def test_social_frt_by_responder(config: Path) -> None:
-    rows = {
-        r["responder"]: r for r in api.report(config, by=["responder"]).table.iter_rows(named=True)
-    }
+    result = api.report(config, by=["responder"])
+    rows = {r["responder"]: r for r in result.table.iter_rows(named=True)}
     assert rows["BrandA"]["frt"] == pytest.approx(600.0)
     assert rows["BrandB"]["frt"] == pytest.approx(3600.0)
-    assert rows[None]["message_response_rate"] == pytest.approx(0.0)  # m3: nobody replied
+    # the response rate by responder is refused (issue #11): it would be 1/1 for BrandA (m1)
+    # and BrandB (m2) and 0/1 for the empty responder (m3) — the cut decides the value
+    assert "message_response_rate" not in result.table.columns
+    [rate] = [s for s in result.kpis if s.kpi.id == "message_response_rate"]
+    assert rate.reason is not None
+    assert rate.reason.startswith("cannot be cut by responder: only answered messages")
 
 
 def test_sentiment_scores_only_customers(config: Path) -> None:

@@ -3,25 +3,35 @@
 Each is a `QualityCheck` (a predicate counted over the whole source, with its first rows), so
 `report`, `validate` and `check` all count it; none of them drops a record. The rules:
 
+- a number that is read but unusable (inf, NaN, or beyond ±2^53, where a sum or a mean
+  overflows) is read as missing and flagged;
 - a placeholder such as `?`, `N/A` or `-` in a date or number column is an unreadable cell
   whose finding names the placeholder and the `null_values:` fix; in a text column (seen in
   the first rows) it is kept as text, and flagged;
 - an id in scientific notation (`5.70306E+17`) has lost digits in Excel: flagged (CSV/TSV);
 - a duplicate id (a row repeating an earlier row's id) is flagged, not removed: which of two
   rows is right (the first? the later export?) is the user's call;
-- a survey type other than csat, nps, ces, asat; a call that ends before it is answered;
+- a survey type other than csat, nps, ces, asat; a call with no direction; a call that ends
+  before it is answered;
+- a record with no business calendar (`calendar: {by: team, map: …}` without a default);
 - in CSV/TSV, text that was not UTF-8 (read with U+FFFD in place of the bad bytes).
 """
 
 from __future__ import annotations
 
+import difflib
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
+from typing import TYPE_CHECKING
 
 import polars as pl
 
 from cscli.adapters.base import RAW_PREFIX, ColumnSource, QualityCheck
+from cscli.errors import ConfigError, ConfigProblem
 from cscli.schema import FREE_TEXT, SURVEY_TYPES, Column, Table
+
+if TYPE_CHECKING:
+    from cscli.config import CalendarAssignment
 
 #: cell texts that stand for "no value" (compared trimmed and lower-cased)
 PLACEHOLDERS = ("?", "??", "-", "--", "n/a", "na", "#n/a", "null", "(null)", "none", "nan", "nil")
@@ -30,6 +40,10 @@ PLACEHOLDERS = ("?", "??", "-", "--", "n/a", "na", "#n/a", "null", "(null)", "no
 SCIENTIFIC_ID = r"^\s*[0-9](?:\.[0-9]+)?[eE]\+[0-9]+\s*$"
 
 REPLACEMENT = "\ufffd"
+
+#: the largest magnitude a number may have: beyond 2^53 a float no longer holds every whole
+#: number, and a sum of a few values near the float maximum (1.8e308) is infinite
+NUMBER_LIMIT = 2.0**53
 
 
 def is_placeholder(raw: pl.Expr) -> pl.Expr:
@@ -69,18 +83,91 @@ def placeholder_fix(tokens: Sequence[str]) -> str:
 
 
 def unreadable_check(
-    source: ColumnSource, column: Column, words: str, tokens: Sequence[str]
+    source: ColumnSource,
+    column: Column,
+    words: str,
+    tokens: Sequence[str],
+    parsed: pl.Expr | None = None,
 ) -> QualityCheck:
-    """Cells with text that did not parse as the column's type."""
+    """Cells with text that did not parse as the column's type (`parsed`: the value as read,
+    before any range check; the canonical column by default)."""
     raw = pl.col(RAW_PREFIX + column.name)
+    value = pl.col(column.name) if parsed is None else parsed
     return QualityCheck(
         issue=f"{source.label}: cannot read as {words}",
-        predicate=raw.is_not_null() & pl.col(column.name).is_null(),
+        predicate=raw.is_not_null() & value.is_null(),
         column=source.label,
         drops_record=column.required,
         effect=("records excluded" if column.required else "read as missing")
         + placeholder_fix(tokens),
     )
+
+
+def usable_number(num: pl.Expr) -> pl.Expr:
+    """`num` where it is finite and smaller than NUMBER_LIMIT in magnitude, else null."""
+    return pl.when(num.is_finite() & (num.abs() < NUMBER_LIMIT)).then(num)
+
+
+def number_checks(
+    source: ColumnSource,
+    column: Column,
+    read: pl.Expr,
+    tokens: Sequence[str],
+    *,
+    text: bool,
+) -> list[QualityCheck]:
+    """A number column's findings: text that is no number (`text`: the file holds text), and
+    numbers that are read but unusable: inf, NaN (a float column of a Parquet file) or beyond
+    ±2^53. `read` is the value as read, before `usable_number`."""
+    checks = [unreadable_check(source, column, "a number", tokens, read)] if text else []
+    checks.append(
+        QualityCheck(
+            issue=f"{source.label}: inf, NaN or a number beyond ±2^53 (a sum or mean of it "
+            "overflows)",
+            predicate=read.is_not_null() & usable_number(read).is_null(),
+            column=source.label,
+            drops_record=column.required,
+            effect="records excluded" if column.required else "read as missing",
+        )
+    )
+    return checks
+
+
+def calendar_checks(
+    name: str, assignment: CalendarAssignment, columns: Collection[str], config_file: str
+) -> list[QualityCheck]:
+    """`calendar: {by: team, map: {…}}` without a `default:` leaves a record whose team is
+    empty or unmapped with no calendar: its business-time durations are null. Counted, with
+    the effect, instead of vanishing from the business-hours KPIs. A `by` column the source
+    does not have is a config error."""
+    by = assignment.by
+    if by not in columns:
+        match = difflib.get_close_matches(by, sorted(columns), n=1)
+        raise ConfigError(
+            [
+                ConfigProblem(
+                    config_file,
+                    None,
+                    None,
+                    f"sources.{name}.calendar.by: {name} has no column {by!r}"
+                    + (f" (did you mean {match[0]!r}?)" if match else ""),
+                )
+            ],
+            hint=f"calendar.by names a canonical column of {name} or one of its extra_columns",
+        )
+    if assignment.default is not None:
+        return []
+    keys = list(assignment.map)
+    return [
+        QualityCheck(
+            issue=f"{by}: no business calendar (empty, or not one of {', '.join(keys)} in "
+            "calendar.map, and no default)",
+            predicate=pl.col(by).cast(pl.String).is_in(keys).fill_null(False).not_(),
+            column=by,
+            effect="no business time: excluded from KPIs with hours: business; add the value "
+            "to calendar.map or set calendar.default",
+        )
+    ]
 
 
 def placeholder_check(label: str, raw: pl.Expr, tokens: Sequence[str]) -> QualityCheck:
@@ -149,6 +236,16 @@ def record_checks(
                 predicate=kind.is_not_null() & ~kind.is_in(list(SURVEY_TYPES)),
                 column=columns_of["survey_type"].label,
                 effect="excluded from every survey KPI",
+            )
+        )
+    if table.name == "calls" and "direction" in columns_of:
+        label = columns_of["direction"].label
+        checks.append(
+            QualityCheck(
+                issue=f"{label}: empty direction",
+                predicate=pl.col("direction").is_null(),
+                column=label,
+                effect="counted only by call KPIs with direction: all (inbound is the default)",
             )
         )
     if table.name == "calls" and {"answered_at", "ended_at"} <= columns:

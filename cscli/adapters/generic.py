@@ -49,15 +49,18 @@ from cscli.adapters.diagnose import (
     yaml_delimiter,
 )
 from cscli.adapters.findings import (
+    calendar_checks,
     is_placeholder,
     is_placeholder_series,
+    number_checks,
     placeholder_check,
     placeholders_in,
     record_checks,
     scientific_id_check,
     unreadable_check,
+    usable_number,
 )
-from cscli.config import SourceConfig
+from cscli.config import CalendarAssignment, SourceConfig
 from cscli.errors import ConfigError, ConfigProblem, InputError
 from cscli.kpis.compile import sql
 from cscli.kpis.measures import invalid_expr, measure_expr, measures_for
@@ -199,6 +202,8 @@ def load_source(
                 )
             )
     available = columns | {m.name for m in measures} | set(cfg.extra_columns)
+    if isinstance(cfg.calendar, CalendarAssignment):
+        checks.extend(calendar_checks(name, cfg.calendar, available, config_file))
     if cfg.filter:
         out = out.filter(_source_filter(cfg.filter, name, available, config_file))
 
@@ -251,7 +256,10 @@ def _canonical_column(
     raw = pl.col(RAW_PREFIX + column.name)
     if raw_kept or dtype == pl.String:
         exprs.append(pl.col(src.name).alias(RAW_PREFIX + column.name))
-    if raw_kept:
+    if column.type == "float":
+        read = _float(raw, dtype, factor)
+        checks.extend(number_checks(src, column, read, tokens, text=dtype == pl.String))
+    elif raw_kept:
         checks.append(unreadable_check(src, column, _type_words(column), tokens))
     elif tokens and column.name not in FREE_TEXT:
         checks.append(placeholder_check(src.label, raw, tokens))
@@ -913,6 +921,13 @@ def _number(raw: pl.Expr, dtype: pl.DataType) -> pl.Expr:
     return raw.cast(pl.Float64, strict=False).fill_nan(None)
 
 
+def _float(raw: pl.Expr, dtype: pl.DataType, factor: float | None) -> pl.Expr:
+    """A float column as read (scaled by `factor`), before `usable_number`: unreadable text is
+    null, inf and a numeric file's NaN are kept for the range check to count."""
+    num = _number(raw, dtype) if dtype == pl.String else raw.cast(pl.Float64, strict=False)
+    return num * factor if factor is not None else num
+
+
 def _coerce(
     column: Column,
     raw: pl.Expr,
@@ -934,8 +949,8 @@ def _coerce(
         formats = (explicit,) if explicit else sniffed or (TIMESTAMP_FORMATS[0],)
         return _timestamp(raw, dtype, zone, formats), True
     if column.type == "float":
-        num = _number(raw, dtype)
-        return (num * factor if factor is not None else num), is_text
+        # raw kept for every file type: inf and NaN are counted (number_checks)
+        return usable_number(_float(raw, dtype, factor)), True
     if column.type == "int":
         num = _number(raw, dtype)
         whole = pl.when(num == num.floor()).then(num.cast(pl.Int64, strict=False))

@@ -17,6 +17,7 @@ from cscli.kpis.spec import (
     KpiDef,
     NetScore,
     Param,
+    ParamError,
     QualityRule,
     Ratio,
     Stat,
@@ -159,6 +160,31 @@ SHORT_ABANDON = Param(
     "abandons that waited less than this are excluded from numerator and denominator",
 )
 
+DIRECTION = Param(
+    "direction",
+    "choice",
+    "inbound",
+    "which calls: inbound (as call_volume, ASA, abandonment and service level count them), "
+    "outbound, or all (any direction, an empty one included)",
+    ("inbound", "outbound", "all"),
+)
+DIRECTION_NOTE = (
+    "Direction {direction}: inbound by default, like call_volume, ASA, abandonment and service "
+    "level (a calls export without a direction column is taken as all inbound); outbound; or "
+    "all."
+)
+
+
+def _direction(p: Mapping[str, Any]) -> str | None:
+    """The calls of the KPI's `direction`; None for all of them."""
+    return None if p["direction"] == "all" else f"direction = '{p['direction']}'"
+
+
+def _answered(p: Mapping[str, Any]) -> str:
+    """Answered calls of the KPI's direction."""
+    return _and(_direction(p), "answered_at IS NOT NULL") or ""
+
+
 CALL_VOLUME = KpiDef(
     id="call_volume",
     title="Calls offered",
@@ -174,6 +200,18 @@ CALL_VOLUME = KpiDef(
     build=lambda p: Built(Count(INBOUND)),
 )
 
+
+def _handle_time(p: Mapping[str, Any]) -> Built:
+    answered = _answered(p)
+    calls = "" if p["direction"] == "all" else f" {p['direction']}"
+    no_talk = QualityRule(
+        f"answered{calls} call with an empty talk_seconds",
+        f"{answered} AND talk_seconds IS NULL",
+        column="talk_seconds",
+    )
+    return Built(Stat("handle_seconds", p["stat"], where=answered), quality=(no_talk,))
+
+
 AVERAGE_HANDLE_TIME = KpiDef(
     id="average_handle_time",
     title="Average handle time",
@@ -184,12 +222,15 @@ AVERAGE_HANDLE_TIME = KpiDef(
     anchor="queued_at",
     definition=(
         "{stat} of talk_seconds + hold_seconds + wrap_seconds over answered calls queued in the "
-        "period. The export needs all three columns; an empty hold or wrap value counts as 0, an "
-        "empty talk value or any negative part excludes the call (reported in data_quality)."
+        "period. " + DIRECTION_NOTE + " The export needs all three columns; an empty hold or "
+        "wrap value counts as 0; an answered call with an empty talk value, or any negative "
+        "part, is excluded and reported in data_quality. A value that is not a finite number "
+        "below 2^53 (inf, NaN, 1e308: it would overflow the sum) is read as missing and "
+        "reported. With no usable call the value is null and n is 0."
     ),
-    params=(_stat("mean"),),
+    params=(_stat("mean"), DIRECTION),
     requires=("answered_at",),
-    build=lambda p: Built(Stat("handle_seconds", p["stat"], where="answered_at IS NOT NULL")),
+    build=_handle_time,
 )
 
 AVERAGE_SPEED_OF_ANSWER = KpiDef(
@@ -287,6 +328,20 @@ def _csat(p: Mapping[str, Any]) -> Built:
     return Built(Ratio(f"score >= {_num(p['satisfied_min'])}", where=where), quality=(rule,))
 
 
+def _csat_params(p: Mapping[str, Any]) -> Mapping[str, Any]:
+    """satisfied_min follows the scale (top-2-box: scale − 1) unless given; it must lie on
+    the scale."""
+    scale = p["scale"]
+    satisfied = scale - 1 if p["satisfied_min"] is None else p["satisfied_min"]
+    if not 1 <= satisfied <= scale:
+        raise ParamError(
+            "satisfied_min",
+            f"{satisfied:g} is not on the 1–{scale:g} scale: give a score from 1 to {scale:g} "
+            "(or set scale:)",
+        )
+    return {**p, "satisfied_min": satisfied}
+
+
 CSAT = KpiDef(
     id="csat",
     title="CSAT",
@@ -297,16 +352,24 @@ CSAT = KpiDef(
     anchor="responded_at",
     definition=(
         "Share of csat responses in the period scoring at least {satisfied_min} on the "
-        "1–{scale} scale (top-2-box on 1–5) when stat is share; the mean score when stat is "
-        "mean. Scores outside the scale are excluded and reported in data_quality. "
-        "Current stat: {stat}."
+        "1–{scale} scale when stat is share (by default the top two boxes: satisfied_min = "
+        "scale − 1); the mean score when stat is mean. Scores outside 1–{scale} are excluded "
+        "and reported in data_quality. Current stat: {stat}."
     ),
     params=(
         Param("stat", "choice", "share", "share (top-box share) or mean", ("share", "mean")),
-        Param("satisfied_min", "number", 4.0, "lowest score that counts as satisfied"),
-        Param("scale", "number", 5.0, "highest score of the scale (the lowest is 1)"),
+        Param(
+            "satisfied_min",
+            "number",
+            None,
+            "lowest score that counts as satisfied, from 1 to scale (default: the top two "
+            "boxes, scale − 1)",
+            derived="scale − 1",
+        ),
+        Param("scale", "number", 5.0, "highest score of the scale (the lowest is 1)", minimum=2),
     ),
     build=_csat,
+    resolve=_csat_params,
 )
 
 
@@ -624,6 +687,14 @@ GAVE_UP_RATE = KpiDef(
 
 # --- calls: hold, transfers, first contact resolution ---------------------------------------
 
+
+def _hold_time(p: Mapping[str, Any]) -> Built:
+    answered = _answered(p)
+    if p["over"] == "held":
+        return Built(Stat("hold_seconds", p["stat"], where=f"{answered} AND hold_seconds > 0"))
+    return Built(Stat("coalesce(hold_seconds, 0)", p["stat"], where=answered))
+
+
 AVERAGE_HOLD_TIME = KpiDef(
     id="average_hold_time",
     title="Average hold time",
@@ -635,20 +706,16 @@ AVERAGE_HOLD_TIME = KpiDef(
     definition=(
         "{stat} of hold_seconds over answered calls queued in the period ({over}: answered = "
         "every answered call, an empty hold counting as 0; held = only calls put on hold, as "
-        "Amazon Connect's 'average customer hold time')."
+        "Amazon Connect's 'average customer hold time'). " + DIRECTION_NOTE + " A hold value "
+        "that cannot be read, or is not a finite number below 2^53, is read as missing (so it "
+        "counts as 0 over answered calls) and reported in data_quality."
     ),
     params=(
         _stat("mean"),
         Param("over", "choice", "answered", "which calls: answered or held", ("answered", "held")),
+        DIRECTION,
     ),
-    build=lambda p: Built(
-        Stat(
-            "coalesce(hold_seconds, 0)" if p["over"] == "answered" else "hold_seconds",
-            p["stat"],
-            where="answered_at IS NOT NULL"
-            + (" AND hold_seconds > 0" if p["over"] == "held" else ""),
-        )
-    ),
+    build=_hold_time,
 )
 
 CALL_REROUTE_RATE = KpiDef(
@@ -661,10 +728,12 @@ CALL_REROUTE_RATE = KpiDef(
     anchor="queued_at",
     definition=(
         "Answered calls queued in the period that were transferred at least once "
-        "(transfers > 0) / answered calls queued in the period with a known transfers count."
+        "(transfers > 0) / answered calls queued in the period with a known transfers count. "
+        + DIRECTION_NOTE
     ),
+    params=(DIRECTION,),
     build=lambda p: Built(
-        Ratio("transfers > 0", where="answered_at IS NOT NULL AND transfers IS NOT NULL")
+        Ratio("transfers > 0", where=f"{_answered(p)} AND transfers IS NOT NULL")
     ),
 )
 
@@ -792,7 +861,11 @@ NEUTRAL = Param(
     "neutral",
     "number",
     0.05,
-    "half-width of the neutral band: a score ≤ −neutral is negative, ≥ +neutral positive",
+    "half-width of the neutral band, above 0 and below 1: a score ≤ −neutral is negative, "
+    "≥ +neutral positive",
+    minimum=0,
+    maximum=1,
+    exclusive=True,
 )
 TEXT_NOTE = (
     "Texts are scored offline by VADER (the `sentiment` extra) from −1 to +1: survey comments "
@@ -851,6 +924,13 @@ POSITIVE_SHARE = KpiDef(
     ),
 )
 
+THREAD_NOTE = (
+    "Ids match as text, except that an id written as a whole number with a zero fraction "
+    "(3.0, as spreadsheets and pandas write integer ids next to empty cells) matches the "
+    "integer (3); `cscli validate` reports an in_response_to column that matches no "
+    "message_id at all."
+)
+
 MESSAGE_VOLUME = KpiDef(
     id="message_volume",
     title="Inbound messages",
@@ -875,7 +955,7 @@ MESSAGE_FIRST_RESPONSE_TIME = KpiDef(
         "{stat} of the time from an inbound message that starts a conversation (in_response_to "
         "empty) to the first outbound message that replies to it (in_response_to = its "
         "message_id), over such messages created in the period that got a reply; slice by "
-        "responder (the replying account, e.g. the brand) or channel."
+        "responder (the replying account, e.g. the brand) or channel. " + THREAD_NOTE
     ),
     params=(_stat("median"),),
     build=lambda p: Built(
@@ -893,7 +973,14 @@ MESSAGE_RESPONSE_RATE = KpiDef(
     anchor="created_at",
     definition=(
         "Inbound messages that start a conversation and got a direct outbound reply / inbound "
-        "messages that start a conversation, created in the period."
+        "messages that start a conversation, created in the period. " + THREAD_NOTE
+    ),
+    degenerate_by=(
+        (
+            "responder",
+            "only answered messages have a responder, so every responder's rate would be "
+            "100% and the unanswered ones would all sit in the empty group",
+        ),
     ),
     build=lambda p: Built(
         Ratio("reply_seconds IS NOT NULL", where="inbound AND in_response_to IS NULL")

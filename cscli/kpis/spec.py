@@ -12,6 +12,7 @@ the same path: `KpiDef` → `instantiate` → `Kpi` → compile.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -51,6 +52,12 @@ class Param:
     default: Any
     doc: str
     choices: tuple[str, ...] = ()
+    #: bounds of a number (inclusive, or exclusive with `exclusive`); None = unbounded
+    minimum: float | None = None
+    maximum: float | None = None
+    exclusive: bool = False
+    #: a default that follows other parameters (`default` is None): how, in words
+    derived: str | None = None
 
     def parse(self, raw: Any) -> Any:
         """Validate and normalise a value from the config; raises ValueError with the reason."""
@@ -63,7 +70,7 @@ class Param:
         if self.kind == "number":
             if isinstance(raw, bool) or not isinstance(raw, int | float):
                 raise ValueError(f"expected a number, got {raw!r}")
-            return float(raw)
+            return self._bounded(float(raw), raw)
         if self.kind == "bool":
             if not isinstance(raw, bool):
                 raise ValueError(f"expected true or false, got {raw!r}")
@@ -79,8 +86,23 @@ class Param:
             raise ValueError(f"expected one of {', '.join(self.choices)}, got {raw!r}")
         return text
 
+    def _bounded(self, value: float, raw: Any) -> float:
+        low, high = self.minimum, self.maximum
+        if self.exclusive:
+            ok = (low is None or value > low) and (high is None or value < high)
+        else:
+            ok = (low is None or value >= low) and (high is None or value <= high)
+        if ok and math.isfinite(value):
+            return value
+        words = ("above", "below") if self.exclusive else ("at least", "at most")
+        limits = [f"{w} {b:g}" for w, b in zip(words, (low, high), strict=True) if b is not None]
+        bounds = f" {' and '.join(limits)}" if limits else ""
+        raise ValueError(f"expected a finite number{bounds}, got {raw!r}")
+
     def describe(self, value: Any) -> str:
         """A value as a person reads it in a definition."""
+        if value is None and self.derived is not None:
+            return self.derived
         if self.kind == "duration":
             return describe_duration(float(value))
         if self.kind == "ratio":
@@ -190,6 +212,15 @@ class Stock:
 Kind = Count | Ratio | Stat | NetScore | SqlAggregate | DistinctRatio | Stock
 
 
+class ParamError(ValueError):
+    """Parameters that are wrong together (CSAT's satisfied_min above its scale); `param`
+    names the one to point at."""
+
+    def __init__(self, param: str, message: str) -> None:
+        super().__init__(message)
+        self.param = param
+
+
 @dataclass(frozen=True, slots=True)
 class QualityRule:
     """Records a KPI must exclude as unusable, counted in data_quality (e.g. a score of 6 on
@@ -233,6 +264,12 @@ class KpiDef:
     requires: tuple[str, ...] = ()
     #: other sources the KPI can read (`source:` in its config entry) → their anchor
     alt_sources: tuple[tuple[str, str], ...] = ()
+    #: completes defaults that follow other parameters and checks parameters together;
+    #: returns the values, raises ParamError
+    resolve: Callable[[Mapping[str, Any]], Mapping[str, Any]] | None = None
+    #: (dimension, why): dimensions the KPI refuses to be cut by, because the cut would make
+    #: it degenerate (only answered messages have a responder: every responder answers 100%)
+    degenerate_by: tuple[tuple[str, str], ...] = ()
 
     def param(self, name: str) -> Param:
         for p in self.params:
@@ -279,18 +316,22 @@ def instantiate(
     id: str | None = None,
     title: str | None = None,
 ) -> Kpi:
-    """Resolve `params` (already parsed) over the defaults and build the kind."""
-    values = {p.name: p.default for p in base.params}
-    values.update(params or {})
+    """Resolve `params` (already parsed) over the defaults and build the kind; raises
+    ParamError when the KPI's `resolve` rejects the parameters together."""
+    given = {p.name: p.default for p in base.params}
+    given.update(params or {})
+    values = dict(base.resolve(given)) if base.resolve is not None else given
     built = base.build(values)
     described = {p.name: p.describe(values[p.name]) for p in base.params}
     definition = base.definition.format(**described)
+    for dim, why in base.degenerate_by:
+        definition += f" Not cut by {dim}: {why}."
     direction = built.higher_is_better if built.higher_is_better is not None else None
     if direction is None:
         direction = base.higher_is_better
     kpi_title = title or base.title
     if title is None and id is not None and id != base.id:
-        changed = [f"{k}={described[k]}" for k in described if values[k] != base.param(k).default]
+        changed = [f"{k}={described[k]}" for k in described if given[k] != base.param(k).default]
         if changed:
             kpi_title = f"{base.title} ({', '.join(changed)})"
     return Kpi(

@@ -92,6 +92,10 @@ def catalog_markdown(defs: Sequence[KpiDef]) -> str:
         "09:30 with 09:00–17:00 hours is 30 minutes); a ticket created and answered while "
         "closed has 0 business seconds.",
         "- A calendar with no open hours is a config error, never a zero.",
+        "- A record whose calendar cannot be resolved (`{by: team, map: {…}}` without a "
+        "`default:`, and a team that is empty or not in the map) has no business time: it is "
+        "excluded from the business-hours KPIs and counted in data_quality with that effect. "
+        "A `by:` column the source does not have is a config error.",
         "- Computed as B(end) − B(start), B(t) = open seconds from a fixed origin to t, "
         "vectorised (docs/business-hours.md has the method and its speed).",
         "",
