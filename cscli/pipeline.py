@@ -44,7 +44,7 @@ from cscli.enrich import (
 )
 from cscli.errors import UsageError
 from cscli.kpis.catalog import CATALOG
-from cscli.kpis.compile import N_SUFFIX, aggregations, columns_used, pending_columns
+from cscli.kpis.compile import N_SUFFIX, OPEN_SUFFIX, aggregations, columns_used, pending_columns
 from cscli.kpis.measures import BUSINESS_MEASURES, MEASURES
 from cscli.kpis.spec import Count, Kpi, Ratio, Stat, Stock, instantiate
 from cscli.period import Period
@@ -59,6 +59,8 @@ from cscli.stocks import bucket, events_query, levels
 
 PERIOD_COL = "period"
 PREV_SUFFIX = "__prev"
+#: a maturing KPI is provisional while more than this share of its cohort is still open
+PROVISIONAL_SHARE = 0.05
 
 __all__ = [
     "PERIOD_COL",
@@ -130,6 +132,24 @@ class ReportResult:
     @property
     def available(self) -> tuple[Kpi, ...]:
         return tuple(s.kpi for s in self.kpis if s.available)
+
+    def data_ends(self) -> dict[str, date]:
+        """Per source of the available KPIs (contacts: tickets and calls), the local day of
+        its export time, for the sources whose export time falls before the period's end:
+        the period runs past the data, and its last days are not quiet but unknown."""
+        end = self.period.end
+        if end is None:
+            return {}
+        used = {k.source for k in self.available}
+        if "contacts" in used:
+            used |= {"tickets", "calls"}
+        zone = ZoneInfo(self.timezone)
+        out = {}
+        for name in sorted(used & self.data_end.keys()):
+            day = self.data_end[name].astimezone(zone).date()
+            if day < end:
+                out[name] = day
+        return out
 
     @property
     def effective_period(self) -> tuple[date | None, date | None]:
@@ -459,6 +479,18 @@ def run_reports(
             )
         )
     return results
+
+
+def open_share(row: Mapping[str, object], kpi: Kpi) -> float | None:
+    """The share of a maturing KPI's cohort still open at the export time, or None."""
+    value = row.get(kpi.id + OPEN_SUFFIX)
+    return float(value) if isinstance(value, int | float) and value == value else None
+
+
+def is_provisional(row: Mapping[str, object], kpi: Kpi) -> bool:
+    """More than PROVISIONAL_SHARE of the value's cohort is still open: it will move."""
+    share = open_share(row, kpi)
+    return share is not None and share > PROVISIONAL_SHARE
 
 
 def _unique(kpis: Iterable[Kpi]) -> list[Kpi]:

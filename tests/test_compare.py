@@ -353,7 +353,7 @@ def test_json_document_carries_previous_and_validates(tmp_path: Path) -> None:
     result = compare_week2(tmp_path, by=["channel"], grain="week")
     doc = report_document(result, now=datetime(2026, 2, 1, tzinfo=UTC))
     jsonschema.validate(doc, SCHEMA)
-    assert doc["compare"] == {"from": "2026-01-05", "to": "2026-01-11"}
+    assert doc["compare"] == {"from": "2026-01-05", "to": "2026-01-11", "mode": "previous"}
     assert doc["period"]["from"] == "2026-01-12" and doc["period"]["to"] == "2026-01-18"
     assert doc["rows"], "one row per channel and week"
     # the surveys have no ticket_id: they cannot be cut by channel and are marked unavailable

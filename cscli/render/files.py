@@ -28,9 +28,9 @@ from typing import Any
 import polars as pl
 
 from cscli.errors import UsageError
-from cscli.kpis.compile import N_SUFFIX
+from cscli.kpis.compile import N_SUFFIX, OPEN_SUFFIX
 from cscli.output import atomic_batch, write_atomic
-from cscli.pipeline import PERIOD_COL, PREV_SUFFIX, ReportResult
+from cscli.pipeline import PERIOD_COL, PREV_SUFFIX, ReportResult, is_provisional
 from cscli.render import safe
 from cscli.render.jsondoc import render_json, report_document
 from cscli.render.safe import FORMULA_START as FORMULA_START  # re-exported
@@ -90,6 +90,8 @@ def flat_frame(result: ReportResult) -> pl.DataFrame:
         kpi_cols.append(pl.col(k.id + N_SUFFIX).alias(k.id + "_n"))
         if result.compare is not None:
             kpi_cols.append(pl.col(k.id + PREV_SUFFIX).alias(k.id + "_previous"))
+        if open_share_of(k):
+            kpi_cols.append(pl.col(k.id + OPEN_SUFFIX).alias(k.id + "_open_share"))
     parts = []
     if keys and result.table.height:
         table = _ensure(result.table, result)
@@ -112,7 +114,12 @@ def _ensure(frame: pl.DataFrame, result: ReportResult) -> pl.DataFrame:
     """Every KPI column exists (a KPI with no rows in a window still gets its columns)."""
     missing = []
     for k in result.available:
-        for suffix, dtype in (("", pl.Float64), (N_SUFFIX, pl.Int64), (PREV_SUFFIX, pl.Float64)):
+        for suffix, dtype in (
+            ("", pl.Float64),
+            (N_SUFFIX, pl.Int64),
+            (PREV_SUFFIX, pl.Float64),
+            (OPEN_SUFFIX, pl.Float64),
+        ):
             if k.id + suffix not in frame.columns:
                 missing.append(pl.lit(None, dtype=dtype).alias(k.id + suffix))
     return frame.with_columns(missing) if missing else frame
@@ -178,8 +185,17 @@ def _label(value: Any, column: str, grain: str | None) -> str:
     return str(value)
 
 
+def open_share_of(kpi: Any) -> bool:
+    """Whether a KPI matures (reports an open share: `<kpi>_open_share` in CSV/Parquet)."""
+    from cscli.kpis.compile import open_share
+
+    return open_share(kpi.kind) is not None
+
+
 def _md_value(row: dict[str, Any], k: Any, compare: bool) -> str:
     text = format_value(row.get(k.id), k.unit)
+    if row.get(k.id) is not None and is_provisional(row, k):
+        text += "\\*"
     if compare:
         delta = change(row.get(k.id), row.get(k.id + PREV_SUFFIX), k.unit)
         if delta is not None:
@@ -232,7 +248,22 @@ def render_markdown(result: ReportResult) -> str:
 
 
 def _notes_markdown(result: ReportResult) -> list[str]:
-    lines = ["", "## Definitions", ""]
+    lines = []
+    rows = [result.totals.row(0, named=True)] if result.totals.height else []
+    rows += list(result.table.iter_rows(named=True)) if result.group_columns else []
+    if any(is_provisional(r, k) for r in rows for k in result.available):
+        lines += [
+            "",
+            "\\* provisional: more than 5% of the value's cohort is still open at the export "
+            "time, so it will still move.",
+        ]
+    for name, day in result.data_ends().items():
+        lines += [
+            "",
+            f"Note: {_md(name)} data ends {day} (its newest record), before the period's end "
+            f"{result.period.end}: the days after are unknown, not quiet.",
+        ]
+    lines += ["", "## Definitions", ""]
     for s in result.kpis:
         k = s.kpi
         extra = f" *Unavailable: {_md(s.reason)}.*" if not s.available else ""
@@ -240,9 +271,9 @@ def _notes_markdown(result: ReportResult) -> list[str]:
     if result.data_quality:
         lines += ["", "## Data quality", ""]
         for q in result.data_quality:
-            rows = ", ".join(f"{f}:{r}" for f, r in q.examples)
+            where = ", ".join(f"{f}:{r}" for f, r in q.examples)
             lines.append(
-                f"- {_md(q.source)}: {q.rows:,} row(s) {_md(q.issue)} ({_md(rows)}): "
+                f"- {_md(q.source)}: {q.rows:,} row(s) {_md(q.issue)} ({_md(where)}): "
                 f"{_md(q.effect)}"
             )
     return lines

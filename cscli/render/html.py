@@ -23,7 +23,7 @@ from cscli import __version__
 from cscli.kpis.compile import N_SUFFIX
 from cscli.kpis.spec import Kpi
 from cscli.output import write_atomic
-from cscli.pipeline import PERIOD_COL, PREV_SUFFIX, QualityIssue, ReportResult
+from cscli.pipeline import PERIOD_COL, PREV_SUFFIX, QualityIssue, ReportResult, is_provisional
 from cscli.render.terminal import SOURCE_TITLES, period_label
 from cscli.units import Unit, change, format_change, format_value
 
@@ -184,6 +184,7 @@ def _page(result: ReportResult, now: datetime | None) -> dict[str, Any]:
         "breakdowns": _breakdowns(result, totals),
         "unavailable": [(s.kpi.title, s.reason or "") for s in result.kpis if not s.available],
         "quality": [_quality(q) for q in result.data_quality],
+        "notes": _notes(result),
         "sources": [
             (s.name, ", ".join(f.name for f in s.files), f"{s.rows:,}") for s in result.sources
         ],
@@ -200,12 +201,44 @@ def _span(start: date | None, end: date | None) -> str:
     return f"{_day(start) if start else '…'} – {_day(end) if end else '…'}"
 
 
+def _shown(row: dict[str, Any], k: Kpi) -> str:
+    """A value as shown; a provisional one (its cohort still open) is followed by `*`."""
+    text = format_value(row.get(k.id), k.unit)
+    return text + "*" if row.get(k.id) is not None and is_provisional(row, k) else text
+
+
 def _change_note(result: ReportResult) -> str:
     if result.compare is None:
         return ""
     if result.grain:
-        return f"Changes compare each row with the previous {result.grain} of the same group."
+        step = (
+            "the same bucket a year earlier"
+            if result.compare_to == "yoy"
+            else (f"the previous whole {result.grain}")
+        )
+        return (
+            f"Changes compare each row with {step} of the same group (none for a {result.grain} "
+            "the period cuts)."
+        )
     return "Changes compare each row with the same group in the previous period."
+
+
+def _notes(result: ReportResult) -> list[str]:
+    """Provisional values and a period that runs past the data."""
+    notes = []
+    rows = [result.totals.row(0, named=True)] if result.totals.height else []
+    rows += list(result.table.iter_rows(named=True)) if result.group_columns else []
+    if any(is_provisional(r, k) for r in rows for k in result.available):
+        notes.append(
+            "* provisional: more than 5% of the value's cohort is still open at the export "
+            "time, so it will still move."
+        )
+    for name, day in result.data_ends().items():
+        notes.append(
+            f"{name}: data ends {_day(day)} (its newest record), before the period's end: "
+            "the days after are unknown, not quiet."
+        )
+    return notes
 
 
 def change_tone(delta: float | None, kpi: Kpi) -> str:
@@ -240,7 +273,7 @@ def _tiles(
         tiles = [
             Tile(
                 title=k.title,
-                value=format_value(totals.get(k.id), k.unit),
+                value=_shown(totals, k),
                 n=_n(totals, k),
                 change=_change(totals, k) if compare else None,
                 previous=format_value(totals.get(k.id + PREV_SUFFIX), k.unit) if compare else None,
@@ -264,7 +297,7 @@ def _group_label(value: Any, column: str, grain: str | None) -> str:
 def _cells(row: dict[str, Any], kpis: Sequence[Kpi], compare: bool) -> list[Cell]:
     return [
         Cell(
-            value=format_value(row.get(k.id), k.unit),
+            value=_shown(row, k),
             change=_change(row, k) if compare else None,
             n=_n(row, k),
             missing=row.get(k.id) is None,

@@ -11,8 +11,14 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from cscli import __version__
-from cscli.kpis.compile import N_SUFFIX
-from cscli.pipeline import PREV_SUFFIX, QualityIssue, ReportResult
+from cscli.kpis.compile import N_SUFFIX, OPEN_SUFFIX
+from cscli.pipeline import (
+    PREV_SUFFIX,
+    QualityIssue,
+    ReportResult,
+    is_provisional,
+    open_share,
+)
 from cscli.render import safe
 
 
@@ -52,6 +58,9 @@ def _values(row: dict[str, Any], result: ReportResult) -> dict[str, Any]:
         entry = {"value": _clean(row.get(k.id)), "n": int(row.get(k.id + N_SUFFIX) or 0)}
         if result.compare is not None:
             entry["previous"] = _clean(row.get(k.id + PREV_SUFFIX))
+        if k.id + OPEN_SUFFIX in row:
+            entry["open_share"] = open_share(row, k)
+            entry["provisional"] = is_provisional(row, k)
         out[k.id] = entry
     return out
 
@@ -93,10 +102,15 @@ def report_document(result: ReportResult, *, now: datetime | None = None) -> dic
         "by": list(result.by),
         "grain": result.grain,
         "compare": (
-            {"from": result.compare.start.isoformat(), "to": result.compare.end.isoformat()}
+            {
+                "from": result.compare.start.isoformat(),
+                "to": result.compare.end.isoformat(),
+                "mode": result.compare_to,
+            }
             if result.compare and result.compare.start and result.compare.end
             else None
         ),
+        "data_end": {name: day.isoformat() for name, day in result.data_ends().items()},
         "kpis": kpi_meta(result),
         "rows": rows,
         "totals": {"kpis": _values(totals, result)},

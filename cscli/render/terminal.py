@@ -16,7 +16,7 @@ from rich.text import Text
 
 from cscli.kpis.compile import N_SUFFIX
 from cscli.kpis.spec import Kpi, KpiDef
-from cscli.pipeline import PERIOD_COL, PREV_SUFFIX, ReportResult
+from cscli.pipeline import PERIOD_COL, PREV_SUFFIX, ReportResult, is_provisional
 from cscli.render import safe
 from cscli.units import change, format_change, format_value, sparkline
 
@@ -78,9 +78,15 @@ def _change_text(row: dict[str, Any], kpi: Kpi) -> Text:
     return Text(f"{arrow} {format_change(delta, kpi.unit)}", style=style)
 
 
+#: follows a provisional value (more than 5% of its cohort still open); explained on stderr
+PROVISIONAL_MARK = "*"
+
+
 def _cell(row: dict[str, Any], kpi: Kpi, show_n: bool, compare: bool = False) -> Text:
     value = row.get(kpi.id)
     text = Text(format_value(value, kpi.unit), style="" if value is not None else "dim")
+    if value is not None and is_provisional(row, kpi):
+        text.append(PROVISIONAL_MARK, style="yellow")
     if compare:
         text.append(" ")
         text.append_text(_change_text(row, kpi))
@@ -264,7 +270,32 @@ def _trend_table(result: ReportResult, kpis: Sequence[Kpi], console: Console) ->
 
 
 def render_notes(result: ReportResult, console: Console) -> None:
-    """Unavailable KPIs and data-quality findings, for stderr."""
+    """Unavailable KPIs, provisional values, the end of the data and data-quality findings,
+    for stderr."""
+    rows = [result.totals.row(0, named=True)] if result.totals.height else []
+    rows += list(result.table.iter_rows(named=True)) if result.group_columns else []
+    maturing = [k for k in result.available if any(is_provisional(r, k) for r in rows)]
+    if maturing:
+        console.print(
+            safe.labelled(
+                "note:",
+                "yellow",
+                f"{PROVISIONAL_MARK} provisional ({', '.join(k.id for k in maturing)}): more "
+                "than 5% of the cohort is still open at the export time, so the value will "
+                "still move (JSON: open_share)",
+            ),
+            soft_wrap=True,
+        )
+    for name, day in result.data_ends().items():
+        console.print(
+            safe.labelled(
+                "note:",
+                "yellow",
+                f"{name}: data ends {day} (its newest record), before the period's end "
+                f"{result.period.end}: the days after are unknown, not quiet",
+            ),
+            soft_wrap=True,
+        )
     for status in result.kpis:
         if not status.available:
             console.print(

@@ -25,7 +25,7 @@ from cscli import __version__
 from cscli.kpis.compile import N_SUFFIX
 from cscli.kpis.spec import Kpi
 from cscli.output import write_atomic
-from cscli.pipeline import PERIOD_COL, PREV_SUFFIX, ReportResult
+from cscli.pipeline import PERIOD_COL, PREV_SUFFIX, ReportResult, is_provisional, open_share
 from cscli.render.html import change_tone
 from cscli.render.terminal import SOURCE_TITLES, period_label
 from cscli.units import Unit, change
@@ -235,6 +235,7 @@ def _summary(ws: Any, result: ReportResult, fmt: _Formats, generated: datetime) 
         ]
         for col, (cell, cell_format) in enumerate(cells):
             sheet.put(row, col, cell, cell_format)
+        _mark_provisional(sheet, row, 1, totals, k)
     for col in range(1, len(headers)):
         sheet.fit(col, 12)
     sheet.fit(0, 24)
@@ -346,6 +347,20 @@ def _kpi_cell(
         sheet.put(row, col, int(value or 0), fmt)
     else:
         sheet.put(row, col, excel_value(value, kpi.unit), fmt)
+        if suffix == "":
+            _mark_provisional(sheet, row, col, values, kpi)
+
+
+def _mark_provisional(sheet: _Sheet, row: int, col: int, values: dict[str, Any], kpi: Kpi) -> None:
+    """A provisional value keeps its number (a formula can use it) and gets a cell note."""
+    if values.get(kpi.id) is not None and is_provisional(values, kpi):
+        share = open_share(values, kpi) or 0.0
+        sheet.ws.write_comment(
+            row,
+            col,
+            f"Provisional: {share * 100:.1f}% of the cohort is still open at the export time; "
+            "the value will still move.",
+        )
 
 
 def _table(
