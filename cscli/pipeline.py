@@ -676,12 +676,11 @@ _STEP = {"day": "1d", "week": "1w", "month": "1mo", "quarter": "3mo"}
 def _shift_bucket(d: date, grain: str, mode: str, steps: int = -1) -> date:
     """The start of the bucket `steps` grains (or, with yoy, years) from bucket `d`."""
     if mode == "yoy":
-        shifted = d.replace(year=d.year + steps) if (d.month, d.day) != (2, 29) else d
-        if grain == "week":
-            return shifted - timedelta(days=shifted.weekday())
-        if grain == "day" and (d.month, d.day) == (2, 29):
+        if grain == "week":  # 52 weeks: the same weekdays, the same ISO week in most years
+            return d + timedelta(weeks=52 * steps)
+        if (d.month, d.day) == (2, 29):
             return date(d.year + steps, 2, 28)
-        return shifted
+        return d.replace(year=d.year + steps)
     if grain == "day":
         return d + timedelta(days=steps)
     if grain == "week":
@@ -709,7 +708,8 @@ def _attach_previous(
     period: Period,
 ) -> pl.DataFrame:
     """`<id>__prev` per row: the same group in the previous window or, with a grain, the
-    same group's whole bucket one step earlier (`previous`) or one year earlier (`yoy`). A
+    same group's whole bucket one step earlier (`previous`) or one year earlier (`yoy`; for
+    weeks 52 weeks earlier, the same weekdays). A
     bucket the period cuts (a week that starts before --from) has no previous value:
     comparing part of a bucket with a whole one would mislead."""
     if table.is_empty():
@@ -722,11 +722,10 @@ def _attach_previous(
         renamed = prev.select(*by, *(pl.col(c).alias(c + PREV_SUFFIX) for c in cols))
         joined = table.join(renamed, on=list(by), how="left", nulls_equal=True)
         return _zero_previous(joined, kpis)
-    earlier = pl.col(PERIOD_COL).dt.offset_by(
-        "-1y" if request.compare_to == "yoy" else "-" + _STEP[grain]
-    )
-    if request.compare_to == "yoy" and grain == "week":
-        earlier = earlier.dt.truncate("1w")
+    back = "-" + _STEP[grain]
+    if request.compare_to == "yoy":
+        back = "-52w" if grain == "week" else "-1y"
+    earlier = pl.col(PERIOD_COL).dt.offset_by(back)
     lookup = prev.select(
         *by,
         pl.col(PERIOD_COL).alias("_earlier"),

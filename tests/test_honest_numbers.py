@@ -9,8 +9,10 @@ Calendar (UTC): Monday 2026-01-05 starts "week 1", Monday 2026-01-12 "week 2".
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 import pytest
@@ -283,3 +285,123 @@ def test_ticket_fcr_matches_an_independent_duckdb_query(
     assert t["fcr__n"] == judged
     assert t["fcr"] == pytest.approx(yes / judged, abs=1e-12)
     assert t["fcr__open"] == pytest.approx((cohort - judged) / cohort, abs=1e-12)
+
+
+# --- comparisons: calendar-aligned, year over year, whole previous buckets ------------------
+
+WEEKS = """
+    ticket_id,created_at
+    w1,2026-01-05T09:00:00Z
+    w2,2026-01-12T09:00:00Z
+    w3,2026-01-12T10:00:00Z
+    w4,2026-01-14T09:00:00Z
+    w5,2026-01-20T09:00:00Z
+    w6,2026-01-21T09:00:00Z
+    w7,2026-01-22T09:00:00Z
+    y1,2025-01-14T09:00:00Z
+    y2,2025-01-15T09:00:00Z
+    f1,2026-02-03T09:00:00Z
+"""
+
+
+def _compare(tmp_path: Path, **options: Any) -> Any:
+    from tests.test_catalogue import write_config
+
+    path = write_config(tmp_path, ["ticket_volume"], tickets=WEEKS)
+    return api.report(path, **options)
+
+
+def test_grain_rows_compare_with_whole_previous_buckets(tmp_path: Path) -> None:
+    result = _compare(
+        tmp_path, date_from="2026-01-13", date_to="2026-01-25", grain="week", compare=True
+    )
+    rows = {r["period"]: r for r in result.table.iter_rows(named=True)}
+    # week of Mon 01-12, cut by --from 01-13: only w4 (01-14) → 1; a cut bucket has no
+    # previous (part of a week against a whole one would mislead)
+    assert rows[date(2026, 1, 12)]["ticket_volume"] == 1
+    assert rows[date(2026, 1, 12)]["ticket_volume__prev"] is None
+    # week of 01-19: w5, w6, w7 → 3; its previous is the *whole* week of 01-12 (w2, w3 on the
+    # Monday before --from, and w4) → 3, not the 1-ticket stub of the current table
+    assert rows[date(2026, 1, 19)]["ticket_volume"] == 3
+    assert rows[date(2026, 1, 19)]["ticket_volume__prev"] == 3
+    # totals: 13 days (01-13 … 01-25) vs the 13 days before (12-31 … 01-12): w1, w2, w3 → 3
+    assert result.compare.start == date(2025, 12, 31) and result.compare.end == date(2026, 1, 12)
+    t = totals(result)
+    assert (t["ticket_volume"], t["ticket_volume__prev"]) == (4, 3)
+
+
+def test_whole_months_compare_with_the_previous_calendar_month(tmp_path: Path) -> None:
+    result = _compare(tmp_path, date_from="2026-02-01", date_to="2026-02-28", compare=True)
+    # February (f1 → 1) vs January 1–31, not "the 28 days before" (Jan 4–31): w1 … w7 → 7
+    assert (result.compare.start, result.compare.end) == (date(2026, 1, 1), date(2026, 1, 31))
+    t = totals(result)
+    assert (t["ticket_volume"], t["ticket_volume__prev"]) == (1, 7)
+
+
+def test_compare_year_over_year(tmp_path: Path) -> None:
+    result = _compare(tmp_path, date_from="2026-01-12", date_to="2026-01-18", compare="yoy")
+    # 2026-01-12 … 18: w2, w3, w4 → 3; a year earlier (2025-01-12 … 18): y1, y2 → 2
+    assert (result.compare.start, result.compare.end) == (date(2025, 1, 12), date(2025, 1, 18))
+    t = totals(result)
+    assert (t["ticket_volume"], t["ticket_volume__prev"]) == (3, 2)
+    weekly = _compare(
+        tmp_path, date_from="2026-01-12", date_to="2026-01-18", grain="week", compare="yoy"
+    )
+    # the week of Mon 2026-01-12 vs 52 weeks earlier, Mon 2025-01-13 … 19 (the same ISO
+    # week 3, the same weekdays): y1, y2 → 2
+    (row,) = weekly.table.iter_rows(named=True)
+    assert (row["ticket_volume"], row["ticket_volume__prev"]) == (3, 2)
+
+
+def test_cli_compare_yoy_and_bare_compare(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from cscli.cli import app
+    from tests.test_catalogue import write_config
+
+    path = write_config(tmp_path, ["ticket_volume"], tickets=WEEKS)
+    common = ["report", "-c", str(path), "--from", "2026-01-12", "--to", "2026-01-18"]
+    yoy = CliRunner().invoke(app, [*common, "--compare", "yoy", "-f", "json"])
+    assert yoy.exit_code == 0, yoy.output
+    doc = json.loads(yoy.stdout)
+    assert doc["compare"] == {"from": "2025-01-12", "to": "2025-01-18", "mode": "yoy"}
+    bare = CliRunner().invoke(app, [*common, "--compare", "-f", "json"])
+    assert bare.exit_code == 0, bare.output
+    assert json.loads(bare.stdout)["compare"]["mode"] == "previous"
+    off = CliRunner().invoke(app, [*common, "--no-compare", "-f", "json"])
+    assert json.loads(off.stdout)["compare"] is None
+
+
+def test_every_bucket_appears_in_a_grain_report(tmp_path: Path) -> None:
+    from tests.test_catalogue import write_config
+
+    tickets = """
+        ticket_id,created_at,resolved_at
+        a,2026-01-05T09:00:00Z,2026-01-05T10:00:00Z
+        b,2026-01-20T09:00:00Z,
+    """
+    path = write_config(tmp_path, ["ticket_volume", "resolution_rate"], tickets=tickets)
+    result = api.report(path, grain="week")
+    rows = {r["period"]: r for r in result.table.iter_rows(named=True)}
+    # weeks of 01-05 (a), 01-12 (nothing) and 01-19 (b): the quiet week is a row, with a
+    # count of 0, n = 0 and no rate
+    assert sorted(rows) == [date(2026, 1, 5), date(2026, 1, 12), date(2026, 1, 19)]
+    assert vn(rows[date(2026, 1, 12)], "ticket_volume") == (0, 0)
+    assert vn(rows[date(2026, 1, 12)], "resolution_rate") == (None, 0)
+
+
+def test_a_period_past_the_data_says_where_the_data_ends(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from cscli.cli import app
+    from tests.test_catalogue import write_config
+
+    path = write_config(tmp_path, ["ticket_volume"], tickets=WEEKS)
+    args = ["report", "-c", str(path), "--from", "2026-02-01", "--to", "2026-02-10"]
+    result = CliRunner().invoke(app, [*args, "-f", "json"])
+    assert result.exit_code == 0, result.output
+    # the newest ticket (f1) is 2026-02-03: the last 7 days of the period are unknown
+    assert json.loads(result.stdout)["data_end"] == {"tickets": "2026-02-03"}
+    assert "tickets: data ends 2026-02-03" in result.stderr
+    inside = CliRunner().invoke(app, [*args[:3], "--from", "2026-01-01", "--to", "2026-01-31"])
+    assert "data ends" not in inside.stderr
