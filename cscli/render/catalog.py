@@ -77,6 +77,48 @@ def catalog_markdown(defs: Sequence[KpiDef]) -> str:
             lines.append(f"- `{p['name']}` (default `{p['default']}`): {p['doc']}.{choices}")
     lines += [
         "",
+        "## What the data can show: judged, provisional, as of the export time",
+        "",
+        "Every number is what the data could show when it was exported, never more.",
+        "",
+        "- **Export time.** A source's export time is its newest timestamp (any of its time "
+        "columns, over every usable record). Repeat contacts look at tickets and calls "
+        "together, so their export time is the earlier of the two sources' export times: a "
+        "repeat on either channel could have been seen up to it.",
+        "- **As of the export time.** first-response SLA attainment judges an unanswered "
+        "ticket at the export time: a miss once its target passed before it, not yet due "
+        "otherwise, whatever the report period's end. A period that runs past the data (cron "
+        "at noon, `--last 7d`) never ages a ticket into a future the data has not seen; the "
+        "report then says where each source's data ends (JSON `data_end`).",
+        "- **Judged.** first_contact_resolution (no_repeat), call_first_contact_resolution and "
+        "channel_switch_rate judge a contact when a repeat was seen within its window, or when "
+        "the data extends past the window's end; only the unknown ones leave the denominator "
+        "(known failures always count). A ticket's window runs from its creation to "
+        "resolved_at + window, a call's from the call to its end + window, a contact's (channel "
+        "switching) from the contact. A call and the ticket it names (calls.ticket_id) are one "
+        "contact. A customer is judged for channel switching when they switched, or when every "
+        "one of their contacts in the period is judged.",
+        "- **Provisional.** KPIs whose cohort matures (resolution_rate, first_response_time, "
+        "sla_attainment, first_contact_resolution no_repeat, call_first_contact_resolution, "
+        "channel_switch_rate) report an **open share**: the share of the period's cohort whose "
+        "outcome is not known at the export time (tickets still open, still unanswered, "
+        "windows not yet observed). Above 5% the value is **provisional**: JSON `provisional: "
+        "true` with `open_share`, a `*` in tables, Markdown and HTML, a cell note in XLSX, "
+        "`<kpi>_open_share` in CSV and Parquet.",
+        "- **Ended tickets.** A ticket ends when it is resolved, or without a resolution when "
+        "it is closed, cancelled, rejected or abandoned (`closed_at`, or such a status). "
+        "backlog and gave_up_rate use the same rule; an ended ticket with no end instant is "
+        "left out of the backlog and counted in data_quality.",
+        "- **Comparisons** (`--compare`). A period of whole calendar months (so quarters and "
+        "years too) compares with the same number of months just before it (February with "
+        "January); any other period with the window of equal length just before it. "
+        "`--compare yoy` compares with the same dates one year earlier (29 February → 28). "
+        "With `--grain`, each row's previous value is the same group's *whole* bucket one step "
+        "earlier (yoy: a year earlier; for weeks, 52 weeks earlier), and a bucket the period "
+        "cuts has none; the totals compare with the previous window.",
+        "- **Buckets.** A `--grain` report has a row for every bucket of the period and every "
+        "group seen: a quiet bucket has counts of 0 and n = 0, rates null.",
+        "",
         "## Business hours (`hours: business`)",
         "",
         "first_response_time, resolution_time, average_speed_of_answer and sla_attainment take "
