@@ -400,7 +400,10 @@ def _charts(result: ReportResult, totals: dict[str, Any]) -> tuple[list[Chart], 
                 continue
             values = [_num(v) for v in frame[k.id].to_list()]
             ns = frame[k.id + N_SUFFIX].to_list() if k.id + N_SUFFIX in frame.columns else []
-            charts.append(_chart(result, k, totals, buckets, [("all", PALETTE[0], values, ns)]))
+            maturing = [is_provisional(r, k) for r in frame.iter_rows(named=True)]
+            charts.append(
+                _chart(result, k, totals, buckets, [("all", PALETTE[0], values, ns, maturing)])
+            )
         return charts, ""
     return _group_charts(result, totals)
 
@@ -435,12 +438,14 @@ def _group_charts(result: ReportResult, totals: dict[str, Any]) -> tuple[list[Ch
                 continue  # no record of this KPI in this group (a survey-only row, say)
             values = dict(zip(mine[PERIOD_COL].to_list(), mine[k.id].to_list(), strict=True))
             ns = dict(zip(mine[PERIOD_COL].to_list(), mine[k.id + N_SUFFIX], strict=True))
+            maturing = {r[PERIOD_COL]: is_provisional(r, k) for r in mine.iter_rows(named=True)}
             series.append(
                 (
                     str(name),
                     colours[name],
                     [_num(values.get(b)) for b in buckets],
                     [ns.get(b) for b in buckets],
+                    [maturing.get(b, False) for b in buckets],
                 )
             )
         if series:
@@ -478,15 +483,16 @@ def _chart(
     kpi: Kpi,
     totals: dict[str, Any],
     buckets: list[Any],
-    series: list[tuple[str, str, list[float | None], list[Any]]],
+    series: list[tuple[str, str, list[float | None], list[Any], list[bool]]],
 ) -> Chart:
-    """`series`: (name, colour, value per bucket, n per bucket); one series called "all" is
-    the total over the groups (drawn as bars for a count KPI)."""
+    """`series`: (name, colour, value per bucket, n per bucket, provisional per bucket); one
+    series called "all" is the total over the groups (drawn as bars for a count KPI). A
+    bucket the period cuts, or a provisional value (its cohort still open), is hollow."""
     grain = result.grain or ""
     start, end = result.effective_period
     partial = [_partial(b, grain, start, end) for b in buckets]
     labels = [period_label(b, grain) for b in buckets]
-    known = [v for _, _, values, _ in series for v in values if v is not None]
+    known = [v for _, _, values, _, _ in series for v in values if v is not None]
     reference = _num(totals.get(kpi.id + PREV_SUFFIX)) if kpi.unit != "count" else None
     bars = kpi.unit == "count" and len(series) == 1
     lo, hi, ticks = _scale(
@@ -517,7 +523,7 @@ def _chart(
     ]
     if reference is not None:
         chart.reference = (y_of(reference), format_value(reference, kpi.unit))
-    for name, colour, values, ns in series:
+    for name, colour, values, ns, maturing in series:
         points = []
         segments: list[str] = []
         run: list[str] = []
@@ -534,6 +540,9 @@ def _chart(
                 tip = f"{name}, {tip}"
             if partial[i]:
                 tip += f", partial {grain}"
+            if maturing[i]:
+                tip += ", provisional: its cohort is still open"
+            hollow = partial[i] or maturing[i]
             if bars:
                 top = y_of(v)
                 chart.bars.append(
@@ -543,12 +552,12 @@ def _chart(
                         width=round(band * 0.7, 1),
                         height=round(chart.baseline - top, 1),
                         label=tip,
-                        partial=partial[i],
+                        partial=hollow,
                     )
                 )
             else:
                 run.append(f"{x},{y_of(v)}")
-                points.append(Point(x, y_of(v), tip, partial[i]))
+                points.append(Point(x, y_of(v), tip, hollow))
         if run:
             segments.append(" ".join(run))
         if not bars:
