@@ -203,24 +203,19 @@ def with_next_contact(contacts: pl.LazyFrame) -> pl.LazyFrame:
     customer. One sort, no self-join, whatever the number of contacts per customer."""
     ordered = contacts.sort("customer_id", "contacted_at", "_key", nulls_last=True)
     customer, key = pl.col("customer_id"), pl.col("_key")
-    starts = ((key != key.shift(1)) | (customer != customer.shift(1))).fill_null(True)
-    run = starts.cum_sum()
-    last_of_run = (run != run.shift(-1)).fill_null(True)
-    same_customer_next = (customer == customer.shift(-1)).fill_null(False)
-    at_next = pl.when(last_of_run & same_customer_next).then(pl.col("contacted_at").shift(-1))
-    channel_next = pl.when(last_of_run & same_customer_next).then(pl.col("channel").shift(-1))
-    # the first record of the next run, seen from the last record of this one, then given to
-    # every record of the run (a fill within the run: shifts are taken over the whole frame)
-    return (
-        ordered.with_columns(_run=run, _next_at=at_next, _next_channel=channel_next)
-        .with_columns(
-            pl.col("_next_at").backward_fill().over("_run"),
-            pl.col("_next_channel").backward_fill().over("_run"),
-        )
-        .with_columns(
-            pl.when(customer.is_not_null()).then(pl.col(c)).alias(c)
-            for c in ("_next_at", "_next_channel")
-        )
+    last = pl.len() - 1
+    # the row after the last record of each run: a fill backwards from the run's last row,
+    # which never crosses into another run (each run's last row holds its own index)
+    ends_run = ((key != key.shift(-1)) | (customer != customer.shift(-1))).fill_null(True)
+    after = pl.when(ends_run).then(pl.int_range(pl.len(), dtype=pl.Int64)).backward_fill() + 1
+    at = after.clip(upper_bound=last)
+    same = (after <= last) & (customer.gather(at) == customer)
+    return ordered.with_columns(
+        _next_at=pl.when(same).then(pl.col("contacted_at").gather(at)),
+        _next_channel=pl.when(same).then(pl.col("channel").gather(at)),
+    ).with_columns(
+        pl.when(customer.is_not_null()).then(pl.col(c)).alias(c)
+        for c in ("_next_at", "_next_channel")
     )
 
 
@@ -245,13 +240,17 @@ def contacts_table(sources: Mapping[str, LoadedSource], measures: bool) -> pl.La
     frame = contacts_frame(sources)
     if measures:
         frame = contact_measures(with_next_contact(frame), "contacted_at")
+    helpers = ("_key", "_ended", "_horizon", "_next_at", "_next_channel")
+    if not ("calls" in sources and "ticket_id" in sources["calls"].columns):
+        # no call names a ticket: every record is a contact of its own, nothing to merge
+        return frame.drop(helpers, strict=False)
     keep = [c for c in frame.collect_schema().names() if c not in ("_key", "gave_up")]
     first = [pl.col(c).sort_by("contacted_at", "kind").first() for c in keep]
     ticket_first = pl.col("gave_up").sort_by(pl.col("kind") != "ticket", "contacted_at").first()
     return (
         frame.group_by("_key")
         .agg(*first, ticket_first.alias("gave_up"))
-        .drop("_key", "_ended", "_horizon", "_run", "_next_at", "_next_channel", strict=False)
+        .drop(helpers, strict=False)
     )
 
 
