@@ -98,6 +98,8 @@ class SqlProblem:
 
     offset: int
     message: str
+    #: polars could not parse the (safe) text, as opposed to cscli refusing it
+    unparsable: bool = False
 
 
 class SqlError(ValueError):
@@ -238,7 +240,7 @@ def parse(text: str) -> pl.Expr:
     try:
         return pl.sql_expr(text)
     except Exception as e:  # polars raises several types for SQL it cannot parse
-        raise SqlError(SqlProblem(0, f"cannot parse: {_first_line(e)}")) from None
+        raise SqlError(SqlProblem(0, f"cannot parse: {_first_line(e)}", unparsable=True)) from None
 
 
 def check_columns(
@@ -264,3 +266,35 @@ def check_columns(
 def _first_line(e: Exception) -> str:
     lines = str(e).strip().splitlines()
     return lines[0] if lines else type(e).__name__
+
+
+def reads_data(text: str) -> SqlProblem | None:
+    """For a text that may be an export's column name rather than SQL (`columns:` values, where
+    "From" or "Time (s)" are fine names): a subquery or a table function call, else None.
+
+    The text is checked in full by `check_sql` when it is used as SQL; this finds, at config
+    load, what no column name needs.
+    """
+    if len(text) > MAX_SQL_CHARS:
+        return check_sql(text)
+    tokens: list[_Token] = []
+    for t in _tokens(text):
+        if isinstance(t, SqlProblem):
+            break
+        tokens.append(t)
+    for i, tok in enumerate(tokens):
+        word = tok.text.lower() if tok.kind == "word" else None
+        if word == "select":
+            return SqlProblem(
+                tok.offset,
+                "SELECT is not allowed: SQL here is an expression over the source's columns "
+                "(no subqueries, no tables)",
+            )
+        called = i + 1 < len(tokens) and tokens[i + 1].text == "("
+        if called and tok.kind in ("word", "qid") and _name(tok).lower() not in FUNCTIONS:
+            lowered = _name(tok).lower()
+            if lowered.startswith(("read_", "scan_")) or lowered in ("unnest", "generate_series"):
+                return SqlProblem(
+                    tok.offset, f"function {_name(tok)!r} is not allowed: it reads a table"
+                )
+    return None
