@@ -234,6 +234,7 @@ def feedback(
         examples=examples,
         top_terms=top_terms,
         min_count=min_count,
+        mask_handles=source == "messages",
     )
     start = period.start
     end = period.end
