@@ -171,9 +171,10 @@ def extremes(
     """The `n` lowest-scored negative and `n` highest-scored positive texts, masked.
 
     Columns: side ("negative"/"positive"), then every column of `frame`, with `text_col` passed
-    through `mask_pii_expr` (with `handles`, @handles too). Negative rows come first, lowest score first; then positive rows,
-    highest first; ties keep input order. With `distinct`, a text repeated verbatim is shown
-    once (its first row). A side has fewer than `n` rows when there are fewer such texts.
+    through `mask_pii_expr` (with `handles`, @handles too). Negative rows come first, lowest
+    score first; then positive rows, highest first; ties keep input order. With `distinct`, a
+    text repeated verbatim is shown once (its first row). A side has fewer than `n` rows when
+    there are fewer such texts.
     """
     _require(frame, text_col, score_col, label_col)
     masked = frame.lazy().with_columns(
