@@ -502,6 +502,9 @@ def parse_config(text: str, path: Path) -> Config:
     except ValidationError as e:
         for err in e.errors(include_url=False):
             loc = _clean_loc(err["loc"])
+            if err["type"] in ("extra_forbidden", "missing"):
+                # the last element is the key at fault, a user's own for extra_forbidden
+                loc = (*_clean_loc(err["loc"][:-1]), *err["loc"][-1:])
             if err["type"] == "extra_forbidden":
                 problem(loc, _unknown_key(loc, data), key=True)
             elif err["type"] == "missing":
@@ -600,7 +603,10 @@ def _order(p: ConfigProblem) -> tuple[int, int]:
 def _clean_loc(loc: Sequence[Any]) -> tuple[str | int, ...]:
     # pydantic adds union-member tags such as 'str' or 'function-after[...]' to the path
     tags = ("str", "int", "float", "bool", "dict[str,any]", "list[str]", "tuple[str, ...]")
-    return tuple(p for p in loc if not (isinstance(p, str) and (p in tags or "[" in p)))
+    return tuple(p for p in loc if not (isinstance(p, str) and (p in tags or _TAG.match(p))))
+
+
+_TAG = re.compile(r"^[\w-]+\[.*\]$")
 
 
 def _dotted(loc: Sequence[str | int]) -> str:

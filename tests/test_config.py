@@ -270,3 +270,12 @@ def test_kpi_id_that_is_another_kpis_flat_column(write: Write) -> None:
     )
     [msg] = problems(path)
     assert msg.startswith(f"{path}:4:5: KPI id 'ticket_volume_n' is the name of 'ticket_volume'")
+
+
+def test_a_key_with_brackets_is_an_unknown_key_not_a_crash(write: Write) -> None:
+    # found by tests/test_hostile_config.py: "[" made the key look like a pydantic union tag
+    path = write("cscli.yaml", "s[ources: null\n")
+    assert problems(path) == [
+        f"{path}:1:1: missing required key 'sources'",
+        f"{path}:1:1: unknown key 's[ources' (did you mean 'sources'?)",
+    ]
