@@ -267,7 +267,7 @@ class _Model(BaseModel):
 def _check_zone(value: str) -> str:
     try:
         ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a name too long for a path
         raise ValueError(
             f"unknown time zone {value!r} (use an IANA name such as UTC or Europe/Berlin)"
         ) from None

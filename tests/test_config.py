@@ -279,3 +279,10 @@ def test_a_key_with_brackets_is_an_unknown_key_not_a_crash(write: Write) -> None
         f"{path}:1:1: missing required key 'sources'",
         f"{path}:1:1: unknown key 's[ources' (did you mean 'sources'?)",
     ]
+
+
+@pytest.mark.parametrize("zone", ["a" * 5000, "../../etc/passwd", "/etc/localtime"])
+def test_zone_names_that_are_paths_or_too_long(write: Write, zone: str) -> None:
+    path = write("cscli.yaml", f"timezone: '{zone}'\nsources: {{tickets: {{path: t.csv}}}}\n")
+    [msg] = problems(path)
+    assert msg.startswith(f"{path}:1:11: timezone: unknown time zone")
