@@ -212,9 +212,30 @@ def feedback(
     anchor = dict(base.alt_sources)[source]
     kpi = instantiate(dataclasses.replace(base, source=source, anchor=anchor))
     period = resolve_period(date_from, date_to, last, cfg.timezone)
-    [frame] = kpi_records(cfg, [(kpi, tuple(by), {})], period, progress=progress)
+    # the columns --where names are looked up like --by dimensions (a survey's channel is its
+    # ticket's); the text is checked (no subqueries, no table functions) before polars parses it
+    where_dims: list[str] = []
+    if where:
+        from cscli.sqlcheck import SqlError, check_columns, parse
+
+        try:
+            where_dims = [c for c in parse(where).meta.root_names() if c not in by]
+        except SqlError as e:
+            raise UsageError(
+                f"--where: {e.problem.message} (at character {e.problem.offset + 1})",
+                hint="--where is one SQL condition on the source's columns",
+            ) from None
+    dims = tuple(dict.fromkeys((*by, *where_dims)))
+    [frame] = kpi_records(cfg, [(kpi, dims, {})], period, progress=progress)
     text = TEXT_COLUMNS[source]
     if where:
+        columns = [c for c in frame.collect_schema().names() if not c.startswith("_")]
+        found = check_columns(where, columns, what=f"the {source} records")
+        if found is not None:
+            raise UsageError(
+                f"--where: {found.message} (at character {found.offset + 1})",
+                hint=f"--where is a SQL condition on the columns {', '.join(columns)}",
+            )
         frame = frame.filter(sql(where).fill_null(False))
     if source == "messages" and "inbound" in frame.collect_schema().names():
         frame = frame.filter(pl.col("inbound").fill_null(False))
@@ -229,6 +250,7 @@ def feedback(
         examples=examples,
         top_terms=top_terms,
         min_count=min_count,
+        mask_handles=source == "messages",
     )
     start = period.start
     end = period.end

@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import functools
 import os
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -57,12 +60,24 @@ Path_ = tuple[str | int, ...]
 # --- YAML with positions ------------------------------------------------------------------
 
 
+#: limits on the config itself: its size, and what its YAML may expand to
+MAX_CONFIG_BYTES = 1_000_000
+MAX_YAML_ALIASES = 100
+MAX_YAML_NODES = 20_000
+MAX_YAML_DEPTH = 50
+
+# C0 controls other than tab and line breaks, DEL, lone surrogates, non-characters
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
+
+
 @dataclass(frozen=True, slots=True)
 class Marks:
     """1-based (line, column) of every value and every mapping key, by path."""
 
     values: Mapping[Path_, tuple[int, int]]
     keys: Mapping[Path_, tuple[int, int]]
+    #: [start, end) character offsets of every scalar's source text, by path
+    scalars: Mapping[Path_, tuple[int, int]] = dataclasses.field(default_factory=dict)
 
     def at(self, path: Sequence[str | int], *, key: bool = False) -> tuple[int, int] | None:
         p = tuple(path)
@@ -72,20 +87,100 @@ class Marks:
                 return found
             p = p[:-1]
 
+    def inside(
+        self, text: str, path: Sequence[str | int], value: str, offset: int
+    ) -> tuple[int, int] | None:
+        """Position of character `offset` of the string at `path`, when its source text is the
+        string itself (plain or quoted without escapes); else the string's own position."""
+        span = self.scalars.get(tuple(path))
+        if span is not None:
+            raw = text[span[0] : span[1]]
+            start = span[0]
+            if raw[:1] in ("'", '"') and raw[-1:] == raw[:1]:
+                raw, start = raw[1:-1], start + 1
+            if raw == value and 0 <= offset <= len(value):
+                return _position(text, start + offset)
+        return self.at(path)
+
+
+def _position(text: str, index: int) -> tuple[int, int]:
+    """1-based (line, column) of character `index` of `text`."""
+    return text.count("\n", 0, index) + 1, index - (text.rfind("\n", 0, index) + 1) + 1
+
+
+class _BoundedLoader(yaml.SafeLoader):
+    """The safe loader with a bound on aliases and nesting (the composer recurses per level)."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._aliases = 0
+        self._depth = 0
+
+    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node | None:
+        mark = self.peek_event().start_mark  # type: ignore[no-untyped-call]
+        if self.check_event(yaml.AliasEvent):
+            self._aliases += 1
+            if self._aliases > MAX_YAML_ALIASES:
+                raise yaml.composer.ComposerError(
+                    None, None, f"more than {MAX_YAML_ALIASES} aliases (*name)", mark
+                )
+        self._depth += 1
+        try:
+            if self._depth > MAX_YAML_DEPTH:
+                raise yaml.composer.ComposerError(
+                    None, None, f"nested deeper than {MAX_YAML_DEPTH} levels", mark
+                )
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+
+def _compose(text: str) -> yaml.Node | None:
+    loader = _BoundedLoader(text)
+    try:
+        node: yaml.Node | None = loader.get_single_node()
+        return node
+    finally:
+        loader.dispose()
+
 
 def _load_yaml(text: str, file: str) -> tuple[Any, Marks, list[ConfigProblem]]:
+    bad = _CONTROL.search(text)
+    if bad is not None:
+        at = _position(text, bad.start())
+        char = (
+            "a NUL character"
+            if bad.group() == "\0"
+            else f"control character U+{ord(bad.group()):04X}"
+        )
+        return (
+            None,
+            Marks({}, {}),
+            [ConfigProblem(file, *at, f"invalid YAML: {char}; a config is plain text")],
+        )
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        node = _compose(text)
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (None, None)
         return None, Marks({}, {}), [ConfigProblem(file, line, col, f"invalid YAML: {e.problem}")]
+    except yaml.YAMLError as e:  # a reader error: a character YAML does not allow
+        where = getattr(e, "position", None)
+        spot: tuple[int | None, int | None] = (None, None)
+        if isinstance(where, int):
+            spot = _position(text, where)
+        return None, Marks({}, {}), [ConfigProblem(file, spot[0], spot[1], f"invalid YAML: {e}")]
     if node is None:
         return None, Marks({}, {}), []
     values: dict[Path_, tuple[int, int]] = {}
     keys: dict[Path_, tuple[int, int]] = {}
+    scalars: dict[Path_, tuple[int, int]] = {}
     problems: list[ConfigProblem] = []
     loader = yaml.SafeLoader("")
+    # aliases make the node tree a graph: count every node reached, so that nine aliases of
+    # nine aliases (an "alias bomb") stop at MAX_YAML_NODES instead of filling the memory
+    walked = 0
+    open_nodes: set[int] = set()
 
     standard: dict[type[yaml.Node], str] = {
         yaml.MappingNode: "tag:yaml.org,2002:map",
@@ -93,15 +188,34 @@ def _load_yaml(text: str, file: str) -> tuple[Any, Marks, list[ConfigProblem]]:
     }
 
     def walk(n: yaml.Node, path: Path_) -> Any:
+        nonlocal walked
+        walked += 1
+        if walked > MAX_YAML_NODES:
+            raise yaml.composer.ComposerError(
+                None,
+                None,
+                f"the config expands to more than {MAX_YAML_NODES:,} values "
+                "(aliases repeat what they name)",
+                n.start_mark,
+            )
+        if id(n) in open_nodes:
+            raise yaml.composer.ComposerError(
+                None, None, "an alias refers to a value that contains it", n.start_mark
+            )
         values[path] = (n.start_mark.line + 1, n.start_mark.column + 1)
         if type(n) in standard and n.tag != standard[type(n)]:
             raise yaml.constructor.ConstructorError(
                 None, None, f"unsupported YAML tag {n.tag!r}", n.start_mark
             )
         if isinstance(n, yaml.MappingNode):
+            open_nodes.add(id(n))
             out: dict[Any, Any] = {}
             for k, v in n.value:
-                key = loader.construct_object(k, deep=True)
+                key = (
+                    loader.construct_object(k, deep=True)
+                    if isinstance(k, yaml.ScalarNode)
+                    else None
+                )
                 if not isinstance(key, str | int | float | bool):
                     problems.append(
                         ConfigProblem(
@@ -124,9 +238,14 @@ def _load_yaml(text: str, file: str) -> tuple[Any, Marks, list[ConfigProblem]]:
                     )
                 keys[(*path, key)] = (k.start_mark.line + 1, k.start_mark.column + 1)
                 out[key] = walk(v, (*path, key))
+            open_nodes.discard(id(n))
             return out
         if isinstance(n, yaml.SequenceNode):
-            return [walk(v, (*path, i)) for i, v in enumerate(n.value)]
+            open_nodes.add(id(n))
+            items = [walk(v, (*path, i)) for i, v in enumerate(n.value)]
+            open_nodes.discard(id(n))
+            return items
+        scalars[path] = (n.start_mark.index, n.end_mark.index)
         return loader.construct_object(n, deep=True)
 
     try:
@@ -134,8 +253,9 @@ def _load_yaml(text: str, file: str) -> tuple[Any, Marks, list[ConfigProblem]]:
     except yaml.YAMLError as e:  # e.g. an unknown !tag: the safe loader refuses it
         mark = getattr(e, "problem_mark", None)
         line, col = (mark.line + 1, mark.column + 1) if mark else (None, None)
-        return None, Marks({}, {}), [ConfigProblem(file, line, col, f"invalid YAML: {e}")]
-    return data, Marks(values, keys), problems
+        message = getattr(e, "problem", None) if isinstance(e, yaml.composer.ComposerError) else e
+        return None, Marks({}, {}), [ConfigProblem(file, line, col, f"invalid YAML: {message}")]
+    return data, Marks(values, keys, scalars), problems
 
 
 # --- structure ----------------------------------------------------------------------------
@@ -148,11 +268,31 @@ class _Model(BaseModel):
 def _check_zone(value: str) -> str:
     try:
         ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a name too long for a path
         raise ValueError(
             f"unknown time zone {value!r} (use an IANA name such as UTC or Europe/Berlin)"
         ) from None
+    if not _polars_zone(value):
+        # the system's zone database has it (posixrules, localtime, Factory), polars' has not
+        raise ValueError(
+            f"time zone {value!r} is not one cscli can compute with "
+            "(use an IANA name such as UTC or Europe/Berlin)"
+        )
     return value
+
+
+@functools.cache
+def _polars_zone(value: str) -> bool:
+    """Whether polars converts to zone `value` (a one-value conversion)."""
+    import polars as pl
+
+    try:
+        pl.select(
+            pl.lit(datetime(2000, 1, 1)).dt.replace_time_zone("UTC").dt.convert_time_zone(value)
+        ).item()
+    except Exception:  # polars raises ComputeError or InvalidOperationError by version
+        return False
+    return True
 
 
 class EventLogConfig(_Model):
@@ -329,6 +469,19 @@ def load_config(path: Path) -> Config:
     """Read and validate a config file; raises ConfigError listing every problem."""
     file = str(path)
     try:
+        size = path.stat().st_size
+        if size > MAX_CONFIG_BYTES:
+            raise ConfigError(
+                [
+                    ConfigProblem(
+                        file,
+                        None,
+                        None,
+                        f"the config is {size:,} bytes; the limit is {MAX_CONFIG_BYTES:,}",
+                    )
+                ],
+                hint="a config names files and rules; keep data in the sources",
+            )
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as e:
         raise ConfigError([ConfigProblem(file, None, None, f"cannot read the file: {e}")]) from e
@@ -345,8 +498,18 @@ def parse_config(text: str, path: Path) -> Config:
             [ConfigProblem(file, 1, 1, "the config must be a mapping with at least `sources:`")]
         )
 
-    def problem(path: Sequence[str | int], message: str, *, key: bool = False) -> None:
-        line, column = marks.at(path, key=key) or (None, None)
+    def problem(
+        path: Sequence[str | int],
+        message: str,
+        *,
+        key: bool = False,
+        sql: tuple[str, int] | None = None,
+    ) -> None:
+        """`sql=(text, offset)`: point at that character of the SQL string at `path`."""
+        if sql is not None:
+            line, column = marks.inside(text, path, *sql) or (None, None)
+        else:
+            line, column = marks.at(path, key=key) or (None, None)
         problems.append(ConfigProblem(file, line, column, message))
 
     raw: _RawConfig | None = None
@@ -355,6 +518,9 @@ def parse_config(text: str, path: Path) -> Config:
     except ValidationError as e:
         for err in e.errors(include_url=False):
             loc = _clean_loc(err["loc"])
+            if err["type"] in ("extra_forbidden", "missing"):
+                # the last element is the key at fault, a user's own for extra_forbidden
+                loc = (*_clean_loc(err["loc"][:-1]), *err["loc"][-1:])
             if err["type"] == "extra_forbidden":
                 problem(loc, _unknown_key(loc, data), key=True)
             elif err["type"] == "missing":
@@ -373,7 +539,8 @@ def parse_config(text: str, path: Path) -> Config:
                 key=True,
             )
     kpi_entries = data.get("kpis")
-    kpis = _resolve_kpis(kpi_entries if isinstance(kpi_entries, list) else None, problem)
+    kpis = _resolve_kpis(kpi_entries if isinstance(kpi_entries, list) else None, problem, data)
+    _check_source_sql(data, problem)
     ids = {k.id: k for k in kpis}
     # checks and report.kpis may name any built-in KPI, configured or not
     known = {**{d.id: instantiate(d) for d in CATALOG.values()}, **ids}
@@ -456,7 +623,10 @@ def _order(p: ConfigProblem) -> tuple[int, int]:
 def _clean_loc(loc: Sequence[Any]) -> tuple[str | int, ...]:
     # pydantic adds union-member tags such as 'str' or 'function-after[...]' to the path
     tags = ("str", "int", "float", "bool", "dict[str,any]", "list[str]", "tuple[str, ...]")
-    return tuple(p for p in loc if not (isinstance(p, str) and (p in tags or "[" in p)))
+    return tuple(p for p in loc if not (isinstance(p, str) and (p in tags or _TAG.match(p))))
+
+
+_TAG = re.compile(r"^[\w-]+\[.*\]$")
 
 
 def _dotted(loc: Sequence[str | int]) -> str:
@@ -510,29 +680,157 @@ _CUSTOM_KEYS = {
 }  # fmt: skip
 
 
-def _resolve_kpis(entries: list[Any] | None, problem: Any) -> list[Kpi]:
+def _resolve_kpis(
+    entries: list[Any] | None, problem: Any, data: Mapping[str, Any] | None = None
+) -> list[Kpi]:
     if entries is None:
         return [instantiate(CATALOG[k]) for k in DEFAULT_KPIS]
     kpis: list[Kpi] = []
     seen: set[str] = set()
+    taken = _taken_names(data or {})
     for i, entry in enumerate(entries):
         path: tuple[str | int, ...] = ("kpis", i)
         if not isinstance(entry, str | dict):
             problem(path, "a KPI entry is a KPI id or a mapping with `id:`")
             continue
-        kpi = _resolve_kpi(entry, path, problem)
+        kpi = _resolve_kpi(entry, path, problem, data or {})
         if kpi is None:
             continue
         if kpi.id in seen:
             problem(path, f"KPI id {kpi.id!r} is defined twice")
             continue
+        why = _reserved(kpi.id, taken)
+        if why:
+            problem((*path, "id") if isinstance(entry, dict) else path, why)
+            continue
         seen.add(kpi.id)
         kpis.append(kpi)
+    for i, kpi in enumerate(kpis):
+        # flat outputs (CSV, Parquet, XLSX) add <id>_n and <id>_previous columns
+        for other in kpis:
+            if kpi.id in (other.id + "_n", other.id + "_previous"):
+                problem(
+                    ("kpis", i),
+                    f"KPI id {kpi.id!r} is the name of {other.id!r}'s "
+                    f"{kpi.id.removeprefix(other.id)} column in CSV, Parquet and XLSX output; "
+                    "choose another id",
+                )
     return kpis
 
 
+#: output columns of a report besides the KPIs: its period, its scope (group/total) in flat
+#: files, and `<id>__n` / `<id>__prev` beside every KPI
+_INTERNAL_NAMES = frozenset({"period", "scope", "group", "kpi", "kpis", "totals", "rows"})
+_INTERNAL_SUFFIXES = ("__n", "__prev")
+
+
+def _taken_names(data: Mapping[str, Any]) -> frozenset[str]:
+    """Names a KPI id may not take: report columns and every dimension a report can group by."""
+    from cscli.schema import DERIVED_TABLES, is_dimension
+
+    names = set(_INTERNAL_NAMES) | {"responder"}
+    for table in (*TABLES.values(), *DERIVED_TABLES.values()):
+        names |= {c for c in table.names if is_dimension(table, c)}
+    sources = data.get("sources")
+    for src in sources.values() if isinstance(sources, dict) else ():
+        extra = src.get("extra_columns") if isinstance(src, dict) else None
+        if isinstance(extra, list):
+            names |= {e for e in extra if isinstance(e, str)}
+    return frozenset(names)
+
+
+def _reserved(kpi_id: str, taken: frozenset[str]) -> str | None:
+    if kpi_id.endswith(_INTERNAL_SUFFIXES):
+        return (
+            f"KPI id {kpi_id!r} ends in {kpi_id[-3:] if kpi_id.endswith('__n') else '__prev'}, "
+            "which cscli uses for the columns beside each KPI; choose another id"
+        )
+    if kpi_id in taken:
+        return f"KPI id {kpi_id!r} is the name of a report column or dimension; choose another id"
+    return None
+
+
+def _source_columns(source: str, data: Mapping[str, Any], *, enriched: bool) -> frozenset[str]:
+    """The columns SQL over `source` may name: canonical columns, measures, `extra_columns`
+    and, for KPIs (`enriched`), what the pipeline adds (repeat contacts, sentiment, business
+    hours, the rated contact's dimensions for surveys)."""
+    from cscli.enrich import (
+        CONTACT_MEASURES,
+        MESSAGE_MEASURES,
+        SENTIMENT_MEASURES,
+        WINDOW_MEASURES,
+    )
+    from cscli.kpis.measures import BUSINESS_MEASURES, MEASURES
+    from cscli.schema import SURVEY_CONTACT_DIMENSIONS
+
+    names = set(TABLES[source].names) | {m.name for m in MEASURES if m.table == source}
+    sources = data.get("sources")
+    src = sources.get(source) if isinstance(sources, dict) else None
+    extra = src.get("extra_columns") if isinstance(src, dict) else None
+    if isinstance(extra, list):
+        names |= {e for e in extra if isinstance(e, str)}
+    if enriched:
+        names |= CONTACT_MEASURES | WINDOW_MEASURES | MESSAGE_MEASURES | SENTIMENT_MEASURES
+        names |= set(BUSINESS_MEASURES.values())
+        if source == "surveys":
+            names |= set(SURVEY_CONTACT_DIMENSIONS)
+    return frozenset(names)
+
+
+def _check_one_sql(
+    text: str,
+    path: tuple[str | int, ...],
+    label: str,
+    columns: Any,
+    problem: Any,
+    what: str,
+    *,
+    unparsable: bool = True,
+) -> bool:
+    """Report `text`'s first problem at its position; True when it is fine. `columns`: the
+    names it may use, or None to check only that it is safe to parse. `unparsable=False`
+    leaves SQL that polars cannot parse to the caller's own message."""
+    from cscli.sqlcheck import check_columns, check_sql
+
+    found = check_sql(text) if columns is None else check_columns(text, columns, what=what)
+    if found is None or (found.unparsable and not unparsable):
+        return True
+    problem(path, f"{label}: {found.message}", sql=(text, found.offset))
+    return False
+
+
+def _check_source_sql(data: Mapping[str, Any], problem: Any) -> None:
+    """`filter:` against the source's columns; `columns:` values for subqueries (a value may be
+    an export column's name, which only the file knows: it is checked in full when read)."""
+    from cscli.sqlcheck import reads_data
+
+    sources = data.get("sources")
+    for name, src in sources.items() if isinstance(sources, dict) else ():
+        if name not in TABLES or not isinstance(src, dict):
+            continue
+        flt = src.get("filter")
+        if isinstance(flt, str) and flt.strip():
+            columns = _source_columns(name, data, enriched=False)
+            path: tuple[str | int, ...] = ("sources", name, "filter")
+            _check_one_sql(flt, path, f"sources.{name}.filter", columns, problem, name)
+        mapping = src.get("columns")
+        for canonical, value in mapping.items() if isinstance(mapping, dict) else ():
+            if not isinstance(value, str):
+                continue
+            found = reads_data(value)
+            if found is not None:
+                problem(
+                    ("sources", name, "columns", canonical),
+                    f"sources.{name}.columns.{canonical}: {found.message}",
+                    sql=(value, found.offset),
+                )
+
+
 def _resolve_kpi(
-    entry: str | dict[str, Any], path: tuple[str | int, ...], problem: Any
+    entry: str | dict[str, Any],
+    path: tuple[str | int, ...],
+    problem: Any,
+    data: Mapping[str, Any] | None = None,
 ) -> Kpi | None:
     if isinstance(entry, str):
         base = CATALOG.get(entry)
@@ -545,7 +843,7 @@ def _resolve_kpi(
         problem(path, "every KPI entry needs an `id:` made of letters, digits and underscores")
         return None
     if "sql" in entry or "type" in entry:
-        return _custom_kpi(entry, kpi_id, path, problem)
+        return _custom_kpi(entry, kpi_id, path, problem, data or {})
     base_id = entry.get("kpi", kpi_id)
     base = CATALOG.get(str(base_id))
     if base is None:
@@ -612,6 +910,7 @@ def _custom_kpi(
     kpi_id: str,
     path: tuple[str | int, ...],
     problem: Any,
+    data: Mapping[str, Any] | None = None,
 ) -> Kpi | None:
     ok = True
     for k in entry:
@@ -673,6 +972,17 @@ def _custom_kpi(
     else:
         problem((*path, "type"), f"unknown KPI type {kind_name!r}; use ratio or sql")
         return None
+    columns = _source_columns(source, data or {}, enriched=True)
+    for field in ("sql", "numerator", "denominator", "where"):
+        value = entry.get(field)
+        if isinstance(value, str) and value.strip():
+            label = f"KPI {kpi_id!r} {field}"
+            ok = (
+                _check_one_sql(
+                    value, (*path, field), label, columns, problem, source, unparsable=False
+                )
+                and ok
+            )
     if not ok:
         return None
     kdef = KpiDef(
@@ -808,13 +1118,17 @@ def _resolve_checks(
         if where is not None and not isinstance(where, str):
             problem((*path, "where"), "where: must be a SQL predicate on the group's dimensions")
             where = None
+        if where and not _check_one_sql(
+            where, (*path, "where"), "where", list(by) if by else None, problem, "the groups"
+        ):
+            where = None
         if where and not by:
             # `where` picks groups: without `by`, its columns are the groups
-            try:
-                import polars as pl
+            from cscli.sqlcheck import SqlError, parse
 
-                by = sorted(set(pl.sql_expr(where).meta.root_names()))
-            except Exception as e:  # polars raises several types for SQL it cannot parse
+            try:
+                by = sorted(set(parse(where).meta.root_names()))
+            except SqlError as e:
                 problem((*path, "where"), f"where: cannot parse {where!r}: {e}")
                 where = None
         name = entry.get("name")

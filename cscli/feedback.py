@@ -29,43 +29,96 @@ _HIDE_DATES: tuple[tuple[str, str], ...] = (
     (r"\b(\d{1,2})-(\d{1,2})-(\d{4})\b", f"${{1}}{_DASH}${{2}}{_DASH}${{3}}"),  # 05-01-2026
     (r"\b(\d{1,2})\.(\d{1,2})\.(\d{2,4})\b", f"${{1}}{_DOT}${{2}}{_DOT}${{3}}"),  # 05.01.2026
 )
+#: separators inside phone and card numbers: space, NBSP and narrow NBSP, dashes of every kind
+#: (hyphen, non-breaking hyphen, figure dash, en and em dash, minus), dot, slash, underscore
+_SEP = "[ .\\-_/\u00a0\u202f\u2007\u2010-\u2015\u2212\ufe58\ufe63\uff0d]"
+#: 13–19 digits, single separators between them: a payment card when the Luhn check passes
+_CARD = f"\\d(?:{_SEP}?\\d){{12,18}}"
 #: (pattern, replacement) in the order applied
 PII_PATTERNS: tuple[tuple[str, str], ...] = (
-    (r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}", "[email]"),
-    # "+" then ≥ 7 digits, single separators or parentheses between them: +49 (0)30 1234567
-    (r"\+\(?\d(?:[ .()-]{0,2}\d){6,}\b", "[phone]"),
-    # a run of ≥ 9 digits, or a card number in groups: 4111 1111 1111 1111, 3782 822463 10005
+    # any letters, full-width ＠ and small ﹫ too; a mailto: link goes with its address
     (
-        r"\b(?:\d{9,}|\d{4}(?:[ -]\d{4}){2,3}(?:[ -]?\d{1,3})?|\d{4}[ -]\d{6}[ -]\d{5})\b",
-        "[number]",
+        r"(?i:mailto:)?[\p{L}\p{N}._%+-]+[@＠﹫][\p{L}\p{N}-]+(?:\.[\p{L}\p{N}-]+)*\.\p{L}{2,}",
+        "[email]",
     ),
-    # ≥ 7 digits with single separators or parentheses: (555) 123-4567, 030 1234567
-    (r"(?:\(|\b)\d(?:[ .()-]{0,2}\d){6,}\b", "[phone]"),
+    # IBAN: country, check digits, 11–30 letters or digits in groups of four, spaced or not
+    (r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?\b", "[iban]"),
 )
-PII_PLACEHOLDERS = ("[email]", "[phone]", "[number]")
+_GAP = f"(?:{_SEP}|[()]){{1,2}}"
+
+
+def _glued_phone() -> str:
+    """≥ 7 digits with at least one separator, touching letters on either side: the first
+    separator after k digits, then enough digits to make seven."""
+    parts = [f"\\d{{{k}}}{_GAP}\\d(?:(?:{_GAP})?\\d){{{max(6 - k, 0)},}}" for k in range(1, 7)]
+    return "|".join([*parts, f"\\d{{7,}}{_GAP}\\d(?:(?:{_GAP})?\\d)*"])
+
+
+#: after the card pass: "+" then ≥ 7 digits (+49 (0)30 1234567); runs of ≥ 9 digits; ≥ 7
+#: digits with separators or parentheses ((555) 123-4567, 030/1234567), also glued to letters
+#: when a separator shows it is a number (a bare "ORD1234567" is an identifier and is kept)
+_NUMBER_PATTERNS: tuple[tuple[str, str], ...] = (
+    (f"\\+\\(?\\d(?:(?:{_SEP}|[()]){{0,2}}\\d){{6,}}", "[phone]"),
+    (r"\d{9,}", "[number]"),
+    (f"(?:\\(|\\b)\\d(?:(?:{_SEP}|[()]){{0,2}}\\d){{6,}}\\b", "[phone]"),
+    (_glued_phone(), "[phone]"),
+)
+#: social handles (@name, ＠name), masked in message sources
+HANDLE_PATTERN = r"[@＠﹫][\p{L}\p{N}_]+"
+PII_PLACEHOLDERS = ("[email]", "[phone]", "[number]", "[iban]", "[handle]")
 
 #: the `side` column of `extremes` and `distinguishing_terms`
 SIDE_DTYPE = pl.Enum(["negative", "positive"])
 
 
-def mask_pii_expr(text: pl.Expr) -> pl.Expr:
-    """`text` with e-mail addresses, phone numbers and long digit runs replaced.
+def _luhn(digits: pl.Expr) -> pl.Expr:
+    """Whether a string of digits passes the Luhn check (every second digit from the right
+    doubled, 9 subtracted when that exceeds 9, the sum a multiple of 10)."""
+    d = pl.element().cast(pl.Int64)
+    doubled = pl.when(pl.int_range(pl.len()) % 2 == 1).then(d * 2 - 9 * (d >= 5)).otherwise(d)
+    return digits.str.reverse().str.split("").list.eval(doubled).list.sum() % 10 == 0
 
-    e-mail → [email]; "+" and ≥ 7 digits, or ≥ 7 digits written with spaces, dots, dashes or
-    parentheses → [phone]; ≥ 9 digits in a row or a grouped card number → [number]. Dates
-    (2026-01-05, 05.01.2026), times and numbers of up to 6 digits ("order 42") are kept.
-    A phone number written as ≥ 9 digits without separators reads [number]: masked either way.
+
+def _mask_cards(text: pl.Expr) -> pl.Expr:
+    """Card numbers → [number]: the text is cut into candidate numbers and what lies between
+    them, the candidates that pass the Luhn check are replaced, and the pieces joined."""
+    piece = pl.element()
+    is_card = piece.str.contains(f"^{_CARD}$") & _luhn(piece.str.replace_all(r"\D", ""))
+    pieces = text.str.extract_all(f"{_CARD}|\\D+|\\d")
+    masked = pieces.list.eval(pl.when(is_card).then(pl.lit("[number]")).otherwise(piece))
+    return pl.when(text.str.contains(_CARD)).then(masked.list.join("")).otherwise(text)
+
+
+def mask_pii_expr(text: pl.Expr, *, handles: bool = False) -> pl.Expr:
+    """`text` with e-mail addresses, IBANs, card numbers, phone numbers and long digit runs
+    replaced (and, with `handles`, social @handles).
+
+    e-mail (any script, ＠ too, with its mailto:) → [email]; IBAN, spaced or not → [iban];
+    13–19 digits passing the Luhn check (a card), with or without separators, even glued to
+    letters → [number]; "+" and ≥ 7 digits, or ≥ 7 digits written with separators (any dash,
+    space, NBSP, dot, slash, underscore) or parentheses → [phone]; ≥ 9 digits in a row →
+    [number]; @name → [handle]. Dates (2026-01-05, 05.01.2026), times and numbers of up to 6
+    digits ("order 42") are kept, and so is a bare 7–8 digit run glued to letters
+    ("ORD1234567", an identifier). A phone number written as ≥ 9 digits without separators
+    reads [number], and a grouped number that fails the Luhn check reads [phone]: masked
+    either way.
     """
-    for pattern, replacement in (*PII_PATTERNS[:1], *_HIDE_DATES, *PII_PATTERNS[1:]):
+    for pattern, replacement in (*PII_PATTERNS, *_HIDE_DATES):
         text = text.str.replace_all(pattern, replacement)
+    text = _mask_cards(text)
+    for pattern, replacement in _NUMBER_PATTERNS:
+        text = text.str.replace_all(pattern, replacement)
+    if handles:
+        text = text.str.replace_all(HANDLE_PATTERN, "[handle]")
     return text.str.replace_all(_DASH, "-", literal=True).str.replace_all(_DOT, ".", literal=True)
 
 
-def mask_pii(text: str | None) -> str | None:
+def mask_pii(text: str | None, *, handles: bool = False) -> str | None:
     """`mask_pii_expr` for one text (through polars, so both give the same result)."""
     if text is None:
         return None
-    masked: str = pl.select(mask_pii_expr(pl.lit(text, dtype=pl.String))).item()
+    expr = mask_pii_expr(pl.lit(text, dtype=pl.String), handles=handles)
+    masked: str = pl.select(expr).item()
     return masked
 
 
@@ -113,16 +166,20 @@ def extremes(
     label_col: str = LABEL_COL,
     n: int = 5,
     distinct: bool = True,
+    handles: bool = False,
 ) -> pl.DataFrame:
     """The `n` lowest-scored negative and `n` highest-scored positive texts, masked.
 
     Columns: side ("negative"/"positive"), then every column of `frame`, with `text_col` passed
-    through `mask_pii_expr`. Negative rows come first, lowest score first; then positive rows,
-    highest first; ties keep input order. With `distinct`, a text repeated verbatim is shown
-    once (its first row). A side has fewer than `n` rows when there are fewer such texts.
+    through `mask_pii_expr` (with `handles`, @handles too). Negative rows come first, lowest
+    score first; then positive rows, highest first; ties keep input order. With `distinct`, a
+    text repeated verbatim is shown once (its first row). A side has fewer than `n` rows when
+    there are fewer such texts.
     """
     _require(frame, text_col, score_col, label_col)
-    masked = frame.lazy().with_columns(mask_pii_expr(pl.col(text_col).cast(pl.String)))
+    masked = frame.lazy().with_columns(
+        mask_pii_expr(pl.col(text_col).cast(pl.String), handles=handles)
+    )
     parts = []
     for side, descending in (("negative", False), ("positive", True)):
         rows = masked.filter(pl.col(label_col).cast(pl.String) == side)
@@ -170,9 +227,9 @@ def _term_text(text: pl.Expr) -> pl.Expr:
     """Masked, lower-cased text with placeholders, links, @handles and entities removed."""
     text = mask_pii_expr(text.cast(pl.String))
     for pattern in (
-        r"\[(?:email|phone|number)\]",
+        r"\[(?:email|phone|number|iban|handle)\]",
         r"(?i)https?://\S+|www\.\S+",
-        r"@\w+",
+        HANDLE_PATTERN,
         r"&(?:[A-Za-z]+|#\d+);",
     ):
         text = text.str.replace_all(pattern, " ")
@@ -341,15 +398,23 @@ def summarise_feedback(
     examples: int = 5,
     top_terms: int = 15,
     min_count: int = 3,
+    mask_handles: bool = False,
 ) -> FeedbackResult:
-    """Counts by label (per `by` group), the extremes and the distinguishing terms of `frame`."""
+    """Counts by label (per `by` group), the extremes and the distinguishing terms of `frame`.
+
+    `mask_handles`: the texts are social posts, whose @handles name people: mask them too."""
     _require(frame, text_col, score_col, label_col, *by)
     return FeedbackResult(
         n_texts=frame.height,
         n_scored=frame.height - frame[score_col].null_count(),
         counts=label_counts(frame, label_col=label_col, by=by),
         examples=extremes(
-            frame, text_col=text_col, score_col=score_col, label_col=label_col, n=examples
+            frame,
+            text_col=text_col,
+            score_col=score_col,
+            label_col=label_col,
+            n=examples,
+            handles=mask_handles,
         ),
         terms=distinguishing_terms(frame, text_col, label_col, top=top_terms, min_count=min_count),
     )

@@ -98,13 +98,29 @@ def _add_months(d: date, months: int) -> date:
     return date(year, month, min(d.day, last_day))
 
 
+#: the dates a period may start or end on: far enough from date.min/max that a period, the one
+#: before it and their UTC bounds in any time zone stay representable
+FIRST_DATE = date(1900, 1, 1)
+LAST_DATE = date(2999, 12, 31)
+
+
+def _in_range(d: date, option: str) -> date:
+    if not FIRST_DATE <= d <= LAST_DATE:
+        raise UsageError(
+            f"{option}: {d.isoformat()} is outside the dates cscli handles",
+            hint=f"use dates from {FIRST_DATE} to {LAST_DATE}",
+        )
+    return d
+
+
 def parse_date(text: str, option: str) -> date:
     try:
-        return date.fromisoformat(text.strip())
+        parsed = date.fromisoformat(text.strip())
     except ValueError:
         raise UsageError(
             f"{option}: cannot read {text!r} as a date", hint="use YYYY-MM-DD, e.g. 2026-03-01"
         ) from None
+    return _in_range(parsed, option)
 
 
 def resolve_period(
@@ -133,12 +149,20 @@ def resolve_period(
             raise UsageError("--last must be at least 1")
         end = end or today or datetime.now(ZoneInfo(timezone)).date()
         after = end + timedelta(days=1)
+        # the longest --last that can stay in range; more would overflow the date arithmetic
+        days = {"d": 1, "w": 7, "m": 28, "q": 89, "y": 365}[unit]
+        if n * days > (after - FIRST_DATE).days:
+            raise UsageError(
+                f"--last {last.strip()} reaches before {FIRST_DATE}",
+                hint="give a shorter period, or --from and --to",
+            )
         if unit == "d":
             start = after - timedelta(days=n)
         elif unit == "w":
             start = after - timedelta(weeks=n)
         else:
             start = _add_months(after, -n * {"m": 1, "q": 3, "y": 12}[unit])
+        _in_range(start, "--last")
     if start and end and start > end:
         raise UsageError(f"--from {start} is after --to {end}")
     return Period(start, end, timezone)

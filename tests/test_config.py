@@ -175,3 +175,114 @@ def test_lookup_order(write: Write, tmp_path: Path, monkeypatch: pytest.MonkeyPa
     with pytest.raises(ConfigError, match="no config file found") as info:
         find_config(None)
     assert info.value.hint is not None and "--demo" in info.value.hint
+
+
+# --- hostile YAML (issue #12) ---------------------------------------------------------------
+
+
+def test_alias_bomb_is_bounded(write: Write) -> None:
+    # nine levels of nine aliases would expand to 9⁹ ≈ 387 million strings (GBs of memory)
+    lines = ['a: &a ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
+    for prev, name in zip("abcdefgh", "bcdefghi", strict=True):
+        lines.append(f"{name}: &{name} [{', '.join(['*' + prev] * 9)}]")
+    path = write("cscli.yaml", "sources: {tickets: {path: t.csv}}\n" + "\n".join(lines) + "\n")
+    [msg] = problems(path)
+    assert "invalid YAML: the config expands to more than 20,000 values" in msg
+    assert msg.startswith(f"{path}:")
+
+
+def test_too_many_aliases(write: Write) -> None:
+    refs = ", ".join(["*x"] * 101)  # one more than MAX_YAML_ALIASES
+    path = write("cscli.yaml", f"sources: {{tickets: {{path: t.csv}}}}\nx: &x 1\ny: [{refs}]\n")
+    [msg] = problems(path)
+    # the 101st alias: "y: [" is 4 characters and each "*x, " another 4 → column 5 + 100·4
+    assert msg == f"{path}:3:405: invalid YAML: more than 100 aliases (*name)"
+
+
+def test_recursive_alias_is_an_error(write: Write) -> None:
+    path = write("cscli.yaml", "sources: {tickets: {path: t.csv}}\nx: &a [*a]\n")
+    [msg] = problems(path)
+    assert msg.startswith(f"{path}:2:") and "an alias refers to a value that contains it" in msg
+
+
+def test_deep_nesting_is_an_error_with_its_position(write: Write) -> None:
+    path = write("cscli.yaml", "sources: {tickets: {path: t.csv}}\nx: " + "[" * 5000 + "]" * 5000)
+    [msg] = problems(path)
+    # the root mapping is level 1 and x's list level 2, so the 50th "[" opens level 51:
+    # column 3 ("x: ") + 50
+    assert msg == f"{path}:2:53: invalid YAML: nested deeper than 50 levels"
+
+
+@pytest.mark.parametrize(("char", "name"), [("\0", "a NUL character"), ("\x07", "U+0007")])
+def test_nul_and_control_characters_are_config_errors(write: Write, char: str, name: str) -> None:
+    path = write("cscli.yaml", f"sources:\n  tickets: {{path: t{char}.csv}}\n")
+    [msg] = problems(path)
+    # "  tickets: {path: t" is 19 characters: the character is at column 20
+    assert msg.startswith(f"{path}:2:20: invalid YAML: ") and name in msg
+
+
+def test_oversized_config_is_refused(write: Write) -> None:
+    path = write("cscli.yaml", "sources: {tickets: {path: t.csv}}\n# " + "x" * 1_000_000 + "\n")
+    [msg] = problems(path)
+    assert "the limit is 1,000,000" in msg
+
+
+@pytest.mark.parametrize("zone", ["posixrules", "localtime", "Factory"])
+def test_zones_that_polars_cannot_use_are_config_errors(write: Write, zone: str) -> None:
+    path = write("cscli.yaml", f"timezone: {zone}\nsources: {{tickets: {{path: t.csv}}}}\n")
+    [msg] = problems(path)
+    assert msg.startswith(f"{path}:1:11: timezone: time zone {zone!r} is not one cscli")
+
+
+@pytest.mark.parametrize(
+    ("kpi_id", "why"),
+    [
+        ("period", "report column or dimension"),
+        ("scope", "report column or dimension"),
+        ("channel", "report column or dimension"),
+        ("Brand", "report column or dimension"),  # an extra column, usable as a dimension
+        ("csat__n", "ends in __n"),
+        ("csat__prev", "ends in __prev"),
+    ],
+)
+def test_kpi_ids_that_collide_with_internal_names(write: Write, kpi_id: str, why: str) -> None:
+    path = write(
+        "cscli.yaml",
+        f"""
+        sources: {{tickets: {{path: t.csv, extra_columns: [Brand]}}}}
+        kpis:
+          - {{id: {kpi_id}, source: tickets, sql: "avg(agent_replies)"}}
+        """,
+    )
+    [msg] = problems(path)
+    assert msg.startswith(f"{path}:3:10: KPI id {kpi_id!r}") and why in msg
+
+
+def test_kpi_id_that_is_another_kpis_flat_column(write: Write) -> None:
+    path = write(
+        "cscli.yaml",
+        """
+        sources: {tickets: {path: t.csv}}
+        kpis:
+          - ticket_volume
+          - {id: ticket_volume_n, source: tickets, sql: "count(*)"}
+        """,
+    )
+    [msg] = problems(path)
+    assert msg.startswith(f"{path}:4:5: KPI id 'ticket_volume_n' is the name of 'ticket_volume'")
+
+
+def test_a_key_with_brackets_is_an_unknown_key_not_a_crash(write: Write) -> None:
+    # found by tests/test_hostile_config.py: "[" made the key look like a pydantic union tag
+    path = write("cscli.yaml", "s[ources: null\n")
+    assert problems(path) == [
+        f"{path}:1:1: missing required key 'sources'",
+        f"{path}:1:1: unknown key 's[ources' (did you mean 'sources'?)",
+    ]
+
+
+@pytest.mark.parametrize("zone", ["a" * 5000, "../../etc/passwd", "/etc/localtime"])
+def test_zone_names_that_are_paths_or_too_long(write: Write, zone: str) -> None:
+    path = write("cscli.yaml", f"timezone: '{zone}'\nsources: {{tickets: {{path: t.csv}}}}\n")
+    [msg] = problems(path)
+    assert msg.startswith(f"{path}:1:11: timezone: unknown time zone")

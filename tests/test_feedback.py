@@ -347,3 +347,102 @@ def test_summarise_feedback() -> None:
     with pytest.raises(UsageError, match='no column "comment"') as caught:
         summarise_feedback(frame, text_col="comment")
     assert caught.value.hint == "columns available: text, label, sentiment, sentiment_label"
+
+
+# -- hostile personal data (issue #12) ---------------------------------------------------------
+
+
+def luhn_ok(number: str) -> bool:
+    """The Luhn check in plain Python, independent of the polars implementation."""
+    digits = [int(c) for c in number if c.isdigit()][::-1]
+    total = sum(
+        d if i % 2 == 0 else (d * 2 - 9 if d * 2 > 9 else d * 2) for i, d in enumerate(digits)
+    )
+    return total % 10 == 0
+
+
+NBSP, NNBSP = "\u00a0", "\u202f"
+HOSTILE_MASKED = [
+    # e-mails in any script, with a full-width ＠, or as a mailto: link
+    ("schreib jürgen.müller@beispiel.de bitte", "schreib [email] bitte"),
+    ("mail 山田@例え.jp now", "mail [email] now"),
+    ("ann＠example.com", "[email]"),
+    ("<mailto:bob@example.org>", "<[email]>"),
+    ("MAILTO:Bob@Example.org", "[email]"),
+    # phone numbers with every kind of dash, slashes, NBSP, or glued to letters
+    ("call 030–1234567", "call [phone]"),  # en dash
+    ("call 030—1234567", "call [phone]"),  # em dash
+    ("call 030‑123‑4567", "call [phone]"),  # non-breaking hyphen
+    ("call 030−1234567", "call [phone]"),  # minus sign
+    ("call 030/1234567", "call [phone]"),
+    (f"call 030{NBSP}1234567", "call [phone]"),
+    (f"call +49{NNBSP}30{NNBSP}1234567", "call [phone]"),
+    ("call030-1234567now", "call[phone]now"),
+    ("tel:+4930123456", "tel:[phone]"),
+    ("tel0301234567", "tel[number]"),  # ≥ 9 digits glued: masked as a number
+    # cards (Luhn-valid) with _, /, NBSP separators or glued to letters
+    ("card 4111_1111_1111_1111 ok", "card [number] ok"),
+    ("card 4111/1111/1111/1111", "card [number]"),
+    (f"card 5555{NBSP}5555{NBSP}5555{NBSP}4444", "card [number]"),
+    ("card4111111111111111exp", "card[number]exp"),
+    ("visa:4111-1111-1111-1111.", "visa:[number]."),
+    # a Luhn-invalid grouped number is still masked, as the phone-like number it is
+    ("ref 4111 1111 1111 1112", "ref [phone]"),
+    # IBANs with or without spaces
+    ("IBAN DE89 3704 0044 0532 0130 00 please", "IBAN [iban] please"),
+    ("iban DE89370400440532013000", "iban [iban]"),
+    ("GB82 WEST 1234 5698 7654 32", "[iban]"),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), HOSTILE_MASKED)
+def test_hostile_personal_data_is_masked(text: str, expected: str) -> None:
+    assert mask_pii(text) == expected
+
+
+def test_the_card_examples_are_what_they_claim() -> None:
+    assert luhn_ok("4111111111111111") and luhn_ok("5555555555554444")
+    assert luhn_ok("378282246310005")  # the Amex number in MASKED
+    assert not luhn_ok("4111111111111112")
+
+
+@pytest.mark.parametrize("text", ["ORD1234567", "v1.2.3", "ref 123-45", "Order#42 on 2026-01-05"])
+def test_identifiers_and_short_numbers_stay(text: str) -> None:
+    assert mask_pii(text) == text
+
+
+def test_handles_are_masked_only_when_asked() -> None:
+    text = "@ann_b and ＠Bob99 said hi to me@x.org"
+    assert mask_pii(text) == "@ann_b and ＠Bob99 said hi to [email]"
+    assert mask_pii(text, handles=True) == "[handle] and [handle] said hi to [email]"
+
+
+def test_masked_values_never_become_terms() -> None:
+    # every hostile form, in negative texts only: none of its parts may be a telling term
+    negative = [f"{t} refund" for t, _ in HOSTILE_MASKED]
+    frame = pl.DataFrame(
+        {
+            "text": negative * 3 + ["lovely"] * 3,
+            "label": ["negative"] * (3 * len(negative)) + ["positive"] * 3,
+        }
+    )
+    terms = set(distinguishing_terms(frame, "text", "label", top=500, min_count=1)["term"])
+    secrets = {
+        "jürgen", "müller", "beispiel", "山田", "ann", "example", "bob", "4111", "1111",
+        "5555", "4444", "030", "1234567", "de89", "3704", "gb82", "west", "mailto",
+    }  # fmt: skip
+    words = {w for term in terms for w in term.split()}
+    assert not words & secrets, words & secrets
+    assert "refund" in terms
+
+
+def test_message_examples_mask_handles() -> None:
+    frame = pl.DataFrame(
+        {
+            "text": ["@ann_b terrible service", "@bob great"],
+            "score": [-0.9, 0.9],
+            "label": ["negative", "positive"],
+        }
+    )
+    shown = extremes(frame, score_col="score", label_col="label", handles=True)["text"].to_list()
+    assert shown == ["[handle] terrible service", "[handle] great"]

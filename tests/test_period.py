@@ -90,3 +90,30 @@ def test_previous_year_over_year() -> None:
 def test_bad_period_options(args: tuple[str | None, str | None, str | None], message: str) -> None:
     with pytest.raises(UsageError, match=message):
         resolve_period(*args, "UTC", today=TODAY)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("0001-01-01", None, None), "--from: 0001-01-01 is outside the dates cscli handles"),
+        ((None, "9999-12-31", None), "--to: 9999-12-31 is outside the dates cscli handles"),
+        ((None, None, "99999y"), "--last 99999y reaches before 1900-01-01"),
+        ((None, None, "99999999999999999999d"), "reaches before 1900-01-01"),
+        ((None, "1900-06-30", "7m"), "reaches before 1900-01-01"),
+    ],
+)
+def test_extreme_periods_are_usage_errors(
+    args: tuple[str | None, str | None, str | None], message: str
+) -> None:
+    # these raised OverflowError / ValueError (a traceback) in date arithmetic
+    with pytest.raises(UsageError, match=message.replace("(", r"\(")):
+        resolve_period(*args, "Europe/Berlin", today=date(2026, 3, 4))
+
+
+def test_the_edges_of_the_date_range_work() -> None:
+    p = resolve_period("1900-01-01", "2999-12-31", None, "Pacific/Kiritimati")
+    lo, hi = p.bounds_utc()
+    assert lo is not None and hi is not None
+    # Kiritimati is UTC+14 (and was UTC−10:40 in 1900): bounds stay representable
+    assert hi.year == 2999 and lo.year == 1900
+    assert resolve_period(None, "1900-12-31", "12m", "UTC").start == date(1900, 1, 1)

@@ -25,6 +25,7 @@ from cscli.kpis.spec import (
     Stock,
     stat_quantile,
 )
+from cscli.sqlcheck import parse
 
 N_SUFFIX = "__n"
 #: the share of a maturing KPI's cohort whose outcome is not known yet (`provisional`)
@@ -33,8 +34,12 @@ OPEN_SUFFIX = "__open"
 
 @cache
 def sql(text: str) -> pl.Expr:
-    """A SQL expression over canonical columns as a polars expression."""
-    return pl.sql_expr(text)
+    """A SQL expression over canonical columns as a polars expression.
+
+    The text passes `cscli.sqlcheck` first (no subqueries, no table functions, bounded size):
+    raises `SqlError` (a ValueError) otherwise, before polars reads it.
+    """
+    return parse(text)
 
 
 def _mask(*predicates: str | None) -> pl.Expr | None:
