@@ -187,12 +187,15 @@ def _nul_encoding(head: bytes) -> str | None:
     return "utf-16-le" if odd > even else "utf-16-be"
 
 
-def guess_encoding(sample: bytes) -> str | None:
+def guess_encoding(sample: bytes, *, cut_start: bool = False, cut_end: bool = False) -> str | None:
     """The likely encoding of bytes that are not UTF-8: cp1252 when they use the bytes
     0x80–0x9F it prints (€, curly quotes, dashes), else latin-1 (the two read every other
-    byte the same); None when the sample is UTF-8."""
+    byte the same); None when the sample is UTF-8. `cut_start`/`cut_end`: the sample was cut
+    from a longer file there, so a character split by the cut is not held against it."""
+    if cut_start:
+        sample = sample[min(len(sample) - len(sample.lstrip(bytes(range(0x80, 0xC0)))), 3) :]
     try:
-        codecs.getincrementaldecoder("utf-8")().decode(sample, final=False)
+        codecs.getincrementaldecoder("utf-8")().decode(sample, final=not cut_end)
     except UnicodeDecodeError:
         return "cp1252" if _CP1252_ONLY.search(sample) else "latin-1"
     return None
@@ -258,11 +261,14 @@ def prepare(path: Path, fmt: str, encoding: str | None, setting: str) -> Prepare
     text_head = head.decode(codec or "utf-8", errors="replace")
     cr_only = "\r" in text_head and "\n" not in text_head
     if codec is None and not cr_only and not gzipped:
-        found = Prepared(path, path, guess=guess_encoding(head + tail))
+        guess = guess_encoding(head, cut_end=bool(tail)) or (
+            guess_encoding(tail, cut_start=True) if tail else None
+        )
+        found = Prepared(path, path, guess=guess)
     else:
         target = _temp_dir() / f"{len(_PREPARED)}-{path.name}"
         _copy(path, target, gzipped=gzipped, codec=codec, cr_only=cr_only)
-        guess = None if codec else guess_encoding(head)
+        guess = None if codec else guess_encoding(head, cut_end=True)
         found = Prepared(target, path, decoded=codec, guess=guess)
     _PREPARED[key] = found
     return found
