@@ -161,6 +161,17 @@ def swallowed_records(path: Path, sep: str) -> Swallowed | None:
     fields less one). Fields spanning lines that do not look like records (a comment written
     over three lines) are ordinary multi-line text, and not reported.
     """
+    stat = path.stat()
+    key = (str(path.resolve()), stat.st_mtime_ns, stat.st_size, sep)
+    if key not in _SWALLOWED:  # `validate` loads each source twice: count once
+        _SWALLOWED[key] = _swallowed(path, sep)
+    return _SWALLOWED[key]
+
+
+_SWALLOWED: dict[tuple[str, int, int, str], Swallowed | None] = {}
+
+
+def _swallowed(path: Path, sep: str) -> Swallowed | None:
     lines = _count(_lines(path))
     records = _count(
         pl.scan_csv(path, separator=sep, infer_schema=False, encoding="utf8-lossy", glob=False)

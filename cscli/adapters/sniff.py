@@ -266,7 +266,7 @@ def prepare(path: Path, fmt: str, encoding: str | None, setting: str) -> Prepare
         )
         found = Prepared(path, path, guess=guess)
     else:
-        target = _temp_dir() / f"{len(_PREPARED)}-{path.name}"
+        target = _temp_dir() / f"{len(_PREPARED)}.txt"  # plain text, whatever the export was
         _copy(path, target, gzipped=gzipped, codec=codec, cr_only=cr_only)
         guess = None if codec else guess_encoding(head, cut_end=True)
         found = Prepared(target, path, decoded=codec, guess=guess)
