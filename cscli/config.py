@@ -8,6 +8,7 @@ YAML is read with the safe loader only; positions come from the composed node tr
 
 from __future__ import annotations
 
+import codecs
 import dataclasses
 import difflib
 import functools
@@ -295,6 +296,44 @@ def _polars_zone(value: str) -> bool:
     return True
 
 
+#: the longest path Linux and macOS accept (PATH_MAX)
+MAX_PATH = 4096
+
+
+def _check_encoding(value: str | None) -> str | None:
+    """A source's `encoding:` must be a text codec Python knows (`cp1252`, `latin-1`, …)."""
+    if value is None:
+        return None
+    try:
+        info = codecs.lookup(value)
+    except LookupError:
+        info = None
+    if info is None or not getattr(info, "_is_text_encoding", True):
+        raise ValueError(
+            f"unknown encoding {value!r} (use a codec name such as utf-8, cp1252, latin-1 or "
+            "utf-16)"
+        )
+    return value
+
+
+def _check_paths(value: str | tuple[str, ...]) -> str | tuple[str, ...]:
+    """`path:` names at least one file; no entry is empty or longer than the OS allows."""
+    paths = (value,) if isinstance(value, str) else value
+    if not paths:
+        raise ValueError("path is an empty list: name at least one file or glob pattern")
+    for p in paths:
+        if not p.strip():
+            raise ValueError("path is empty: name a file or a glob pattern")
+        if len(p) > MAX_PATH:
+            raise ValueError(
+                f"path is {len(p):,} characters long ({p[:40]!r}…); the system accepts at most "
+                f"{MAX_PATH:,}"
+            )
+        if "\x00" in p:
+            raise ValueError(f"path {p[:80]!r} contains a NUL character")
+    return value
+
+
 class EventLogConfig(_Model):
     """A log with one row per event (status change, update) reduced to one row per case.
 
@@ -333,8 +372,14 @@ class SourceConfig(_Model):
     event_log: EventLogConfig | None = None
     #: business calendar for durations with `hours: business`: a name, or per team/queue…
     calendar: str | CalendarAssignment | None = None
+    #: text encoding of a CSV/TSV export (a codec name: cp1252, latin-1, utf-16…); UTF-8 if unset
+    encoding: str | None = None
+    #: numbers written with a decimal comma (`1,5` for 1.5), as a German or French Excel writes
+    decimal_comma: bool = False
 
     _zone = field_validator("timezone")(classmethod(lambda cls, v: _check_zone(v)))
+    _encoding = field_validator("encoding")(classmethod(lambda cls, v: _check_encoding(v)))
+    _paths = field_validator("path")(classmethod(lambda cls, v: _check_paths(v)))
 
     @property
     def paths(self) -> tuple[str, ...]:

@@ -233,6 +233,53 @@ FATAL = [
             "hint: columns present: CaseID, ActivityID, CompleteTimestamp",
         ),
     ),
+    Case(
+        "utf16_without_bom",
+        "tickets: {path: '{bad}/utf16_no_bom.csv'}",
+        2,
+        (
+            "utf16_no_bom.csv: the file looks like UTF-16-LE text without a byte-order mark "
+            "(NUL bytes between the characters), not UTF-8",
+            "hint: set encoding: utf-16-le on sources.tickets, or save the file as UTF-8",
+        ),
+    ),
+    Case(
+        "workbook_named_csv",
+        "tickets: {path: '{bad}/workbook_renamed.csv'}",
+        2,
+        (
+            "workbook_renamed.csv: the file is an Excel workbook (.xlsx, a zip archive), not a "
+            "CSV file",
+            "hint: save the sheet as CSV (in Excel: File → Save As → CSV UTF-8)",
+        ),
+    ),
+    Case(
+        "bzip2_named_csv",
+        "tickets: {path: '{bad}/bzip2.csv'}",
+        2,
+        (
+            "bzip2.csv: the file is bzip2-compressed, not a CSV file",
+            "hint: decompress it (bunzip2), or compress it with gzip instead",
+        ),
+    ),
+    Case(
+        "truncated_gzip",
+        "tickets: {path: '{bad}/truncated.csv.gz'}",
+        2,
+        (
+            "truncated.csv.gz: the gzip file is truncated: it ends before its end marker",
+            "hint: copy or export the file again (`gzip -t FILE` tests a gzip file)",
+        ),
+    ),
+    Case(
+        "corrupt_gzip",
+        "tickets: {path: '{bad}/corrupt.csv.gz'}",
+        2,
+        (
+            "corrupt.csv.gz: the gzip file is corrupt: Error -3 while decompressing data",
+            "hint: copy or export the file again",
+        ),
+    ),
 ]
 
 COUNTED = [
@@ -247,8 +294,100 @@ COUNTED = [
         "tickets: {path: '{bad}/latin1.csv'}",
         0,
         (
-            "! 1 row(s) agent: not UTF-8 text (Latin-1?): bytes replaced by '\ufffd' "
-            "(latin1.csv:2): read with the replacement character; save the file as UTF-8",
+            # é is 0xE9 and no byte is in 0x80–0x9F, where cp1252 and latin-1 differ
+            "! 1 row(s) agent: not UTF-8 text (latin-1?): bytes replaced by '\ufffd' "
+            "(latin1.csv:2): read with the replacement character; set encoding: latin-1 on "
+            "sources.tickets, or save the file as UTF-8",
+        ),
+    ),
+    Case(
+        "latin1_declared",
+        "tickets: {path: '{bad}/latin1.csv', encoding: latin-1}",
+        0,
+        ("✓ no data-quality findings",),
+    ),
+    Case(
+        "cp1252_bytes",
+        "tickets: {path: '{bad}/cp1252.csv', delimiter: ';'}",
+        0,
+        (
+            # „ (0x84), “ (0x93) and € (0x80) exist in cp1252 only: latin-1 has controls there
+            "! 1 row(s) agent: not UTF-8 text (cp1252?): bytes replaced by '\ufffd' "
+            "(cp1252.csv:2): read with the replacement character; set encoding: cp1252 on "
+            "sources.tickets",
+        ),
+    ),
+    Case(
+        "cp1252_declared",
+        "tickets: {path: '{bad}/cp1252.csv', delimiter: ';', encoding: cp1252}",
+        0,
+        ("✓ no data-quality findings",),
+    ),
+    Case(
+        "utf16_le_bom",
+        "tickets: {path: '{bad}/utf16_bom.csv'}",
+        0,
+        ("mapped: ticket_id, created_at, agent", "✓ no data-quality findings"),
+    ),
+    Case(
+        "utf16_be_bom",
+        "tickets: {path: '{bad}/utf16be_bom.csv'}",
+        0,
+        ("mapped: ticket_id, created_at, agent", "✓ no data-quality findings"),
+    ),
+    Case(
+        "utf32_bom",
+        "tickets: {path: '{bad}/utf32_bom.csv'}",
+        0,
+        ("mapped: ticket_id, created_at, agent", "✓ no data-quality findings"),
+    ),
+    Case(
+        "cr_only_line_ends",
+        "tickets: {path: '{bad}/cr_only.csv'}",
+        0,
+        ("mapped: ticket_id, created_at, agent", "✓ no data-quality findings"),
+    ),
+    Case(
+        "gzip",
+        "tickets: {path: '{bad}/tickets.csv.gz'}",
+        0,
+        ("mapped: ticket_id, created_at, agent", "✓ no data-quality findings"),
+    ),
+    Case(
+        "brackets_in_the_file_name",
+        "tickets: {path: '{bad}/tickets [march].csv'}",
+        0,
+        ("mapped: ticket_id, created_at", "✓ no data-quality findings"),
+    ),
+    Case(
+        "quote_swallows_records",
+        "tickets: {path: '{bad}/swallowed.csv'}",
+        0,
+        (
+            # the quote opened on line 3 closes on line 7: lines 4–7 (records 3–6) are text
+            # in record 2's channel; lines 9–10 are one legitimate two-line field
+            "! 1 row(s) a quoted field spans lines 3–7, swallowing 4 line(s) that look like "
+            "records (swallowed.csv:3): those lines are read as text inside one field, not as "
+            "records: check the quote that opens on line 3",
+        ),
+    ),
+    Case(
+        "out_of_range_years",
+        "tickets: {path: '{bad}/year_zero.csv'}",
+        0,
+        (
+            "! 1 row(s) created_at: cannot read as a date-time (year_zero.csv:3): records",
+            "! 1 row(s) resolved_at: cannot read as a date-time (year_zero.csv:2): read as",
+        ),
+    ),
+    Case(
+        "decimal_comma",
+        "calls: {path: '{bad}/decimal_comma.csv', delimiter: ';', decimal_comma: true}",
+        0,
+        (
+            # 90,5 and 60 read; 1.234,5 has a thousands separator, which is not guessed
+            "! 1 row(s) talk_seconds: cannot read as a number (decimal_comma.csv:3): read as "
+            "missing",
         ),
     ),
     Case(

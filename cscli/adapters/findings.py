@@ -14,11 +14,13 @@ Each is a `QualityCheck` (a predicate counted over the whole source, with its fi
 - a survey type other than csat, nps, ces, asat; a call with no direction; a call that ends
   before it is answered;
 - a record with no business calendar (`calendar: {by: team, map: …}` without a default);
-- in CSV/TSV, text that was not UTF-8 (read with U+FFFD in place of the bad bytes).
+- in CSV/TSV, text that was not UTF-8, or not in the source's `encoding:` (read with U+FFFD
+  in place of the bad bytes); the finding names the encoding to set.
 """
 
 from __future__ import annotations
 
+import codecs
 import difflib
 import json
 from collections.abc import Collection, Mapping, Sequence
@@ -206,9 +208,14 @@ def record_checks(
     schema: pl.Schema,
     *,
     text_file: bool,
+    declared: str | None = None,
+    guess: str | None = None,
+    setting: str = "the source",
 ) -> list[QualityCheck]:
     """Checks on canonical values: duplicate ids, unknown survey types, calls ending before
-    they are answered, and (in CSV/TSV, the only formats read lossily) text that was not UTF-8.
+    they are answered, and (in CSV/TSV, the only formats read lossily) text that was not UTF-8
+    (or not in the `declared` encoding). The finding names the `encoding:` to set: the
+    `guess` made from the bytes (`cscli.adapters.sniff.guess_encoding`) when there is one.
 
     Duplicate ids are found by a 64-bit hash of the id, three times faster than comparing
     strings; a false match needs a hash collision (about 1 in 10^5 for ten million distinct
@@ -260,16 +267,37 @@ def record_checks(
     # Text columns only: free text (subjects, comments) costs most to scan and a replaced
     # character there is cosmetic, unlike in an agent's name or an id; in a date or number
     # column a damaged cell is already unreadable.
+    issue, effect = _not_text_words(declared, guess, setting)
     for c, s in columns_of.items():
         text = table.column(c).type == "string" and c not in FREE_TEXT
         if text_file and text and s.name in schema and schema[s.name] == pl.String:
             checks.append(
                 QualityCheck(
-                    issue=f"{s.label}: not UTF-8 text (Latin-1?): bytes replaced by "
-                    f"{REPLACEMENT!r}",
+                    issue=f"{s.label}: {issue}",
                     predicate=pl.col(RAW_PREFIX + c).str.contains(REPLACEMENT, literal=True),
                     column=s.label,
-                    effect="read with the replacement character; save the file as UTF-8",
+                    effect=effect,
                 )
             )
     return checks
+
+
+def _not_text_words(declared: str | None, guess: str | None, setting: str) -> tuple[str, str]:
+    """(issue, effect) of the check counting replaced bytes."""
+    replaced = f"bytes replaced by {REPLACEMENT!r}"
+    if declared is not None and codecs.lookup(declared).name != "utf-8":
+        return (
+            f"not {declared} text: {replaced}",
+            f"read with the replacement character; check encoding: {declared} on {setting}",
+        )
+    if guess is None:
+        return (
+            f"not UTF-8 text (cp1252 or latin-1?): {replaced}",
+            f"read with the replacement character; set encoding: cp1252 (or latin-1) on "
+            f"{setting}, or save the file as UTF-8",
+        )
+    return (
+        f"not UTF-8 text ({guess}?): {replaced}",
+        f"read with the replacement character; set encoding: {guess} on {setting}, or save "
+        "the file as UTF-8",
+    )

@@ -22,8 +22,10 @@ every export is read here.
 
 from __future__ import annotations
 
+import datetime as dt
 import difflib
 import glob
+import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -43,8 +45,10 @@ from cscli.adapters.base import (
 )
 from cscli.adapters.diagnose import (
     DELIMITER_WORDS,
+    Swallowed,
     csv_structure_error,
     date_order_error,
+    swallowed_records,
     wrong_delimiter,
     yaml_delimiter,
 )
@@ -60,6 +64,7 @@ from cscli.adapters.findings import (
     unreadable_check,
     usable_number,
 )
+from cscli.adapters.sniff import Prepared, prepare
 from cscli.config import CalendarAssignment, SourceConfig
 from cscli.errors import ConfigError, ConfigProblem, InputError
 from cscli.kpis.compile import sql
@@ -99,22 +104,23 @@ def load_source(
     files = _resolve_paths(cfg, base_dir, name)
     fmt = cfg.format or _format_of(files[0])
     file = str(files[0])
-    frames = [_scan(f, fmt, cfg) for f in files]
+    ready = [prepare(f, fmt, cfg.encoding, f"sources.{name}") for f in files]
+    frames = [_scan(r, fmt, cfg) for r in ready]
     frame = frames[0] if len(frames) == 1 else pl.concat(frames, how="diagonal_relaxed")
     try:
         schema = frame.collect_schema()
     except pl.exceptions.NoDataError:
         raise InputError(
             "the file is empty",
-            file=str(_first_empty(files, fmt, cfg)),
+            file=str(_first_empty(ready, fmt, cfg)),
             hint="export it again: cscli needs a header row and at least one record",
         ) from None
-    except pl.exceptions.PolarsError as e:
-        raise _unreadable(files, fmt, cfg, e) from e
+    except (pl.exceptions.PolarsError, OSError) as e:
+        raise _unreadable(ready, fmt, cfg, e) from e
     present = [c for c in schema.names() if c not in (FILE_COL, ROW_COL)]
     _check_header(present, fmt, cfg, name, file)
     frame = _drop_metadata_rows(frame, adapter, name, present)
-    sample = _sample(frame, files, fmt, cfg)
+    sample = _sample(frame, ready, fmt, cfg)
 
     file_columns = list(present)
     if cfg.event_log is not None:
@@ -158,7 +164,9 @@ def load_source(
 
     offsets = _offsets(adapter, name, columns_of, present, schema)
     for canonical, (offset, duration_columns) in offsets.items():
-        expr, offset_checks = _offset_expr(canonical, offset, duration_columns, parsed_of, schema)
+        expr, offset_checks = _offset_expr(
+            canonical, offset, duration_columns, parsed_of, schema, cfg.decimal_comma
+        )
         exprs.extend(
             pl.col(c).alias(f"{RAW_PREFIX}{canonical}.{i}") for i, c in enumerate(duration_columns)
         )
@@ -188,7 +196,20 @@ def load_source(
         exprs.append(pl.col(extra).cast(pl.String).alias(extra))
 
     out = frame.select(exprs)
-    checks.extend(record_checks(table, columns, columns_of, schema, text_file=text_file))
+    checks.extend(
+        record_checks(
+            table,
+            columns,
+            columns_of,
+            schema,
+            text_file=text_file,
+            declared=cfg.encoding,
+            guess=next((r.guess for r in ready if r.guess), None),
+            setting=f"sources.{name}",
+        )
+    )
+    if text_file:
+        checks.extend(_swallowed_checks(ready, _separator(fmt, cfg)))
     measures = measures_for(name, frozenset(columns))
     if measures:
         out = out.with_columns(measure_expr(m) for m in measures)
@@ -282,26 +303,54 @@ def _canonical_column(
 
 
 def _resolve_paths(cfg: SourceConfig, base_dir: Path, name: str) -> list[Path]:
+    """The files of a source. A path with glob characters (`*?[`) is a pattern, unless a
+    file of that very name exists (`tickets [march].csv` is read as named)."""
     files: list[Path] = []
     for pattern in cfg.paths:
         full = pattern if Path(pattern).is_absolute() else str(base_dir / pattern)
-        if glob.has_magic(full):
-            matches = sorted(Path(p) for p in glob.glob(full) if Path(p).is_file())
-            if not matches:
-                raise InputError(
-                    f"no file matches {pattern!r} (sources.{name}.path, relative to {base_dir})",
-                    hint="check the pattern; paths are relative to the config file",
-                )
-            files.extend(matches)
-        else:
-            p = Path(full)
-            if not p.is_file():
-                raise InputError(
-                    f"file not found: {p} (sources.{name}.path)",
-                    hint="paths in the config are relative to the config file's directory",
-                )
-            files.append(p)
+        try:
+            if glob.has_magic(full) and not os.path.lexists(full):
+                matches = sorted(Path(p) for p in glob.glob(full) if Path(p).is_file())
+                if not matches:
+                    raise InputError(
+                        f"no file matches {_short(pattern)!r} (sources.{name}.path, relative "
+                        f"to {base_dir})",
+                        hint="check the pattern; paths are relative to the config file",
+                    )
+                files.extend(matches)
+            else:
+                files.append(_regular_file(Path(full), name))
+        except OSError as e:  # a name too long for the file system, a loop of links, …
+            raise InputError(
+                f"cannot use the path {_short(pattern)!r} (sources.{name}.path): {e.strerror or e}",
+                hint="check the path; paths in the config are relative to the config file",
+            ) from e
     return files
+
+
+def _regular_file(p: Path, name: str) -> Path:
+    if p.is_file():
+        return p
+    if p.is_dir():
+        raise InputError(
+            f"{_short(str(p))} is a folder, not a file (sources.{name}.path)",
+            hint=f"name the files in it, e.g. path: {_short(str(p))}/*.csv",
+        )
+    if os.path.lexists(p):
+        what = "a broken link" if p.is_symlink() and not p.exists() else "not a regular file"
+        raise InputError(
+            f"{_short(str(p))} is {what} (sources.{name}.path)",
+            hint="point the source at an exported file (a device, pipe or socket is not read)",
+        )
+    raise InputError(
+        f"file not found: {_short(str(p))} (sources.{name}.path)",
+        hint="paths in the config are relative to the config file's directory",
+    )
+
+
+def _short(text: str, most: int = 160) -> str:
+    """A path as shown in one line of a message: its start and end when it is very long."""
+    return text if len(text) <= most else f"{text[: most // 2]}…{text[-most // 2 :]}"
 
 
 _FORMATS = {
@@ -340,8 +389,11 @@ def _separator(fmt: str, cfg: SourceConfig) -> str:
     return cfg.delimiter or ("\t" if fmt == "tsv" else ",")
 
 
-def _scan(path: Path, fmt: str, cfg: SourceConfig) -> pl.LazyFrame:
-    """One file as a LazyFrame with `_file` and a 1-based `_row` as a spreadsheet shows it."""
+def _scan(ready: Prepared, fmt: str, cfg: SourceConfig) -> pl.LazyFrame:
+    """One file as a LazyFrame with `_file` and a 1-based `_row` as a spreadsheet shows it.
+
+    polars reads `ready.path` (the export, or its UTF-8 copy); `_file` names the export."""
+    path = ready.path
     if fmt in ("csv", "tsv"):
         lf = pl.scan_csv(
             path,
@@ -354,48 +406,93 @@ def _scan(path: Path, fmt: str, cfg: SourceConfig) -> pl.LazyFrame:
             # bytes that are not UTF-8 become U+FFFD and are counted (a quality check), so a
             # Latin-1 export is read, and said to be damaged, instead of stopping the report
             encoding="utf8-lossy",
+            glob=False,  # a file named `tickets [march].csv` is read as named
         )
     elif fmt == "parquet":
-        lf = pl.scan_parquet(path, row_index_name=ROW_COL, row_index_offset=1)
-    elif fmt == "jsonl":
-        lf = pl.scan_ndjson(path, row_index_name=ROW_COL, row_index_offset=1)
+        lf = pl.scan_parquet(path, row_index_name=ROW_COL, row_index_offset=1, glob=False)
+    elif fmt == "jsonl":  # polars globs this path in any case: `[` and `*` are escaped
+        lf = pl.scan_ndjson(glob.escape(str(path)), row_index_name=ROW_COL, row_index_offset=1)
     else:
         try:
             lf = pl.read_json(path).lazy().with_row_index(ROW_COL, offset=1)
         except pl.exceptions.PolarsError as e:
             raise InputError(
                 f"cannot read the JSON: {_first_line(e)}",
-                file=str(path),
+                file=str(ready.shown),
                 hint="a .json export must be one array of records; one record per line is "
                 ".jsonl (or set format: jsonl)",
             ) from e
-    return lf.with_columns(pl.lit(path.name).alias(FILE_COL))
+    return lf.with_columns(pl.lit(ready.shown.name).alias(FILE_COL))
 
 
-def _first_empty(files: Sequence[Path], fmt: str, cfg: SourceConfig) -> Path:
+def _first_empty(files: Sequence[Prepared], fmt: str, cfg: SourceConfig) -> Path:
     """Which file of a glob has no header at all (polars names none)."""
-    for path in files:
+    for ready in files:
         try:
-            _scan(path, fmt, cfg).collect_schema()
+            _scan(ready, fmt, cfg).collect_schema()
         except pl.exceptions.NoDataError:
-            return path
-    return files[0]
+            return ready.shown
+    return files[0].shown
 
 
 def _unreadable(
-    files: Sequence[Path], fmt: str, cfg: SourceConfig, error: BaseException
+    files: Sequence[Prepared], fmt: str, cfg: SourceConfig, error: BaseException
 ) -> InputError:
     """The precise error for a file polars could not read: the line and the fix for a
-    malformed CSV, else polars' own first line."""
+    malformed CSV, else polars' own first line (naming the file, when a glob has several, by
+    reading each alone)."""
     if fmt in ("csv", "tsv"):
-        for path in files:
-            found = csv_structure_error(path, _separator(fmt, cfg))
+        for ready in files:
+            found = csv_structure_error(ready.path, _separator(fmt, cfg), ready.shown)
             if found is not None:
                 return found
     hint = None
     if fmt == "parquet":
         hint = "is it really a Parquet file? set `format:` on the source if the extension lies"
-    return InputError(f"cannot read the file: {_first_line(error)}", file=str(files[0]), hint=hint)
+    culprit = files[0]
+    if len(files) > 1:
+        for ready in files:
+            try:
+                _scan(ready, fmt, cfg).head(SNIFF_ROWS).collect()
+            except (pl.exceptions.PolarsError, OSError) as e:
+                culprit, error = ready, e
+                break
+    return InputError(
+        f"cannot read the file: {_first_line(error)}", file=str(culprit.shown), hint=hint
+    )
+
+
+def _swallowed_checks(files: Sequence[Prepared], sep: str) -> list[QualityCheck]:
+    """A finding per CSV/TSV file whose quoted fields swallow lines that look like records
+    (see `swallowed_records`): the swallowing records are flagged, and the finding says
+    which lines and how many records were lost into them.
+
+    A finding, not an error: the other records are read correctly and counted, the issue is
+    counted and named with its lines, and `--strict` (or `validate` in CI) turns it into exit
+    2; a text column legitimately spans lines, so only the lines' shape hints that a quote
+    went astray."""
+    checks = []
+    for ready in files:
+        found = swallowed_records(ready.path, sep)
+        if found is not None:
+            checks.append(_swallowed_check(ready.shown.name, found))
+    return checks
+
+
+def _swallowed_check(name: str, found: Swallowed) -> QualityCheck:
+    spans = ", ".join(f"{a}–{b}" for _, a, b, _ in found.spans)
+    more = len(found.rows) - len(found.spans)
+    if more:
+        spans += f" and {more:,} more"
+    first = found.spans[0][1]
+    fields = "a quoted field spans" if len(found.rows) == 1 else "quoted fields span"
+    predicate = (pl.col(FILE_COL) == name) & pl.col(ROW_COL).is_in(list(found.rows))
+    return QualityCheck(
+        issue=f"{fields} lines {spans}, swallowing {found.lines:,} line(s) that look like records",
+        predicate=predicate,
+        effect=f"those lines are read as text inside one field, not as records: check the "
+        f'quote that opens on line {first} (a quote inside a field is written twice, "")',
+    )
 
 
 def structure_error(sources: Mapping[str, SourceConfig], base_dir: Path) -> InputError | None:
@@ -413,7 +510,8 @@ def structure_error(sources: Mapping[str, SourceConfig], base_dir: Path) -> Inpu
             continue  # reported precisely when the source is loaded
         if fmt in ("csv", "tsv"):
             for path in files:
-                found = csv_structure_error(path, _separator(fmt, cfg))
+                ready = prepare(path, fmt, cfg.encoding, f"sources.{name}")
+                found = csv_structure_error(ready.path, _separator(fmt, cfg), ready.shown)
                 if found is not None:
                     return found
     return None
@@ -464,7 +562,7 @@ def _drop_metadata_rows(
 
 
 def _sample(
-    frame: pl.LazyFrame, files: Sequence[Path], fmt: str, cfg: SourceConfig
+    frame: pl.LazyFrame, files: Sequence[Prepared], fmt: str, cfg: SourceConfig
 ) -> pl.DataFrame:
     """The first rows (for sniffing formats and placeholders), read up front so that an
     unreadable file fails here, with its file and line.
@@ -473,7 +571,7 @@ def _sample(
     zero records (and says n = 0); `cscli validate` reports it (see `no_records_error`)."""
     try:
         return frame.head(SNIFF_ROWS).collect()
-    except pl.exceptions.PolarsError as e:
+    except (pl.exceptions.PolarsError, OSError) as e:
         raise _unreadable(files, fmt, cfg, e) from e
 
 
@@ -767,13 +865,14 @@ def _offset_expr(
     duration_columns: tuple[str, ...],
     parsed_of: Mapping[str, pl.Expr],
     schema: pl.Schema,
+    decimal_comma: bool = False,
 ) -> tuple[pl.Expr, list[QualityCheck]]:
     """base + Σ durations × unit seconds (where `when` holds), and a check per duration
     column counting cells that are not numbers."""
     checks = []
     total: pl.Expr | None = None
     for i, c in enumerate(duration_columns):
-        value = _number(pl.col(c), schema[c])
+        value = _number(pl.col(c), schema[c], decimal_comma)
         total = value if total is None else total + value
         raw = pl.col(f"{RAW_PREFIX}{canonical}.{i}")
         if schema[c] == pl.String:
@@ -781,7 +880,7 @@ def _offset_expr(
                 QualityCheck(
                     issue=f"{c}: cannot read as a number",
                     predicate=raw.is_not_null()
-                    & _number(raw, pl.String()).is_null()
+                    & _number(raw, pl.String(), decimal_comma).is_null()
                     & ~is_placeholder(raw),
                     column=c,
                     effect=f"{canonical} read as missing",
@@ -914,17 +1013,33 @@ def _cover(values: pl.Series, preferred: str | None = None) -> tuple[str, ...]:
     return tuple(chosen)
 
 
-def _number(raw: pl.Expr, dtype: pl.DataType) -> pl.Expr:
-    """A number from text (trimmed) or from any numeric type; unreadable → null."""
+def _number(raw: pl.Expr, dtype: pl.DataType, decimal_comma: bool = False) -> pl.Expr:
+    """A number from text (trimmed) or from any numeric type; unreadable → null.
+
+    With `decimal_comma`, text numbers are written `1,5`; a thousands separator (`1.234,5`)
+    is not read (the cell is counted as unreadable rather than guessed)."""
     if dtype == pl.String:
-        return raw.str.strip_chars().cast(pl.Float64, strict=False).fill_nan(None)
+        text = raw.str.strip_chars()
+        if decimal_comma:
+            text = (
+                pl.when(text.str.contains(".", literal=True))
+                .then(None)
+                .otherwise(text.str.replace(",", ".", literal=True))
+            )
+        return text.cast(pl.Float64, strict=False).fill_nan(None)
     return raw.cast(pl.Float64, strict=False).fill_nan(None)
 
 
-def _float(raw: pl.Expr, dtype: pl.DataType, factor: float | None) -> pl.Expr:
+def _float(
+    raw: pl.Expr, dtype: pl.DataType, factor: float | None, decimal_comma: bool = False
+) -> pl.Expr:
     """A float column as read (scaled by `factor`), before `usable_number`: unreadable text is
     null, inf and a numeric file's NaN are kept for the range check to count."""
-    num = _number(raw, dtype) if dtype == pl.String else raw.cast(pl.Float64, strict=False)
+    num = (
+        _number(raw, dtype, decimal_comma)
+        if dtype == pl.String
+        else raw.cast(pl.Float64, strict=False)
+    )
     return num * factor if factor is not None else num
 
 
@@ -950,9 +1065,9 @@ def _coerce(
         return _timestamp(raw, dtype, zone, formats), True
     if column.type == "float":
         # raw kept for every file type: inf and NaN are counted (number_checks)
-        return usable_number(_float(raw, dtype, factor)), True
+        return usable_number(_float(raw, dtype, factor, cfg.decimal_comma)), True
     if column.type == "int":
-        num = _number(raw, dtype)
+        num = _number(raw, dtype, cfg.decimal_comma)
         whole = pl.when(num == num.floor()).then(num.cast(pl.Int64, strict=False))
         return whole, True
     # bool
@@ -964,9 +1079,23 @@ def _coerce(
     return raw.cast(pl.Float64, strict=False) != 0, True
 
 
+#: stamps outside these years are unreadable cells: year 0000, five-digit years and
+#: milliseconds read as seconds are typing or export errors, not contacts
+EARLIEST = dt.datetime(1900, 1, 1, tzinfo=dt.UTC)
+LATEST = dt.datetime(2200, 1, 1, tzinfo=dt.UTC)
+
+
 def _timestamp(raw: pl.Expr, dtype: pl.DataType, zone: str, formats: tuple[str, ...]) -> pl.Expr:
     """Parse with each format in turn (first success wins); `%z` stamps carry their offset,
-    `%s` (seconds since 1970) is UTC by definition, the rest are local time in `zone`."""
+    `%s` (seconds since 1970) is UTC by definition, the rest are local time in `zone`.
+    A stamp before 1900 or from 2200 on is read as null (and counted as unreadable)."""
+    value = _parse_timestamp(raw, dtype, zone, formats)
+    return pl.when(value.is_between(EARLIEST, LATEST, closed="left")).then(value)
+
+
+def _parse_timestamp(
+    raw: pl.Expr, dtype: pl.DataType, zone: str, formats: tuple[str, ...]
+) -> pl.Expr:
     if isinstance(dtype, pl.Datetime):
         if dtype.time_zone is None:
             return _localize(raw.dt.cast_time_unit("us"), zone)
