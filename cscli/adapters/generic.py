@@ -278,7 +278,7 @@ def _canonical_column(
     if raw_kept or dtype == pl.String:
         exprs.append(pl.col(src.name).alias(RAW_PREFIX + column.name))
     if column.type == "float":
-        read = _float(raw, dtype, factor)
+        read = _float(raw, dtype, factor, cfg.decimal_comma)
         checks.extend(number_checks(src, column, read, tokens, text=dtype == pl.String))
     elif raw_kept:
         checks.append(unreadable_check(src, column, _type_words(column), tokens))

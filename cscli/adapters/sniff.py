@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import atexit
 import codecs
+import dataclasses
 import gzip
 import io
 import os
@@ -237,7 +238,9 @@ def prepare(path: Path, fmt: str, encoding: str | None, setting: str) -> Prepare
         return Prepared(path, path)
     key = (str(path.resolve()), stat.st_mtime_ns, stat.st_size, encoding)
     if key in _PREPARED:
-        return _PREPARED[key]
+        # the same file under another name (a symlink, another working directory): read what
+        # was prepared, show the name this source gives
+        return dataclasses.replace(_PREPARED[key], shown=path)
     gzipped = head.startswith(b"\x1f\x8b")
     if gzipped:
         with gzip.open(path, "rb") as gz:
@@ -264,7 +267,7 @@ def prepare(path: Path, fmt: str, encoding: str | None, setting: str) -> Prepare
         guess = guess_encoding(head, cut_end=bool(tail)) or (
             guess_encoding(tail, cut_start=True) if tail else None
         )
-        found = Prepared(path, path, guess=guess)
+        found = Prepared(path.absolute(), path, guess=guess)
     else:
         target = _temp_dir() / f"{len(_PREPARED)}.txt"  # plain text, whatever the export was
         _copy(path, target, gzipped=gzipped, codec=codec, cr_only=cr_only)
