@@ -350,6 +350,9 @@ class EventLogConfig(_Model):
     activity: str | None = None
     first_response: tuple[str, ...] = ()
     resolved: tuple[str, ...] = ()
+    #: activities that end a case without a resolution (cancelled, rejected): closed_at is
+    #: when the case entered its final run of them; backlog drains it then
+    closed: tuple[str, ...] = ()
     reopened: tuple[str, ...] = ()
     reassigned: tuple[str, ...] = ()
     timestamp_format: str | None = None

@@ -405,3 +405,44 @@ def test_a_period_past_the_data_says_where_the_data_ends(tmp_path: Path) -> None
     assert "tickets: data ends 2026-02-03" in result.stderr
     inside = CliRunner().invoke(app, [*args[:3], "--from", "2026-01-01", "--to", "2026-01-31"])
     assert "data ends" not in inside.stderr
+
+
+def test_event_log_closed_activities_end_a_case_for_the_backlog(tmp_path: Path) -> None:
+    (tmp_path / "log.csv").write_text(
+        "case,at,activity\n"
+        "e1,2026-01-05T09:00:00Z,open\n"
+        "e1,2026-01-06T09:00:00Z,cancelled\n"
+        "e2,2026-01-05T09:00:00Z,open\n"
+        "e2,2026-01-07T09:00:00Z,solved\n"
+        "e3,2026-01-05T09:00:00Z,open\n"
+        "e3,2026-01-06T09:00:00Z,cancelled\n"
+        "e3,2026-01-08T09:00:00Z,open\n",
+        encoding="utf-8",
+    )
+    config = {
+        "timezone": "UTC",
+        "sources": {
+            "tickets": {
+                "path": "log.csv",
+                "event_log": {
+                    "case": "case",
+                    "timestamp": "at",
+                    "activity": "activity",
+                    "resolved": ["solved"],
+                    "closed": ["cancelled"],
+                },
+            }
+        },
+        "kpis": ["backlog"],
+    }
+    path = tmp_path / "cscli.yaml"
+    path.write_text(yaml.safe_dump(config), encoding="utf-8")
+    result = api.report(path, date_from="2026-01-05", date_to="2026-01-11", grain="day")
+    rows = {r["period"]: r["backlog"] for r in result.table.iter_rows(named=True)}
+    # e1 cancelled 01-06 (closed_at) → leaves the backlog that day; e2 solved 01-07; e3 was
+    # cancelled and reopened: its last run is not a closed activity → no closed_at, open
+    # end of 01-05: e1, e2, e3 = 3; 01-06: e2, e3 = 2; 01-07 … 01-11: e3 = 1
+    assert rows[date(2026, 1, 5)] == 3
+    assert rows[date(2026, 1, 6)] == 2
+    assert rows[date(2026, 1, 7)] == 1
+    assert totals(result)["backlog"] == 1

@@ -726,6 +726,12 @@ def reduce_events(
         else:
             back = resolved.shift(1).fill_null(False) & ~resolved
             aggs.append(back.cast(pl.Int64).sum().alias("reopens"))
+    if log.closed:
+        ended = act.is_in(list(log.closed)).fill_null(False)
+        position = pl.int_range(pl.len())
+        last_other = position.filter(~ended).max()
+        run = pl.col("_at").filter(ended & (last_other.is_null() | (position > last_other)))
+        aggs.append(run.min().alias("closed_at"))
     if log.reassigned:
         aggs.append(act.is_in(list(log.reassigned)).cast(pl.Int64).sum().alias("reassignments"))
     derived_names = {e.meta.output_name() for e in aggs}
