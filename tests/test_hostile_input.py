@@ -161,6 +161,18 @@ def test_declared_utf16_reads_a_file_without_bom(tmp_path: Path) -> None:
     assert issues == {}
 
 
+def test_utf16_declared_without_byte_order(tmp_path: Path) -> None:
+    # Python's "utf-16" needs a byte-order mark; without one the byte order must be named
+    (tmp_path / "t.csv").write_bytes(TEXT.encode("utf-16-le"))
+    found = run(tmp_path, f"tickets: {{path: '{tmp_path / 't.csv'}', encoding: utf-16}}")
+    assert_error(
+        found,
+        "t.csv: cannot decode the file as utf-16: UTF-16 stream does not start with BOM",
+        "hint: check encoding: on sources.tickets (a file without a byte-order mark needs the "
+        "byte order: utf-16-le or utf-16-be)",
+    )
+
+
 # --- compression and magic numbers ------------------------------------------------------------
 
 

@@ -258,7 +258,10 @@ def prepare(path: Path, fmt: str, encoding: str | None, setting: str) -> Prepare
                 hint=f"set encoding: {nul} on {setting}, or save the file as UTF-8",
             )
         codec = None
-    text_head = head.decode(codec or "utf-8", errors="replace")
+    try:
+        text_head = head.decode(codec or "utf-8", errors="replace")
+    except UnicodeError as e:  # a UTF-16 decoder given bytes without a byte-order mark
+        raise _decode_error(path, codec or "utf-8", e, setting) from e
     cr_only = "\r" in text_head and "\n" not in text_head
     if codec is None and not cr_only and not gzipped:
         guess = guess_encoding(head, cut_end=bool(tail)) or (
@@ -267,7 +270,7 @@ def prepare(path: Path, fmt: str, encoding: str | None, setting: str) -> Prepare
         found = Prepared(path, path, guess=guess)
     else:
         target = _temp_dir() / f"{len(_PREPARED)}.txt"  # plain text, whatever the export was
-        _copy(path, target, gzipped=gzipped, codec=codec, cr_only=cr_only)
+        _copy(path, target, gzipped=gzipped, codec=codec, cr_only=cr_only, setting=setting)
         guess = None if codec else guess_encoding(head, cut_end=True)
         found = Prepared(target, path, decoded=codec, guess=guess)
     _PREPARED[key] = found
@@ -295,7 +298,18 @@ def _gzip_error(path: Path, error: BaseException, done: int) -> InputError:
     )
 
 
-def _copy(source: Path, target: Path, *, gzipped: bool, codec: str | None, cr_only: bool) -> None:
+def _decode_error(path: Path, codec: str, error: UnicodeError, setting: str) -> InputError:
+    return InputError(
+        f"cannot decode the file as {codec}: {error}",
+        file=str(path),
+        hint=f"check encoding: on {setting} (a file without a byte-order mark needs the byte "
+        "order: utf-16-le or utf-16-be)",
+    )
+
+
+def _copy(
+    source: Path, target: Path, *, gzipped: bool, codec: str | None, cr_only: bool, setting: str
+) -> None:
     """Stream `source` into `target` as UTF-8: decompressed, decoded, CR line ends as LF.
     Memory stays at one chunk; a gzip stream stops at `uncompressed_limit()`."""
     limit = uncompressed_limit() if gzipped else None
@@ -334,6 +348,9 @@ def _copy(source: Path, target: Path, *, gzipped: bool, codec: str | None, cr_on
     except InputError:
         target.unlink(missing_ok=True)
         raise
+    except UnicodeError as e:
+        target.unlink(missing_ok=True)
+        raise _decode_error(source, codec or "utf-8", e, setting) from e
     except OSError as e:
         target.unlink(missing_ok=True)
         raise InputError(
