@@ -251,6 +251,16 @@ def test_truncated_parquet(tmp_path: Path) -> None:
     )
 
 
+def test_gzip_jsonl_is_decompressed_and_a_truncated_one_named(tmp_path: Path) -> None:
+    data = gzip.compress(b'{"ticket_id": "1", "created_at": "2026-03-02 09:00"}\n' * 3)
+    (tmp_path / "t.jsonl.gz").write_bytes(data)
+    frame, _ = load(tmp_path, path="t.jsonl.gz")
+    assert frame["ticket_id"].to_list() == ["1", "1", "1"]
+    (tmp_path / "cut.jsonl.gz").write_bytes(data[:-12])
+    found = run(tmp_path, f"tickets: {{path: '{tmp_path / 'cut.jsonl.gz'}'}}")
+    assert_error(found, "cut.jsonl.gz: the gzip file is truncated")
+
+
 def test_a_finding_in_a_gzip_file_names_the_export(tmp_path: Path) -> None:
     text = "ticket_id,created_at\n1,2026-03-02 09:00\n1,2026-03-02 10:00\n"
     (tmp_path / "t.csv.gz").write_bytes(gzip.compress(text.encode()))

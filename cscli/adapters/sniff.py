@@ -233,10 +233,15 @@ def prepare(path: Path, fmt: str, encoding: str | None, setting: str) -> Prepare
                 hint="copy or export the file again: it was cut short",
             )
         return Prepared(path, path)
-    if fmt not in ("csv", "tsv"):
-        return Prepared(path, path)
     key = (str(path.resolve()), stat.st_mtime_ns, stat.st_size, encoding)
     if key in _PREPARED:
+        return _PREPARED[key]
+    if fmt not in ("csv", "tsv"):  # JSON: only decompressed (with the same limit)
+        if not head.startswith(b"\x1f\x8b"):
+            return Prepared(path, path)
+        target = _temp_dir() / f"{len(_PREPARED)}.json"
+        _copy(path, target, gzipped=True, codec=None, cr_only=False, setting=setting)
+        _PREPARED[key] = Prepared(target, path)
         return _PREPARED[key]
     gzipped = head.startswith(b"\x1f\x8b")
     if gzipped:
