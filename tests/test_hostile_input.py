@@ -161,6 +161,18 @@ def test_declared_utf16_reads_a_file_without_bom(tmp_path: Path) -> None:
     assert issues == {}
 
 
+def test_utf16_declared_without_byte_order(tmp_path: Path) -> None:
+    # Python's "utf-16" needs a byte-order mark; without one the byte order must be named
+    (tmp_path / "t.csv").write_bytes(TEXT.encode("utf-16-le"))
+    found = run(tmp_path, f"tickets: {{path: '{tmp_path / 't.csv'}', encoding: utf-16}}")
+    assert_error(
+        found,
+        "t.csv: cannot decode the file as utf-16: UTF-16 stream does not start with BOM",
+        "hint: check encoding: on sources.tickets (a file without a byte-order mark needs the "
+        "byte order: utf-16-le or utf-16-be)",
+    )
+
+
 # --- compression and magic numbers ------------------------------------------------------------
 
 
@@ -237,6 +249,16 @@ def test_truncated_parquet(tmp_path: Path) -> None:
         "t.parquet: the Parquet file is truncated: it does not end with the Parquet footer",
         "hint: copy or export the file again",
     )
+
+
+def test_gzip_jsonl_is_decompressed_and_a_truncated_one_named(tmp_path: Path) -> None:
+    data = gzip.compress(b'{"ticket_id": "1", "created_at": "2026-03-02 09:00"}\n' * 3)
+    (tmp_path / "t.jsonl.gz").write_bytes(data)
+    frame, _ = load(tmp_path, path="t.jsonl.gz")
+    assert frame["ticket_id"].to_list() == ["1", "1", "1"]
+    (tmp_path / "cut.jsonl.gz").write_bytes(data[:-12])
+    found = run(tmp_path, f"tickets: {{path: '{tmp_path / 'cut.jsonl.gz'}'}}")
+    assert_error(found, "cut.jsonl.gz: the gzip file is truncated")
 
 
 def test_a_finding_in_a_gzip_file_names_the_export(tmp_path: Path) -> None:

@@ -234,13 +234,18 @@ def prepare(path: Path, fmt: str, encoding: str | None, setting: str) -> Prepare
                 hint="copy or export the file again: it was cut short",
             )
         return Prepared(path, path)
-    if fmt not in ("csv", "tsv"):
-        return Prepared(path, path)
     key = (str(path.resolve()), stat.st_mtime_ns, stat.st_size, encoding)
     if key in _PREPARED:
         # the same file under another name (a symlink, another working directory): read what
         # was prepared, show the name this source gives
         return dataclasses.replace(_PREPARED[key], shown=path)
+    if fmt not in ("csv", "tsv"):  # JSON: only decompressed (with the same limit)
+        if not head.startswith(b"\x1f\x8b"):
+            return Prepared(path.absolute(), path)
+        target = _temp_dir() / f"{len(_PREPARED)}.json"
+        _copy(path, target, gzipped=True, codec=None, cr_only=False, setting=setting)
+        _PREPARED[key] = Prepared(target, path)
+        return _PREPARED[key]
     gzipped = head.startswith(b"\x1f\x8b")
     if gzipped:
         with gzip.open(path, "rb") as gz:
@@ -261,7 +266,10 @@ def prepare(path: Path, fmt: str, encoding: str | None, setting: str) -> Prepare
                 hint=f"set encoding: {nul} on {setting}, or save the file as UTF-8",
             )
         codec = None
-    text_head = head.decode(codec or "utf-8", errors="replace")
+    try:
+        text_head = head.decode(codec or "utf-8", errors="replace")
+    except UnicodeError as e:  # a UTF-16 decoder given bytes without a byte-order mark
+        raise _decode_error(path, codec or "utf-8", e, setting) from e
     cr_only = "\r" in text_head and "\n" not in text_head
     if codec is None and not cr_only and not gzipped:
         guess = guess_encoding(head, cut_end=bool(tail)) or (
@@ -270,7 +278,7 @@ def prepare(path: Path, fmt: str, encoding: str | None, setting: str) -> Prepare
         found = Prepared(path.absolute(), path, guess=guess)
     else:
         target = _temp_dir() / f"{len(_PREPARED)}.txt"  # plain text, whatever the export was
-        _copy(path, target, gzipped=gzipped, codec=codec, cr_only=cr_only)
+        _copy(path, target, gzipped=gzipped, codec=codec, cr_only=cr_only, setting=setting)
         guess = None if codec else guess_encoding(head, cut_end=True)
         found = Prepared(target, path, decoded=codec, guess=guess)
     _PREPARED[key] = found
@@ -298,7 +306,18 @@ def _gzip_error(path: Path, error: BaseException, done: int) -> InputError:
     )
 
 
-def _copy(source: Path, target: Path, *, gzipped: bool, codec: str | None, cr_only: bool) -> None:
+def _decode_error(path: Path, codec: str, error: UnicodeError, setting: str) -> InputError:
+    return InputError(
+        f"cannot decode the file as {codec}: {error}",
+        file=str(path),
+        hint=f"check encoding: on {setting} (a file without a byte-order mark needs the byte "
+        "order: utf-16-le or utf-16-be)",
+    )
+
+
+def _copy(
+    source: Path, target: Path, *, gzipped: bool, codec: str | None, cr_only: bool, setting: str
+) -> None:
     """Stream `source` into `target` as UTF-8: decompressed, decoded, CR line ends as LF.
     Memory stays at one chunk; a gzip stream stops at `uncompressed_limit()`."""
     limit = uncompressed_limit() if gzipped else None
@@ -337,6 +356,9 @@ def _copy(source: Path, target: Path, *, gzipped: bool, codec: str | None, cr_on
     except InputError:
         target.unlink(missing_ok=True)
         raise
+    except UnicodeError as e:
+        target.unlink(missing_ok=True)
+        raise _decode_error(source, codec or "utf-8", e, setting) from e
     except OSError as e:
         target.unlink(missing_ok=True)
         raise InputError(
