@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 
 from cscli.adapters.base import LoadedSource
-from cscli.kpis.measures import MICRO
+from cscli.kpis.measures import seconds
 from cscli.schema import CONTACTS, GAVE_UP_STATUSES, SURVEY_CONTACT_DIMENSIONS
 
 if TYPE_CHECKING:
@@ -219,17 +219,13 @@ def with_next_contact(contacts: pl.LazyFrame) -> pl.LazyFrame:
     )
 
 
-def _seconds(e: pl.Expr) -> pl.Expr:
-    return e.dt.total_microseconds() * MICRO
-
-
 def contact_measures(frame: pl.LazyFrame, start: str) -> pl.LazyFrame:
     """CONTACT_MEASURES counted from `start` (the contact's start or its end)."""
     known = pl.col("customer_id").is_not_null()
     return frame.with_columns(
-        next_contact_seconds=pl.when(known).then(_seconds(pl.col("_next_at") - pl.col(start))),
+        next_contact_seconds=pl.when(known).then(seconds(pl.col("_next_at") - pl.col(start))),
         next_contact_channel=pl.col("_next_channel"),
-        followup_observed_seconds=pl.when(known).then(_seconds(pl.col("_horizon") - pl.col(start))),
+        followup_observed_seconds=pl.when(known).then(seconds(pl.col("_horizon") - pl.col(start))),
     )
 
 
@@ -308,8 +304,9 @@ def with_replies(frame: pl.LazyFrame) -> pl.LazyFrame:
     )
     keyed = frame.with_columns(thread_key(pl.col("message_id")).alias("_thread"))
     joined = keyed.join(replies, on="_thread", how="left")
-    seconds = (pl.col("_first_reply_at") - pl.col("created_at")).dt.total_microseconds() * MICRO
-    return joined.with_columns(reply_seconds=seconds).drop("_first_reply_at", "_thread")
+    return joined.with_columns(
+        reply_seconds=seconds(pl.col("_first_reply_at") - pl.col("created_at"))
+    ).drop("_first_reply_at", "_thread")
 
 
 @dataclass(frozen=True)
@@ -417,7 +414,7 @@ def with_age(
     the report period's end: a period that runs past the data must not age a ticket into a
     future the data has not seen."""
     as_of = source_end("tickets", columns)
-    age = (as_of - pl.col("created_at")).dt.total_microseconds() * MICRO
+    age = seconds(as_of - pl.col("created_at"))
     exprs = [age.alias("age_seconds")]
     business = business_expr(pl.col("created_at"), as_of, hours, "tickets") if hours else None
     if business is not None:

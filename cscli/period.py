@@ -50,11 +50,11 @@ class Period:
         if self.start is None or self.end is None:
             raise UsageError("comparing needs a bounded period: give --from and --to, or --last")
         if mode == "yoy":
-            return Period(_add_years(self.start, -1), _add_years(self.end, -1), self.timezone)
+            return Period(add_years(self.start, -1), add_years(self.end, -1), self.timezone)
         months = self.whole_months()
         if months:
             return Period(
-                _add_months(self.start, -months),
+                add_months(self.start, -months),
                 self.start - timedelta(days=1),
                 self.timezone,
             )
@@ -71,14 +71,14 @@ class Period:
         return (self.end.year - self.start.year) * 12 + self.end.month - self.start.month + 1
 
 
-def _add_years(d: date, years: int) -> date:
+def add_years(d: date, years: int) -> date:
     try:
         return d.replace(year=d.year + years)
     except ValueError:  # 29 February in a year without one
         return d.replace(year=d.year + years, day=28)
 
 
-def _add_months(d: date, months: int) -> date:
+def add_months(d: date, months: int) -> date:
     y, m = divmod(d.month - 1 + months, 12)
     year, month = d.year + y, m + 1
     last_day = [
@@ -161,7 +161,7 @@ def resolve_period(
         elif unit == "w":
             start = after - timedelta(weeks=n)
         else:
-            start = _add_months(after, -n * {"m": 1, "q": 3, "y": 12}[unit])
+            start = add_months(after, -n * {"m": 1, "q": 3, "y": 12}[unit])
         _in_range(start, "--last")
     if start and end and start > end:
         raise UsageError(f"--from {start} is after --to {end}")

@@ -47,7 +47,7 @@ from cscli.kpis.catalog import CATALOG
 from cscli.kpis.compile import N_SUFFIX, OPEN_SUFFIX, aggregations, columns_used, pending_columns
 from cscli.kpis.measures import BUSINESS_MEASURES, MEASURES
 from cscli.kpis.spec import Count, Kpi, Ratio, Stat, Stock, instantiate
-from cscli.period import Period
+from cscli.period import Period, add_months, add_years
 from cscli.quality import (
     QualityIssue,
     SourceSummary,
@@ -132,6 +132,13 @@ class ReportResult:
     @property
     def available(self) -> tuple[Kpi, ...]:
         return tuple(s.kpi for s in self.kpis if s.available)
+
+    def provisional(self) -> tuple[Kpi, ...]:
+        """The KPIs with a provisional value in the totals or any row (is_provisional)."""
+        rows = [self.totals.row(0, named=True)] if self.totals.height else []
+        if self.group_columns:
+            rows += self.table.iter_rows(named=True)
+        return tuple(k for k in self.available if any(is_provisional(r, k) for r in rows))
 
     def data_ends(self) -> dict[str, date]:
         """Per source of the available KPIs (contacts: tickets and calls), the local day of
@@ -413,21 +420,37 @@ def run_reports(
             for name, cols in wanted.items()
         }
         windows = [_plan_window(batch, frames, available, request, config.timezone, period, hours)]
+        earlier = None
         if previous is not None:
+            # with a grain the previous window gives only the totals' previous values; each
+            # bucket's comes from a whole bucket one step (or a year) earlier
+            totals_only = (
+                dataclasses.replace(request, by=(), grain=None, trend=False)
+                if request.grain
+                else request
+            )
             windows.append(
-                _plan_window(batch, frames, available, request, config.timezone, previous, hours)
+                _plan_window(
+                    batch, frames, available, totals_only, config.timezone, previous, hours
+                )
             )
             if request.grain:
-                # each bucket's previous: a whole bucket one step (or a year) earlier
                 earlier = bucket_window(period, request.grain, request.compare_to)
                 rows_only = dataclasses.replace(request, trend=False)
                 windows.append(
                     _plan_window(
-                        batch, frames, available, rows_only, config.timezone, earlier, hours
+                        batch,
+                        frames,
+                        available,
+                        rows_only,
+                        config.timezone,
+                        earlier,
+                        hours,
+                        totals=False,
                     )
                 )
-        planned.append((request, statuses, available, previous, windows))
-    every = [k for _, _, available, _, _ in planned for k in available]
+        planned.append((request, statuses, available, previous, earlier, windows))
+    every = [k for _, _, available, _, _, _ in planned for k in available]
     checks = {
         name: quality_checks(sources[name], _unique(k for k in every if k.source == name))
         for name in sorted(sources)
@@ -447,15 +470,14 @@ def run_reports(
 
     tz = config.timezone
     results = []
-    for request, statuses, available, previous, windows in planned:
+    for request, statuses, available, previous, earlier, windows in planned:
         table, totals, span = _assemble(batch, windows[0], available, request, tz, period)
         trend = _assemble_trend(batch, windows[0], available, request, tz, period)
         if previous is not None:
             prev_table, prev_totals, _ = _assemble(
                 batch, windows[1], available, request, tz, previous
             )
-            if request.grain:
-                earlier = bucket_window(period, request.grain, request.compare_to)
+            if earlier is not None:
                 prev_table, _, _ = _assemble(batch, windows[2], available, request, tz, earlier)
             table = _attach_previous(table, prev_table, available, request, period)
             totals = _attach_totals_previous(totals, prev_totals, available)
@@ -508,7 +530,10 @@ def _plan_window(
     timezone: str,
     period: Period,
     hours: BusinessHours | None = None,
+    *,
+    totals: bool = True,
 ) -> _WindowPlan:
+    """The queries of one window; `totals=False` plans only the grouped ones."""
     lo, hi = period.bounds_utc()
     plan = _WindowPlan(lo, hi)
     by = list(request.by)
@@ -537,7 +562,8 @@ def _plan_window(
         exprs = [e for k in group for e in aggregations(k)]
         local_day = at.dt.convert_time_zone(timezone).dt.date()
         span = [local_day.min().alias("_first"), local_day.max().alias("_last")]
-        plan.totals.append(batch.add(lf.select(*exprs, *span)))
+        if totals:
+            plan.totals.append(batch.add(lf.select(*exprs, *span)))
         if request.grain:
             bucketed = lf.with_columns(bucket(at, request.grain, timezone).alias(PERIOD_COL))
             plan.grouped.append(batch.add(bucketed.group_by([*by, PERIOD_COL]).agg(exprs)))
@@ -552,7 +578,8 @@ def _plan_window(
         opened = pl.col(k.kind.opened) if isinstance(k.kind, Stock) else pl.lit(None)
         local_day = opened.dt.convert_time_zone(timezone).dt.date()
         span = [local_day.min().alias("_first"), local_day.max().alias("_last")]
-        plan.totals.append(batch.add(lf.select(*exprs, *span)))
+        if totals:
+            plan.totals.append(batch.add(lf.select(*exprs, *span)))
         assert isinstance(k.kind, Stock)
         if request.grain:
             events = events_query(lf, k.kind, by, request.grain, timezone, hi, lo)
@@ -678,16 +705,12 @@ def _shift_bucket(d: date, grain: str, mode: str, steps: int = -1) -> date:
     if mode == "yoy":
         if grain == "week":  # 52 weeks: the same weekdays, the same ISO week in most years
             return d + timedelta(weeks=52 * steps)
-        if (d.month, d.day) == (2, 29):
-            return date(d.year + steps, 2, 28)
-        return d.replace(year=d.year + steps)
+        return add_years(d, steps)
     if grain == "day":
         return d + timedelta(days=steps)
     if grain == "week":
         return d + timedelta(weeks=steps)
-    months = steps * (3 if grain == "quarter" else 1)
-    y, m = divmod(d.month - 1 + months, 12)
-    return date(d.year + y, m + 1, 1)
+    return add_months(d, steps * (3 if grain == "quarter" else 1))
 
 
 def bucket_window(period: Period, grain: str, mode: str) -> Period:

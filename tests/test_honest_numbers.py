@@ -446,3 +446,33 @@ def test_event_log_closed_activities_end_a_case_for_the_backlog(tmp_path: Path) 
     assert rows[date(2026, 1, 6)] == 2
     assert rows[date(2026, 1, 7)] == 1
     assert totals(result)["backlog"] == 1
+
+
+def test_provisional_values_are_marked_in_every_report_file(tmp_path: Path) -> None:
+    openpyxl = pytest.importorskip("openpyxl")
+    from cscli.render import files
+    from tests.test_catalogue import write_config
+
+    tickets = """
+        ticket_id,created_at,resolved_at,status
+        r1,2026-01-05T09:00:00Z,2026-01-05T12:00:00Z,solved
+        r2,2026-01-05T09:00:00Z,,open
+    """
+    path = write_config(tmp_path, ["resolution_rate", "ticket_volume"], tickets=tickets)
+    result = api.report(path)
+    # r2 still open: open share 1/2 > 5% → resolution_rate provisional; volume does not mature
+    assert [k.id for k in result.provisional()] == ["resolution_rate"]
+    assert "50.0%\\*" in files.render_markdown(result)
+    csv_text = files.flat_csv(result)
+    assert "resolution_rate_open_share" in csv_text.splitlines()[0]
+    assert "ticket_volume_open_share" not in csv_text
+    out = tmp_path / "r.xlsx"
+    files.write_xlsx(result, out)
+    notes = [
+        c.comment.text
+        for ws in openpyxl.load_workbook(out).worksheets
+        for row in ws.iter_rows()
+        for c in row
+        if c.comment is not None
+    ]
+    assert notes and all(n.startswith("Provisional: 50.0%") for n in notes)

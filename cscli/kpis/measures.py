@@ -19,6 +19,11 @@ if TYPE_CHECKING:
 MICRO = 1 / 1_000_000
 
 
+def seconds(delta: pl.Expr) -> pl.Expr:
+    """A Duration expression in seconds, Float64: µs × MICRO."""
+    return delta.dt.total_microseconds() * MICRO
+
+
 @dataclass(frozen=True, slots=True)
 class Measure:
     name: str
@@ -86,7 +91,7 @@ def _raw(m: Measure) -> pl.Expr:
     if m.kind == "seconds_between":
         start, end, *fallback = m.inputs
         end_expr = pl.coalesce(end, *fallback) if fallback else pl.col(end)
-        return (end_expr - pl.col(start)).dt.total_microseconds() * MICRO
+        return seconds(end_expr - pl.col(start))
     talk, hold, wrap = m.inputs
     return pl.col(talk) + pl.col(hold).fill_null(0.0) + pl.col(wrap).fill_null(0.0)
 

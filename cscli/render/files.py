@@ -249,9 +249,7 @@ def render_markdown(result: ReportResult) -> str:
 
 def _notes_markdown(result: ReportResult) -> list[str]:
     lines = []
-    rows = [result.totals.row(0, named=True)] if result.totals.height else []
-    rows += list(result.table.iter_rows(named=True)) if result.group_columns else []
-    if any(is_provisional(r, k) for r in rows for k in result.available):
+    if result.provisional():
         lines += [
             "",
             "\\* provisional: more than 5% of the value's cohort is still open at the export "

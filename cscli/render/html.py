@@ -226,9 +226,7 @@ def _change_note(result: ReportResult) -> str:
 def _notes(result: ReportResult) -> list[str]:
     """Provisional values and a period that runs past the data."""
     notes = []
-    rows = [result.totals.row(0, named=True)] if result.totals.height else []
-    rows += list(result.table.iter_rows(named=True)) if result.group_columns else []
-    if any(is_provisional(r, k) for r in rows for k in result.available):
+    if result.provisional():
         notes.append(
             "* provisional: more than 5% of the value's cohort is still open at the export "
             "time, so it will still move."

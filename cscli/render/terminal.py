@@ -272,9 +272,7 @@ def _trend_table(result: ReportResult, kpis: Sequence[Kpi], console: Console) ->
 def render_notes(result: ReportResult, console: Console) -> None:
     """Unavailable KPIs, provisional values, the end of the data and data-quality findings,
     for stderr."""
-    rows = [result.totals.row(0, named=True)] if result.totals.height else []
-    rows += list(result.table.iter_rows(named=True)) if result.group_columns else []
-    maturing = [k for k in result.available if any(is_provisional(r, k) for r in rows)]
+    maturing = result.provisional()
     if maturing:
         console.print(
             safe.labelled(
