@@ -1,0 +1,1 @@
+"""The polars engine: loader, enrichment, kind compiler, stocks, quality counts, business time."""
