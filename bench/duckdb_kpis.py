@@ -3,7 +3,7 @@
 An independent re-implementation of `cscli report --by channel --grain week --format json` over
 the bench's Parquet files (timezone UTC), used by `bench/run.py` as the speed reference and as
 a value-by-value correctness check. It follows the definitions in `cscli/kpis/catalog.py` and
-DESIGN §5 and the adapter's record semantics (`cscli/adapters/generic.py`):
+DESIGN §5 and the loader's record semantics (`cscli/engine/polars/loader/`):
 
 * a record is usable when its required columns are not null (tickets: ticket_id, created_at;
   calls: call_id, queued_at; surveys: responded_at, score, survey_type) — Parquet has typed

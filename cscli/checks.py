@@ -360,7 +360,7 @@ def _freshness(
     try:
         frames = pl.collect_all(queries)
     except pl.exceptions.PolarsError as e:
-        from cscli.adapters.generic import explain_read_error
+        from cscli.engine.polars.loader import explain_read_error
 
         raise explain_read_error(config.sources, config.base_dir, e) from e
     rows = {name: frames[i].row(0, named=True) for i, name in enumerate(names)}

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
-from cscli.adapters.base import LoadedSource
+from cscli.engine.polars.loader import LoadedSource
 from cscli.kpis.measures import seconds
 from cscli.schema import CONTACTS, GAVE_UP_STATUSES, SURVEY_CONTACT_DIMENSIONS
 

@@ -21,9 +21,8 @@ from zoneinfo import ZoneInfo
 import polars as pl
 
 from cscli.adapters import ADAPTERS
-from cscli.adapters.base import LoadedSource
-from cscli.adapters.generic import load_source
 from cscli.config import Config, Grain
+from cscli.engine.polars.loader import LoadedSource, load_source
 from cscli.enrich import (
     CONTACT_MEASURES,
     CONTACT_SOURCES,
@@ -460,7 +459,7 @@ def run_reports(
         batch.collect()
     except pl.exceptions.PolarsError as e:
         # a malformed line past the rows read up front: name the file and line
-        from cscli.adapters.generic import explain_read_error
+        from cscli.engine.polars.loader import explain_read_error
 
         raise explain_read_error(config.sources, config.base_dir, e) from e
     issues, summaries = quality_results(sources, checks, {n: batch[i] for n, i in quality.items()})

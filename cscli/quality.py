@@ -13,7 +13,8 @@ from pathlib import Path
 
 import polars as pl
 
-from cscli.adapters.base import FILE_COL, ROW_COL, LoadedSource
+from cscli.adapters.base import FILE_COL, ROW_COL
+from cscli.engine.polars.loader import LoadedSource
 from cscli.kpis.compile import sql
 from cscli.kpis.spec import Kpi
 

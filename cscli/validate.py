@@ -22,9 +22,14 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
-from cscli.adapters.base import FILE_COL, ROW_COL, LoadedSource
-from cscli.adapters.generic import explain_read_error, no_records_error, structure_error
+from cscli.adapters.base import FILE_COL, ROW_COL
 from cscli.config import Config
+from cscli.engine.polars.loader import (
+    LoadedSource,
+    explain_read_error,
+    no_records_error,
+    structure_error,
+)
 from cscli.enrich import thread_key
 from cscli.kpis.catalog import CATALOG
 from cscli.period import Period

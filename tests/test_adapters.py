@@ -10,8 +10,8 @@ import polars as pl
 import pytest
 
 from cscli.adapters import GENERIC
-from cscli.adapters.generic import load_source
 from cscli.config import SourceConfig
+from cscli.engine.polars.loader import load_source
 from cscli.errors import ConfigError, InputError
 from cscli.quality import find_issues
 

@@ -23,10 +23,10 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from cscli.adapters import GENERIC
-from cscli.adapters.generic import load_source
 from cscli.adapters.sniff import guess_encoding, size_words, uncompressed_limit
 from cscli.cli import app
 from cscli.config import SourceConfig
+from cscli.engine.polars.loader import load_source
 from cscli.quality import find_issues
 
 BAD = Path(__file__).resolve().parent / "data" / "bad"

@@ -20,10 +20,10 @@ from typer.testing import CliRunner
 
 from cscli.adapters import ADAPTERS
 from cscli.adapters.base import header_zone, normalize
-from cscli.adapters.generic import load_source
 from cscli.adapters.presets import PRESETS
 from cscli.cli import app
 from cscli.config import SourceConfig
+from cscli.engine.polars.loader import load_source
 from cscli.errors import InputError
 
 ROOT = Path(__file__).resolve().parents[1]

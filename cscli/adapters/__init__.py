@@ -1,4 +1,4 @@
-"""Adapters: one entry per export family, all loaded through `cscli.adapters.generic`.
+"""Adapters: one entry per export family, all loaded by `cscli.engine.polars.loader`.
 
 `generic` expects canonical names (or a source's `columns:`); the vendor presets in
 `cscli.adapters.presets` map an export as the vendor writes it.

@@ -1,9 +1,9 @@
-"""What every adapter produces (a canonical LazyFrame plus the checks that count unusable
-cells), and what an adapter is: an export family described as data.
+"""What an adapter is: an export family described as data, engine-neutral (no polars).
 
 An `Adapter` maps a vendor's column names onto the canonical tables (DESIGN §4). It is pure
 data plus, at most, one small function (`infer`), so that adding a vendor is one entry in
-`cscli/adapters/presets.py`; the loading itself is shared (`cscli/adapters/generic.py`).
+`cscli/adapters/presets.py`; the loading itself is shared, and belongs to the engine
+(`cscli.engine.polars.loader`, which also defines what a loaded source is).
 
 Column names are matched the way people retype them: case-insensitively, ignoring repeated
 spaces, and ignoring a trailing time-zone suffix such as `Created at (America/New_York)`
@@ -14,34 +14,14 @@ stamps in that zone unless the source sets `timezone:` itself).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-from cscli.schema import Table
-
-if TYPE_CHECKING:
-    import polars as pl
 
 #: internal columns every source carries: the file a record came from and its row there
 FILE_COL = "_file"
 ROW_COL = "_row"
 RAW_PREFIX = "__raw__"
-
-
-@dataclass(frozen=True, slots=True)
-class QualityCheck:
-    """Counts records matching `predicate`, reported as `issue` (with the first rows)."""
-
-    issue: str
-    predicate: pl.Expr
-    column: str | None = None
-    #: True when a matching record is unusable for every KPI of the source
-    drops_record: bool = False
-    #: what cscli does with such records, in words
-    effect: str = "read as missing"
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,31 +152,3 @@ def normalize(name: str) -> str:
     if header_zone(text):
         text = _ZONE_SUFFIX.sub("", text)
     return " ".join(text.lower().split())
-
-
-@dataclass(frozen=True, slots=True)
-class LoadedSource:
-    """A source ready for the pipeline.
-
-    `frame` holds the canonical columns present, the measures they allow, extra columns, and
-    `_file`/`_row`; records whose required values are missing are still in it (the pipeline
-    filters them with `usable`, after the quality checks have counted them).
-    """
-
-    name: str
-    table: Table
-    frame: pl.LazyFrame
-    columns: frozenset[str]
-    dimensions: tuple[str, ...]
-    checks: tuple[QualityCheck, ...]
-    files: tuple[Path, ...]
-    mapping: Mapping[str, str]
-    unmapped: tuple[str, ...]
-
-    @property
-    def usable(self) -> pl.LazyFrame:
-        import polars as pl
-
-        required = [pl.col(c).is_not_null() for c in self.table.required]
-        drops = [c.predicate.fill_null(False).not_() for c in self.checks if c.drops_record]
-        return self.frame.filter(*required, *drops)

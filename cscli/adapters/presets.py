@@ -1,6 +1,6 @@
 """Vendor presets: each maps one export, as the vendor writes it, onto a canonical table.
 
-One entry per export family; `cscli/adapters/generic.py` does the reading. Every entry says
+One entry per export family; `cscli.engine.polars.loader` does the reading. Every entry says
 where its column names come from. Names match case-insensitively and ignore a trailing
 time-zone suffix (`Conversation started at (Europe/Paris)`), so a preset survives the small
 spelling differences between an export dialog and its documentation. A preset column the file

@@ -18,8 +18,9 @@ read here):
 When any of these applies, the text is written once per process to a temporary UTF-8 file
 (deleted at exit; the export itself is never changed), with the same lines as the export so
 that line numbers in messages still match it. Bytes the encoding cannot decode become U+FFFD
-and are counted like the non-UTF-8 bytes of a file read in place (`cscli.adapters.findings`);
-for those, `guess_encoding` names the likely encoding from the sniffed bytes.
+and are counted like the non-UTF-8 bytes of a file read in place (a finding of
+`cscli.engine.polars.loader.findings`); for those, `guess_encoding` names the likely encoding
+from the sniffed bytes.
 """
 
 from __future__ import annotations

@@ -21,16 +21,17 @@ Each is a `QualityCheck` (a predicate counted over the whole source, with its fi
 from __future__ import annotations
 
 import codecs
-import difflib
 import json
 from collections.abc import Collection, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 import polars as pl
 
-from cscli.adapters.base import RAW_PREFIX, ColumnSource, QualityCheck
+from cscli.adapters.base import RAW_PREFIX, ColumnSource
+from cscli.engine.polars.loader.source import QualityCheck
 from cscli.errors import ConfigError, ConfigProblem
 from cscli.schema import FREE_TEXT, SURVEY_TYPES, Column, Table
+from cscli.suggest import did_you_mean
 
 if TYPE_CHECKING:
     from cscli.config import CalendarAssignment
@@ -144,7 +145,6 @@ def calendar_checks(
     does not have is a config error."""
     by = assignment.by
     if by not in columns:
-        match = difflib.get_close_matches(by, sorted(columns), n=1)
         raise ConfigError(
             [
                 ConfigProblem(
@@ -152,7 +152,7 @@ def calendar_checks(
                     None,
                     None,
                     f"sources.{name}.calendar.by: {name} has no column {by!r}"
-                    + (f" (did you mean {match[0]!r}?)" if match else ""),
+                    + did_you_mean(by, sorted(columns)),
                 )
             ],
             hint=f"calendar.by names a canonical column of {name} or one of its extra_columns",

@@ -1,0 +1,55 @@
+"""What the polars loader produces: a canonical LazyFrame plus the checks that count its
+unusable cells.
+
+These are the polars-bearing halves of a source (a `pl.LazyFrame`, `pl.Expr` predicates);
+what an adapter is, as engine-neutral data, stays in `cscli.adapters.base`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+
+from cscli.schema import Table
+
+
+@dataclass(frozen=True, slots=True)
+class QualityCheck:
+    """Counts records matching `predicate`, reported as `issue` (with the first rows)."""
+
+    issue: str
+    predicate: pl.Expr
+    column: str | None = None
+    #: True when a matching record is unusable for every KPI of the source
+    drops_record: bool = False
+    #: what cscli does with such records, in words
+    effect: str = "read as missing"
+
+
+@dataclass(frozen=True, slots=True)
+class LoadedSource:
+    """A source ready for the pipeline.
+
+    `frame` holds the canonical columns present, the measures they allow, extra columns, and
+    `_file`/`_row`; records whose required values are missing are still in it (the pipeline
+    filters them with `usable`, after the quality checks have counted them).
+    """
+
+    name: str
+    table: Table
+    frame: pl.LazyFrame
+    columns: frozenset[str]
+    dimensions: tuple[str, ...]
+    checks: tuple[QualityCheck, ...]
+    files: tuple[Path, ...]
+    mapping: Mapping[str, str]
+    unmapped: tuple[str, ...]
+
+    @property
+    def usable(self) -> pl.LazyFrame:
+        required = [pl.col(c).is_not_null() for c in self.table.required]
+        drops = [c.predicate.fill_null(False).not_() for c in self.checks if c.drops_record]
+        return self.frame.filter(*required, *drops)
