@@ -325,7 +325,8 @@ def offset_expr(
 def offset_label(
     offset: Offset, duration_columns: tuple[str, ...], columns_of: Mapping[str, ColumnSource]
 ) -> str:
-    """How `validate` shows an offset column's source: `Created at + Minutes (minutes)`."""
+    """How `validate` shows an offset column's source, e.g. `Created at + First reply time in
+    minutes (minutes)`."""
     unit = {60.0: "minutes", 3600.0: "hours", 1.0: "seconds", 0.001: "ms"}.get(
         offset.unit, f"× {offset.unit:g} s"
     )
