@@ -5,9 +5,9 @@ tables), write a file (chosen by one of its extensions), and whether it shows th
 CLI's `--format` choices, the `-o` help and hint, `format_of`, `needs_trend` and
 `write_report` all read the registries, so a new format is one entry here.
 
-Nothing is imported at module level beyond rich: the CLI reads the registries to build its
-options, and `cscli --help` must not load polars. Each entry's functions import their
-renderer when called.
+The CLI reads the registries to build its options at start-up, and `cscli --help` must stay
+fast (no polars): every function here imports its renderer, or the file writing, when
+called.
 """
 
 from __future__ import annotations
@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Generic, TypeVar
 
 from cscli.errors import UsageError
-from cscli.output import atomic_batch, write_atomic
 from cscli.render import safe
 
 if TYPE_CHECKING:
@@ -44,7 +43,11 @@ class Options:
 
 @dataclass(frozen=True)
 class Format(Generic[R]):
+    """One output format of a command whose result is an `R` (`ReportResult`, `CheckResult`)."""
+
+    #: the `--format` value
     name: str
+    #: what it is, in a line, for whoever reads or extends the registry
     help: str
     #: the file extensions that select it for `-o` (the first is the one the help names)
     extensions: tuple[str, ...] = ()
@@ -190,6 +193,7 @@ def write_report(
 ) -> list[Path]:
     """Write every `-o` file, all or none; returns the paths written (sidecars included).
     `today` fills `{date}` (default: today in the report's time zone)."""
+    from cscli.output import atomic_batch
     from cscli.render.files import expand_path, now_local
 
     today = today or now_local(result.timezone).date()
@@ -269,6 +273,8 @@ def write_check(
 ) -> None:
     """Write `-o` (the text) and `--breaches` (the records as CSV, formula-safe): both files
     appear together or not at all."""
+    from cscli.output import atomic_batch, write_atomic
+
     with atomic_batch():
         if output is not None and text is not None:
             write_atomic(output, text)
