@@ -24,8 +24,7 @@ from typer.core import TyperGroup
 from cscli import __version__
 from cscli.errors import CscliError, DataQualityError, ExitCode, Interrupted
 from cscli.period import Grain
-from cscli.render import safe
-from cscli.render.formats import CHECK_FORMATS, REPORT_FORMATS, Options, file_extensions
+from cscli.render import formats, safe
 
 
 class CompareMode(StrEnum):
@@ -78,9 +77,9 @@ state = _State()
 # The --format choices are the registries' (cscli.render.formats); mypy cannot see members
 # built from data, hence the ignores.
 ReportFormat = StrEnum(  # type: ignore[misc]
-    "ReportFormat", [(n, n) for n, f in REPORT_FORMATS.items() if f.on_stdout]
+    "ReportFormat", [(n, n) for n, f in formats.REPORT_FORMATS.items() if f.on_stdout]
 )
-CheckFormat = StrEnum("CheckFormat", [(n, n) for n in CHECK_FORMATS])  # type: ignore[misc]
+CheckFormat = StrEnum("CheckFormat", [(n, n) for n in formats.CHECK_FORMATS])  # type: ignore[misc]
 
 
 class DataFormat(StrEnum):
@@ -281,8 +280,8 @@ def report(
             "--output",
             metavar="PATH",
             help="Write a report file; the format follows the extension "
-            f"({' '.join(file_extensions())}). Repeatable; {{date}}, {{from}}, {{to}}, {{grain}} "
-            "expand.",
+            f"({' '.join(formats.file_extensions())}). "
+            "Repeatable; {date}, {from}, {to}, {grain} expand.",
         ),
     ] = None,
     quiet: Annotated[
@@ -303,7 +302,6 @@ def report(
 ) -> ExitCode:
     """Compute the KPIs of the config and print them."""
     from cscli import api
-    from cscli.render import formats
     from cscli.render.terminal import render_notes
 
     err = _stderr()
@@ -323,12 +321,12 @@ def report(
             trend=formats.needs_trend(fmt, output or ()),
         )
     written = formats.write_report(result, output, fallback=fmt) if output else []
-    chosen = REPORT_FORMATS[fmt]
+    chosen = formats.REPORT_FORMATS[fmt]
     if not quiet:
         for path in written:
             _say(err, f"wrote {path}")
         if chosen.text is not None:
-            _emit(chosen.text(result, Options()))
+            _emit(chosen.text(result, formats.Options()))
         elif not output:
             _terminal_report(result, profile, _stdout(width), limit=limit, show_n=show_n)
         render_notes(result, err)
@@ -401,17 +399,17 @@ def check(
     """Evaluate the SLA rules of the config: exit 0 pass, 1 a rule failed, 2 an error."""
     from cscli import api
     from cscli.render import checks as out
-    from cscli.render import formats
 
     err = _stderr()
     with err.status("Checking…") if err.is_terminal else nullcontext():
         cfg = api.open_config(config, demo=demo)
         rules = _split(rule) or ()
         result = api.check(cfg, date_from=date_from, date_to=date_to, last=last, rules=rules)
-    chosen = CHECK_FORMATS[fmt or formats.auto_check_format()]
+    chosen = formats.CHECK_FORMATS[fmt or formats.auto_check_format()]
     # the table goes to the terminal through rich; any other output (or -o) is text
+    options = formats.Options(strict=strict, width=width)
     drawn = chosen.terminal and output is None
-    text = chosen.text(result, Options(strict, width)) if chosen.text and not drawn else None
+    text = chosen.text(result, options) if chosen.text and not drawn else None
     if text is None:
         out.render_table(result, _stdout(width))
     elif output is None:
