@@ -7,21 +7,23 @@
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+import polars as pl
+
 from cscli.checks import CheckResult
-from cscli.config import Config, Grain, find_config, load_config
+from cscli.config import Config, find_config, load_config
 from cscli.errors import ConfigError, ConfigProblem, UsageError
 from cscli.feedback import FeedbackResult
 from cscli.kpis.catalog import CATALOG
 from cscli.kpis.spec import KpiDef, instantiate
-from cscli.period import resolve_period
+from cscli.period import Grain, resolve_period
 from cscli.pipeline import ReportRequest, ReportResult, run_report
 from cscli.profiles import PROFILES, Profile
+from cscli.suggest import did_you_mean
 from cscli.validate import ValidationResult
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -43,6 +45,8 @@ def demo_config_path() -> Path:
 
 def open_config(path: Path | None = None, *, demo: bool = False) -> Config:
     """Load the config: the demo one, `path`, `$CSCLI_CONFIG`, or `./cscli.yaml`."""
+    if demo and path is not None:
+        raise UsageError("--demo and --config cannot be combined")
     return load_config(demo_config_path() if demo else find_config(path))
 
 
@@ -99,9 +103,8 @@ def compare_mode(value: bool | str | None) -> str | None:
 
 def get_profile(name: str) -> Profile:
     if name not in PROFILES:
-        match = difflib.get_close_matches(name, list(PROFILES), n=1)
         raise UsageError(
-            f"unknown profile {name!r}" + (f" (did you mean {match[0]!r}?)" if match else ""),
+            f"unknown profile {name!r}{did_you_mean(name, PROFILES)}",
             hint="profiles: " + "; ".join(f"{p.name}: {p.description}" for p in PROFILES.values()),
         )
     return PROFILES[name]
@@ -127,6 +130,18 @@ def check(
     cfg = config if isinstance(config, Config) else open_config(config, demo=demo)
     period = resolve_period(date_from, date_to, last, cfg.timezone)
     return run_checks(cfg, period, only=rules)
+
+
+def breaches(
+    config: Path | Config | None, result: CheckResult, *, demo: bool = False, strict: bool = False
+) -> pl.DataFrame:
+    """The records behind each failed rule × group of `result` (warned ones too with `strict`),
+    with their dimensions: what `--breaches` writes. Pass the `Config` that `check` was given,
+    so that it is not loaded again."""
+    from cscli.checks import breach_records
+
+    cfg = config if isinstance(config, Config) else open_config(config, demo=demo)
+    return breach_records(cfg, result, strict=strict)
 
 
 def validate(config: Path | Config | None = None, *, demo: bool = False) -> ValidationResult:
@@ -189,8 +204,6 @@ def feedback(
     """The qualitative view: sentiment labels, the most negative and positive texts (masked),
     and the terms that set negative texts apart, for a period and slice of one source."""
     import dataclasses
-
-    import polars as pl
 
     from cscli.enrich import TEXT_COLUMNS, sentiment_unavailable
     from cscli.feedback import summarise_feedback

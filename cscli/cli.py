@@ -11,7 +11,7 @@ import os
 import signal
 import sys
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import nullcontext, suppress
 from enum import StrEnum
 from pathlib import Path
@@ -23,7 +23,8 @@ from typer.core import TyperGroup
 
 from cscli import __version__
 from cscli.errors import CscliError, DataQualityError, ExitCode, Interrupted
-from cscli.render import safe
+from cscli.period import Grain
+from cscli.render import formats, safe
 
 
 class CompareMode(StrEnum):
@@ -73,26 +74,12 @@ class _State:
 state = _State()
 
 
-class Grain(StrEnum):
-    day = "day"
-    week = "week"
-    month = "month"
-    quarter = "quarter"
-
-
-class ReportFormat(StrEnum):
-    table = "table"
-    json = "json"
-    csv = "csv"
-    md = "md"
-
-
-class CheckFormat(StrEnum):
-    table = "table"
-    json = "json"
-    junit = "junit"
-    github = "github"
-    md = "md"
+# The --format choices are the registries' (cscli.render.formats); mypy cannot see members
+# built from data, hence the ignores.
+ReportFormat = StrEnum(  # type: ignore[misc]
+    "ReportFormat", [(n, n) for n, f in formats.REPORT_FORMATS.items() if f.on_stdout]
+)
+CheckFormat = StrEnum("CheckFormat", [(n, n) for n in formats.CHECK_FORMATS])  # type: ignore[misc]
 
 
 class DataFormat(StrEnum):
@@ -285,15 +272,16 @@ def report(
     ] = None,
     fmt: Annotated[
         ReportFormat, typer.Option("--format", "-f", help="Output format on stdout.")
-    ] = ReportFormat.table,
+    ] = ReportFormat["table"],
     output: Annotated[
         list[str] | None,
         typer.Option(
             "-o",
             "--output",
             metavar="PATH",
-            help="Write a report file; the format follows the extension (.csv .parquet .json "
-            ".md .html .xlsx). Repeatable; {date}, {from}, {to}, {grain} expand.",
+            help="Write a report file; the format follows the extension "
+            f"({' '.join(formats.file_extensions())}). "
+            "Repeatable; {date}, {from}, {to}, {grain} expand.",
         ),
     ] = None,
     quiet: Annotated[
@@ -314,15 +302,11 @@ def report(
 ) -> ExitCode:
     """Compute the KPIs of the config and print them."""
     from cscli import api
+    from cscli.render.terminal import render_notes
 
-    if demo and config is not None:
-        from cscli.errors import UsageError
-
-        raise UsageError("--demo and --config cannot be combined")
     err = _stderr()
     # a spinner keeps moving while polars works (it releases the GIL); only on a terminal
-    busy = err.status("Computing KPIs…") if err.is_terminal else nullcontext()
-    with busy:
+    with err.status("Computing KPIs…") if err.is_terminal else nullcontext():
         result = api.report(
             config,
             demo=demo,
@@ -330,60 +314,53 @@ def report(
             date_to=date_to,
             last=last,
             by=_split(by),
-            grain=grain.value if grain else None,
+            grain=grain,
             kpis=_split(kpi) or (),
-            compare=compare.value if compare else None,
+            compare=compare,
             profile=profile,
-            # the trend (per-bucket totals over all groups) feeds sparklines and file charts
-            trend=fmt is ReportFormat.table
-            or any(o.lower().endswith((".html", ".htm", ".xlsx")) for o in output or ()),
+            trend=formats.needs_trend(fmt, output or ()),
         )
-    if output:
-        from cscli.render.files import now_local, write_report
-
-        written = write_report(
-            result, output, fallback=fmt.value, today=now_local(result.timezone).date()
-        )
-        if not quiet:
-            for path in written:
-                _say(err, f"wrote {path}")
-    if quiet:
-        pass
-    elif fmt is ReportFormat.json:
-        from cscli.render.jsondoc import render_json
-
-        _emit(render_json(result))
-    elif fmt is ReportFormat.csv or fmt is ReportFormat.md:
-        from cscli.render import files
-
-        if fmt is ReportFormat.md:
-            _emit(files.render_markdown(result))
-        else:
-            _emit(files.flat_csv(result))
-    elif not output:
-        from cscli.render.terminal import render_report
-
-        chosen = api.get_profile(profile) if profile else None
-        render_report(
-            result,
-            _stdout(width),
-            limit=limit,
-            show_n=show_n,
-            combined=chosen.combined if chosen else False,
-            n_columns=chosen.n_columns if chosen else (),
-            title=chosen.title if chosen else None,
-        )
+    written = formats.write_report(result, output, fallback=fmt) if output else []
+    chosen = formats.REPORT_FORMATS[fmt]
     if not quiet:
-        from cscli.render.terminal import render_notes
-
+        for path in written:
+            _say(err, f"wrote {path}")
+        if chosen.text is not None:
+            _emit(chosen.text(result, formats.Options()))
+        elif not output:
+            _terminal_report(result, profile, _stdout(width), limit=limit, show_n=show_n)
         render_notes(result, err)
     if strict and result.data_quality:
-        total = sum(q.rows for q in result.data_quality)
-        raise DataQualityError(
-            f"--strict: {len(result.data_quality)} data-quality finding(s) on {total:,} rows",
-            hint="fix the export, or drop --strict to report with those rows excluded",
-        )
+        raise _findings_error(result.data_quality)
     return ExitCode.OK
+
+
+def _terminal_report(
+    result: Any, profile: str | None, console: Console, *, limit: int, show_n: bool
+) -> None:
+    """The report's tables on the terminal, laid out as the profile asks."""
+    from cscli import api
+    from cscli.render.terminal import render_report
+
+    view = api.get_profile(profile) if profile else None
+    render_report(
+        result,
+        console,
+        limit=limit,
+        show_n=show_n,
+        combined=view.combined if view else False,
+        n_columns=view.n_columns if view else (),
+        title=view.title if view else None,
+    )
+
+
+def _findings_error(findings: Sequence[Any]) -> DataQualityError:
+    """`report --strict` on data with quality findings: exit 2, after the report."""
+    total = sum(q.rows for q in findings)
+    return DataQualityError(
+        f"--strict: {len(findings)} data-quality finding(s) on {total:,} rows",
+        hint="fix the export, or drop --strict to report with those rows excluded",
+    )
 
 
 @app.command()
@@ -421,81 +398,39 @@ def check(
 ) -> ExitCode:
     """Evaluate the SLA rules of the config: exit 0 pass, 1 a rule failed, 2 an error."""
     from cscli import api
-    from cscli.output import append_text, atomic_batch, write_atomic
     from cscli.render import checks as out
 
-    if demo and config is not None:
-        from cscli.errors import UsageError
-
-        raise UsageError("--demo and --config cannot be combined")
     err = _stderr()
-    busy = err.status("Checking…") if err.is_terminal else nullcontext()
-    with busy:
-        result = api.check(
-            config,
-            demo=demo,
-            date_from=date_from,
-            date_to=date_to,
-            last=last,
-            rules=_split(rule) or (),
-        )
-    if fmt is None:
-        fmt = (
-            CheckFormat.github
-            if os.environ.get("GITHUB_ACTIONS") == "true"
-            else (CheckFormat.table)
-        )
-    text = None
-    if fmt is CheckFormat.table and output is None:
+    with err.status("Checking…") if err.is_terminal else nullcontext():
+        cfg = api.open_config(config, demo=demo)
+        rules = _split(rule) or ()
+        result = api.check(cfg, date_from=date_from, date_to=date_to, last=last, rules=rules)
+    chosen = formats.CHECK_FORMATS[fmt or formats.auto_check_format()]
+    # the table goes to the terminal through rich; any other output (or -o) is text
+    options = formats.Options(strict=strict, width=width)
+    drawn = chosen.terminal and output is None
+    text = chosen.text(result, options) if chosen.text and not drawn else None
+    if text is None:
         out.render_table(result, _stdout(width))
-    else:
-        text = {
-            CheckFormat.table: lambda: _plain_table(result, width),
-            CheckFormat.json: lambda: out.render_json(result),
-            CheckFormat.junit: lambda: out.render_junit(result, strict=strict),
-            CheckFormat.github: lambda: out.render_github(result, strict=strict),
-            CheckFormat.md: lambda: out.render_markdown(result),
-        }[fmt]()
-        if output is None:
-            _emit(text)
-    summary = os.environ.get("GITHUB_STEP_SUMMARY")
-    if fmt is CheckFormat.github and summary:
-        append_text(Path(summary), out.render_markdown(result), name="$GITHUB_STEP_SUMMARY")
-    frame = None
-    if breaches is not None:
-        from cscli.checks import breach_records
-
-        frame = safe.neutralise_frame(
-            breach_records(api.open_config(config, demo=demo), result, strict=strict)
-        )
-    with atomic_batch():  # -o and --breaches appear together or not at all
-        if output is not None and text is not None:
-            write_atomic(output, text)
-        if breaches is not None and frame is not None:
-            write_atomic(breaches, lambda p: frame.write_csv(p))
+    elif output is None:
+        _emit(text)
+    if chosen.name == "github":
+        out.append_step_summary(result)
+    records = api.breaches(cfg, result, strict=strict) if breaches is not None else None
+    formats.write_check(output, text, breaches, records)
     if output is not None:
         _say(err, f"wrote {output}")
-    if breaches is not None and frame is not None:
-        _say(err, f"wrote {breaches} ({frame.height:,} records)")
-    if result.outcomes and all(o.status == "skipped" for o in result.outcomes):
-        err.print(
-            safe.labelled(
-                "warning:",
-                "yellow",
-                "no rule could be evaluated (every result is skipped): "
-                "the exit code says pass, but nothing was checked",
-            ),
-            soft_wrap=True,
-        )
+    if breaches is not None and records is not None:
+        _say(err, f"wrote {breaches} ({records.height:,} records)")
+    if result.all_skipped:
+        err.print(safe.labelled("warning:", "yellow", _NOTHING_CHECKED), soft_wrap=True)
     return result.exit_code(strict=strict)
 
 
-def _plain_table(result: Any, width: int | None) -> str:
-    from cscli.render import checks as out
-
-    console = safe.safe_console(width=width or 120, record=True, file=open(os.devnull, "w"))  # noqa: SIM115
-    out.render_table(result, console)
-    return console.export_text()
+_NOTHING_CHECKED = (
+    "no rule could be evaluated (every result is skipped): "
+    "the exit code says pass, but nothing was checked"
+)
 
 
 @app.command()

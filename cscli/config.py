@@ -37,13 +37,12 @@ from cscli.kpis.spec import (
     SqlAggregate,
     instantiate,
 )
+from cscli.period import Grain as Grain  # re-exported: the one grain type
 from cscli.schema import TABLES
 from cscli.units import UNITS
 
 ENV_VAR = "CSCLI_CONFIG"
 DEFAULT_NAME = "cscli.yaml"
-Grain = Literal["day", "week", "month", "quarter"]
-GRAINS: tuple[Grain, ...] = ("day", "week", "month", "quarter")
 FORMATS = ("csv", "tsv", "parquet", "json", "jsonl")
 
 #: the timestamp that places a custom KPI's records in a period, per source

@@ -1,18 +1,37 @@
-"""Report periods: `--from`, `--to`, `--last`, in the config's time zone, and grains."""
+"""Report periods: `--from`, `--to`, `--last`, in the config's time zone, and grains.
+
+Nothing here imports polars: the CLI reads `Grain` for its `--grain` choices at start-up.
+"""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 from cscli.errors import UsageError
 
 _LAST = re.compile(r"^\s*(\d+)\s*(d|w|m|q|y)\s*$")
 
-#: polars `dt.truncate` intervals; weeks are ISO weeks starting on Monday
-GRAIN_EVERY = {"day": "1d", "week": "1w", "month": "1mo", "quarter": "1q"}
+
+class Grain(StrEnum):
+    """The time buckets of `--grain` and `report.grain`; weeks are ISO weeks from Monday.
+
+    The one definition: the CLI's choices, the config's allowed values and the polars
+    intervals of the buckets all come from here."""
+
+    day = "day"
+    week = "week"
+    month = "month"
+    quarter = "quarter"
+
+    @property
+    def every(self) -> str:
+        """The polars interval of one bucket, for `dt.truncate` (a bucket's start),
+        `date_range` (every bucket) and `dt.offset_by` (the next or previous bucket)."""
+        return {"day": "1d", "week": "1w", "month": "1mo", "quarter": "3mo"}[self.value]
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,7 +22,7 @@ import polars as pl
 
 from cscli.kpis.compile import N_SUFFIX
 from cscli.kpis.spec import Kpi, Stock
-from cscli.period import GRAIN_EVERY
+from cscli.period import Grain
 
 #: polars date_range intervals for each grain
 GRAIN_STEP = {"day": "1d", "week": "1w", "month": "1mo", "quarter": "3mo"}
@@ -31,7 +31,7 @@ GRAIN_STEP = {"day": "1d", "week": "1w", "month": "1mo", "quarter": "3mo"}
 def bucket(expr: pl.Expr, grain: str, timezone: str) -> pl.Expr:
     """The local date that starts the grain bucket of a UTC instant (ISO weeks: Monday)."""
     # truncating the local date is cheaper than the zone-aware datetime, with the same buckets
-    return expr.dt.convert_time_zone(timezone).dt.date().dt.truncate(GRAIN_EVERY[grain])
+    return expr.dt.convert_time_zone(timezone).dt.date().dt.truncate(Grain(grain).every)
 
 
 BEFORE = date(1, 1, 1)  # the bucket of every event before the report's start

@@ -16,6 +16,7 @@ from rich.text import Text
 
 from cscli import __version__
 from cscli.checks import CheckOutcome, CheckResult, rule_text
+from cscli.output import append_text
 from cscli.render import safe
 from cscli.units import format_value
 
@@ -295,3 +296,11 @@ def render_markdown(result: CheckResult) -> str:
     if failing:
         lines += ["", *(f"- {emoji[o.status]} {safe.markdown(o.message)}" for o in failing)]
     return "\n".join(lines) + "\n"
+
+
+def append_step_summary(result: CheckResult) -> None:
+    """Under GitHub Actions, append the Markdown table to `$GITHUB_STEP_SUMMARY` (the job's
+    summary page, which other steps write too: appended, not replaced); elsewhere nothing."""
+    summary = os.environ.get("GITHUB_STEP_SUMMARY")
+    if summary:
+        append_text(Path(summary), render_markdown(result), name="$GITHUB_STEP_SUMMARY")

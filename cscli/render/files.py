@@ -1,4 +1,4 @@
-"""Report files: the format follows the extension; every file is written atomically.
+"""Report files, each written atomically; `formats.py` picks the writer by the extension.
 
 CSV and Parquet flatten the report to one row per group (`scope` = group) plus the totals
 (`scope` = total), with `<kpi>`, `<kpi>_n` and, with --compare, `<kpi>_previous` in machine
@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -37,17 +36,6 @@ from cscli.render.safe import FORMULA_START as FORMULA_START  # re-exported
 from cscli.render.safe import neutralise as neutralise  # re-exported
 from cscli.units import change, format_change, format_value
 
-EXTENSIONS = {
-    ".csv": "csv",
-    ".parquet": "parquet",
-    ".pq": "parquet",
-    ".json": "json",
-    ".md": "md",
-    ".markdown": "md",
-    ".html": "html",
-    ".htm": "html",
-    ".xlsx": "xlsx",
-}
 PLACEHOLDER = re.compile(r"\{(date|from|to|grain)\}")
 
 
@@ -67,18 +55,6 @@ def expand_path(template: str, result: ReportResult, today: date) -> Path:
             hint="placeholders: {date}, {from}, {to}, {grain}",
         )
     return Path(PLACEHOLDER.sub(lambda m: values[m.group(1)], template))
-
-
-def format_of(path: Path, fallback: str | None = None) -> str:
-    fmt = EXTENSIONS.get(path.suffix.lower())
-    if fmt:
-        return fmt
-    if fallback and fallback != "table":
-        return fallback
-    raise UsageError(
-        f"-o {path}: cannot tell the format from the extension {path.suffix or '(none)'}",
-        hint="use .csv, .parquet, .json, .md, .html or .xlsx, or give --format",
-    )
 
 
 def flat_frame(result: ReportResult) -> pl.DataFrame:
@@ -287,34 +263,6 @@ def write_xlsx(result: ReportResult, path: Path) -> list[Path]:
     from cscli.render.xlsx import write_xlsx  # xlsxwriter loads only for an XLSX file
 
     return write_xlsx(result, path)
-
-
-WRITERS: dict[str, Callable[[ReportResult, Path], list[Path]]] = {
-    "csv": write_csv,
-    "parquet": write_parquet,
-    "json": write_json,
-    "md": write_markdown,
-    "html": write_html,
-    "xlsx": write_xlsx,
-}
-
-
-def write_report(
-    result: ReportResult, templates: Sequence[str], *, fallback: str | None, today: date
-) -> list[Path]:
-    """Write every `-o` file, all or none; returns the paths written (sidecars included)."""
-    planned = []
-    for template in templates:
-        path = expand_path(template, result, today)
-        planned.append((path, format_of(path, fallback)))
-    written: list[Path] = []
-    with atomic_batch():  # all the files appear, or none and the previous ones stay
-        for path, fmt in planned:
-            writer = WRITERS.get(fmt)
-            if writer is None:
-                raise UsageError(f"-o {path}: the {fmt} format is not available in this build")
-            written.extend(writer(result, path))
-    return written
 
 
 def now_local(timezone: str) -> datetime:
