@@ -18,19 +18,22 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 from zoneinfo import ZoneInfo
 
-import polars as pl
+import polars as pl  # the records behind a breach only (breach_predicate, breach_records)
 
 from cscli.conditions import Condition
 from cscli.config import CheckConfig, Config, Freshness
-from cscli.errors import ExitCode, UsageError, worst
-from cscli.kpis.compile import N_SUFFIX
+from cscli.errors import ExitCode, UnknownDimension, UsageError, worst
 from cscli.kpis.spec import Kpi
 from cscli.period import Period
-from cscli.pipeline import PREV_SUFFIX, QualityIssue, ReportRequest, ReportResult, run_reports
+from cscli.pipeline import QualityIssue, ReportRequest, run_reports
+from cscli.results import ReportResult, Row
 from cscli.units import Unit, change, format_change, format_duration, format_value
+
+if TYPE_CHECKING:
+    from cscli.engine.polars.freshness import Newest
 
 Status = Literal["pass", "warn", "fail", "skipped"]
 #: "skipped" when every result is skipped: nothing was checked (exit 0 all the same)
@@ -53,6 +56,9 @@ class CheckOutcome:
     rule: str
     #: one sentence a person can act on
     message: str
+    #: the `fail:` or `warn:` condition the value breaks (None for a change rule, a freshness
+    #: rule, a pass or a skip): what the records behind the breach are listed by
+    condition: Condition | None = None
 
     @property
     def group_label(self) -> str:
@@ -166,14 +172,10 @@ def run_checks(
     ]
     try:
         reports = run_reports(config, requests, period) if requests else []
-    except UsageError as e:
-        if not e.message.startswith("--by "):
-            raise
-        bad = next(c for c in kpi_checks if c.by and e.message.split(":")[0][5:] in c.by)
+    except UnknownDimension as e:
+        bad = next(c for c in kpi_checks if e.dimension in c.by)
         where = f"{config.path}:{bad.line}: " if bad.line else ""
-        raise UsageError(
-            f"{where}check {bad.name!r}: by: {e.message.split(':', 1)[1].strip()}", hint=e.hint
-        ) from e
+        raise UsageError(f"{where}check {bad.name!r}: by: {e.problem}", hint=e.hint) from e
     by_grouping = dict(zip(groupings, reports, strict=True))
     covered = {s.name for r in reports[:1] for s in r.sources}
     fresh, fresh_quality = _freshness(config, checks, period, now, covered)
@@ -207,24 +209,23 @@ def _evaluate(check: CheckConfig, report: ReportResult) -> list[CheckOutcome]:
         reason = f"{kpi.id} unavailable: {status.reason}"
         return [CheckOutcome(check, kpi, {}, None, 0, None, "skipped", "", reason)]
     if not check.by:
-        row = report.totals.row(0, named=True) if report.totals.height else {}
-        return [_judge(check, kpi, {}, row)]
-    table = report.table
+        return [_judge(check, kpi, {}, report.total)]
+    rows = report.rows
     if check.where:
-        from cscli.kpis.compile import sql
+        from cscli.engine.polars.groups import GroupFilterError, matching_groups
 
         try:
-            table = table.filter(sql(check.where).fill_null(False))
-        except pl.exceptions.PolarsError as e:
+            rows = tuple(rows[i] for i in matching_groups(report.table, check.where))
+        except GroupFilterError as e:
             raise UsageError(
                 f"check {check.name!r}: cannot apply where: {check.where!r}: {e}",
                 hint=f"where: sees the group columns {', '.join(check.by)}",
             ) from e
     out = []
-    for row in table.iter_rows(named=True):
-        if not row.get(kpi.id + N_SUFFIX):
+    for row in rows:
+        if not row.kpi(kpi.id).n:
             continue  # a group with no records of this KPI's source
-        group = {d: row[d] for d in check.by}
+        group = {d: row.group[d] for d in check.by}
         out.append(_judge(check, kpi, group, row))
     if not out:
         rule = f"{kpi.id} by {', '.join(check.by)}"
@@ -243,17 +244,15 @@ def _exact(x: float) -> Decimal:
     return Decimal(repr(float(x)))
 
 
-def _judge(
-    check: CheckConfig, kpi: Kpi, group: dict[str, Any], row: dict[str, Any]
-) -> CheckOutcome:
-    value = row.get(kpi.id)
-    n = int(row.get(kpi.id + N_SUFFIX) or 0)
-    previous = row.get(kpi.id + PREV_SUFFIX)
+def _judge(check: CheckConfig, kpi: Kpi, group: dict[str, Any], row: Row) -> CheckOutcome:
+    value, n, previous = row.kpi(kpi.id).value, row.kpi(kpi.id).n, row.kpi(kpi.id).previous
     shown = format_value(value, kpi.unit)
     where = f" for {', '.join(f'{k}={v}' for k, v in group.items())}" if group else ""
 
-    def outcome(status: Status, rule: str, message: str) -> CheckOutcome:
-        return CheckOutcome(check, kpi, group, value, n, previous, status, rule, message)
+    def outcome(
+        status: Status, rule: str, message: str, condition: Condition | None = None
+    ) -> CheckOutcome:
+        return CheckOutcome(check, kpi, group, value, n, previous, status, rule, message, condition)
 
     def level(status: Status, cond: Condition) -> CheckOutcome:
         threshold = _threshold_text(cond, kpi)
@@ -261,6 +260,7 @@ def _judge(
             status,
             f"{status}: {cond.text}",
             f"{kpi.id}{where} is {shown}, {_breach_words(cond)} {threshold} ({status}, n={n:,})",
+            cond,
         )
 
     if n < check.min_count:
@@ -322,58 +322,33 @@ def _freshness(
     now: datetime | None,
     covered: set[str],
 ) -> tuple[dict[str, CheckOutcome], list[QualityIssue]]:
-    """Judge the freshness rules: one small lazy query per source (the newest anchor up to
-    the reference instant, and how many records there are before and after it), collected
-    together with data-quality counts for the sources no KPI rule has loaded."""
+    """Judge the freshness rules at the reference instant: the end of the period, or now when
+    the period has not ended; data-quality counts come along for the sources no KPI rule has
+    loaded."""
     rules = [c for c in checks if c.freshness is not None]
     if not rules:
         return {}, []
-    from cscli.pipeline import load_sources
-    from cscli.quality import quality_checks, quality_query, quality_results
+    from cscli.engine.polars.freshness import newest_records
 
     current = (now or datetime.now(UTC)).astimezone(UTC)
     _, end = period.bounds_utc()
     zone = ZoneInfo(config.timezone)
     if end is not None and end <= current:
         # the end of --to's day; a record stamped at that instant belongs to the next day
-        reference, included = end, pl.col("_anchor") < end
+        reference, inclusive = end, False
         at = f"the end of {period.end}"
     else:
-        reference, included = current, pl.col("_anchor") <= current
+        reference, inclusive = current, True
         at = f"now ({_local(current, zone)})"
     anchors = {c.freshness.source: c.freshness.anchor for c in rules if c.freshness}
-    sources = load_sources(config, set(anchors))
-    names = sorted(anchors)
-    queries = [
-        sources[name]
-        .usable.select(pl.col(anchors[name]).alias("_anchor"))
-        .select(
-            pl.col("_anchor").filter(included).max().alias("newest"),
-            included.sum().alias("n"),
-            (~included).sum().alias("later"),
-        )
-        for name in names
-    ]
-    extra = sorted(set(names) - covered)
-    qchecks = {name: quality_checks(sources[name], []) for name in extra}
-    queries += [quality_query(sources[name], qchecks[name]) for name in extra]
-    try:
-        frames = pl.collect_all(queries)
-    except pl.exceptions.PolarsError as e:
-        from cscli.engine.polars.loader import explain_read_error
-
-        raise explain_read_error(config.sources, config.base_dir, e) from e
-    rows = {name: frames[i].row(0, named=True) for i, name in enumerate(names)}
-    issues, _ = quality_results(
-        {n: sources[n] for n in extra},
-        qchecks,
-        {name: frames[len(names) + i] for i, name in enumerate(extra)},
+    newest, issues = newest_records(
+        config, anchors, reference, inclusive=inclusive, quality_for=set(anchors) - covered
     )
     out = {}
     for check in rules:
         assert check.freshness is not None
-        row = rows[check.freshness.source]
-        out[check.name] = _judge_freshness(check, check.freshness, row, reference, at, zone)
+        found = newest[check.freshness.source]
+        out[check.name] = _judge_freshness(check, check.freshness, found, reference, at, zone)
     return out, issues
 
 
@@ -384,12 +359,12 @@ def _local(instant: datetime, zone: ZoneInfo) -> str:
 def _judge_freshness(
     check: CheckConfig,
     rule: Freshness,
-    row: dict[str, Any],
+    found: Newest,
     reference: datetime,
     at: str,
     zone: ZoneInfo,
 ) -> CheckOutcome:
-    n, later, newest = int(row["n"] or 0), int(row["later"] or 0), row["newest"]
+    n, later, newest = found.n, found.later, found.newest
 
     def outcome(status: Status, key: str, age: float | None, message: str) -> CheckOutcome:
         return CheckOutcome(check, None, {}, age, n, None, status, key, message)
@@ -505,10 +480,7 @@ def breach_predicate(outcome: CheckOutcome, hi: Any = None) -> tuple[pl.Expr, pl
     assert outcome.kpi is not None, "a freshness rule has no records behind it"
     kind = outcome.kpi.kind
     good = outcome.kpi.higher_is_better
-    level = outcome.rule.split(":", 1)[0]
-    cond = outcome.check.fail if level == "fail" else outcome.check.warn
-    if level not in ("fail", "warn"):
-        cond = None
+    cond = outcome.condition
 
     def where(*texts: str | None) -> pl.Expr:
         expr = pl.lit(True)

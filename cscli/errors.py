@@ -51,6 +51,16 @@ class UsageError(CscliError):
     """Options that contradict each other or name things that do not exist."""
 
 
+class UnknownDimension(UsageError):
+    """`--by` names a dimension no source has: `--by <dimension>: <problem>`. A caller that
+    asked for the cut on someone's behalf (a check's `by:`) words it for them."""
+
+    def __init__(self, dimension: str, problem: str, *, hint: str | None = None) -> None:
+        super().__init__(f"--by {dimension}: {problem}", hint=hint)
+        self.dimension = dimension
+        self.problem = problem
+
+
 @dataclass(frozen=True, slots=True)
 class ConfigProblem:
     file: str

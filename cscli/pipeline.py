@@ -15,7 +15,6 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import polars as pl
@@ -41,9 +40,9 @@ from cscli.enrich import (
     survey_dimensions,
     with_age,
 )
-from cscli.errors import UsageError
+from cscli.errors import UnknownDimension, UsageError
 from cscli.kpis.catalog import CATALOG
-from cscli.kpis.compile import N_SUFFIX, OPEN_SUFFIX, aggregations, columns_used, pending_columns
+from cscli.kpis.compile import N_SUFFIX, aggregations, columns_used, pending_columns
 from cscli.kpis.measures import BUSINESS_MEASURES, MEASURES
 from cscli.kpis.spec import Count, Kpi, Ratio, Stat, Stock, instantiate
 from cscli.period import Period, add_months, add_years
@@ -54,12 +53,8 @@ from cscli.quality import (
     quality_query,
     quality_results,
 )
+from cscli.results import PERIOD_COL, PREV_SUFFIX, ReportResult, from_frames
 from cscli.stocks import bucket, events_query, levels
-
-PERIOD_COL = "period"
-PREV_SUFFIX = "__prev"
-#: a maturing KPI is provisional while more than this share of its cohort is still open
-PROVISIONAL_SHARE = 0.05
 
 __all__ = [
     "PERIOD_COL",
@@ -94,73 +89,6 @@ class ReportRequest:
     compare_to: str = "previous"
     #: also compute per-bucket totals across all groups (the terminal's trend sparklines)
     trend: bool = False
-
-
-@dataclass(frozen=True)
-class ReportResult:
-    """Everything a renderer needs.
-
-    `table` has one row per group: the group columns, then `<id>` and `<id>__n` per available
-    KPI (and `<id>__prev` with compare); `totals` has one row with the KPI columns; `trend`
-    (with a grain) one row per bucket over all groups.
-    """
-
-    config_path: Path
-    timezone: str
-    period: Period
-    #: first and last local day with records, among the anchors of the KPIs computed
-    data_span: tuple[date | None, date | None]
-    by: tuple[str, ...]
-    grain: Grain | None
-    kpis: tuple[KpiStatus, ...]
-    table: pl.DataFrame
-    totals: pl.DataFrame
-    data_quality: tuple[QualityIssue, ...]
-    sources: tuple[SourceSummary, ...] = field(default=())
-    compare: Period | None = None
-    trend: pl.DataFrame | None = None
-    #: with a grain and compare: `previous` (each bucket vs the bucket before) or `yoy`
-    compare_to: str = "previous"
-    #: per source, the export time: the newest timestamp of its records (UTC)
-    data_end: Mapping[str, datetime] = field(default_factory=dict)
-
-    @property
-    def group_columns(self) -> tuple[str, ...]:
-        return (*self.by, PERIOD_COL) if self.grain else self.by
-
-    @property
-    def available(self) -> tuple[Kpi, ...]:
-        return tuple(s.kpi for s in self.kpis if s.available)
-
-    def provisional(self) -> tuple[Kpi, ...]:
-        """The KPIs with a provisional value in the totals or any row (is_provisional)."""
-        rows = [self.totals.row(0, named=True)] if self.totals.height else []
-        if self.group_columns:
-            rows += self.table.iter_rows(named=True)
-        return tuple(k for k in self.available if any(is_provisional(r, k) for r in rows))
-
-    def data_ends(self) -> dict[str, date]:
-        """Per source of the available KPIs (contacts: tickets and calls), the local day of
-        its export time, for the sources whose export time falls before the period's end:
-        the period runs past the data, and its last days are not quiet but unknown."""
-        end = self.period.end
-        if end is None:
-            return {}
-        used = {k.source for k in self.available}
-        if "contacts" in used:
-            used |= {"tickets", "calls"}
-        zone = ZoneInfo(self.timezone)
-        out = {}
-        for name in sorted(used & self.data_end.keys()):
-            day = self.data_end[name].astimezone(zone).date()
-            if day < end:
-                out[name] = day
-        return out
-
-    @property
-    def effective_period(self) -> tuple[date | None, date | None]:
-        """The period asked for, with open ends closed by the data's span."""
-        return (self.period.start or self.data_span[0], self.period.end or self.data_span[1])
 
 
 # --- planning -----------------------------------------------------------------------------
@@ -333,8 +261,9 @@ def _check_dimensions(by: Sequence[str], sources: Mapping[str, LoadedSource]) ->
     for d in by:
         if d not in everywhere:
             match = difflib.get_close_matches(d, sorted(everywhere), n=1)
-            raise UsageError(
-                f"--by {d}: no source has a dimension called {d!r}"
+            raise UnknownDimension(
+                d,
+                f"no source has a dimension called {d!r}"
                 + (f" (did you mean {match[0]!r}?)" if match else ""),
                 hint=f"dimensions: {', '.join(sorted(everywhere)) or 'none'}; add export "
                 "columns as dimensions with `extra_columns:`",
@@ -480,6 +409,8 @@ def run_reports(
                 prev_table, _, _ = _assemble(batch, windows[2], available, request, tz, earlier)
             table = _attach_previous(table, prev_table, available, request, period)
             totals = _attach_totals_previous(totals, prev_totals, available)
+        keys = (*request.by, PERIOD_COL) if request.grain else request.by
+        rows, total, trend_rows = from_frames(table, totals, trend, keys=keys, kpis=available)
         results.append(
             ReportResult(
                 config_path=config.path,
@@ -491,6 +422,9 @@ def run_reports(
                 kpis=tuple(statuses),
                 table=table,
                 totals=totals,
+                rows=rows,
+                total=total,
+                trend_rows=trend_rows,
                 data_quality=tuple(issues),
                 sources=tuple(summaries),
                 compare=previous,
@@ -500,18 +434,6 @@ def run_reports(
             )
         )
     return results
-
-
-def open_share(row: Mapping[str, object], kpi: Kpi) -> float | None:
-    """The share of a maturing KPI's cohort still open at the export time, or None."""
-    value = row.get(kpi.id + OPEN_SUFFIX)
-    return float(value) if isinstance(value, int | float) and value == value else None
-
-
-def is_provisional(row: Mapping[str, object], kpi: Kpi) -> bool:
-    """More than PROVISIONAL_SHARE of the value's cohort is still open: it will move."""
-    share = open_share(row, kpi)
-    return share is not None and share > PROVISIONAL_SHARE
 
 
 def _unique(kpis: Iterable[Kpi]) -> list[Kpi]:

@@ -86,8 +86,7 @@ def validate(config: Config) -> ValidationResult:
         if summary.rows == 0:
             raise no_records_error(summary.name, summary.files)
     sources = load_sources(config, set(config.sources))
-    totals = result.totals.row(0, named=True) if result.totals.height else {}
-    kpis = tuple((s, int(totals.get(s.kpi.id + "__n") or 0)) for s in result.kpis)
+    kpis = tuple((s, result.total.kpi(s.kpi.id).n) for s in result.kpis)
     absent = {
         name: tuple(c for c in src.table.names if c not in src.columns)
         for name, src in sources.items()

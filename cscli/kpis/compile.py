@@ -25,11 +25,9 @@ from cscli.kpis.spec import (
     Stock,
     stat_quantile,
 )
+from cscli.results import N_SUFFIX as N_SUFFIX  # the flat frames name the columns
+from cscli.results import OPEN_SUFFIX as OPEN_SUFFIX
 from cscli.sqlcheck import parse
-
-N_SUFFIX = "__n"
-#: the share of a maturing KPI's cohort whose outcome is not known yet (`provisional`)
-OPEN_SUFFIX = "__open"
 
 
 @cache

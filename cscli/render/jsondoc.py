@@ -8,18 +8,14 @@ from __future__ import annotations
 
 import math
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cscli import __version__
-from cscli.kpis.compile import N_SUFFIX, OPEN_SUFFIX
-from cscli.pipeline import (
-    PREV_SUFFIX,
-    QualityIssue,
-    ReportResult,
-    is_provisional,
-    open_share,
-)
 from cscli.render import safe
+from cscli.results import ReportResult, Row
+
+if TYPE_CHECKING:
+    from cscli.quality import QualityIssue
 
 
 def _clean(value: Any) -> Any:
@@ -50,17 +46,18 @@ def kpi_meta(result: ReportResult) -> list[dict[str, Any]]:
     return out
 
 
-def _values(row: dict[str, Any], result: ReportResult) -> dict[str, Any]:
+def _values(row: Row, result: ReportResult) -> dict[str, Any]:
     out = {}
     for k in result.available:
-        if k.id not in row:
+        if not row.has(k.id):
             continue
-        entry = {"value": _clean(row.get(k.id)), "n": int(row.get(k.id + N_SUFFIX) or 0)}
+        v = row.kpi(k.id)
+        entry: dict[str, Any] = {"value": _clean(v.value), "n": v.n}
         if result.compare is not None:
-            entry["previous"] = _clean(row.get(k.id + PREV_SUFFIX))
-        if k.id + OPEN_SUFFIX in row:
-            entry["open_share"] = open_share(row, k)
-            entry["provisional"] = is_provisional(row, k)
+            entry["previous"] = _clean(v.previous)
+        if v.matures:
+            entry["open_share"] = v.open_share
+            entry["provisional"] = v.provisional
         out[k.id] = entry
     return out
 
@@ -79,17 +76,10 @@ def _issue(q: QualityIssue) -> dict[str, Any]:
 def report_document(result: ReportResult, *, now: datetime | None = None) -> dict[str, Any]:
     start, end = result.effective_period
     generated = (now or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
-    keys = result.group_columns
-    rows = []
-    if keys:
-        for row in result.table.iter_rows(named=True):
-            rows.append(
-                {
-                    "group": {k: _clean(row[k]) for k in keys},
-                    "kpis": _values(row, result),
-                }
-            )
-    totals = result.totals.row(0, named=True) if result.totals.height else {}
+    rows = [
+        {"group": {k: _clean(v) for k, v in row.group.items()}, "kpis": _values(row, result)}
+        for row in result.rows
+    ]
     return {
         "tool": "cscli",
         "version": __version__,
@@ -113,7 +103,7 @@ def report_document(result: ReportResult, *, now: datetime | None = None) -> dic
         "data_end": {name: day.isoformat() for name, day in result.data_ends().items()},
         "kpis": kpi_meta(result),
         "rows": rows,
-        "totals": {"kpis": _values(totals, result)},
+        "totals": {"kpis": _values(result.total, result)},
         "data_quality": [_issue(q) for q in result.data_quality],
     }
 

@@ -6,7 +6,6 @@ escaped); a plain string never reaches rich where it could be read as markup."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
 from typing import Any
 
 from rich import box
@@ -14,20 +13,19 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from cscli.kpis.compile import N_SUFFIX
 from cscli.kpis.spec import Kpi, KpiDef
-from cscli.pipeline import PERIOD_COL, PREV_SUFFIX, ReportResult, is_provisional
 from cscli.render import safe
+from cscli.render.labels import (
+    by_period,
+    by_source,
+    change_tone,
+    group_labels,
+    marked,
+    with_records,
+)
+from cscli.render.labels import period_label as period_label  # where tests find it
+from cscli.results import PERIOD_COL, KpiValue, ReportResult, Row
 from cscli.units import change, format_change, format_value, sparkline
-
-SOURCE_TITLES = {
-    "tickets": "Tickets",
-    "calls": "Calls",
-    "surveys": "Surveys",
-    "contacts": "Contacts",
-    "customers": "Customers",
-    "messages": "Messages",
-}
 
 
 def _period_text(result: ReportResult) -> str:
@@ -39,31 +37,9 @@ def _period_text(result: ReportResult) -> str:
     return f"{span}{scope}, {safe.terminal(result.timezone)}"
 
 
-def period_label(value: Any, grain: str | None) -> str:
-    """2026-W03, 2026-03, 2026-Q1, or the day."""
-    if not isinstance(value, date):
-        return str(value)
-    if grain == "week":
-        iso = value.isocalendar()
-        return f"{iso.year}-W{iso.week:02d}"
-    if grain == "month":
-        return value.strftime("%Y-%m")
-    if grain == "quarter":
-        return f"{value.year}-Q{(value.month - 1) // 3 + 1}"
-    return value.isoformat()
-
-
-def _group_label(value: Any, column: str, grain: str | None) -> str:
-    if value is None:
-        return "(none)"
-    if column == PERIOD_COL:
-        return period_label(value, grain)
-    return str(value)
-
-
-def _change_text(row: dict[str, Any], kpi: Kpi) -> Text:
+def _change_text(v: KpiValue, kpi: Kpi) -> Text:
     """`▲ +2.1pp` green when the move is good for this KPI, red when bad."""
-    delta = change(row.get(kpi.id), row.get(kpi.id + PREV_SUFFIX), kpi.unit)
+    delta = change(v.value, v.previous, kpi.unit)
     if delta is None:
         return Text("–", style="dim")
     shown = format_change(delta, kpi.unit)
@@ -71,10 +47,7 @@ def _change_text(row: dict[str, Any], kpi: Kpi) -> Text:
         # no change, or one that rounds to zero at the precision shown: neither good nor bad
         return Text(f"= {shown.lstrip('+-')}", style="dim")
     arrow = "▲" if delta > 0 else "▼"
-    if kpi.higher_is_better is None:
-        style = "dim"
-    else:
-        style = "green" if (delta > 0) == kpi.higher_is_better else "red"
+    style = {"good": "green", "bad": "red"}.get(change_tone(delta, kpi), "dim")
     return Text(f"{arrow} {format_change(delta, kpi.unit)}", style=style)
 
 
@@ -82,16 +55,16 @@ def _change_text(row: dict[str, Any], kpi: Kpi) -> Text:
 PROVISIONAL_MARK = "*"
 
 
-def _cell(row: dict[str, Any], kpi: Kpi, show_n: bool, compare: bool = False) -> Text:
-    value = row.get(kpi.id)
-    text = Text(format_value(value, kpi.unit), style="" if value is not None else "dim")
-    if value is not None and is_provisional(row, kpi):
+def _cell(row: Row, kpi: Kpi, show_n: bool, compare: bool = False) -> Text:
+    v = row.kpi(kpi.id)
+    text = Text(format_value(v.value, kpi.unit), style="" if v.value is not None else "dim")
+    if marked(v):
         text.append(PROVISIONAL_MARK, style="yellow")
     if compare:
         text.append(" ")
-        text.append_text(_change_text(row, kpi))
+        text.append_text(_change_text(v, kpi))
     if show_n:
-        text.append(f"\nn={row.get(kpi.id + N_SUFFIX) or 0:,}", style="dim")
+        text.append(f"\nn={v.n:,}", style="dim")
     return text
 
 
@@ -121,39 +94,20 @@ def render_report(
     if not kpis:
         console.print("No KPI could be computed (see the notes on stderr).")
         return
-    totals = result.totals.row(0, named=True) if result.totals.height else {}
     compare = result.compare is not None
     if not result.group_columns:
-        _summary_table(kpis, totals, console, compare)
+        _summary_table(kpis, result.total, console, compare)
         return
-    rows = list(result.table.iter_rows(named=True))
-    groups = (
-        [list(kpis)]
-        if combined
-        else [[k for k in kpis if k.source == source] for source in SOURCE_TITLES]
-    )
-    for group in groups:
-        if group:
-            title_text = None if combined else SOURCE_TITLES[group[0].source]
-            _grouped_table(
-                result,
-                title_text,
-                group,
-                rows,
-                totals,
-                console,
-                limit,
-                show_n,
-                compare,
-                n_columns,
-            )
+    sections: list[tuple[str | None, list[Kpi]]] = [(None, list(kpis))]
+    if not combined:
+        sections = [(title, mine) for title, mine in by_source(kpis)]
+    for title_text, group in sections:
+        _grouped_table(result, title_text, group, console, limit, show_n, compare, n_columns)
     if result.grain:
         _trend_table(result, kpis, console)
 
 
-def _summary_table(
-    kpis: Sequence[Kpi], totals: dict[str, Any], console: Console, compare: bool
-) -> None:
+def _summary_table(kpis: Sequence[Kpi], totals: Row, console: Console, compare: bool) -> None:
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
     table.add_column("KPI")
     table.add_column("Value", justify="right")
@@ -163,13 +117,11 @@ def _summary_table(
     table.add_column("n", justify="right", style="dim")
     table.add_column("Source", style="dim")
     for k in kpis:
+        v = totals.kpi(k.id)
         cells: list[Any] = [safe.text(k.title), _cell(totals, k, False)]
         if compare:
-            cells += [
-                format_value(totals.get(k.id + PREV_SUFFIX), k.unit),
-                _change_text(totals, k),
-            ]
-        cells += [f"{totals.get(k.id + N_SUFFIX) or 0:,}", safe.text(k.source)]
+            cells += [format_value(v.previous, k.unit), _change_text(v, k)]
+        cells += [f"{v.n:,}", safe.text(k.source)]
         table.add_row(*cells)
     console.print(table)
 
@@ -178,8 +130,6 @@ def _grouped_table(
     result: ReportResult,
     title: str | None,
     kpis: Sequence[Kpi],
-    rows: list[dict[str, Any]],
-    totals: dict[str, Any],
     console: Console,
     limit: int,
     show_n: bool,
@@ -187,8 +137,7 @@ def _grouped_table(
     n_columns: Sequence[str],
 ) -> None:
     keys = result.group_columns
-    # a group with no record of these KPIs adds nothing to the table
-    mine = [r for r in rows if any(r.get(k.id + N_SUFFIX) for k in kpis)]
+    mine = with_records(result.rows, kpis)
     table = Table(
         title=safe.text(title) if title else None,
         title_justify="left",
@@ -204,21 +153,21 @@ def _grouped_table(
             table.add_column(safe.text(f"{k.base.short} n"), justify="right", style="dim")
     shown = mine if limit <= 0 else mine[:limit]
 
-    def cells(row: dict[str, Any]) -> list[Text]:
+    def cells(row: Row) -> list[Text]:
         out = []
         for k in kpis:
             out.append(_cell(row, k, show_n, compare))
             if k.id in n_columns:
-                out.append(Text(f"{row.get(k.id + N_SUFFIX) or 0:,}"))
+                out.append(Text(f"{row.kpi(k.id).n:,}"))
         return out
 
     for i, row in enumerate(shown):
         table.add_row(
-            *(safe.text(_group_label(row[key], key, result.grain)) for key in keys),
+            *(safe.text(label) for label in group_labels(row, result.grain)),
             *cells(row),
             end_section=i == len(shown) - 1,
         )
-    table.add_row(Text("Total", style="bold"), *([""] * (len(keys) - 1)), *cells(totals))
+    table.add_row(Text("Total", style="bold"), *([""] * (len(keys) - 1)), *cells(result.total))
     console.print(table)
     if len(mine) > len(shown):
         console.print(
@@ -232,11 +181,10 @@ def _grouped_table(
 
 def _trend_table(result: ReportResult, kpis: Sequence[Kpi], console: Console) -> None:
     """One line per KPI: a sparkline over the buckets (all groups together), first → last."""
-    frame = result.trend if result.by else result.table
-    if frame is None or frame.is_empty() or PERIOD_COL not in frame.columns:
+    rows = by_period(result.trend_rows if result.by else result.rows)
+    if not rows:
         return
-    frame = frame.sort(PERIOD_COL)
-    periods = frame[PERIOD_COL].to_list()
+    periods = [r.group[PERIOD_COL] for r in rows]
     table = Table(
         title=f"Trend ({period_label(periods[0], result.grain)} → "
         f"{period_label(periods[-1], result.grain)})",
@@ -252,9 +200,9 @@ def _trend_table(result: ReportResult, kpis: Sequence[Kpi], console: Console) ->
     table.add_column("min", justify="right", style="dim")
     table.add_column("max", justify="right", style="dim")
     for k in kpis:
-        if k.id not in frame.columns:
+        if not rows[0].has(k.id):
             continue
-        values = [None if v is None else float(v) for v in frame[k.id].to_list()]
+        values = [None if v is None else float(v) for v in (r.kpi(k.id).value for r in rows)]
         known = [v for v in values if v is not None]
         if not known:
             continue

@@ -9,6 +9,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from cscli.kpis.spec import Stock
 from cscli.render import safe
 from cscli.validate import ValidationResult
 
@@ -50,7 +51,7 @@ def render_validation(result: ValidationResult, console: Console) -> None:
             table.add_row(safe.text(status.kpi.id), f"{n:,}", Text("available", style="green"))
         elif status.available:
             why = "no records over all the data"
-            if status.kpi.kind.__class__.__name__ == "Stock" and status.kpi.unit == "ratio":
+            if isinstance(status.kpi.kind, Stock) and status.kpi.unit == "ratio":
                 why = "needs a period start (--from or --last)"
             table.add_row(safe.text(status.kpi.id), "0", Text(why, style="dim"))
         else:

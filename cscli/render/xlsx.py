@@ -16,18 +16,24 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 import xlsxwriter  # type: ignore[import-untyped]
 
 from cscli import __version__
-from cscli.kpis.compile import N_SUFFIX
 from cscli.kpis.spec import Kpi
 from cscli.output import write_atomic
-from cscli.pipeline import PERIOD_COL, PREV_SUFFIX, ReportResult, is_provisional, open_share
-from cscli.render.html import change_tone
-from cscli.render.terminal import SOURCE_TITLES, period_label
+from cscli.render.labels import (
+    by_period,
+    by_source,
+    change_tone,
+    group_label,
+    marked,
+    period_label,
+    with_records,
+)
+from cscli.results import PERIOD_COL, KpiValue, ReportResult, Row
 from cscli.units import Unit, change
 
 SECONDS_PER_DAY = 86400
@@ -52,6 +58,8 @@ GOOD, BAD, NEUTRAL = "#047857", "#B91C1C", "#4B5563"
 HEADER_BG = "#F3F4F6"
 BETTER = {True: "higher", False: "lower", None: "–"}
 _SHEET_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
+#: the columns of a KPI in a breakdown sheet
+_Part = Literal["value", "previous", "n"]
 
 
 def write_xlsx(result: ReportResult, path: Path, *, now: datetime | None = None) -> list[Path]:
@@ -158,18 +166,14 @@ def build_workbook(result: ReportResult, path: Path, *, now: datetime | None = N
     taken: set[str] = set()
     _summary(workbook.add_worksheet(sheet_name("Summary", taken)), result, fmt, generated)
     keys = list(result.group_columns)
-    if keys and result.table.height:
-        rows = list(result.table.iter_rows(named=True))
-        totals = result.totals.row(0, named=True) if result.totals.height else {}
-        for source, title in SOURCE_TITLES.items():
-            kpis = [k for k in result.available if k.source == source]
-            mine = [r for r in rows if any(r.get(k.id + N_SUFFIX) for k in kpis)]
-            if kpis and mine:
-                ws = workbook.add_worksheet(sheet_name(title, taken))
-                _breakdown(ws, result, kpis, keys, mine, totals, fmt)
-    if result.by and result.grain and result.trend is not None and result.trend.height:
+    for title, kpis in by_source(result.available):
+        mine = with_records(result.rows, kpis)
+        if mine:
+            ws = workbook.add_worksheet(sheet_name(title, taken))
+            _breakdown(ws, result, kpis, keys, mine, result.total, fmt)
+    if result.by and result.grain and result.trend_rows:
         ws = workbook.add_worksheet(sheet_name("Trend", taken))
-        trend = list(result.trend.sort(PERIOD_COL).iter_rows(named=True))
+        trend = by_period(result.trend_rows)
         _breakdown(ws, result, list(result.available), [PERIOD_COL], trend, None, fmt)
     _definitions(workbook.add_worksheet(sheet_name("Definitions", taken)), result, fmt)
     _quality(workbook.add_worksheet(sheet_name("Data quality", taken)), result, fmt)
@@ -213,10 +217,10 @@ def _summary(ws: Any, result: ReportResult, fmt: _Formats, generated: datetime) 
     headers += ["n", "Better", "Source", "ID"]
     for col, text in enumerate(headers):
         sheet.put(header_row, col, text, fmt.header(align="left" if col == 0 else "right"))
-    totals = result.totals.row(0, named=True) if result.totals.height else {}
     row = header_row
     for row, k in enumerate(result.available, start=header_row + 1):
-        value, previous = totals.get(k.id), totals.get(k.id + PREV_SUFFIX)
+        v = result.total.kpi(k.id)
+        value, previous = v.value, v.previous
         number = fmt(num_format=_number_format(k, [value, previous]))
         cells: list[tuple[Any, Any]] = [(k.title, None), (excel_value(value, k.unit), number)]
         if compare:
@@ -228,14 +232,14 @@ def _summary(ws: Any, result: ReportResult, fmt: _Formats, generated: datetime) 
                 (stored, fmt(num_format=CHANGE_FORMATS[k.unit], font_color=colour)),
             ]
         cells += [
-            (int(totals.get(k.id + N_SUFFIX) or 0), fmt(num_format=COUNT_FORMAT)),
+            (v.n, fmt(num_format=COUNT_FORMAT)),
             (BETTER[k.higher_is_better], fmt(align="right")),
             (k.source, fmt(align="right")),
             (k.id, fmt(align="right", font_color=NEUTRAL)),
         ]
         for col, (cell, cell_format) in enumerate(cells):
             sheet.put(row, col, cell, cell_format)
-        _mark_provisional(sheet, row, 1, totals, k)
+        _mark_provisional(sheet, row, 1, v)
     for col in range(1, len(headers)):
         sheet.fit(col, 12)
     sheet.fit(0, 24)
@@ -264,8 +268,8 @@ def _breakdown(
     result: ReportResult,
     kpis: Sequence[Kpi],
     keys: Sequence[str],
-    rows: Sequence[dict[str, Any]],
-    totals: dict[str, Any] | None,
+    rows: Sequence[Row],
+    totals: Row | None,
     fmt: _Formats,
 ) -> None:
     """One row per group: the group columns (the period as its label and its first day), then
@@ -280,16 +284,15 @@ def _breakdown(
         else:
             headers.append(key)
     n_keys = len(headers)
-    columns: list[tuple[Kpi, str, str]] = []  # kpi, suffix, number format
+    columns: list[tuple[Kpi, _Part, str]] = []  # kpi, what of it, number format
     for k in kpis:
-        values = [r.get(k.id) for r in rows]
-        number = _number_format(k, values)
-        columns.append((k, "", number))
+        number = _number_format(k, [r.kpi(k.id).value for r in rows])
+        columns.append((k, "value", number))
         headers.append(k.title)
         if compare:
-            columns.append((k, PREV_SUFFIX, number))
+            columns.append((k, "previous", number))
             headers.append(f"{k.title}, previous")
-        columns.append((k, N_SUFFIX, COUNT_FORMAT))
+        columns.append((k, "n", COUNT_FORMAT))
         headers.append(f"{k.title}, n")
     for col, text in enumerate(headers):
         sheet.put(0, col, text, fmt.header(align="left" if col < n_keys else "right"))
@@ -297,8 +300,8 @@ def _breakdown(
     ws.set_row(0, 45)
     for i, r in enumerate(rows, start=1):
         _group_cells(sheet, i, r, keys, grain, None, fmt)
-        for j, (k, suffix, number) in enumerate(columns, start=n_keys):
-            _kpi_cell(sheet, i, j, r, k, suffix, fmt(num_format=number))
+        for j, (k, part, number) in enumerate(columns, start=n_keys):
+            _kpi_cell(sheet, i, j, r.kpi(k.id), k.unit, part, fmt(num_format=number))
     last = len(rows)
     if totals is not None:
         total_row = last + 1
@@ -306,8 +309,9 @@ def _breakdown(
         sheet.put(total_row, 0, "Total", fmt(**bold))
         for col in range(1, n_keys):
             sheet.put(total_row, col, None, fmt(**bold))
-        for j, (k, suffix, number) in enumerate(columns, start=n_keys):
-            _kpi_cell(sheet, total_row, j, totals, k, suffix, fmt(num_format=number, **bold))
+        for j, (k, part, number) in enumerate(columns, start=n_keys):
+            cell_format = fmt(num_format=number, **bold)
+            _kpi_cell(sheet, total_row, j, totals.kpi(k.id), k.unit, part, cell_format)
     for col in range(n_keys):
         sheet.fit(col, len(headers[col]))
     for col in range(n_keys, len(headers)):
@@ -320,7 +324,7 @@ def _breakdown(
 def _group_cells(
     sheet: _Sheet,
     row: int,
-    values: dict[str, Any],
+    values: Row,
     keys: Sequence[str],
     grain: str,
     cell_format: Any,
@@ -328,33 +332,34 @@ def _group_cells(
 ) -> None:
     col = 0
     for key in keys:
-        value = values.get(key)
+        value = values.group.get(key)
         if key == PERIOD_COL:
+            # the label, blank without a bucket, and the bucket's first day as a date
             sheet.put(row, col, period_label(value, grain) if value is not None else None)
             sheet.put(row, col + 1, value, fmt(num_format=DATE_FORMAT, align="left"))
             sheet.fit(col + 1, 10)
             col += 2
         else:
-            sheet.put(row, col, "(none)" if value is None else str(value), cell_format)
+            sheet.put(row, col, group_label(value, key, grain), cell_format)
             col += 1
 
 
 def _kpi_cell(
-    sheet: _Sheet, row: int, col: int, values: dict[str, Any], kpi: Kpi, suffix: str, fmt: Any
+    sheet: _Sheet, row: int, col: int, v: KpiValue, unit: Unit, part: _Part, fmt: Any
 ) -> None:
-    value = values.get(kpi.id + suffix)
-    if suffix == N_SUFFIX:
-        sheet.put(row, col, int(value or 0), fmt)
+    if part == "n":
+        sheet.put(row, col, v.n, fmt)
+    elif part == "previous":
+        sheet.put(row, col, excel_value(v.previous, unit), fmt)
     else:
-        sheet.put(row, col, excel_value(value, kpi.unit), fmt)
-        if suffix == "":
-            _mark_provisional(sheet, row, col, values, kpi)
+        sheet.put(row, col, excel_value(v.value, unit), fmt)
+        _mark_provisional(sheet, row, col, v)
 
 
-def _mark_provisional(sheet: _Sheet, row: int, col: int, values: dict[str, Any], kpi: Kpi) -> None:
+def _mark_provisional(sheet: _Sheet, row: int, col: int, v: KpiValue) -> None:
     """A provisional value keeps its number (a formula can use it) and gets a cell note."""
-    if values.get(kpi.id) is not None and is_provisional(values, kpi):
-        share = open_share(values, kpi) or 0.0
+    if marked(v):
+        share = v.open_share or 0.0
         sheet.ws.write_comment(
             row,
             col,
