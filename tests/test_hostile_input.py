@@ -27,7 +27,7 @@ from cscli.adapters.generic import load_source
 from cscli.adapters.sniff import guess_encoding, size_words, uncompressed_limit
 from cscli.cli import app
 from cscli.config import SourceConfig
-from cscli.quality import find_issues
+from cscli.engine.polars.quality import find_issues
 
 BAD = Path(__file__).resolve().parent / "data" / "bad"
 TEXT = (

@@ -66,8 +66,8 @@ from cscli.adapters.findings import (
 )
 from cscli.adapters.sniff import Prepared, prepare
 from cscli.config import CalendarAssignment, SourceConfig
+from cscli.engine.polars.compile import sql
 from cscli.errors import ConfigError, ConfigProblem, InputError
-from cscli.kpis.compile import sql
 from cscli.kpis.measures import invalid_expr, measure_expr, measures_for
 from cscli.schema import FREE_TEXT, SURVEY_TYPES, TABLES, Column, Table, is_dimension
 

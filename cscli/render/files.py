@@ -28,7 +28,7 @@ from typing import Any
 import polars as pl
 
 from cscli.errors import UsageError
-from cscli.kpis.compile import N_SUFFIX, OPEN_SUFFIX
+from cscli.kpis.columns import N_SUFFIX, OPEN_SUFFIX
 from cscli.output import atomic_batch, write_atomic
 from cscli.pipeline import PERIOD_COL, PREV_SUFFIX, ReportResult, is_provisional
 from cscli.render import safe
@@ -187,9 +187,9 @@ def _label(value: Any, column: str, grain: str | None) -> str:
 
 def open_share_of(kpi: Any) -> bool:
     """Whether a KPI matures (reports an open share: `<kpi>_open_share` in CSV/Parquet)."""
-    from cscli.kpis.compile import open_share
+    from cscli.kpis.columns import matures
 
-    return open_share(kpi.kind) is not None
+    return matures(kpi.kind)
 
 
 def _md_value(row: dict[str, Any], k: Any, compare: bool) -> str:

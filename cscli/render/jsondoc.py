@@ -11,7 +11,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from cscli import __version__
-from cscli.kpis.compile import N_SUFFIX, OPEN_SUFFIX
+from cscli.kpis.columns import N_SUFFIX, OPEN_SUFFIX
 from cscli.pipeline import (
     PREV_SUFFIX,
     QualityIssue,

@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from cscli.kpis.compile import N_SUFFIX
+from cscli.kpis.columns import N_SUFFIX
 from cscli.kpis.spec import Kpi, KpiDef
 from cscli.pipeline import PERIOD_COL, PREV_SUFFIX, ReportResult, is_provisional
 from cscli.render import safe

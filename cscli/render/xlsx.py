@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 import xlsxwriter  # type: ignore[import-untyped]
 
 from cscli import __version__
-from cscli.kpis.compile import N_SUFFIX
+from cscli.kpis.columns import N_SUFFIX
 from cscli.kpis.spec import Kpi
 from cscli.output import write_atomic
 from cscli.pipeline import PERIOD_COL, PREV_SUFFIX, ReportResult, is_provisional, open_share
