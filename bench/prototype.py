@@ -61,12 +61,13 @@ def patch_semi_join() -> None:
 def patch_quality() -> None:
     from collections import defaultdict
 
-    from cscli import pipeline, quality
+    from cscli import quality as findings
     from cscli.adapters.base import FILE_COL, ROW_COL
-    from cscli.kpis.compile import sql
+    from cscli.engine.polars import engine, quality
+    from cscli.engine.polars.compile import sql
 
     def quality_query(source: Any, kpis: Any) -> pl.LazyFrame:
-        # the same checks, labels and effects as cscli.quality.quality_query
+        # the same checks, labels and effects as cscli.engine.polars.quality.quality_query
         checks = [(c.issue, c.predicate, c.column, c.effect) for c in source.checks]
         by_issue: dict[str, list[str]] = defaultdict(list)
         rules = {}
@@ -85,7 +86,7 @@ def patch_quality() -> None:
         # pass 2: the first rows of each check that found something (stops early)
         found = [i for i in range(len(flags)) if counts[f"_n{i}"][0]]
         firsts = pl.collect_all(
-            source.frame.filter(flags[i]).select(FILE_COL, ROW_COL).head(quality.EXAMPLES)
+            source.frame.filter(flags[i]).select(FILE_COL, ROW_COL).head(findings.EXAMPLES)
             for i in found
         )
         example = {
@@ -105,7 +106,7 @@ def patch_quality() -> None:
         )
 
     quality.quality_query = quality_query  # type: ignore[assignment]
-    pipeline.quality_query = quality_query  # type: ignore[attr-defined]
+    engine.quality_query = quality_query  # type: ignore[assignment]
 
 
 PATCHES = {"semi_join": patch_semi_join, "quality": patch_quality}

@@ -205,10 +205,12 @@ def feedback(
     and the terms that set negative texts apart, for a period and slice of one source."""
     import dataclasses
 
+    import polars as pl
+
+    from cscli.engine.polars.compile import sql
+    from cscli.engine.polars.records import kpi_records
     from cscli.enrich import TEXT_COLUMNS, sentiment_unavailable
     from cscli.feedback import summarise_feedback
-    from cscli.kpis.compile import sql
-    from cscli.pipeline import kpi_records
     from cscli.sentiment import label_expr
 
     cfg = config if isinstance(config, Config) else open_config(config, demo=demo)

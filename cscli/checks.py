@@ -25,6 +25,7 @@ import polars as pl  # the records behind a breach only (breach_predicate, breac
 
 from cscli.conditions import Condition
 from cscli.config import CheckConfig, Config, Freshness
+from cscli.engine.base import Breach
 from cscli.errors import ExitCode, UnknownDimension, UsageError, worst
 from cscli.kpis.spec import Kpi
 from cscli.period import Period
@@ -451,129 +452,18 @@ def rule_text(check: CheckConfig) -> str:
 # --- the records behind a failure ---------------------------------------------------------
 
 
-def _condition_expr(value: pl.Expr, cond: Condition) -> pl.Expr:
-    low = cond.low.value
-    if cond.op == "<":
-        return value < low
-    if cond.op == "<=":
-        return value <= low
-    if cond.op == ">":
-        return value > low
-    if cond.op == ">=":
-        return value >= low
-    assert cond.high is not None
-    inside = value.is_between(low, cond.high.value)
-    return inside if cond.op == "between" else ~inside
-
-
-def breach_predicate(outcome: CheckOutcome, hi: Any = None) -> tuple[pl.Expr, pl.Expr | None]:
-    """(records to list, their per-record value or None) for a failed or warned outcome.
-
-    A duration or score statistic lists the records whose own value breaks the threshold
-    (the tickets answered later than 1h); a rate lists the records that pulled it the wrong
-    way (unsatisfied responses for CSAT, abandoned calls for abandonment); NPS its detractors;
-    a stock the records open at the end; anything else (and change rules) every record.
-    """
-    from cscli.kpis.compile import open_between, sql
-    from cscli.kpis.spec import Count, DistinctRatio, NetScore, Ratio, SqlAggregate, Stat, Stock
-
-    assert outcome.kpi is not None, "a freshness rule has no records behind it"
-    kind = outcome.kpi.kind
-    good = outcome.kpi.higher_is_better
-    cond = outcome.condition
-
-    def where(*texts: str | None) -> pl.Expr:
-        expr = pl.lit(True)
-        for t in texts:
-            if t:
-                expr = expr & sql(t).fill_null(False)
-        return expr
-
-    if isinstance(kind, Stat):
-        value = sql(kind.value).cast(pl.Float64)
-        base = where(kind.where) & value.is_not_null()
-        if kind.nonnegative:
-            base = base & (value >= 0)
-        return (base & _condition_expr(value, cond) if cond else base), value
-    if isinstance(kind, Ratio):
-        population = where(kind.where, kind.denominator, kind.judged)
-        hit = sql(kind.numerator).fill_null(False)
-        if good is True:
-            return population & ~hit, None
-        if good is False:
-            return population & hit, None
-        return population, None
-    if isinstance(kind, NetScore):
-        value = sql(kind.value).cast(pl.Float64)
-        return where(kind.where) & (value <= kind.detractor_max), value
-    if isinstance(kind, DistinctRatio):
-        hit = sql(kind.numerator).fill_null(False)
-        return where(kind.where) & (hit if good is False else ~hit), None
-    if isinstance(kind, Stock):
-        return where(kind.where) & open_between(kind, hi), None
-    assert isinstance(kind, Count | SqlAggregate)
-    return where(kind.where if isinstance(kind, Count) else None), None
-
-
-BREACH_DIMENSIONS = ("channel", "agent", "team", "queue", "priority")
-BREACH_COLUMNS = (
-    "check",
-    "kpi",
-    "group",
-    "status",
-    "source",
-    "id",
-    "at",
-    "value",
-    *BREACH_DIMENSIONS,
-    "file",
-    "row",
-)
-
-
 def breach_records(
     config: Config, result: CheckResult, *, strict: bool = False, limit: int = 10_000
 ) -> pl.DataFrame:
     """One row per record behind each failed rule × group (warned ones too with `strict`,
     which fails them), at most `limit` per outcome, with the record's dimensions. A stale
     source (a freshness rule) has no records behind it: its newest record is in the message."""
-    from cscli.pipeline import kpi_records
-    from cscli.schema import DERIVED_TABLES, TABLES
+    from cscli.engine.polars.engine import PolarsEngine
 
     statuses = ("fail", "warn") if strict else ("fail",)
-    failed = [(o, o.kpi) for o in result.outcomes if o.status in statuses and o.kpi is not None]
-    if not failed:
-        return pl.DataFrame(schema=dict.fromkeys(BREACH_COLUMNS, pl.String))
-    frames = kpi_records(config, [(k, o.check.by, o.group) for o, k in failed], result.period)
-    _, hi = result.period.bounds_utc()
-    queries = []
-    for (outcome, kpi), frame in zip(failed, frames, strict=True):
-        predicate, value = breach_predicate(outcome, hi)
-        table = TABLES.get(kpi.source) or DERIVED_TABLES[kpi.source]
-        names = frame.collect_schema().names()
-        anchor = kpi.anchor
-        queries.append(
-            frame.filter(predicate)
-            .head(limit)
-            .select(
-                pl.lit(outcome.check.name).alias("check"),
-                pl.lit(kpi.id).alias("kpi"),
-                pl.lit(outcome.group_label).alias("group"),
-                pl.lit(outcome.status).alias("status"),
-                pl.lit(kpi.source).alias("source"),
-                pl.col(table.id_column).cast(pl.String).alias("id")
-                if table.id_column in names
-                else pl.lit(None, pl.String).alias("id"),
-                pl.col(anchor).dt.to_string("%Y-%m-%dT%H:%M:%SZ").alias("at"),
-                (value if value is not None else pl.lit(None, pl.Float64)).alias("value"),
-                *(
-                    (pl.col(d) if d in names else pl.lit(None, pl.String)).cast(pl.String).alias(d)
-                    for d in BREACH_DIMENSIONS
-                ),
-                (pl.col("_file") if "_file" in names else pl.lit(None, pl.String)).alias("file"),
-                (pl.col("_row") if "_row" in names else pl.lit(None, pl.Int64))
-                .cast(pl.Int64)
-                .alias("row"),
-            )
-        )
-    return pl.concat(pl.collect_all(queries), how="vertical_relaxed")
+    breaches = [
+        Breach(o.kpi, o.check.by, o.group, o.condition, o.check.name, o.group_label, o.status)
+        for o in result.outcomes
+        if o.status in statuses and o.kpi is not None
+    ]
+    return PolarsEngine(config).records(breaches, result.period, limit)

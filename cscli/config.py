@@ -1049,10 +1049,10 @@ def _custom_kpi(
 
 def _check_sql(kdef: KpiDef, path: tuple[str | int, ...], problem: Any) -> None:
     """Parse the custom KPI's SQL now, so a typo is a config error with a position."""
-    from cscli.kpis.compile import columns_used
+    from cscli.engine.polars.compile import parse_kind
 
     try:
-        columns_used(kdef.build({}).kind)
+        parse_kind(kdef.build({}).kind)
     except Exception as e:  # polars raises several types for SQL it cannot parse
         problem(path, f"KPI {kdef.id!r}: cannot parse its SQL: {e}")
 

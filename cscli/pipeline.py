@@ -1,27 +1,31 @@
-"""scan → clean → filter period → enrich → group → aggregate, collected once.
+"""A report: which KPIs, over which windows, computed by the engine, assembled into tables.
 
-For every source the pipeline builds one lazy query per time anchor used by its KPIs (a KPI is
-placed in periods by its own anchor: tickets created in the week for FRT, resolved in the week
-for resolution time), one for the totals, event queries for stock KPIs (backlog, retention), and
-one data-quality query; with `--compare` the same again for the previous window. All of them go
-to a single `pl.collect_all`, where polars shares each source's scan between its queries.
+The pipeline plans: it chooses the KPIs (`select_kpis`), tells which are available in the
+sources loaded, and which windows each report needs (the period; with `--compare` the previous
+window and, with a grain, whole buckets one step or a year earlier). An engine
+(`cscli.engine.base.Engine`; polars by default) aggregates every window of every report in one
+pass, each KPI placed in windows by its own anchor (tickets created in the week for FRT,
+resolved in the week for resolution time). The small tables it returns are merged here into
+the report's table, totals and trend, with quiet buckets filled and previous values attached.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import difflib
-from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import polars as pl
 
-from cscli.adapters import ADAPTERS
 from cscli.config import Config, Grain
-from cscli.engine.polars.loader import LoadedSource, load_source
+from cscli.engine.base import PERIOD_COL, Engine, Plan, ReportPlan, WindowSpec, WindowTables
+from cscli.engine.polars.engine import PolarsEngine
+from cscli.engine.polars.loader import LoadedSource
+from cscli.engine.polars.sources import business_hours
+from cscli.engine.polars.stocks import bucket
 from cscli.enrich import (
     CONTACT_MEASURES,
     CONTACT_SOURCES,
@@ -35,26 +39,19 @@ from cscli.enrich import (
     Progress,
     contact_columns,
     contacts_available,
-    enriched,
     sentiment_unavailable,
     survey_dimensions,
-    with_age,
 )
 from cscli.errors import UnknownDimension, UsageError
 from cscli.kpis.catalog import CATALOG
-from cscli.kpis.compile import N_SUFFIX, aggregations, columns_used, pending_columns
+from cscli.kpis.columns import N_SUFFIX, columns_used, pending_columns
 from cscli.kpis.measures import BUSINESS_MEASURES, MEASURES
 from cscli.kpis.spec import Count, Kpi, Ratio, Stat, Stock, instantiate
 from cscli.period import Period, add_months, add_years
-from cscli.quality import (
-    QualityIssue,
-    SourceSummary,
-    quality_checks,
-    quality_query,
-    quality_results,
-)
-from cscli.results import PERIOD_COL, PREV_SUFFIX, ReportResult, from_frames
-from cscli.stocks import bucket, events_query, levels
+from cscli.quality import QualityIssue, SourceSummary
+from cscli.results import PREV_SUFFIX, ReportResult, from_frames
+from cscli.stocks import levels
+from cscli.suggest import did_you_mean
 
 __all__ = [
     "PERIOD_COL",
@@ -114,38 +111,11 @@ def select_kpis(config: Config, requested: Sequence[str]) -> list[Kpi]:
             chosen.append(instantiate(CATALOG[kpi_id]))
         else:
             options = sorted({*known, *CATALOG})
-            match = difflib.get_close_matches(kpi_id, options, n=1)
             raise UsageError(
-                f"unknown KPI {kpi_id!r}" + (f" (did you mean {match[0]!r}?)" if match else ""),
+                f"unknown KPI {kpi_id!r}" + did_you_mean(kpi_id, options),
                 hint="`cscli kpis` lists the catalogue; custom KPIs are defined under `kpis:`",
             )
     return chosen
-
-
-def load_sources(config: Config, names: set[str]) -> dict[str, LoadedSource]:
-    loaded = {}
-    for name in sorted(names):
-        cfg = config.sources[name]
-        adapter = ADAPTERS.get(cfg.adapter)
-        if adapter is None:
-            match = difflib.get_close_matches(cfg.adapter, list(ADAPTERS), n=1)
-            raise UsageError(
-                f"sources.{name}.adapter: unknown adapter {cfg.adapter!r}"
-                + (f" (did you mean {match[0]!r}?)" if match else ""),
-                hint=f"adapters: {', '.join(ADAPTERS)}",
-            )
-        loaded[name] = load_source(name, cfg, config.base_dir, adapter, str(config.path))
-    return loaded
-
-
-def business_hours(config: Config) -> BusinessHours | None:
-    if not config.calendars:
-        return None
-    assignment = {
-        name: src.calendar if src.calendar is not None else config.default_calendar
-        for name, src in config.sources.items()
-    }
-    return BusinessHours(config.calendars, assignment)
 
 
 def _columns(
@@ -273,36 +243,6 @@ def _check_dimensions(by: Sequence[str], sources: Mapping[str, LoadedSource]) ->
 # --- running ------------------------------------------------------------------------------
 
 
-class _Batch:
-    """Queries to collect together; `add` returns the index of the result."""
-
-    def __init__(self) -> None:
-        self.queries: list[pl.LazyFrame] = []
-        self.results: list[pl.DataFrame] = []
-
-    def add(self, lf: pl.LazyFrame) -> int:
-        self.queries.append(lf)
-        return len(self.queries) - 1
-
-    def collect(self) -> None:
-        self.results = pl.collect_all(self.queries) if self.queries else []
-
-    def __getitem__(self, i: int) -> pl.DataFrame:
-        return self.results[i]
-
-
-@dataclass
-class _WindowPlan:
-    lo: datetime | None
-    hi: datetime | None
-    grouped: list[int] = field(default_factory=list)
-    totals: list[int] = field(default_factory=list)
-    trend: list[int] = field(default_factory=list)
-    #: (kpi, index of its event counts, dims) for stock KPIs cut by a grain
-    stock_rows: list[tuple[Kpi, int, list[str]]] = field(default_factory=list)
-    stock_trend: list[tuple[Kpi, int]] = field(default_factory=list)
-
-
 def run_report(
     config: Config, request: ReportRequest, period: Period, *, progress: Progress | None = None
 ) -> ReportResult:
@@ -330,83 +270,39 @@ def run_reports(
         )
         if contacts or (request.by and any(k.source == "surveys" for k in kpis)):
             needed |= {c for c in CONTACT_SOURCES if c in config.sources}
-    sources = load_sources(config, needed)
+    engine: Engine[LoadedSource] = PolarsEngine(config, progress=progress)
+    sources = engine.load(needed)
     hours = business_hours(config)
-    batch = _Batch()
     planned = []
     for request, kpis in zip(requests, chosen, strict=True):
-        by = request.by
-        _check_dimensions(by, sources)
-        statuses = [_status(k, sources, by, hours) for k in kpis]
+        _check_dimensions(request.by, sources)
+        statuses = [_status(k, sources, request.by, hours) for k in kpis]
         available = [s.kpi for s in statuses if s.available]
         previous = period.previous(request.compare_to) if request.compare else None
-        wanted: dict[str, set[str]] = defaultdict(set)
-        for k in available:
-            wanted[k.source] |= columns_used(k.kind) | pending_columns(k.kind)
-        frames = {
-            name: enriched(name, sources, by, cols, progress, hours)
-            for name, cols in wanted.items()
-        }
-        windows = [_plan_window(batch, frames, available, request, config.timezone, period, hours)]
         earlier = None
-        if previous is not None:
-            # with a grain the previous window gives only the totals' previous values; each
-            # bucket's comes from a whole bucket one step (or a year) earlier
-            totals_only = (
-                dataclasses.replace(request, by=(), grain=None, trend=False)
-                if request.grain
-                else request
-            )
-            windows.append(
-                _plan_window(
-                    batch, frames, available, totals_only, config.timezone, previous, hours
-                )
-            )
-            if request.grain:
-                earlier = bucket_window(period, request.grain, request.compare_to)
-                rows_only = dataclasses.replace(request, trend=False)
-                windows.append(
-                    _plan_window(
-                        batch,
-                        frames,
-                        available,
-                        rows_only,
-                        config.timezone,
-                        earlier,
-                        hours,
-                        totals=False,
-                    )
-                )
-        planned.append((request, statuses, available, previous, earlier, windows))
-    every = [k for _, _, available, _, _, _ in planned for k in available]
-    checks = {
-        name: quality_checks(sources[name], _unique(k for k in every if k.source == name))
-        for name in sorted(sources)
-    }
-    quality = {name: batch.add(quality_query(sources[name], checks[name])) for name in checks}
-    try:
-        batch.collect()
-    except pl.exceptions.PolarsError as e:
-        # a malformed line past the rows read up front: name the file and line
-        from cscli.engine.polars.loader import explain_read_error
-
-        raise explain_read_error(config.sources, config.base_dir, e) from e
-    issues, summaries = quality_results(sources, checks, {n: batch[i] for n, i in quality.items()})
-    ends = {
-        name: end for name, i in quality.items() if isinstance(end := batch[i]["_end"][0], datetime)
-    }
+        if previous is not None and request.grain:
+            earlier = bucket_window(period, request.grain, request.compare_to)
+        planned.append((request, statuses, available, previous, earlier))
+    plan = Plan(
+        tuple(
+            ReportPlan(tuple(available), request.by, _windows(request, period, previous, earlier))
+            for request, _, available, previous, earlier in planned
+        ),
+        config.timezone,
+    )
+    aggregates = engine.aggregate(sources, plan)
 
     tz = config.timezone
     results = []
-    for request, statuses, available, previous, earlier, windows in planned:
-        table, totals, span = _assemble(batch, windows[0], available, request, tz, period)
-        trend = _assemble_trend(batch, windows[0], available, request, tz, period)
+    for (request, statuses, available, previous, earlier), windows in zip(
+        planned, aggregates.reports, strict=True
+    ):
+        table, totals, span = _assemble(windows[0], available, request, tz, period)
+        trend = _assemble_trend(windows[0], available, request, tz, period)
         if previous is not None:
-            prev_table, prev_totals, _ = _assemble(
-                batch, windows[1], available, request, tz, previous
-            )
+            prev_table, prev_totals, _ = _assemble(windows[1], available, request, tz, previous)
             if earlier is not None:
-                prev_table, _, _ = _assemble(batch, windows[2], available, request, tz, earlier)
+                prev_table, _, _ = _assemble(windows[2], available, request, tz, earlier)
             table = _attach_previous(table, prev_table, available, request, period)
             totals = _attach_totals_previous(totals, prev_totals, available)
         keys = (*request.by, PERIOD_COL) if request.grain else request.by
@@ -425,92 +321,36 @@ def run_reports(
                 rows=rows,
                 total=total,
                 trend_rows=trend_rows,
-                data_quality=tuple(issues),
-                sources=tuple(summaries),
+                data_quality=aggregates.issues,
+                sources=aggregates.sources,
                 compare=previous,
                 trend=trend,
                 compare_to=request.compare_to,
-                data_end=ends,
+                data_end=aggregates.data_end,
             )
         )
     return results
 
 
-def _unique(kpis: Iterable[Kpi]) -> list[Kpi]:
-    seen: dict[str, Kpi] = {}
-    for k in kpis:
-        seen.setdefault(k.id, k)
-    return list(seen.values())
-
-
-def _plan_window(
-    batch: _Batch,
-    frames: Mapping[str, pl.LazyFrame],
-    kpis: Sequence[Kpi],
-    request: ReportRequest,
-    timezone: str,
-    period: Period,
-    hours: BusinessHours | None = None,
-    *,
-    totals: bool = True,
-) -> _WindowPlan:
-    """The queries of one window; `totals=False` plans only the grouped ones."""
+def _windows(
+    request: ReportRequest, period: Period, previous: Period | None, earlier: Period | None
+) -> tuple[WindowSpec, ...]:
+    """The windows of one report: the period, then with compare the previous window. With a
+    grain the previous window gives only the totals' previous values, and each bucket's comes
+    from `earlier`: whole buckets one step (or a year) before, grouped but without totals."""
     lo, hi = period.bounds_utc()
-    plan = _WindowPlan(lo, hi)
-    by = list(request.by)
-    flows: dict[tuple[str, str], list[Kpi]] = defaultdict(list)
-    stocks: list[Kpi] = []
-    for k in kpis:
-        if isinstance(k.kind, Stock):
-            stocks.append(k)
+    # without a `by` the table itself is the trend
+    windows = [WindowSpec(lo, hi, request.by, request.grain, request.trend and bool(request.by))]
+    if previous is not None:
+        lo, hi = previous.bounds_utc()
+        if request.grain is None:
+            windows.append(WindowSpec(lo, hi, request.by))
         else:
-            flows[(k.source, k.anchor)].append(k)
-
-    def frame_for(name: str, group: Sequence[Kpi]) -> pl.LazyFrame:
-        lf = frames[name]
-        if any(columns_used(k.kind) & WINDOW_MEASURES for k in group):
-            lf = with_age(lf, frozenset(lf.collect_schema().names()), hours)
-        return lf
-
-    for (name, anchor), group in flows.items():
-        lf = frame_for(name, group)
-        at = pl.col(anchor)
-        lf = lf.filter(at.is_not_null())
-        if lo is not None:
-            lf = lf.filter(at >= lo)
-        if hi is not None:
-            lf = lf.filter(at < hi)
-        exprs = [e for k in group for e in aggregations(k)]
-        local_day = at.dt.convert_time_zone(timezone).dt.date()
-        span = [local_day.min().alias("_first"), local_day.max().alias("_last")]
-        if totals:
-            plan.totals.append(batch.add(lf.select(*exprs, *span)))
-        if request.grain:
-            bucketed = lf.with_columns(bucket(at, request.grain, timezone).alias(PERIOD_COL))
-            plan.grouped.append(batch.add(bucketed.group_by([*by, PERIOD_COL]).agg(exprs)))
-            if request.trend and by:
-                plan.trend.append(batch.add(bucketed.group_by(PERIOD_COL).agg(exprs)))
-        elif by:
-            plan.grouped.append(batch.add(lf.group_by(by).agg(exprs)))
-
-    for k in stocks:
-        lf = frame_for(k.source, [k])
-        exprs = list(aggregations(k, lo, hi))
-        opened = pl.col(k.kind.opened) if isinstance(k.kind, Stock) else pl.lit(None)
-        local_day = opened.dt.convert_time_zone(timezone).dt.date()
-        span = [local_day.min().alias("_first"), local_day.max().alias("_last")]
-        if totals:
-            plan.totals.append(batch.add(lf.select(*exprs, *span)))
-        assert isinstance(k.kind, Stock)
-        if request.grain:
-            events = events_query(lf, k.kind, by, request.grain, timezone, hi, lo)
-            plan.stock_rows.append((k, batch.add(events), by))
-            if request.trend and by:
-                events = events_query(lf, k.kind, [], request.grain, timezone, hi, lo)
-                plan.stock_trend.append((k, batch.add(events)))
-        elif by:
-            plan.grouped.append(batch.add(lf.group_by(by).agg(exprs)))
-    return plan
+            windows.append(WindowSpec(lo, hi))
+            assert earlier is not None
+            lo, hi = earlier.bounds_utc()
+            windows.append(WindowSpec(lo, hi, request.by, request.grain, totals=False))
+    return tuple(windows)
 
 
 def _bucket_bounds(period: Period, grain: str, tz: str) -> tuple[date | None, date | None]:
@@ -526,23 +366,22 @@ def bucket_of(instant: datetime, grain: str, tz: str) -> date:
 
 
 def _assemble(
-    batch: _Batch,
-    plan: _WindowPlan,
+    tables: WindowTables,
     kpis: Sequence[Kpi],
     request: ReportRequest,
     tz: str,
     period: Period,
 ) -> tuple[pl.DataFrame, pl.DataFrame, tuple[date | None, date | None]]:
     keys = [*request.by, PERIOD_COL] if request.grain else list(request.by)
-    parts = [batch[i] for i in plan.grouped]
-    if request.grain and plan.stock_rows:
+    parts = list(tables.grouped)
+    if request.grain and tables.stock_rows:
         first, last = _bucket_bounds(period, request.grain, tz)
-        for k, i, dims in plan.stock_rows:
-            parts.append(levels(batch[i], k, dims, request.grain, first, last, PERIOD_COL))
+        for k, events, dims in tables.stock_rows:
+            parts.append(levels(events, k, dims, request.grain, first, last, PERIOD_COL))
     table = _merge(parts, keys, kpis)
     if request.grain and not table.is_empty():
         table = _every_bucket(table, kpis, request, period, tz)
-    totals_parts = [batch[i] for i in plan.totals]
+    totals_parts = tables.totals
     firsts = [d for t in totals_parts for d in t["_first"].to_list() if d is not None]
     lasts = [d for t in totals_parts for d in t["_last"].to_list() if d is not None]
     totals = (
@@ -575,8 +414,7 @@ def _every_bucket(
 
 
 def _assemble_trend(
-    batch: _Batch,
-    plan: _WindowPlan,
+    tables: WindowTables,
     kpis: Sequence[Kpi],
     request: ReportRequest,
     tz: str,
@@ -586,10 +424,10 @@ def _assemble_trend(
         return None
     if not request.by:
         return None  # the table itself is the trend
-    parts = [batch[i] for i in plan.trend]
+    parts = list(tables.trend)
     first, last = _bucket_bounds(period, request.grain, tz)
-    for k, i in plan.stock_trend:
-        parts.append(levels(batch[i], k, [], request.grain, first, last, PERIOD_COL))
+    for k, events in tables.stock_trend:
+        parts.append(levels(events, k, [], request.grain, first, last, PERIOD_COL))
     trend = _merge(parts, [PERIOD_COL], kpis)
     if trend.is_empty():
         return trend
@@ -707,40 +545,3 @@ def _attach_totals_previous(
     return totals.with_columns(
         pl.lit(prev[k.id][0]).alias(k.id + PREV_SUFFIX) for k in kpis if k.id in prev.columns
     )
-
-
-def kpi_records(
-    config: Config,
-    items: Sequence[tuple[Kpi, Sequence[str], Mapping[str, object]]],
-    period: Period,
-    *,
-    progress: Progress | None = None,
-) -> list[pl.LazyFrame]:
-    """The records behind KPIs in given groups: for each (kpi, by, group), the usable records
-    of its source in the period (by its anchor; every record for stock KPIs), enriched as the
-    report was, with `_file` and `_row` where the source has them. Lazy; the caller filters."""
-    needed: set[str] = set()
-    for kpi, by, _ in items:
-        needed.add(kpi.source)
-        if kpi.source == "contacts" or by or columns_used(kpi.kind) & CONTACT_MEASURES:
-            needed |= set(CONTACT_SOURCES)
-    sources = load_sources(config, {n for n in needed if n in config.sources})
-    hours = business_hours(config)
-    lo, hi = period.bounds_utc()
-    out = []
-    for kpi, by, group in items:
-        frame = enriched(kpi.source, sources, by, columns_used(kpi.kind), progress, hours)
-        if columns_used(kpi.kind) & WINDOW_MEASURES:
-            frame = with_age(frame, frozenset(frame.collect_schema().names()), hours)
-        if not isinstance(kpi.kind, Stock):
-            at = pl.col(kpi.anchor)
-            frame = frame.filter(at.is_not_null())
-            if lo is not None:
-                frame = frame.filter(at >= lo)
-            if hi is not None:
-                frame = frame.filter(at < hi)
-        for dim, value in group.items():
-            col = pl.col(dim)
-            frame = frame.filter(col.is_null() if value is None else col == value)
-        out.append(frame)
-    return out

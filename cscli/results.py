@@ -21,6 +21,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 from zoneinfo import ZoneInfo
 
+from cscli.engine.base import PERIOD_COL as PERIOD_COL
+from cscli.kpis.columns import N_SUFFIX as N_SUFFIX
+from cscli.kpis.columns import OPEN_SUFFIX as OPEN_SUFFIX
+
 if TYPE_CHECKING:
     import polars as pl
 
@@ -30,12 +34,9 @@ if TYPE_CHECKING:
     from cscli.pipeline import KpiStatus
     from cscli.quality import QualityIssue, SourceSummary
 
-#: the group column of the bucket, with a grain (the first day of the day/week/month/quarter)
-PERIOD_COL = "period"
-N_SUFFIX = "__n"
+#: the flat columns: `<id>__n` and `<id>__open` are written by the engines (kpis.columns),
+#: `<id>__prev` by the comparison, `period` (a bucket's first day) by the grouping
 PREV_SUFFIX = "__prev"
-#: the share of a maturing KPI's cohort whose outcome is not known yet (`provisional`)
-OPEN_SUFFIX = "__open"
 #: a maturing KPI is provisional while more than this share of its cohort is still open
 PROVISIONAL_SHARE = 0.05
 

@@ -22,8 +22,8 @@ import polars as pl
 
 from cscli.adapters import ADAPTERS
 from cscli.adapters.base import Adapter, header_zone, normalize
+from cscli.engine.polars.compile import sql
 from cscli.errors import UsageError
-from cscli.kpis.compile import sql
 from cscli.schema import SURVEY_TYPES, TABLES, Table
 
 DATA_SUFFIXES = (

@@ -19,6 +19,9 @@ Where the scanner and polars' parser could disagree (a dialect's string escapes,
 scanner sees more code, never less, so a doubt is a refusal. Only then does polars parse the
 text, and `check_columns` compares the columns it names with those the source has. Problems
 carry the 0-based offset of the offending token so that config errors can point at it.
+
+The same tokens give the columns a text names (`column_names`), engine-neutrally: what a KPI
+needs is known before any engine parses its SQL.
 """
 
 from __future__ import annotations
@@ -26,8 +29,10 @@ from __future__ import annotations
 import re
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import polars as pl
+if TYPE_CHECKING:
+    import polars as pl
 
 #: the longest SQL text accepted, in characters
 MAX_SQL_CHARS = 5_000
@@ -232,8 +237,65 @@ def name_offset(text: str, name: str) -> int:
     return 0
 
 
+#: words that are SQL syntax, never a column, wherever they stand
+_KEYWORDS = _SYNTAX | frozenset(
+    """
+    true false unknown symmetric escape similar to both leading trailing for from where order
+    by asc desc nulls first last current_date current_time
+    current_timestamp localtime localtimestamp
+    """.split()  # noqa: SIM905
+)
+#: type names after AS or `::`, and the words that start a typed literal (`DATE '2026-01-01'`)
+_TYPE_WORDS = frozenset(
+    """
+    int int2 int4 int8 integer bigint smallint tinyint uint uint8 uint16 uint32 uint64 double
+    precision float float4 float8 real decimal numeric varchar char character text string
+    bool boolean date time timestamp timestamptz datetime interval with without zone bytea
+    binary blob unsigned
+    """.split()  # noqa: SIM905
+)
+
+
+def column_names(text: str) -> set[str]:
+    """The columns `text` names, read from its tokens (no parser, no engine): every name that
+    is not a keyword, a function called, a type, a typed literal's type, an EXTRACT field or a
+    field after `.`. For a text `check_sql` accepts, the same set polars' parser finds."""
+    tokens = [t for t in _tokens(text) if isinstance(t, _Token)]
+    names: set[str] = set()
+    for i, tok in enumerate(tokens):
+        if tok.kind not in ("word", "qid"):
+            continue
+        before = tokens[i - 1] if i else None
+        after = tokens[i + 1] if i + 1 < len(tokens) else None
+        if after is not None and after.text == "(":
+            continue  # a function or a syntax word: extract(, cast(, filter(
+        if before is not None and before.text == ".":
+            continue  # a struct field
+        if tok.kind == "word":
+            word = tok.text.lower()
+            if word in _KEYWORDS:
+                continue
+            literal = after is not None and after.kind == "str"  # DATE '2026-01-01'
+            if word in _TYPE_WORDS and (literal or _after_type(tokens, i)):
+                continue
+            if i >= 2 and before and before.text == "(" and tokens[i - 2].text.lower() == "extract":
+                continue  # EXTRACT(epoch FROM x)
+        names.add(_name(tok))
+    return names
+
+
+def _after_type(tokens: list[_Token], i: int) -> bool:
+    """Does token `i` continue a type named after AS or `::` (`AS double precision`)?"""
+    j = i - 1
+    while j >= 0 and tokens[j].kind == "word" and tokens[j].text.lower() in _TYPE_WORDS:
+        j -= 1
+    return j >= 0 and tokens[j].text.lower() in ("as", "::")
+
+
 def parse(text: str) -> pl.Expr:
     """`text` as a polars expression, after `check_sql`; raises SqlError."""
+    import polars as pl
+
     problem = check_sql(text)
     if problem is not None:
         raise SqlError(problem)

@@ -1,9 +1,10 @@
 """Stock KPIs per time bucket: backlog at each bucket's end, retention and churn within it.
 
 A level cannot be grouped by an anchor like a flow (a ticket opened in March is still in the
-April backlog), so per bucket the pipeline counts only *events*: records opened in the bucket,
-records closed in it, and, of those closed, the ones opened in an earlier bucket. Levels are
-then running sums over the (small) aggregated frame:
+April backlog), so per bucket an engine counts only *events* (`WindowTables.stock_rows`):
+records opened in the bucket, records closed in it, and, of those closed, the ones opened in an
+earlier bucket, with every event before the report's start in one bucket before the first.
+Levels are then running sums over that (small) aggregated frame, the same for every engine:
 
     S_k = level before the first bucket + Σ_{j<k} (opened_j − closed_j)   open at k's start
     E_k = S_k + opened_k − closed_k                                        open at k's end
@@ -16,74 +17,15 @@ still open at its end; churn_k = lost_k / S_k (null when S_k = 0).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import date
 
 import polars as pl
 
-from cscli.kpis.compile import N_SUFFIX
+from cscli.kpis.columns import N_SUFFIX
 from cscli.kpis.spec import Kpi, Stock
-from cscli.period import Grain
 
 #: polars date_range intervals for each grain
 GRAIN_STEP = {"day": "1d", "week": "1w", "month": "1mo", "quarter": "3mo"}
-
-
-def bucket(expr: pl.Expr, grain: str, timezone: str) -> pl.Expr:
-    """The local date that starts the grain bucket of a UTC instant (ISO weeks: Monday)."""
-    # truncating the local date is cheaper than the zone-aware datetime, with the same buckets
-    return expr.dt.convert_time_zone(timezone).dt.date().dt.truncate(Grain(grain).every)
-
-
-BEFORE = date(1, 1, 1)  # the bucket of every event before the report's start
-
-
-def events_query(
-    frame: pl.LazyFrame,
-    kind: Stock,
-    dims: Sequence[str],
-    grain: str,
-    timezone: str,
-    hi: datetime | None,
-    lo: datetime | None = None,
-) -> pl.LazyFrame:
-    """(dims, bucket) → opened, closed, lost_from_earlier, for records up to `hi`.
-
-    Events before `lo` go to the BEFORE bucket, so the first bucket's level starts at the
-    report's start (a mid-month --from does not count the month's earlier days)."""
-    from cscli.kpis.compile import sql
-
-    opened, closed = pl.col(kind.opened), pl.col(kind.closed)
-    lf = frame.filter(opened.is_not_null())
-    if kind.where:
-        lf = lf.filter(sql(kind.where).fill_null(False))
-    if hi is not None:
-        lf = lf.filter(opened < hi)
-    ob, cb = bucket(opened, grain, timezone), bucket(closed, grain, timezone)
-    if lo is not None:
-        ob = pl.when(opened < lo).then(pl.lit(BEFORE)).otherwise(ob)
-        cb = pl.when(closed < lo).then(pl.lit(BEFORE)).otherwise(cb)
-    is_closed = closed.is_not_null()
-    if hi is not None:
-        is_closed = is_closed & (closed < hi)
-    # a record closed before it opened (bad data, reported by quality checks) closes at once
-    events = pl.concat(
-        [
-            lf.select(*dims, _b=ob, _open=pl.lit(1), _close=pl.lit(0), _lost=pl.lit(0)),
-            lf.filter(is_closed).select(
-                *dims,
-                _b=pl.max_horizontal(ob, cb),
-                _open=pl.lit(0),
-                _close=pl.lit(1),
-                _lost=(ob < cb).cast(pl.Int32),
-            ),
-        ],
-        how="vertical",
-    )
-    return events.group_by(*dims, "_b").agg(
-        pl.col("_open").sum().cast(pl.Int64),
-        pl.col("_close").sum().cast(pl.Int64),
-        pl.col("_lost").sum().cast(pl.Int64),
-    )
 
 
 def levels(

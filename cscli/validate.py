@@ -30,17 +30,11 @@ from cscli.engine.polars.loader import (
     no_records_error,
     structure_error,
 )
+from cscli.engine.polars.sources import load_sources
 from cscli.enrich import thread_key
 from cscli.kpis.catalog import CATALOG
 from cscli.period import Period
-from cscli.pipeline import (
-    KpiStatus,
-    QualityIssue,
-    ReportRequest,
-    SourceSummary,
-    load_sources,
-    run_report,
-)
+from cscli.pipeline import KpiStatus, QualityIssue, ReportRequest, SourceSummary, run_report
 from cscli.quality import EXAMPLES
 
 #: (source that refers, its column, source referred to): references checked across sources

@@ -12,8 +12,8 @@ import pytest
 from cscli.adapters import GENERIC
 from cscli.config import SourceConfig
 from cscli.engine.polars.loader import load_source
+from cscli.engine.polars.quality import find_issues
 from cscli.errors import ConfigError, InputError
-from cscli.quality import find_issues
 
 Write = Callable[[str, str], Path]
 

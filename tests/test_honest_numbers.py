@@ -20,8 +20,8 @@ import yaml
 
 from cscli import api
 from cscli.config import load_config
+from cscli.engine.polars.sources import load_sources
 from cscli.period import Period
-from cscli.pipeline import load_sources
 from tests.helpers import totals, vn
 from tests.test_catalogue import run
 

@@ -27,7 +27,7 @@ from cscli.adapters.sniff import guess_encoding, size_words, uncompressed_limit
 from cscli.cli import app
 from cscli.config import SourceConfig
 from cscli.engine.polars.loader import load_source
-from cscli.quality import find_issues
+from cscli.engine.polars.quality import find_issues
 
 BAD = Path(__file__).resolve().parent / "data" / "bad"
 TEXT = (
@@ -188,6 +188,18 @@ def test_gzip_bomb_stops_at_the_limit(tmp_path: Path, monkeypatch: pytest.Monkey
         found,
         "bomb.csv.gz: the gzip file decompresses to more than 1 MiB: stopped there",
         "hint: if the export really is that large, raise the limit with CSCLI_MAX_UNCOMPRESSED=",
+    )
+
+
+def test_gzip_inside_gzip_is_named(tmp_path: Path) -> None:
+    # found by the fuzz: decompressed once the file is gzip again, and polars, which
+    # decompresses by the magic bytes, failed on it as an internal error
+    (tmp_path / "t.csv.gz").write_bytes(gzip.compress(gzip.compress(TEXT.encode())))
+    found = run(tmp_path, f"tickets: {{path: '{tmp_path / 't.csv.gz'}'}}")
+    assert_error(
+        found,
+        "t.csv.gz: the file is gzip-compressed twice: decompressed, it is gzip again",
+        "hint: decompress it once (gunzip), and point the source at the result",
     )
 
 

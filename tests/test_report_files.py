@@ -33,7 +33,7 @@ from typer.testing import CliRunner
 
 from cscli import __version__, api
 from cscli.cli import app
-from cscli.kpis.compile import N_SUFFIX
+from cscli.kpis.columns import N_SUFFIX
 from cscli.pipeline import PERIOD_COL, PREV_SUFFIX, ReportResult
 from cscli.render import files
 from cscli.render.html import render_html, write_html

@@ -11,8 +11,8 @@ from typer.testing import CliRunner
 
 from cscli.cli import app
 from cscli.config import load_config
+from cscli.engine.polars.compile import sql
 from cscli.errors import ConfigError
-from cscli.kpis.compile import sql
 from cscli.sqlcheck import (
     MAX_SQL_CHARS,
     MAX_SQL_DEPTH,

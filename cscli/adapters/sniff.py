@@ -252,6 +252,12 @@ def prepare(path: Path, fmt: str, encoding: str | None, setting: str) -> Prepare
         with gzip.open(path, "rb") as gz:
             head = _gunzip_head(gz, path)
         tail = b""
+        if head.startswith(b"\x1f\x8b"):  # polars would try to decompress it once more
+            raise InputError(
+                "the file is gzip-compressed twice: decompressed, it is gzip again",
+                file=str(path),
+                hint="decompress it once (gunzip), and point the source at the result",
+            )
     problem = not_text_error(head, path, fmt, setting)
     if problem is not None:
         raise problem

@@ -3,8 +3,8 @@
 A KPI is a `KpiDef` (id, title, source, unit, direction, time anchor, parameters, definition)
 plus a small `build` function that turns its parameter values into one *kind*: a count, a ratio
 of two filtered counts, a statistic of a value, a net score, or a SQL aggregate. Kinds hold only
-SQL text over canonical column names, so they are engine-neutral: `cscli.kpis.compile` turns
-them into polars expressions, and another engine could compile the same objects.
+SQL text over canonical column names, so they are engine-neutral: `cscli.engine.polars.compile`
+turns them into polars expressions, and another engine could compile the same objects.
 
 Built-in KPIs (`cscli.kpis.catalog`) and user-defined ones from the config go through exactly
 the same path: `KpiDef` → `instantiate` → `Kpi` → compile.

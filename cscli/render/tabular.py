@@ -18,7 +18,7 @@ from typing import Any
 
 import polars as pl
 
-from cscli.kpis.spec import Kpi
+from cscli.kpis.columns import matures
 from cscli.render import safe
 from cscli.render.jsondoc import report_document
 from cscli.results import Part, ReportResult, column
@@ -41,7 +41,7 @@ def flat_frame(result: ReportResult) -> pl.DataFrame:
         kpi_cols.append(pl.col(column(k.id, "n")).alias(k.id + "_n"))
         if result.compare is not None:
             kpi_cols.append(pl.col(column(k.id, "previous")).alias(k.id + "_previous"))
-        if open_share_of(k):
+        if matures(k.kind):
             kpi_cols.append(pl.col(column(k.id, "open_share")).alias(k.id + "_open_share"))
     parts = []
     if keys and result.table.height:
@@ -70,13 +70,6 @@ def _ensure(frame: pl.DataFrame, result: ReportResult) -> pl.DataFrame:
             if name not in frame.columns:
                 missing.append(pl.lit(None, dtype=dtype).alias(name))
     return frame.with_columns(missing) if missing else frame
-
-
-def open_share_of(kpi: Kpi) -> bool:
-    """Whether a KPI matures (reports an open share: `<kpi>_open_share` in CSV/Parquet)."""
-    from cscli.kpis.compile import open_share
-
-    return open_share(kpi.kind) is not None
 
 
 def metadata(result: ReportResult) -> dict[str, Any]:

@@ -11,7 +11,8 @@ from datetime import datetime
 import polars as pl
 
 from cscli.config import Config
-from cscli.quality import QualityIssue, quality_checks, quality_query, quality_results
+from cscli.engine.polars.quality import quality_checks, quality_query, quality_results
+from cscli.quality import QualityIssue
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,7 +35,7 @@ def newest_records(
 ) -> tuple[dict[str, Newest], list[QualityIssue]]:
     """Per source in `anchors` (source → anchor column), its `Newest` before `reference` (or
     at it, when `inclusive`); the data-quality findings of the sources in `quality_for`."""
-    from cscli.pipeline import load_sources
+    from cscli.engine.polars.sources import load_sources
 
     included = pl.col("_anchor") <= reference if inclusive else pl.col("_anchor") < reference
     sources = load_sources(config, set(anchors))

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from cscli.kpis.compile import sql
+from cscli.engine.polars.compile import sql
 
 _POSITION = "_position"
 

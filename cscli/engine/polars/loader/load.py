@@ -33,6 +33,7 @@ from cscli.adapters.base import (
     header_zone,
 )
 from cscli.config import CalendarAssignment
+from cscli.engine.polars.compile import sql
 from cscli.engine.polars.loader.event_log import reduce_events
 from cscli.engine.polars.loader.findings import (
     calendar_checks,
@@ -56,7 +57,6 @@ from cscli.engine.polars.loader.parse import as_float, coerce, sniff_timestamps
 from cscli.engine.polars.loader.read import Scanned, data_columns, scan_source, swallowed_checks
 from cscli.engine.polars.loader.source import LoadedSource, QualityCheck
 from cscli.errors import ConfigError, InputError
-from cscli.kpis.compile import sql
 from cscli.kpis.measures import Measure, invalid_expr, measure_expr, measures_for
 from cscli.schema import FREE_TEXT, SURVEY_TYPES, TABLES, Column, Table, is_dimension
 

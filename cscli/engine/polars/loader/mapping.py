@@ -16,12 +16,12 @@ from typing import TYPE_CHECKING
 import polars as pl
 
 from cscli.adapters.base import RAW_PREFIX, Adapter, ColumnSource, Offset, normalize
+from cscli.engine.polars.compile import sql
 from cscli.engine.polars.loader.findings import is_placeholder
 from cscli.engine.polars.loader.parse import as_number
 from cscli.engine.polars.loader.read import first_line
 from cscli.engine.polars.loader.source import QualityCheck
 from cscli.errors import ConfigError, ConfigProblem, InputError
-from cscli.kpis.compile import sql
 from cscli.schema import SURVEY_TYPES, Table
 from cscli.suggest import closest
 

@@ -22,6 +22,7 @@ import polars as pl
 
 from cscli.adapters.base import FILE_COL, ROW_COL, Adapter
 from cscli.adapters.sniff import Prepared, prepare
+from cscli.engine.polars.compile import sql
 from cscli.engine.polars.loader.diagnose import (
     DELIMITER_WORDS,
     Swallowed,
@@ -32,7 +33,6 @@ from cscli.engine.polars.loader.diagnose import (
 )
 from cscli.engine.polars.loader.source import QualityCheck
 from cscli.errors import InputError
-from cscli.kpis.compile import sql
 
 if TYPE_CHECKING:
     from cscli.config import SourceConfig

@@ -1,0 +1,370 @@
+"""Compile KPI kinds into polars expressions: one small class per kind, all it means in one place.
+
+Each kind's class gives, side by side, its value and n (the records it rests on), valid inside
+`group_by().agg()` and `select()`; for a maturing kind its open share; and the records behind a
+breached threshold (`breach`: which records to list, and each one's own value). `aggregations`
+aliases them `<id>`, `<id>__n` and `<id>__open` (`cscli.kpis.columns`).
+
+Booleans are cast to Int64 before they are summed: a polars sum of booleans is UInt32 and a
+difference of two wraps around (the NPS trap). A zero denominator gives null, never NaN or
+infinity.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from datetime import datetime
+from functools import cache
+
+import polars as pl
+
+from cscli.conditions import Condition
+from cscli.kpis.columns import N_SUFFIX, OPEN_SUFFIX, kind_sql, matures
+from cscli.kpis.spec import (
+    Count,
+    DistinctRatio,
+    Kind,
+    Kpi,
+    NetScore,
+    Ratio,
+    SqlAggregate,
+    Stat,
+    Stock,
+    stat_quantile,
+)
+from cscli.sqlcheck import parse
+
+#: (records to list, their per-record value or None)
+Breach = tuple[pl.Expr, pl.Expr | None]
+
+
+@cache
+def sql(text: str) -> pl.Expr:
+    """A SQL expression over canonical columns as a polars expression.
+
+    The text passes `cscli.sqlcheck` first (no subqueries, no table functions, bounded size):
+    raises `SqlError` (a ValueError) otherwise, before polars reads it.
+    """
+    return parse(text)
+
+
+def parse_kind(kind: Kind) -> None:
+    """Parse every SQL text of the kind now (a config's custom KPI at load): raises `SqlError`
+    for the first one polars cannot read."""
+    for text in kind_sql(kind):
+        sql(text)
+
+
+def aggregations(kpi: Kpi, lo: datetime | None = None, hi: datetime | None = None) -> list[pl.Expr]:
+    """(value, n[, open share]) expressions for one KPI, aliased `<id>`, `<id>__n` and, for
+    a maturing KPI, `<id>__open`.
+
+    `lo` and `hi` bound the window [lo, hi) for stock kinds, which look at every record (a
+    ticket created last year can be in this week's backlog); flow kinds ignore them because the
+    engine has already kept only the records whose anchor falls in the window.
+    """
+    kind = compiled(kpi.kind)
+    value, n = kind.value_n(lo, hi)
+    exprs = [value.alias(kpi.id), n.cast(pl.Int64).alias(kpi.id + N_SUFFIX)]
+    if matures(kpi.kind):
+        exprs.append(kind.open_share().alias(kpi.id + OPEN_SUFFIX))
+    return exprs
+
+
+def breach(kpi: Kpi, cond: Condition | None, hi: datetime | None) -> Breach:
+    """The records behind a failed or warned KPI, and each one's value (None: no own value).
+
+    `cond` is the threshold that decided (None for a change rule: every record the KPI counts).
+    A duration or score statistic lists the records whose own value breaks the threshold
+    (the tickets answered later than 1h); a rate lists the records that pulled it the wrong
+    way (unsatisfied responses for CSAT, abandoned calls for abandonment); NPS its detractors;
+    a stock the records open at the end (`hi`); anything else every record.
+    """
+    return compiled(kpi.kind).breach(kpi.higher_is_better, cond, hi)
+
+
+def compiled(kind: Kind) -> KindCompiler:
+    """The polars meaning of one kind."""
+    match kind:
+        case Count():
+            return _Count(kind)
+        case Ratio():
+            return _Ratio(kind)
+        case Stat():
+            return _Stat(kind)
+        case NetScore():
+            return _NetScore(kind)
+        case DistinctRatio():
+            return _DistinctRatio(kind)
+        case Stock():
+            return _Stock(kind)
+        case SqlAggregate():
+            return _SqlAggregate(kind)
+
+
+class KindCompiler(ABC):
+    """What a kind means on polars."""
+
+    @abstractmethod
+    def value_n(self, lo: datetime | None, hi: datetime | None) -> tuple[pl.Expr, pl.Expr]:
+        """The value and the records it rests on, over the records of the window [lo, hi)."""
+
+    def open_share(self) -> pl.Expr:
+        """The share of the cohort whose outcome is not known yet (null when the cohort is
+        empty); only for a kind that `matures`."""
+        raise TypeError(f"{type(self).__name__} does not mature")
+
+    @abstractmethod
+    def breach(self, good: bool | None, cond: Condition | None, hi: datetime | None) -> Breach:
+        """The records behind a breach (see `breach`); `good` is the KPI's direction."""
+
+
+# --- the kinds ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Count(KindCompiler):
+    kind: Count
+
+    def value_n(self, lo: datetime | None, hi: datetime | None) -> tuple[pl.Expr, pl.Expr]:
+        n = _count(_mask(self.kind.where))
+        return n, n
+
+    def breach(self, good: bool | None, cond: Condition | None, hi: datetime | None) -> Breach:
+        return _where(self.kind.where), None
+
+
+@dataclass(frozen=True, slots=True)
+class _Ratio(KindCompiler):
+    kind: Ratio
+
+    def value_n(self, lo: datetime | None, hi: datetime | None) -> tuple[pl.Expr, pl.Expr]:
+        k = self.kind
+        num = _count(_mask(k.where, k.denominator, k.judged, k.numerator))
+        den = _count(_mask(k.where, k.denominator, k.judged))
+        return _safe_div(num, den), den
+
+    def open_share(self) -> pl.Expr:
+        k = self.kind
+        cohort = _mask(k.where, k.denominator)
+        unknown = _unknown(k.judged) if k.judged else _mask(k.pending)
+        assert unknown is not None
+        both = unknown if cohort is None else cohort & unknown
+        return _safe_div(_count(both), _count(cohort))
+
+    def breach(self, good: bool | None, cond: Condition | None, hi: datetime | None) -> Breach:
+        k = self.kind
+        population = _where(k.where, k.denominator, k.judged)
+        hit = sql(k.numerator).fill_null(False)
+        if good is True:
+            return population & ~hit, None
+        if good is False:
+            return population & hit, None
+        return population, None
+
+
+@dataclass(frozen=True, slots=True)
+class _Stat(KindCompiler):
+    kind: Stat
+
+    def value_n(self, lo: datetime | None, hi: datetime | None) -> tuple[pl.Expr, pl.Expr]:
+        k = self.kind
+        v = sql(k.value).cast(pl.Float64)
+        keep = v.is_not_null()
+        where = _mask(k.where)
+        if where is not None:
+            keep = keep & where
+        if k.nonnegative:
+            keep = keep & (v >= 0)
+        values = v.filter(keep)
+        return _statistic(values, k.stat), values.count()
+
+    def open_share(self) -> pl.Expr:
+        k = self.kind
+        cohort = _mask(k.where)
+        return _safe_div(_count(_mask(k.where, k.pending)), _count(cohort))
+
+    def breach(self, good: bool | None, cond: Condition | None, hi: datetime | None) -> Breach:
+        k = self.kind
+        value = sql(k.value).cast(pl.Float64)
+        base = _where(k.where) & value.is_not_null()
+        if k.nonnegative:
+            base = base & (value >= 0)
+        return (base & _condition(value, cond) if cond else base), value
+
+
+@dataclass(frozen=True, slots=True)
+class _NetScore(KindCompiler):
+    kind: NetScore
+
+    def value_n(self, lo: datetime | None, hi: datetime | None) -> tuple[pl.Expr, pl.Expr]:
+        k = self.kind
+        v = sql(k.value).cast(pl.Float64)
+        where = _mask(k.where)
+        values = v.filter(v.is_not_null() if where is None else v.is_not_null() & where)
+        promoters = (values >= k.promoter_min).cast(pl.Int64).sum()
+        detractors = (values <= k.detractor_max).cast(pl.Int64).sum()
+        n = values.count()
+        return _safe_div((promoters - detractors) * 100, n), n
+
+    def breach(self, good: bool | None, cond: Condition | None, hi: datetime | None) -> Breach:
+        value = sql(self.kind.value).cast(pl.Float64)
+        return _where(self.kind.where) & (value <= self.kind.detractor_max), value
+
+
+@dataclass(frozen=True, slots=True)
+class _DistinctRatio(KindCompiler):
+    kind: DistinctRatio
+
+    def value_n(self, lo: datetime | None, hi: datetime | None) -> tuple[pl.Expr, pl.Expr]:
+        _, den, num = self._counts()
+        return _safe_div(num, den), den
+
+    def open_share(self) -> pl.Expr:
+        every, judged, _ = self._counts()
+        return _safe_div(every - judged, every)
+
+    def breach(self, good: bool | None, cond: Condition | None, hi: datetime | None) -> Breach:
+        hit = sql(self.kind.numerator).fill_null(False)
+        return _where(self.kind.where) & (hit if good is False else ~hit), None
+
+    def _counts(self) -> tuple[pl.Expr, pl.Expr, pl.Expr]:
+        """(keys in the population, keys judged, keys in the numerator).
+
+        With `judged`, a key is judged when one of its records is in the numerator or all of
+        its records are judged: |all| − |U \\ S| with U the keys of an unjudged record and S
+        the numerator's keys, and |U \\ S| = |U ∪ S| − |S|."""
+        k = self.kind
+        key = sql(k.key)
+
+        def distinct(mask: pl.Expr | None) -> pl.Expr:
+            values = key.filter(mask) if mask is not None else key
+            return values.drop_nulls().n_unique().cast(pl.Int64)
+
+        where = _mask(k.where)
+        hit = _mask(k.numerator)
+        assert hit is not None
+        every = distinct(where)
+        num = distinct(hit if where is None else where & hit)
+        if k.judged is None:
+            return every, every, num
+        unknown_or_hit = _unknown(k.judged) | hit
+        unknown_or_hit = unknown_or_hit if where is None else where & unknown_or_hit
+        return every, every - distinct(unknown_or_hit) + num, num
+
+
+@dataclass(frozen=True, slots=True)
+class _Stock(KindCompiler):
+    """A level over every record (not only the window's): `lo` and `hi` bound the window."""
+
+    kind: Stock
+
+    def value_n(self, lo: datetime | None, hi: datetime | None) -> tuple[pl.Expr, pl.Expr]:
+        k = self.kind
+        where = _mask(k.where)
+
+        def keep(e: pl.Expr) -> pl.Expr:
+            return e if where is None else e & where
+
+        end = _count(keep(self._open_at(hi)))
+        if k.measure == "end":
+            return end, end
+        opened, closed = pl.col(k.opened), pl.col(k.closed)
+        if lo is None:  # no period start: nobody is "active at the start"
+            zero = pl.lit(0, dtype=pl.Int64)
+            return pl.lit(None, dtype=pl.Float64), zero
+        start = _count(keep(self._open_at(lo)))
+        if k.measure == "retention":
+            # N: customers who started in the period and are still active at its end
+            in_window = opened >= lo if hi is None else (opened >= lo) & (opened < hi)
+            new = _count(keep(in_window & self._open_at(hi)))
+            return _safe_div(end - new, start), start
+        closed_in = closed >= lo if hi is None else (closed >= lo) & (closed < hi)
+        lost = _count(keep((opened < lo) & closed_in))
+        return _safe_div(lost, start), start
+
+    def breach(self, good: bool | None, cond: Condition | None, hi: datetime | None) -> Breach:
+        return _where(self.kind.where) & self._open_at(hi), None
+
+    def _open_at(self, at: datetime | None) -> pl.Expr:
+        """Records open at instant `at` (or still open, after the last record, when None)."""
+        opened, closed = pl.col(self.kind.opened), pl.col(self.kind.closed)
+        if at is None:
+            return opened.is_not_null() & closed.is_null()
+        return (opened < at) & (closed.is_null() | (closed >= at))
+
+
+@dataclass(frozen=True, slots=True)
+class _SqlAggregate(KindCompiler):
+    kind: SqlAggregate
+
+    def value_n(self, lo: datetime | None, hi: datetime | None) -> tuple[pl.Expr, pl.Expr]:
+        return sql(self.kind.expr).cast(pl.Float64), pl.len().cast(pl.Int64)
+
+    def breach(self, good: bool | None, cond: Condition | None, hi: datetime | None) -> Breach:
+        return _where(), None
+
+
+# --- shared pieces ------------------------------------------------------------------------
+
+
+def _mask(*predicates: str | None) -> pl.Expr | None:
+    """A boolean mask in which null (unknown) counts as false; None when nothing filters."""
+    expr: pl.Expr | None = None
+    for p in predicates:
+        if p:
+            term = sql(p).fill_null(False)
+            expr = term if expr is None else expr & term
+    return expr
+
+
+def _where(*predicates: str | None) -> pl.Expr:
+    """The records matching every predicate (null counts as false); all records without any."""
+    expr = pl.lit(True)
+    for p in predicates:
+        if p:
+            expr = expr & sql(p).fill_null(False)
+    return expr
+
+
+def _unknown(judged: str) -> pl.Expr:
+    """Records not judged: the predicate does not hold *or is unknown* (null)."""
+    mask = _mask(judged)
+    assert mask is not None
+    return ~mask
+
+
+def _count(mask: pl.Expr | None) -> pl.Expr:
+    return pl.len().cast(pl.Int64) if mask is None else mask.cast(pl.Int64).sum()
+
+
+def _safe_div(num: pl.Expr, den: pl.Expr) -> pl.Expr:
+    return pl.when(den > 0).then(num.cast(pl.Float64) / den).otherwise(None)
+
+
+def _statistic(values: pl.Expr, stat: str) -> pl.Expr:
+    q = stat_quantile(stat)
+    if q is not None:
+        return values.quantile(q, interpolation="linear")
+    if stat == "mean":
+        return values.mean()
+    if stat == "min":
+        return values.min()
+    return values.max()
+
+
+def _condition(value: pl.Expr, cond: Condition) -> pl.Expr:
+    """The records whose own value meets a threshold condition (`> 1h`, `between …`)."""
+    low = cond.low.value
+    if cond.op == "<":
+        return value < low
+    if cond.op == "<=":
+        return value <= low
+    if cond.op == ">":
+        return value > low
+    if cond.op == ">=":
+        return value >= low
+    assert cond.high is not None
+    inside = value.is_between(low, cond.high.value)
+    return inside if cond.op == "between" else ~inside

@@ -1,0 +1,76 @@
+"""`PolarsEngine`: the engine seam (`cscli.engine.base.Engine`) on polars, the default.
+
+One `aggregate` builds, per report, the enriched lazy records of each source its KPIs read,
+then every window's queries (`window.add_window`), then one data-quality query per source
+(which also finds the source's export time), and collects them all in a single
+`pl.collect_all`: polars shares each source's scan between its queries.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping, Sequence
+from datetime import datetime
+
+import polars as pl
+
+from cscli.config import Config
+from cscli.engine.base import Aggregates, Breach, Plan
+from cscli.engine.polars.loader import LoadedSource
+from cscli.engine.polars.quality import quality_checks, quality_query, quality_results
+from cscli.engine.polars.records import breach_records
+from cscli.engine.polars.sources import business_hours, load_sources
+from cscli.engine.polars.window import Batch, add_window
+from cscli.enrich import Progress, enriched
+from cscli.period import Period
+
+
+class PolarsEngine:
+    """The sources of one config, aggregated with polars; `progress` hears of slow steps
+    (scoring sentiment)."""
+
+    def __init__(self, config: Config, *, progress: Progress | None = None) -> None:
+        self.config = config
+        self.progress = progress
+
+    def load(self, names: Collection[str]) -> dict[str, LoadedSource]:
+        return load_sources(self.config, names)
+
+    def aggregate(self, sources: Mapping[str, LoadedSource], plan: Plan) -> Aggregates:
+        hours = business_hours(self.config)
+        batch = Batch()
+        planned = []
+        for report in plan.reports:
+            frames = {
+                name: enriched(name, sources, report.by, cols, self.progress, hours)
+                for name, cols in report.columns.items()
+            }
+            planned.append(
+                [add_window(batch, frames, report, w, plan.timezone, hours) for w in report.windows]
+            )
+        checks = {
+            name: quality_checks(sources[name], plan.kpis_of(name)) for name in sorted(sources)
+        }
+        quality = {name: batch.add(quality_query(sources[name], checks[name])) for name in checks}
+        try:
+            batch.collect()
+        except pl.exceptions.PolarsError as e:
+            # a malformed line past the rows read up front: name the file and line
+            from cscli.engine.polars.loader import explain_read_error
+
+            raise explain_read_error(self.config.sources, self.config.base_dir, e) from e
+        counts = {name: batch[i] for name, i in quality.items()}
+        issues, summaries = quality_results(sources, checks, counts)
+        ends = {
+            name: end
+            for name, frame in counts.items()
+            if isinstance(end := frame["_end"][0], datetime)
+        }
+        return Aggregates(
+            reports=tuple(tuple(w.tables(batch) for w in windows) for windows in planned),
+            issues=tuple(issues),
+            sources=tuple(summaries),
+            data_end=ends,
+        )
+
+    def records(self, breaches: Sequence[Breach], period: Period, limit: int) -> pl.DataFrame:
+        return breach_records(self.config, breaches, period, limit)

@@ -1,0 +1,115 @@
+"""The records behind KPIs on polars: those a group's value rests on, and those behind a breach.
+
+`kpi_records` gives, lazily, the usable records of a KPI's source in a period and group,
+enriched as the report was (`cscli feedback` reads them); `breach_records` keeps the ones
+behind each failed check result (`compile.breach`) and lists them with their dimensions and
+file and line.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import polars as pl
+
+from cscli.config import Config
+from cscli.engine.base import BREACH_COLUMNS, BREACH_DIMENSIONS, Breach
+from cscli.engine.polars.compile import breach
+from cscli.engine.polars.sources import business_hours, load_sources
+from cscli.enrich import (
+    CONTACT_MEASURES,
+    CONTACT_SOURCES,
+    WINDOW_MEASURES,
+    Progress,
+    enriched,
+    with_age,
+)
+from cscli.kpis.columns import columns_used
+from cscli.kpis.spec import Kpi, Stock
+from cscli.period import Period
+from cscli.schema import DERIVED_TABLES, TABLES
+
+
+def kpi_records(
+    config: Config,
+    items: Sequence[tuple[Kpi, Sequence[str], Mapping[str, object]]],
+    period: Period,
+    *,
+    progress: Progress | None = None,
+) -> list[pl.LazyFrame]:
+    """The records behind KPIs in given groups: for each (kpi, by, group), the usable records
+    of its source in the period (by its anchor; every record for stock KPIs), enriched as the
+    report was, with `_file` and `_row` where the source has them. Lazy; the caller filters."""
+    needed: set[str] = set()
+    for kpi, by, _ in items:
+        needed.add(kpi.source)
+        if kpi.source == "contacts" or by or columns_used(kpi.kind) & CONTACT_MEASURES:
+            needed |= set(CONTACT_SOURCES)
+    sources = load_sources(config, {n for n in needed if n in config.sources})
+    hours = business_hours(config)
+    lo, hi = period.bounds_utc()
+    out = []
+    for kpi, by, group in items:
+        frame = enriched(kpi.source, sources, by, columns_used(kpi.kind), progress, hours)
+        if columns_used(kpi.kind) & WINDOW_MEASURES:
+            frame = with_age(frame, frozenset(frame.collect_schema().names()), hours)
+        if not isinstance(kpi.kind, Stock):
+            at = pl.col(kpi.anchor)
+            frame = frame.filter(at.is_not_null())
+            if lo is not None:
+                frame = frame.filter(at >= lo)
+            if hi is not None:
+                frame = frame.filter(at < hi)
+        for dim, value in group.items():
+            col = pl.col(dim)
+            frame = frame.filter(col.is_null() if value is None else col == value)
+        out.append(frame)
+    return out
+
+
+def breach_records(
+    config: Config, breaches: Sequence[Breach], period: Period, limit: int
+) -> pl.DataFrame:
+    """One row per record behind each breach (at most `limit` each), with `BREACH_COLUMNS`."""
+    if not breaches:
+        return pl.DataFrame(schema=dict.fromkeys(BREACH_COLUMNS, pl.String))
+    frames = kpi_records(config, [(b.kpi, b.by, b.group) for b in breaches], period)
+    _, hi = period.bounds_utc()
+    queries = []
+    for b, frame in zip(breaches, frames, strict=True):
+        predicate, value = breach(b.kpi, b.condition, hi)
+        queries.append(_listed(frame, predicate, value, b, limit))
+    return pl.concat(pl.collect_all(queries), how="vertical_relaxed")
+
+
+def _listed(
+    frame: pl.LazyFrame, predicate: pl.Expr, value: pl.Expr | None, b: Breach, limit: int
+) -> pl.LazyFrame:
+    """The first `limit` records of `frame` behind a breach, as rows of the records table."""
+    kpi = b.kpi
+    table = TABLES.get(kpi.source) or DERIVED_TABLES[kpi.source]
+    names = frame.collect_schema().names()
+    return (
+        frame.filter(predicate)
+        .head(limit)
+        .select(
+            pl.lit(b.check).alias("check"),
+            pl.lit(kpi.id).alias("kpi"),
+            pl.lit(b.label).alias("group"),
+            pl.lit(b.status).alias("status"),
+            pl.lit(kpi.source).alias("source"),
+            pl.col(table.id_column).cast(pl.String).alias("id")
+            if table.id_column in names
+            else pl.lit(None, pl.String).alias("id"),
+            pl.col(kpi.anchor).dt.to_string("%Y-%m-%dT%H:%M:%SZ").alias("at"),
+            (value if value is not None else pl.lit(None, pl.Float64)).alias("value"),
+            *(
+                (pl.col(d) if d in names else pl.lit(None, pl.String)).cast(pl.String).alias(d)
+                for d in BREACH_DIMENSIONS
+            ),
+            (pl.col("_file") if "_file" in names else pl.lit(None, pl.String)).alias("file"),
+            (pl.col("_row") if "_row" in names else pl.lit(None, pl.Int64))
+            .cast(pl.Int64)
+            .alias("row"),
+        )
+    )

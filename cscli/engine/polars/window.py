@@ -1,0 +1,123 @@
+"""The polars queries of one window, added to a batch that is collected once.
+
+Per flow (a source's KPIs placed by the same anchor) a window keeps the records whose anchor
+falls in it and aggregates them over all groups (the totals, with the first and last local day
+of data), per group (and bucket) and, for the trend, per bucket; a stock KPI looks at every
+record instead, and with a grain is counted as events per bucket (`cscli.stocks.levels`
+makes levels of them after the collect). Every query of every window goes to one
+`pl.collect_all`, where polars shares each source's scan between them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import polars as pl
+
+from cscli.engine.base import PERIOD_COL, ReportPlan, WindowSpec, WindowTables
+from cscli.engine.polars.compile import aggregations
+from cscli.engine.polars.stocks import bucket, events_query
+from cscli.enrich import WINDOW_MEASURES, BusinessHours, with_age
+from cscli.kpis.columns import columns_used
+from cscli.kpis.spec import Kpi, Stock
+
+
+class Batch:
+    """Queries to collect together; `add` returns the index of the result."""
+
+    def __init__(self) -> None:
+        self.queries: list[pl.LazyFrame] = []
+        self.results: list[pl.DataFrame] = []
+
+    def add(self, lf: pl.LazyFrame) -> int:
+        self.queries.append(lf)
+        return len(self.queries) - 1
+
+    def collect(self) -> None:
+        self.results = pl.collect_all(self.queries) if self.queries else []
+
+    def __getitem__(self, i: int) -> pl.DataFrame:
+        return self.results[i]
+
+
+@dataclass
+class WindowQueries:
+    """Where a window's results will be in the batch (the indices of `WindowTables`' parts)."""
+
+    grouped: list[int] = field(default_factory=list)
+    totals: list[int] = field(default_factory=list)
+    trend: list[int] = field(default_factory=list)
+    #: (kpi, index of its event counts, dims) for stock KPIs cut by a grain
+    stock_rows: list[tuple[Kpi, int, list[str]]] = field(default_factory=list)
+    stock_trend: list[tuple[Kpi, int]] = field(default_factory=list)
+
+    def tables(self, batch: Batch) -> WindowTables:
+        """The window's results, once the batch is collected."""
+        return WindowTables(
+            grouped=[batch[i] for i in self.grouped],
+            totals=[batch[i] for i in self.totals],
+            trend=[batch[i] for i in self.trend],
+            stock_rows=[(k, batch[i], dims) for k, i, dims in self.stock_rows],
+            stock_trend=[(k, batch[i]) for k, i in self.stock_trend],
+        )
+
+
+def add_window(
+    batch: Batch,
+    frames: Mapping[str, pl.LazyFrame],
+    report: ReportPlan,
+    window: WindowSpec,
+    timezone: str,
+    hours: BusinessHours | None = None,
+) -> WindowQueries:
+    """Add the queries of one window of a report to the batch; `frames` are the report's
+    enriched records per source."""
+    out = WindowQueries()
+    lo, hi = window.lo, window.hi
+    by = list(window.by)
+
+    def frame_for(name: str, group: Sequence[Kpi]) -> pl.LazyFrame:
+        lf = frames[name]
+        if any(columns_used(k.kind) & WINDOW_MEASURES for k in group):
+            lf = with_age(lf, frozenset(lf.collect_schema().names()), hours)
+        return lf
+
+    for flow in report.flows:
+        lf = frame_for(flow.source, flow.kpis)
+        at = pl.col(flow.anchor)
+        lf = lf.filter(at.is_not_null())
+        if lo is not None:
+            lf = lf.filter(at >= lo)
+        if hi is not None:
+            lf = lf.filter(at < hi)
+        exprs = [e for k in flow.kpis for e in aggregations(k)]
+        local_day = at.dt.convert_time_zone(timezone).dt.date()
+        span = [local_day.min().alias("_first"), local_day.max().alias("_last")]
+        if window.totals:
+            out.totals.append(batch.add(lf.select(*exprs, *span)))
+        if window.grain:
+            bucketed = lf.with_columns(bucket(at, window.grain, timezone).alias(PERIOD_COL))
+            out.grouped.append(batch.add(bucketed.group_by([*by, PERIOD_COL]).agg(exprs)))
+            if window.trend:
+                out.trend.append(batch.add(bucketed.group_by(PERIOD_COL).agg(exprs)))
+        elif by:
+            out.grouped.append(batch.add(lf.group_by(by).agg(exprs)))
+
+    for k in report.stocks:
+        assert isinstance(k.kind, Stock)
+        lf = frame_for(k.source, [k])
+        exprs = list(aggregations(k, lo, hi))
+        local_day = pl.col(k.kind.opened).dt.convert_time_zone(timezone).dt.date()
+        span = [local_day.min().alias("_first"), local_day.max().alias("_last")]
+        if window.totals:
+            out.totals.append(batch.add(lf.select(*exprs, *span)))
+        if window.grain:
+            events = events_query(lf, k.kind, by, window.grain, timezone, hi, lo)
+            out.stock_rows.append((k, batch.add(events), by))
+            if window.trend:
+                events = events_query(lf, k.kind, [], window.grain, timezone, hi, lo)
+                out.stock_trend.append((k, batch.add(events)))
+        elif by:
+            out.grouped.append(batch.add(lf.group_by(by).agg(exprs)))
+    return out
