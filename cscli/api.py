@@ -192,7 +192,8 @@ def feedback(
 
     import polars as pl
 
-    from cscli.enrich import TEXT_COLUMNS, sentiment_unavailable
+    from cscli.availability import sentiment_unavailable
+    from cscli.derived import TEXT_COLUMNS
     from cscli.feedback import summarise_feedback
     from cscli.kpis.compile import sql
     from cscli.pipeline import kpi_records

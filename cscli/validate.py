@@ -25,7 +25,7 @@ import polars as pl
 from cscli.adapters.base import FILE_COL, ROW_COL, LoadedSource
 from cscli.adapters.generic import explain_read_error, no_records_error, structure_error
 from cscli.config import Config
-from cscli.enrich import thread_key
+from cscli.engine.polars.records import thread_key
 from cscli.kpis.catalog import CATALOG
 from cscli.period import Period
 from cscli.pipeline import (

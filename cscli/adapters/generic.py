@@ -66,9 +66,10 @@ from cscli.adapters.findings import (
 )
 from cscli.adapters.sniff import Prepared, prepare
 from cscli.config import CalendarAssignment, SourceConfig
+from cscli.engine.polars.measures import invalid_expr, measure_expr
 from cscli.errors import ConfigError, ConfigProblem, InputError
 from cscli.kpis.compile import sql
-from cscli.kpis.measures import invalid_expr, measure_expr, measures_for
+from cscli.kpis.measures import measures_for
 from cscli.schema import FREE_TEXT, SURVEY_TYPES, TABLES, Column, Table, is_dimension
 
 UTC = "UTC"
