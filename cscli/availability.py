@@ -93,6 +93,9 @@ def _usable(
     columns: frozenset[str] | set[str],
     hours: BusinessHours | None,
 ) -> bool:
+    """Whether `d` adds its columns: its inputs there, a source it reads loaded, a calendar
+    where it needs one (the sentiment extra is not a fact of the data: `kpi_status` checks it
+    last)."""
     if not d.inputs <= columns or (d.needs_sources and not _linked(d, sources, columns)):
         return False
     return d.requires != CALENDAR or (hours is not None and hours.for_source(d.source) is not None)
