@@ -24,7 +24,7 @@ import polars as pl
 
 
 def patch_semi_join() -> None:
-    from cscli import enrich
+    from cscli.engine.polars import enrich
 
     def _surveys(frame: pl.LazyFrame, sources: Mapping[str, Any], by: Sequence[str]) -> Any:
         survey = sources["surveys"]

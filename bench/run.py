@@ -685,9 +685,9 @@ def render_docs(res: Mapping[str, Any]) -> str:
     w(
         "(b) restricts the survey → ticket/call lookup to the ids some survey refers to "
         "(`IN (SELECT …)`) before taking one row per id, as a SQL author would, and as cscli "
-        "does (a semi join in `cscli/enrich.py`); both keep the rule that a duplicated id "
-        "cannot multiply responses. Grouping every ticket and call id first makes that "
-        "query about 2.5× slower in either engine (see the experiments below)."
+        "does (a semi join in `cscli/engine/polars/enrich.py`); both keep the rule that a "
+        "duplicated id cannot multiply responses. Grouping every ticket and call id first makes "
+        "that query about 2.5× slower in either engine (see the experiments below)."
     )
     w("")
     cmp_ = res.get("compare")

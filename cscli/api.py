@@ -207,9 +207,10 @@ def feedback(
 
     import polars as pl
 
+    from cscli.availability import sentiment_unavailable
+    from cscli.derived import TEXT_COLUMNS
     from cscli.engine.polars.compile import sql
     from cscli.engine.polars.records import kpi_records
-    from cscli.enrich import TEXT_COLUMNS, sentiment_unavailable
     from cscli.feedback import summarise_feedback
     from cscli.sentiment import label_expr
 

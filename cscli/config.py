@@ -801,7 +801,7 @@ def _source_columns(source: str, data: Mapping[str, Any], *, enriched: bool) -> 
     """The columns SQL over `source` may name: canonical columns, measures, `extra_columns`
     and, for KPIs (`enriched`), what the pipeline adds (repeat contacts, sentiment, business
     hours, the rated contact's dimensions for surveys)."""
-    from cscli.enrich import (
+    from cscli.derived import (
         CONTACT_MEASURES,
         MESSAGE_MEASURES,
         SENTIMENT_MEASURES,

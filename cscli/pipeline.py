@@ -12,41 +12,25 @@ the report's table, totals and trend, with quiet buckets filled and previous val
 from __future__ import annotations
 
 import dataclasses
-import difflib
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import polars as pl
 
+from cscli.availability import KpiStatus, business_hours, check_dimensions, kpi_status
 from cscli.config import Config, Grain
+from cscli.derived import CONTACT_MEASURES, CONTACT_SOURCES
 from cscli.engine.base import PERIOD_COL, Engine, Plan, ReportPlan, WindowSpec, WindowTables
 from cscli.engine.polars.engine import PolarsEngine
+from cscli.engine.polars.enrich import Progress
 from cscli.engine.polars.loader import LoadedSource
-from cscli.engine.polars.sources import business_hours
 from cscli.engine.polars.stocks import bucket
-from cscli.enrich import (
-    CONTACT_MEASURES,
-    CONTACT_SOURCES,
-    MESSAGE_INPUTS,
-    MESSAGE_MEASURES,
-    SENTIMENT_MEASURES,
-    TEXT_COLUMNS,
-    TICKET_ENDS,
-    WINDOW_MEASURES,
-    BusinessHours,
-    Progress,
-    contact_columns,
-    contacts_available,
-    sentiment_unavailable,
-    survey_dimensions,
-)
-from cscli.errors import UnknownDimension, UsageError
+from cscli.errors import UsageError
 from cscli.kpis.catalog import CATALOG
-from cscli.kpis.columns import N_SUFFIX, columns_used, pending_columns
-from cscli.kpis.measures import BUSINESS_MEASURES, MEASURES
-from cscli.kpis.spec import Count, Kpi, Ratio, Stat, Stock, instantiate
+from cscli.kpis.columns import N_SUFFIX, columns_used
+from cscli.kpis.spec import Count, Kpi, Stock, instantiate
 from cscli.period import Period, add_months, add_years
 from cscli.quality import QualityIssue, SourceSummary
 from cscli.results import PREV_SUFFIX, ReportResult, from_frames
@@ -63,16 +47,6 @@ __all__ = [
     "SourceSummary",
     "run_report",
 ]
-
-
-@dataclass(frozen=True, slots=True)
-class KpiStatus:
-    kpi: Kpi
-    reason: str | None = None  # None = available
-
-    @property
-    def available(self) -> bool:
-        return self.reason is None
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,128 +92,6 @@ def select_kpis(config: Config, requested: Sequence[str]) -> list[Kpi]:
     return chosen
 
 
-def _columns(
-    name: str, sources: Mapping[str, LoadedSource], hours: BusinessHours | None = None
-) -> frozenset[str]:
-    if name == "contacts":
-        return contact_columns(sources) if contacts_available(sources) else frozenset()
-    cols = set(sources[name].columns)
-    if name in CONTACT_SOURCES and "customer_id" in cols:
-        cols |= CONTACT_MEASURES
-    if name == "tickets" and "created_at" in cols:
-        cols |= WINDOW_MEASURES
-    if name == "tickets" and "resolved_at" in cols:
-        cols |= TICKET_ENDS
-    if TEXT_COLUMNS.get(name) in cols:
-        cols |= SENTIMENT_MEASURES
-    if name == "messages" and cols >= MESSAGE_INPUTS:
-        cols |= MESSAGE_MEASURES
-    if hours is not None and hours.for_source(name) is not None:
-        cols |= {twin for base, twin in BUSINESS_MEASURES.items() if base in cols}
-    return frozenset(cols)
-
-
-def _dimensions(name: str, sources: Mapping[str, LoadedSource]) -> set[str]:
-    if name == "contacts":
-        cols = _columns(name, sources)
-        return {c for c in ("channel", "agent", "team", "kind") if c in cols}
-    dims = set(sources[name].dimensions)
-    if name == "surveys":
-        dims |= survey_dimensions(sources)
-    if name == "messages" and sources[name].columns >= MESSAGE_INPUTS:
-        dims.add("responder")
-    return dims
-
-
-def _has_source(name: str, sources: Mapping[str, LoadedSource]) -> bool:
-    return contacts_available(sources) if name == "contacts" else name in sources
-
-
-def _missing(kpi: Kpi, columns: frozenset[str]) -> list[str]:
-    needed = columns_used(kpi.kind) | {kpi.anchor} | set(kpi.base.requires)
-    for base, twin in BUSINESS_MEASURES.items():
-        if twin in needed and twin not in columns:
-            needed = (needed - {twin}) | {base}
-    # a measure is missing because one of its inputs is: name the export's missing column
-    measures = {m.name: m for m in MEASURES if m.table == kpi.source}
-    for name in needed & measures.keys():
-        if name not in columns:
-            needed = (needed - {name}) | set(measures[name].inputs)
-    for name in needed & CONTACT_MEASURES:
-        if name not in columns:
-            needed = (needed - {name}) | {"customer_id"}
-    for name in needed & TICKET_ENDS:
-        if name not in columns:
-            needed = (needed - {name}) | {"resolved_at"}
-    for name in needed & MESSAGE_MEASURES:
-        if name not in columns:
-            needed = (needed - {name}) | set(MESSAGE_INPUTS)
-    if "sentiment" in needed and "sentiment" not in columns:
-        needed = (needed - {"sentiment"}) | {TEXT_COLUMNS.get(kpi.source, "text")}
-    return sorted(needed - columns)
-
-
-def _status(
-    kpi: Kpi,
-    sources: Mapping[str, LoadedSource],
-    by: Sequence[str],
-    hours: BusinessHours | None = None,
-) -> KpiStatus:
-    if not _has_source(kpi.source, sources):
-        need = "a tickets or calls source" if kpi.source == "contacts" else f"a {kpi.source} source"
-        return KpiStatus(kpi, f"needs {need} in the config")
-    columns = _columns(kpi.source, sources, hours)
-    twins = set(BUSINESS_MEASURES.values()) & columns_used(kpi.kind)
-    if twins and not twins <= columns and not _missing(kpi, columns):
-        return KpiStatus(
-            kpi,
-            f"hours: business needs a calendar for {kpi.source}: define one under calendars: "
-            "and name it with calendar: (top level or on the source)",
-        )
-    missing = _missing(kpi, columns)
-    if (
-        missing
-        and kpi.built.fallback is not None
-        and not _missing(dataclasses.replace(kpi, built=kpi.built.fallback), columns)
-    ):
-        kpi = dataclasses.replace(kpi, built=kpi.built.fallback)
-        missing = []
-    if missing:
-        return KpiStatus(kpi, f"{kpi.source} has no {', '.join(missing)} column")
-    if pending_columns(kpi.kind) - columns and isinstance(kpi.kind, Ratio | Stat):
-        # the value is exact without it; only whether it is still maturing cannot be told
-        kind = dataclasses.replace(kpi.kind, pending=None)
-        kpi = dataclasses.replace(kpi, built=dataclasses.replace(kpi.built, kind=kind))
-    no_dim = [d for d in by if d not in _dimensions(kpi.source, sources)]
-    if no_dim:
-        return KpiStatus(kpi, f"{kpi.source} cannot be cut by {', '.join(no_dim)}")
-    refused = [f"{d}: {why}" for d, why in kpi.base.degenerate_by if d in by]
-    if refused:
-        return KpiStatus(kpi, f"cannot be cut by {'; '.join(refused)}")
-    if columns_used(kpi.kind) & SENTIMENT_MEASURES:
-        why = sentiment_unavailable()
-        if why:
-            return KpiStatus(kpi, why)
-    return KpiStatus(kpi)
-
-
-def _check_dimensions(by: Sequence[str], sources: Mapping[str, LoadedSource]) -> None:
-    everywhere: set[str] = set()
-    for name in [*sources, "contacts"]:
-        if _has_source(name, sources):
-            everywhere |= _dimensions(name, sources)
-    for d in by:
-        if d not in everywhere:
-            match = difflib.get_close_matches(d, sorted(everywhere), n=1)
-            raise UnknownDimension(
-                d,
-                f"no source has a dimension called {d!r}"
-                + (f" (did you mean {match[0]!r}?)" if match else ""),
-                hint=f"dimensions: {', '.join(sorted(everywhere)) or 'none'}; add export "
-                "columns as dimensions with `extra_columns:`",
-            )
-
-
 # --- running ------------------------------------------------------------------------------
 
 
@@ -275,8 +127,9 @@ def run_reports(
     hours = business_hours(config)
     planned = []
     for request, kpis in zip(requests, chosen, strict=True):
-        _check_dimensions(request.by, sources)
-        statuses = [_status(k, sources, request.by, hours) for k in kpis]
+        by = request.by
+        check_dimensions(by, sources)
+        statuses = [kpi_status(k, sources, by, hours) for k in kpis]
         available = [s.kpi for s in statuses if s.available]
         previous = period.previous(request.compare_to) if request.compare else None
         earlier = None

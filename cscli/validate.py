@@ -24,6 +24,7 @@ import polars as pl
 
 from cscli.adapters.base import FILE_COL, ROW_COL
 from cscli.config import Config
+from cscli.engine.polars.facts import thread_key
 from cscli.engine.polars.loader import (
     LoadedSource,
     explain_read_error,
@@ -31,7 +32,6 @@ from cscli.engine.polars.loader import (
     structure_error,
 )
 from cscli.engine.polars.sources import load_sources
-from cscli.enrich import thread_key
 from cscli.kpis.catalog import CATALOG
 from cscli.period import Period
 from cscli.pipeline import KpiStatus, QualityIssue, ReportRequest, SourceSummary, run_report

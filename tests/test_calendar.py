@@ -37,8 +37,8 @@ from cscli.calendar import (
     parse_days,
     parse_interval,
 )
+from cscli.engine.polars.measures import MICRO
 from cscli.errors import ConfigError
-from cscli.kpis.measures import MICRO
 
 YEARS = range(2026, 2027)
 UTC_US = pl.Datetime("us", "UTC")

@@ -55,7 +55,7 @@ def _num(value: float) -> str:
     return repr(float(value))
 
 
-#: a ticket still open: neither resolved nor ended without a resolution (enrich.TICKET_ENDS)
+#: a ticket still open: neither resolved nor ended without a resolution (derived.TICKET_ENDS)
 OPEN = "ticket_open"
 #: the sentence every maturing KPI's definition ends with
 PROVISIONAL_NOTE = (

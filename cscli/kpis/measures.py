@@ -1,27 +1,16 @@
 """Derived measures: per-record values computed from canonical columns before aggregation.
 
-Durations are measured here once (in seconds, as Float64, microsecond-exact) so that KPI SQL can
-say `first_response_seconds <= 3600` instead of repeating date arithmetic that SQL dialects
-disagree on. A measure exists in a source only when all of its inputs do.
+Durations are measured once, by the loader (in seconds, as Float64, microsecond-exact), so that
+KPI SQL can say `first_response_seconds <= 3600` instead of repeating date arithmetic that SQL
+dialects disagree on. A measure exists in a source only when all of its inputs do. This module
+holds what each measure is (engine-neutral: `cscli.derived` declares each as a derivation); an
+engine computes them (`cscli.engine.polars.measures`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
-
-if TYPE_CHECKING:
-    import polars as pl
-
-
-#: seconds per microsecond: durations are µs × 1e-6 everywhere (a multiply has one result on
-#: every path; polars' Int64 / 1e6 is sometimes a multiply by the reciprocal, sometimes not)
-MICRO = 1 / 1_000_000
-
-
-def seconds(delta: pl.Expr) -> pl.Expr:
-    """A Duration expression in seconds, Float64: µs × MICRO."""
-    return delta.dt.total_microseconds() * MICRO
+from typing import Literal
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,33 +72,6 @@ MEASURES: tuple[Measure, ...] = (
 def measures_for(table: str, columns: set[str] | frozenset[str]) -> list[Measure]:
     """The measures a source of `table` with `columns` can compute."""
     return [m for m in MEASURES if m.table == table and set(m.inputs) <= columns]
-
-
-def _raw(m: Measure) -> pl.Expr:
-    import polars as pl
-
-    if m.kind == "seconds_between":
-        start, end, *fallback = m.inputs
-        end_expr = pl.coalesce(end, *fallback) if fallback else pl.col(end)
-        return seconds(end_expr - pl.col(start))
-    talk, hold, wrap = m.inputs
-    return pl.col(talk) + pl.col(hold).fill_null(0.0) + pl.col(wrap).fill_null(0.0)
-
-
-def invalid_expr(m: Measure) -> pl.Expr:
-    """Records whose measure cannot be trusted: a negative duration or component."""
-    import polars as pl
-
-    if m.kind == "seconds_between":
-        return _raw(m) < 0
-    return pl.any_horizontal(pl.col(c) < 0 for c in m.inputs).fill_null(False)
-
-
-def measure_expr(m: Measure) -> pl.Expr:
-    """The measure, null where `invalid_expr` holds (so no KPI can use a negative duration)."""
-    import polars as pl
-
-    return pl.when(invalid_expr(m).not_()).then(_raw(m)).alias(m.name)
 
 
 MEASURE_NAMES = frozenset(m.name for m in MEASURES)

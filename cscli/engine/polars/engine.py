@@ -13,14 +13,15 @@ from datetime import datetime
 
 import polars as pl
 
+from cscli.availability import business_hours
 from cscli.config import Config
 from cscli.engine.base import Aggregates, Breach, Plan
+from cscli.engine.polars.enrich import Progress, enriched
 from cscli.engine.polars.loader import LoadedSource
 from cscli.engine.polars.quality import quality_checks, quality_query, quality_results
 from cscli.engine.polars.records import breach_records
-from cscli.engine.polars.sources import business_hours, load_sources
+from cscli.engine.polars.sources import load_sources
 from cscli.engine.polars.window import Batch, add_window
-from cscli.enrich import Progress, enriched
 from cscli.period import Period
 
 

@@ -50,7 +50,7 @@ def quality_query(source: LoadedSource, checks: Sequence[Check]) -> pl.LazyFrame
 
     Only counts: collecting example rows here too doubled the cost of the pass at 10M rows;
     `quality_results` fetches the first rows of the few checks that found something."""
-    from cscli.enrich import source_end
+    from cscli.engine.polars.facts import source_end
 
     return source.frame.select(
         pl.len().alias("_rows"),

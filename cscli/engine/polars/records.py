@@ -12,18 +12,13 @@ from collections.abc import Mapping, Sequence
 
 import polars as pl
 
+from cscli.availability import business_hours
 from cscli.config import Config
+from cscli.derived import CONTACT_MEASURES, CONTACT_SOURCES, WINDOW_MEASURES
 from cscli.engine.base import BREACH_COLUMNS, BREACH_DIMENSIONS, Breach
 from cscli.engine.polars.compile import breach
-from cscli.engine.polars.sources import business_hours, load_sources
-from cscli.enrich import (
-    CONTACT_MEASURES,
-    CONTACT_SOURCES,
-    WINDOW_MEASURES,
-    Progress,
-    enriched,
-    with_age,
-)
+from cscli.engine.polars.enrich import Progress, enriched, with_age
+from cscli.engine.polars.sources import load_sources
 from cscli.kpis.columns import columns_used
 from cscli.kpis.spec import Kpi, Stock
 from cscli.period import Period

@@ -11,7 +11,6 @@ from collections.abc import Collection
 from cscli.adapters import ADAPTERS
 from cscli.config import Config
 from cscli.engine.polars.loader import LoadedSource, load_source
-from cscli.enrich import BusinessHours
 from cscli.errors import UsageError
 from cscli.suggest import did_you_mean
 
@@ -30,14 +29,3 @@ def load_sources(config: Config, names: Collection[str]) -> dict[str, LoadedSour
             )
         loaded[name] = load_source(name, cfg, config.base_dir, adapter, str(config.path))
     return loaded
-
-
-def business_hours(config: Config) -> BusinessHours | None:
-    """The config's calendars and which applies to each source; None without calendars."""
-    if not config.calendars:
-        return None
-    assignment = {
-        name: src.calendar if src.calendar is not None else config.default_calendar
-        for name, src in config.sources.items()
-    }
-    return BusinessHours(config.calendars, assignment)

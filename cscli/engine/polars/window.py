@@ -15,10 +15,12 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
+from cscli.availability import BusinessHours
+from cscli.derived import WINDOW_MEASURES
 from cscli.engine.base import PERIOD_COL, ReportPlan, WindowSpec, WindowTables
 from cscli.engine.polars.compile import aggregations
+from cscli.engine.polars.enrich import with_age
 from cscli.engine.polars.stocks import bucket, events_query
-from cscli.enrich import WINDOW_MEASURES, BusinessHours, with_age
 from cscli.kpis.columns import columns_used
 from cscli.kpis.spec import Kpi, Stock
 

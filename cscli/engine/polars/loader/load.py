@@ -56,8 +56,9 @@ from cscli.engine.polars.loader.mapping import (
 from cscli.engine.polars.loader.parse import as_float, coerce, sniff_timestamps
 from cscli.engine.polars.loader.read import Scanned, data_columns, scan_source, swallowed_checks
 from cscli.engine.polars.loader.source import LoadedSource, QualityCheck
+from cscli.engine.polars.measures import invalid_expr, measure_expr
 from cscli.errors import ConfigError, InputError
-from cscli.kpis.measures import Measure, invalid_expr, measure_expr, measures_for
+from cscli.kpis.measures import Measure, measures_for
 from cscli.schema import FREE_TEXT, SURVEY_TYPES, TABLES, Column, Table, is_dimension
 
 if TYPE_CHECKING:

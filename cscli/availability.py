@@ -1,0 +1,244 @@
+"""Which KPIs a config's sources can compute, and if not, why: from the registry of derivations.
+
+A column of a source is available when the export has it, or when a derivation of that source
+(`cscli.derived`) provides it from available inputs, with the sources it reads loaded and its
+condition met: a small fixpoint. A KPI that reads a column that is not available is explained by
+the export columns it would take, naming a derived column's missing inputs in its place,
+recursively ("tickets has no first_response_at column" for a missing first_response_seconds).
+The reasons come in a fixed order, so that the first thing to fix is named: the source, the
+columns (or the calendar of business-time columns), the dimensions, then the sentiment extra.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib.util
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from cscli.derived import (
+    BUILT_SOURCES,
+    CALENDAR,
+    SENTIMENT_EXTRA,
+    Derivation,
+    builder_of,
+    for_source,
+    provider,
+)
+from cscli.errors import UnknownDimension
+from cscli.kpis.columns import columns_used, pending_columns
+from cscli.kpis.spec import Kpi, Ratio, Stat
+from cscli.suggest import did_you_mean
+
+if TYPE_CHECKING:
+    from cscli.calendar import Calendar
+    from cscli.config import CalendarAssignment, Config
+    from cscli.engine.polars.loader import LoadedSource
+
+
+@dataclass(frozen=True, slots=True)
+class KpiStatus:
+    kpi: Kpi
+    reason: str | None = None  # None = available
+
+    @property
+    def available(self) -> bool:
+        return self.reason is None
+
+
+@dataclass(frozen=True)
+class BusinessHours:
+    """The calendars of a config and which applies to each source (`hours: business`)."""
+
+    calendars: Mapping[str, Calendar]
+    #: per source: a calendar name, an assignment by a column's value, or None
+    assignment: Mapping[str, str | CalendarAssignment | None]
+
+    def for_source(self, name: str) -> str | CalendarAssignment | None:
+        return self.assignment.get(name)
+
+
+def business_hours(config: Config) -> BusinessHours | None:
+    if not config.calendars:
+        return None
+    assignment = {
+        name: src.calendar if src.calendar is not None else config.default_calendar
+        for name, src in config.sources.items()
+    }
+    return BusinessHours(config.calendars, assignment)
+
+
+def sentiment_unavailable() -> str | None:
+    """Why texts cannot be scored here, or None when they can."""
+    if importlib.util.find_spec("vaderSentiment") is None:
+        return 'needs the sentiment extra: pip install "cscli[sentiment]"'
+    return None
+
+
+def _linked(
+    d: Derivation, sources: Mapping[str, LoadedSource], columns: frozenset[str] | set[str]
+) -> list[LoadedSource]:
+    """The sources `d` reads that are loaded, and that this source can link to."""
+    return [
+        sources[link.source]
+        for link in d.needs_sources
+        if link.source in sources and (link.key is None or link.key in columns)
+    ]
+
+
+def _usable(
+    d: Derivation,
+    sources: Mapping[str, LoadedSource],
+    columns: frozenset[str] | set[str],
+    hours: BusinessHours | None,
+) -> bool:
+    """Whether `d` adds its columns: its inputs there, a source it reads loaded, a calendar
+    where it needs one (the sentiment extra is not a fact of the data: `kpi_status` checks it
+    last)."""
+    if not d.inputs <= columns or (d.needs_sources and not _linked(d, sources, columns)):
+        return False
+    return d.requires != CALENDAR or (hours is not None and hours.for_source(d.source) is not None)
+
+
+def has_source(name: str, sources: Mapping[str, LoadedSource]) -> bool:
+    """Whether `name` is loaded, or can be built from the sources loaded (the contacts)."""
+    if name in sources:
+        return True
+    built = builder_of(name)
+    return built is not None and bool(_linked(built, sources, frozenset()))
+
+
+def columns(
+    name: str, sources: Mapping[str, LoadedSource], hours: BusinessHours | None = None
+) -> frozenset[str]:
+    """The columns of source `name`: its export's, and those its derivations add."""
+    if not has_source(name, sources):
+        return frozenset()
+    cols = set(sources[name].columns) if name in sources else set()
+    grown = True
+    while grown:
+        grown = False
+        for d in for_source(name):
+            if not _usable(d, sources, cols, hours):
+                continue
+            copied = {c for s in _linked(d, sources, cols) for c in d.copies & s.columns}
+            added = d.provides | copied
+            if not added <= cols:
+                cols |= added
+                grown = True
+    return frozenset(cols)
+
+
+def dimensions(name: str, sources: Mapping[str, LoadedSource]) -> set[str]:
+    """What a report over source `name` can be cut by."""
+    cols = columns(name, sources)
+    dims = set(sources[name].dimensions) if name in sources else set()
+    for d in for_source(name):
+        if _usable(d, sources, cols, None):
+            dims |= d.dimensions & cols
+            for linked in _linked(d, sources, cols):
+                dims.update(c for c in linked.dimensions if c in d.inherits)
+    return dims
+
+
+def _explained(source: str, column: str, columns: frozenset[str], seen: set[str]) -> set[str]:
+    """The missing export columns behind a column that is not available: its own name, or for
+    a derived column the explanations of its missing inputs (nothing when only its condition
+    fails)."""
+    d = provider(source, column)
+    if d is None or column in seen:
+        return {column}
+    seen.add(column)
+    return {c for i in sorted(d.inputs - columns) for c in _explained(source, i, columns, seen)}
+
+
+def missing(kpi: Kpi, columns: frozenset[str]) -> list[str]:
+    """The export columns that `kpi` lacks, given the columns of its source (sorted)."""
+    needed = columns_used(kpi.kind) | {kpi.anchor} | set(kpi.base.requires)
+    out: set[str] = set()
+    for column in needed - columns:
+        out |= _explained(kpi.source, column, columns, set())
+    return sorted(out)
+
+
+def _blocked(kpi: Kpi, columns: frozenset[str]) -> bool:
+    """Whether a business-time column the KPI reads lacks only its calendar."""
+    return any(
+        d is not None and d.requires == CALENDAR
+        for d in (provider(kpi.source, c) for c in columns_used(kpi.kind) - columns)
+    )
+
+
+def _needs_extra(kpi: Kpi) -> bool:
+    return any(
+        d is not None and d.requires == SENTIMENT_EXTRA
+        for d in (provider(kpi.source, c) for c in columns_used(kpi.kind))
+    )
+
+
+def kpi_status(
+    kpi: Kpi,
+    sources: Mapping[str, LoadedSource],
+    by: Sequence[str],
+    hours: BusinessHours | None = None,
+) -> KpiStatus:
+    """Whether `kpi` can be computed over `sources` cut `by`, as the KPI to compute (its
+    fallback definition, or without its provisional mark, where the data needs it)."""
+    if not has_source(kpi.source, sources):
+        built = builder_of(kpi.source)
+        need = (
+            " or ".join(link.source for link in built.needs_sources)
+            if built is not None
+            else kpi.source
+        )
+        return KpiStatus(kpi, f"needs a {need} source in the config")
+    cols = columns(kpi.source, sources, hours)
+    absent = missing(kpi, cols)
+    if not absent and _blocked(kpi, cols):
+        return KpiStatus(
+            kpi,
+            f"hours: business needs a calendar for {kpi.source}: define one under calendars: "
+            "and name it with calendar: (top level or on the source)",
+        )
+    if (
+        absent
+        and kpi.built.fallback is not None
+        and not missing(dataclasses.replace(kpi, built=kpi.built.fallback), cols)
+    ):
+        kpi = dataclasses.replace(kpi, built=kpi.built.fallback)
+        absent = []
+    if absent:
+        return KpiStatus(kpi, f"{kpi.source} has no {', '.join(absent)} column")
+    if pending_columns(kpi.kind) - cols and isinstance(kpi.kind, Ratio | Stat):
+        # the value is exact without it; only whether it is still maturing cannot be told
+        kind = dataclasses.replace(kpi.kind, pending=None)
+        kpi = dataclasses.replace(kpi, built=dataclasses.replace(kpi.built, kind=kind))
+    no_dim = [d for d in by if d not in dimensions(kpi.source, sources)]
+    if no_dim:
+        return KpiStatus(kpi, f"{kpi.source} cannot be cut by {', '.join(no_dim)}")
+    refused = [f"{d}: {why}" for d, why in kpi.base.degenerate_by if d in by]
+    if refused:
+        return KpiStatus(kpi, f"cannot be cut by {'; '.join(refused)}")
+    if _needs_extra(kpi):
+        why = sentiment_unavailable()
+        if why:
+            return KpiStatus(kpi, why)
+    return KpiStatus(kpi)
+
+
+def check_dimensions(by: Sequence[str], sources: Mapping[str, LoadedSource]) -> None:
+    """Refuse a `--by` that no source, loaded or built, can be cut by."""
+    names = [*sources, *(name for name in BUILT_SOURCES if name not in sources)]
+    everywhere: set[str] = set()
+    for name in names:
+        if has_source(name, sources):
+            everywhere |= dimensions(name, sources)
+    for d in by:
+        if d not in everywhere:
+            raise UnknownDimension(
+                d,
+                f"no source has a dimension called {d!r}" + did_you_mean(d, sorted(everywhere)),
+                hint=f"dimensions: {', '.join(sorted(everywhere)) or 'none'}; add export "
+                "columns as dimensions with `extra_columns:`",
+            )

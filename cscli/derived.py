@@ -1,0 +1,235 @@
+"""Derived columns, each declared once: what a source gains before aggregation, and from what.
+
+A derivation adds columns (`provides`) to one source when that source has its `inputs`, when
+one of the other sources it reads (`needs_sources`) is loaded, and when its condition
+(`requires`) holds. Availability (`cscli.availability`) reads this registry to tell which
+columns and dimensions a source has and, for a KPI that cannot be computed, which export column
+is missing; an engine builds each derivation, looked up by name (`cscli.engine.polars.enrich`).
+Nothing here computes anything: the registry is engine-neutral, so that a second engine brings
+its own builders for the same declarations.
+
+Stages: `load` derivations come with the source from the loader (the duration measures, whose
+negative values are data-quality findings); `enrich` ones are added before aggregation when a
+KPI or a `--by` reads them; `window` ones by the queries that read them (a ticket's age at the
+export time: an aggregate over the whole source, kept out of the queries that do not need it).
+A derivation named after its source builds that source (the contacts, from tickets and calls).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Literal
+
+from cscli.kpis.measures import BUSINESS_MEASURES, MEASURES
+from cscli.schema import SURVEY_CONTACT_DIMENSIONS
+
+Stage = Literal["load", "enrich", "window"]
+
+#: conditions beyond the data: a business calendar for the source (`calendars:` and
+#: `calendar:`), or the sentiment extra installed (checked last: the data would allow the KPI)
+Requirement = Literal["calendar", "sentiment extra"]
+CALENDAR: Requirement = "calendar"
+SENTIMENT_EXTRA: Requirement = "sentiment extra"
+
+
+@dataclass(frozen=True, slots=True)
+class Link:
+    """Another source a derivation reads: every record, or (with `key`) the records that this
+    source's `key` column names, which it can only do when it has that column."""
+
+    source: str
+    key: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Derivation:
+    name: str
+    source: str
+    provides: frozenset[str] = frozenset()
+    inputs: frozenset[str] = frozenset()
+    #: other sources read, any one of which must be loaded
+    needs_sources: tuple[Link, ...] = ()
+    requires: Requirement | None = None
+    #: the columns it adds (provided or copied) that can cut a report (`--by`)
+    dimensions: frozenset[str] = frozenset()
+    #: columns taken from the linked sources that have them (a contact's customer and channel)
+    copies: frozenset[str] = frozenset()
+    #: dimensions taken from the linked sources that have them, to cut by only (a survey is cut
+    #: by the agent of the ticket it rates; no KPI reads them)
+    inherits: frozenset[str] = frozenset()
+    stage: Stage = "enrich"
+    #: for a business-time twin: the calendar-time measure it measures again
+    twin_of: str | None = None
+    doc: str = ""
+
+    @property
+    def builds_source(self) -> bool:
+        return self.name == self.source
+
+    @property
+    def outputs(self) -> frozenset[str]:
+        return self.provides | self.copies | self.inherits
+
+
+#: the sources whose records are contacts
+CONTACT_SOURCES = ("tickets", "calls")
+#: per source, the text column whose sentiment is scored
+TEXT_COLUMNS = {"surveys": "comment", "messages": "text", "tickets": "subject"}
+
+#: seconds from the end of a contact to the customer's next *other* contact (negative when the
+#: customer came back while a ticket was still open), that contact's channel, and the seconds of
+#: data observed after the end of the contact (up to the export time of the contact sources)
+CONTACT_MEASURES = frozenset(
+    {"next_contact_seconds", "next_contact_channel", "followup_observed_seconds"}
+)
+#: how a ticket ended: `ended_at` (resolved_at, else closed_at), `ticket_end_unknown` (ended
+#: without a resolution and without an end instant), `ticket_open` (neither resolved nor ended)
+TICKET_ENDS = frozenset({"ended_at", "ticket_end_unknown", "ticket_open"})
+#: per inbound message: its first direct reply (seconds to it, and who sent it)
+MESSAGE_MEASURES = frozenset({"reply_seconds", "responder"})
+MESSAGE_INPUTS = frozenset({"message_id", "created_at", "inbound", "in_response_to"})
+SENTIMENT_MEASURES = frozenset({"sentiment"})
+#: the columns of the contacts table of its own; the others are copied from tickets and calls
+CONTACT_COLUMNS = frozenset({"contact_id", "contacted_at", "kind", "gave_up"})
+CONTACT_COPIES = frozenset({"customer_id", "channel", "agent", "team"})
+
+
+def _measures() -> tuple[Derivation, ...]:
+    return tuple(
+        Derivation(
+            m.name, m.table, frozenset({m.name}), frozenset(m.inputs), stage="load", doc=m.doc
+        )
+        for m in MEASURES
+    )
+
+
+def _twins() -> tuple[Derivation, ...]:
+    return tuple(
+        Derivation(
+            BUSINESS_MEASURES[m.name],
+            m.table,
+            frozenset({BUSINESS_MEASURES[m.name]}),
+            frozenset({m.name}),
+            requires=CALENDAR,
+            twin_of=m.name,
+            doc=f"{m.name} in business time",
+        )
+        for m in MEASURES
+        if m.name in BUSINESS_MEASURES
+    )
+
+
+def _next_contact(source: str) -> Derivation:
+    return Derivation(
+        "next_contact",
+        source,
+        CONTACT_MEASURES,
+        frozenset({"customer_id"}),
+        needs_sources=tuple(Link(s) for s in CONTACT_SOURCES),
+        doc="the customer's next other contact, counted from this contact's "
+        + ("start" if source == "contacts" else "end"),
+    )
+
+
+DERIVATIONS: tuple[Derivation, ...] = (
+    *_measures(),
+    Derivation(
+        "contacts",
+        "contacts",
+        CONTACT_COLUMNS,
+        needs_sources=tuple(Link(s) for s in CONTACT_SOURCES),
+        dimensions=frozenset({"kind", "channel", "agent", "team"}),
+        copies=CONTACT_COPIES,
+        doc="every ticket and inbound call as one contact; a call and the ticket it names are one",
+    ),
+    Derivation(
+        "ticket_ends",
+        "tickets",
+        TICKET_ENDS,
+        frozenset({"resolved_at"}),
+        doc="how a ticket ended: resolved, ended without a resolution, or still open",
+    ),
+    *_twins(),
+    *(
+        Derivation(
+            "sentiment",
+            source,
+            SENTIMENT_MEASURES,
+            frozenset({text}),
+            requires=SENTIMENT_EXTRA,
+            doc=f"the sentiment score (−1…1) of {text}",
+        )
+        for source, text in TEXT_COLUMNS.items()
+    ),
+    Derivation(
+        "replies",
+        "messages",
+        MESSAGE_MEASURES,
+        MESSAGE_INPUTS,
+        dimensions=frozenset({"responder"}),
+        doc="an inbound message's first direct reply: seconds to it, and its author",
+    ),
+    Derivation(
+        "rated_contact",
+        "surveys",
+        needs_sources=(Link("tickets", "ticket_id"), Link("calls", "call_id")),
+        inherits=frozenset(SURVEY_CONTACT_DIMENSIONS),
+        doc="the agent, team, channel, queue and priority of the ticket or call a survey rates",
+    ),
+    *(_next_contact(source) for source in ("contacts", *CONTACT_SOURCES)),
+    Derivation(
+        "age_seconds",
+        "tickets",
+        frozenset({"age_seconds"}),
+        frozenset({"created_at"}),
+        stage="window",
+        doc="how old a ticket is at the export time (the newest timestamp of the tickets)",
+    ),
+    Derivation(
+        "business_age_seconds",
+        "tickets",
+        frozenset({"business_age_seconds"}),
+        frozenset({"age_seconds"}),
+        requires=CALENDAR,
+        stage="window",
+        twin_of="age_seconds",
+        doc="age_seconds in business time",
+    ),
+)
+
+#: the sources built from others
+BUILT_SOURCES = tuple(d.source for d in DERIVATIONS if d.builds_source)
+#: columns added by the queries that read them (`window` derivations)
+WINDOW_MEASURES = frozenset(c for d in DERIVATIONS if d.stage == "window" for c in d.provides)
+
+
+def for_source(source: str) -> tuple[Derivation, ...]:
+    """The derivations of `source`, in registry order (the order an engine applies them)."""
+    return tuple(d for d in DERIVATIONS if d.source == source)
+
+
+def builder_of(source: str) -> Derivation | None:
+    """The derivation that builds `source` from others (the contacts), or None."""
+    return next((d for d in for_source(source) if d.builds_source), None)
+
+
+def provider(source: str, column: str) -> Derivation | None:
+    """The derivation that provides `column` in `source`, or None."""
+    return next((d for d in for_source(source) if column in d.provides), None)
+
+
+def plan(source: str, wanted: Iterable[str], stage: Stage = "enrich") -> list[Derivation]:
+    """The derivations of `source` at `stage` that add a `wanted` column, with those whose
+    columns they read, in registry order."""
+    todo = set(wanted)
+    chosen: set[Derivation] = set()
+    grown = True
+    while grown:
+        grown = False
+        for d in for_source(source):
+            if d.stage == stage and d not in chosen and d.outputs & todo:
+                chosen.add(d)
+                todo |= d.inputs
+                grown = True
+    return [d for d in for_source(source) if d in chosen]

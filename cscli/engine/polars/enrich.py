@@ -1,0 +1,249 @@
+"""The derived columns of `cscli.derived`, built in polars before aggregation.
+
+`enriched` applies, in registry order, the derivations of a source whose columns a report
+asks for, each built by the function `BUILDERS` holds under the derivation's name; a source
+built from others (the contacts) comes from `SOURCES`. The declarations, and which columns
+exist at all, are engine-neutral (`cscli.derived`, `cscli.availability`); only how each
+column is computed is here.
+
+All of it stays lazy; the sorts and joins are only added when a requested KPI reads the columns.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import polars as pl
+
+from cscli.derived import DERIVATIONS, WINDOW_MEASURES, Derivation, plan
+from cscli.engine.polars.contacts import contacts_table, with_contact_measures
+from cscli.engine.polars.facts import source_end, thread_key, ticket_ended_unresolved
+from cscli.engine.polars.loader import LoadedSource
+from cscli.engine.polars.measures import seconds
+from cscli.kpis.measures import MEASURES
+
+if TYPE_CHECKING:
+    from cscli.availability import BusinessHours
+
+#: progress(done, total) while texts are scored
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class Context:
+    """What a builder reads besides the frame: the source, the others, the report's cuts."""
+
+    name: str
+    sources: Mapping[str, LoadedSource]
+    #: the columns of the source as loaded
+    columns: frozenset[str]
+    by: Sequence[str] = ()
+    progress: Progress | None = None
+    hours: BusinessHours | None = None
+
+
+#: adds the columns of one derivation to the records of its source
+Builder = Callable[[pl.LazyFrame, Derivation, Context], pl.LazyFrame]
+
+
+def with_ticket_ends(frame: pl.LazyFrame, columns: frozenset[str] | set[str]) -> pl.LazyFrame:
+    """Add TICKET_ENDS; backlog and gave-up rate read the same definition of an ended ticket."""
+    ended = ticket_ended_unresolved(columns)
+    closed = (
+        pl.col("closed_at")
+        if "closed_at" in columns
+        else pl.lit(None, dtype=pl.Datetime("us", "UTC"))
+    )
+    unresolved = pl.col("resolved_at").is_null()
+    return frame.with_columns(
+        ended_at=pl.coalesce(pl.col("resolved_at"), closed),
+        ticket_end_unknown=(ended & closed.is_null()) if ended is not None else pl.lit(False),
+        ticket_open=(unresolved & ~ended) if ended is not None else unresolved,
+    )
+
+
+def with_sentiment(
+    frame: pl.LazyFrame, text_col: str, progress: Progress | None = None
+) -> pl.LazyFrame:
+    """Add `sentiment` (−1…1) for `text_col`. The distinct texts are read and scored first (an
+    extra read of that one column; scores are cached per text, so a re-run scores nothing),
+    then joined back lazily."""
+    from cscli.sentiment import SentimentCache, VaderScorer, sentiment_frame
+
+    texts = frame.select(pl.col(text_col).cast(pl.String)).unique().collect()[text_col]
+    scorer = VaderScorer()
+    scored = sentiment_frame(
+        texts.drop_nulls(), scorer, cache=SentimentCache.for_scorer(scorer), progress=progress
+    )
+    table = scored.select(pl.col("text").alias(text_col), "sentiment").unique(text_col)
+    return frame.join(table.lazy(), on=text_col, how="left")
+
+
+def with_replies(frame: pl.LazyFrame) -> pl.LazyFrame:
+    """Per message: seconds to the first outbound message replying to it, and its author (of
+    replies at the same instant, the one with the lowest message_id). Replies are matched by
+    `thread_key` (3.0 matches 3)."""
+    replies = (
+        frame.filter(
+            pl.col("inbound").not_().fill_null(False) & pl.col("in_response_to").is_not_null()
+        )
+        .group_by(thread_key(pl.col("in_response_to")).alias("_thread"))
+        .agg(
+            pl.col("created_at").min().alias("_first_reply_at"),
+            pl.col("author").sort_by("created_at", "message_id").first().alias("responder")
+            if "author" in frame.collect_schema().names()
+            else pl.lit(None, dtype=pl.String).alias("responder"),
+        )
+    )
+    keyed = frame.with_columns(thread_key(pl.col("message_id")).alias("_thread"))
+    joined = keyed.join(replies, on="_thread", how="left")
+    return joined.with_columns(
+        reply_seconds=seconds(pl.col("_first_reply_at") - pl.col("created_at"))
+    ).drop("_first_reply_at", "_thread")
+
+
+def business_expr(
+    start: pl.Expr, end: pl.Expr, hours: BusinessHours, source: str
+) -> pl.Expr | None:
+    """Business seconds from start to end under the source's calendar(s); None if it has none."""
+    from cscli.calendar import business_seconds
+
+    assigned = hours.for_source(source)
+    if assigned is None:
+        return None
+    if isinstance(assigned, str):
+        return business_seconds(start, end, hours.calendars[assigned])
+    expr: Any = pl
+    for value, cal in assigned.map.items():
+        then = business_seconds(start, end, hours.calendars[cal])
+        expr = expr.when(pl.col(assigned.by) == value).then(then)
+    fallback = (
+        business_seconds(start, end, hours.calendars[assigned.default])
+        if assigned.default
+        else pl.lit(None, dtype=pl.Float64)
+    )
+    return expr.otherwise(fallback)  # type: ignore[no-any-return]
+
+
+_MEASURES = {m.name: m for m in MEASURES}
+
+
+def _business_twin(frame: pl.LazyFrame, d: Derivation, ctx: Context) -> pl.LazyFrame:
+    """The business-time twin of a duration measure: null where the measure is (missing or
+    negative)."""
+    assert d.twin_of is not None
+    start, end, *fallback = _MEASURES[d.twin_of].inputs
+    end_expr = pl.coalesce(end, *fallback) if fallback else pl.col(end)
+    expr = business_expr(pl.col(start), end_expr, ctx.hours, ctx.name) if ctx.hours else None
+    if expr is None:
+        return frame
+    return frame.with_columns(pl.when(pl.col(d.twin_of).is_not_null()).then(expr).alias(d.name))
+
+
+def _sentiment(frame: pl.LazyFrame, d: Derivation, ctx: Context) -> pl.LazyFrame:
+    (text,) = d.inputs
+    frame = with_sentiment(frame, text, ctx.progress)
+    if d.source == "messages" and "inbound" in ctx.columns:
+        # the customers' sentiment: a brand's own replies are not scored
+        inbound = pl.col("inbound").fill_null(False)
+        frame = frame.with_columns(sentiment=pl.when(inbound).then(pl.col("sentiment")))
+    return frame
+
+
+def _rated_contact(frame: pl.LazyFrame, d: Derivation, ctx: Context) -> pl.LazyFrame:
+    """A survey's `--by` dimensions that it lacks, from the ticket or call it rates."""
+    wanted = [c for c in ctx.by if c in d.inherits]
+    links = [
+        (link.source, link.key)
+        for link in d.needs_sources
+        if link.source in ctx.sources and link.key is not None and link.key in ctx.columns
+    ]
+    for contact, key in links:
+        dims = [c for c in wanted if c in ctx.sources[contact].columns]
+        if not dims:
+            continue
+        # one row per contact id, so a duplicated id cannot multiply survey responses; only
+        # the contacts that some survey rates are grouped (a semi join first: 2M surveys
+        # need not group 10M tickets)
+        rated = frame.select(key).filter(pl.col(key).is_not_null())
+        lookup = (
+            ctx.sources[contact]
+            .usable.select(key, *dims)
+            .join(rated, on=key, how="semi")
+            .group_by(key)
+            .agg(pl.col(c).first().alias(f"_{contact}_{c}") for c in dims)
+        )
+        frame = frame.join(lookup, on=key, how="left")
+    for c in wanted:
+        parts = [c] if c in ctx.columns else []
+        parts += [f"_{s}_{c}" for s, _ in links if c in ctx.sources[s].columns]
+        if parts:
+            frame = frame.with_columns(pl.coalesce(parts).alias(c))
+    return frame
+
+
+def _age(frame: pl.LazyFrame, d: Derivation, ctx: Context) -> pl.LazyFrame:
+    as_of = source_end(ctx.name, ctx.columns)
+    return frame.with_columns(seconds(as_of - pl.col("created_at")).alias(d.name))
+
+
+def _business_age(frame: pl.LazyFrame, d: Derivation, ctx: Context) -> pl.LazyFrame:
+    as_of = source_end(ctx.name, ctx.columns)
+    expr = business_expr(pl.col("created_at"), as_of, ctx.hours, ctx.name) if ctx.hours else None
+    return frame if expr is None else frame.with_columns(expr.alias(d.name))
+
+
+BUILDERS: dict[str, Builder] = {
+    "ticket_ends": lambda frame, d, ctx: with_ticket_ends(frame, ctx.columns),
+    **{d.name: _business_twin for d in DERIVATIONS if d.twin_of and d.stage == "enrich"},
+    "sentiment": _sentiment,
+    "replies": lambda frame, d, ctx: with_replies(frame),
+    "rated_contact": _rated_contact,
+    "next_contact": lambda frame, d, ctx: with_contact_measures(frame, ctx.sources, ctx.name),
+    "age_seconds": _age,
+    "business_age_seconds": _business_age,
+}
+
+#: the sources built from others, given the derivations asked of them: the contacts compute
+#: their next contacts while each record is still a row of its own, before linked ones merge
+SOURCES: dict[str, Callable[[Mapping[str, LoadedSource], Sequence[Derivation]], pl.LazyFrame]] = {
+    "contacts": lambda sources, steps: contacts_table(
+        sources, any(d.name == "next_contact" for d in steps)
+    ),
+}
+
+
+def enriched(
+    name: str,
+    sources: Mapping[str, LoadedSource],
+    by: Sequence[str],
+    needed: set[str],
+    progress: Progress | None = None,
+    hours: BusinessHours | None = None,
+) -> pl.LazyFrame:
+    """The usable records of `name` with the derived columns that `needed` and `by` ask for."""
+    steps = plan(name, {*needed, *by})
+    if name not in sources:
+        return SOURCES[name](sources, steps)
+    ctx = Context(name, sources, sources[name].columns, by, progress, hours)
+    frame = sources[name].usable
+    for d in steps:
+        frame = BUILDERS[d.name](frame, d, ctx)
+    return frame
+
+
+def with_age(
+    frame: pl.LazyFrame,
+    columns: frozenset[str],
+    hours: BusinessHours | None = None,
+) -> pl.LazyFrame:
+    """`age_seconds` = the export time (the newest timestamp of the tickets) − created_at, and
+    `business_age_seconds` the same in business time when the tickets have a calendar. Never
+    the report period's end: a period that runs past the data must not age a ticket into a
+    future the data has not seen. Added by the queries that read them (`window` stage)."""
+    ctx = Context("tickets", {}, columns, hours=hours)
+    for d in plan("tickets", WINDOW_MEASURES, "window"):
+        frame = BUILDERS[d.name](frame, d, ctx)
+    return frame
