@@ -22,7 +22,7 @@ from cscli.kpis.measures import seconds
 from cscli.schema import CONTACTS, GAVE_UP_STATUSES, SURVEY_CONTACT_DIMENSIONS
 
 if TYPE_CHECKING:
-    from cscli.calendar import Calendar
+    from cscli.business_hours.model import Calendar
     from cscli.config import CalendarAssignment
 
 #: surveys inherit dimensions from the contact they rate, by the key that links them
@@ -325,7 +325,7 @@ def business_expr(
     start: pl.Expr, end: pl.Expr, hours: BusinessHours, source: str
 ) -> pl.Expr | None:
     """Business seconds from start to end under the source's calendar(s); None if it has none."""
-    from cscli.calendar import business_seconds
+    from cscli.engine.polars.business_time import business_seconds
 
     assigned = hours.for_source(source)
     if assigned is None:

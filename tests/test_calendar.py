@@ -23,21 +23,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cscli.calendar import (
-    WEEKDAYS,
-    Calendar,
-    CalendarError,
-    Interval,
-    PublicHolidays,
-    business_clock,
-    business_seconds,
-    covered_range,
-    parse_calendar,
-    parse_calendars,
-    parse_days,
-    parse_interval,
-)
+from cscli.business_hours.model import WEEKDAYS, Calendar, Interval, PublicHolidays
+from cscli.business_hours.parse import parse_calendar, parse_calendars, parse_days, parse_interval
+from cscli.engine.polars.business_time import business_clock, business_seconds, covered_range
 from cscli.errors import ConfigError
+from cscli.errors import ConfigError as CalendarError
 from cscli.kpis.measures import MICRO
 
 YEARS = range(2026, 2027)
