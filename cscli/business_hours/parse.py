@@ -118,7 +118,7 @@ def read_calendar(
 ) -> Calendar | None:
     """The calendar `spec` describes, or None when it has problems (reported to `problems`,
     paths relative to the calendar's own mapping)."""
-    before = len(problems.found)
+    before = len(problems)
     if isinstance(spec, str) and spec.strip() == "24/7" and default_timezone:
         spec = {"hours": "24/7"}
     if not isinstance(spec, Mapping):
@@ -141,7 +141,7 @@ def read_calendar(
     holidays = _parse_holidays(spec.get("holidays"), problems)
     closed = _parse_closed(spec.get("closed"), problems)
     open_dates = _parse_open(spec.get("open"), hours, problems)
-    if len(problems.found) > before or timezone is None:
+    if len(problems) > before or timezone is None:
         return None
     try:
         return Calendar(name, timezone, hours, holidays, closed, open_dates)
@@ -390,10 +390,10 @@ def _parse_open(
                 )
                 continue
         else:
-            before = len(problems.found)
+            before = len(problems)
             intervals = _parse_intervals(day_value, where, problems, allow_closed=False)
             if not intervals:
-                if len(problems.found) == before:  # an empty list
+                if len(problems) == before:  # an empty list
                     problems.add(where, "an open date needs hours", labelled=True)
                 continue
         out.append((day, intervals))

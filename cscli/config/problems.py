@@ -71,8 +71,9 @@ class Problems:
         """A view of this collector whose paths are relative to `prefix`."""
         return dataclasses.replace(self, prefix=(*self.prefix, *prefix))
 
-    def __bool__(self) -> bool:
-        return bool(self.found)
+    def __len__(self) -> int:
+        """How many problems were found (by every view of this collector)."""
+        return len(self.found)
 
     def raise_if_any(self) -> None:
         """Raise one `ConfigError` with every problem, in the order of the file."""
