@@ -36,7 +36,9 @@ from typing import Any
 
 import polars as pl
 
-from cscli.calendar import Calendar, business_seconds, parse_calendar
+from cscli.business_hours.model import Calendar
+from cscli.business_hours.parse import parse_calendar
+from cscli.engine.polars.business_time import business_seconds
 
 SPEC: dict[str, Any] = {
     "timezone": "Europe/Berlin",

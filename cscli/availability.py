@@ -32,7 +32,7 @@ from cscli.kpis.spec import Kpi, Ratio, Stat
 from cscli.suggest import did_you_mean
 
 if TYPE_CHECKING:
-    from cscli.calendar import Calendar
+    from cscli.business_hours.model import Calendar
     from cscli.config import CalendarAssignment, Config
     from cscli.engine.polars.loader import LoadedSource
 

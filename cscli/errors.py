@@ -61,20 +61,34 @@ class UnknownDimension(UsageError):
         self.problem = problem
 
 
+def dotted(path: Sequence[str | int]) -> str:
+    """`("sources", "tickets", "columns")` → `sources.tickets.columns`; `("checks", 0)` →
+    `checks[0]`."""
+    return ".".join(str(p) if isinstance(p, str) else f"[{p}]" for p in path).replace(".[", "[")
+
+
 @dataclass(frozen=True, slots=True)
 class ConfigProblem:
+    """One thing wrong in a config: where it is and what.
+
+    Where: `file:line:column` for a config file; for data that came from no file (a calendar
+    spec given to `cscli.business_hours.parse` directly) its `path` in that data.
+    """
+
     file: str
     line: int | None
     column: int | None
     message: str
+    #: the path of the value at fault in the config's data, e.g. ("sources", "tickets", "path")
+    path: tuple[str | int, ...] = ()
 
     def __str__(self) -> str:
-        where = self.file
+        where = self.file or dotted(self.path)
         if self.line is not None:
             where += f":{self.line}"
             if self.column is not None:
                 where += f":{self.column}"
-        return f"{where}: {self.message}"
+        return f"{where}: {self.message}" if where else self.message
 
 
 class ConfigError(CscliError):
@@ -89,14 +103,21 @@ class ConfigError(CscliError):
         if isinstance(problems, str):
             problems = [ConfigProblem("config", None, None, problems)]
         self.problems = list(problems)
+        file = self.problems[0].file
         if len(self.problems) == 1:
             message = str(self.problems[0])
+        elif file:
+            message = f"{len(self.problems)} problems in {file}"
         else:
-            message = f"{len(self.problems)} problems in {self.problems[0].file}"
+            message = "; ".join(str(p) for p in self.problems)
         super().__init__(message, hint=hint)
 
     def details(self) -> Sequence[str]:
         return [str(p) for p in self.problems] if len(self.problems) > 1 else ()
+
+
+class OutputError(CscliError):
+    """An output file cannot be written (cscli.output): `cannot write PATH: reason`."""
 
 
 class InputError(CscliError):

@@ -24,12 +24,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from pathlib import Path
 
-from cscli.errors import CscliError
-
-
-class OutputError(CscliError):
-    """An output file cannot be written."""
-
+from cscli.errors import OutputError
 
 #: files written in the current `atomic_batch`: (temporary file, final path)
 _batch: ContextVar[list[tuple[Path, Path]] | None] = ContextVar("cscli_batch", default=None)

@@ -1,4 +1,5 @@
-"""Business calendars (`cscli.calendar`): hand-worked durations, the parser, and invariants.
+"""Business calendars (`cscli.business_hours`, the engine's `business_time`): hand-worked
+durations, the parser, and invariants.
 
 Hand-worked cases state their arithmetic next to the assertion. Local times are in the
 calendar's zone and turned into UTC instants by `local()`; 2026 dates used below:
@@ -23,22 +24,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cscli.calendar import (
-    WEEKDAYS,
-    Calendar,
-    CalendarError,
-    Interval,
-    PublicHolidays,
-    business_clock,
-    business_seconds,
-    covered_range,
-    parse_calendar,
-    parse_calendars,
-    parse_days,
-    parse_interval,
-)
+from cscli.business_hours.model import WEEKDAYS, Calendar, Interval, PublicHolidays
+from cscli.business_hours.parse import parse_calendar, parse_calendars, parse_days, parse_interval
+from cscli.engine.polars.business_time import business_clock, business_seconds, covered_range
 from cscli.engine.polars.measures import MICRO
 from cscli.errors import ConfigError
+from cscli.errors import ConfigError as CalendarError
 
 YEARS = range(2026, 2027)
 UTC_US = pl.Datetime("us", "UTC")

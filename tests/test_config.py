@@ -286,3 +286,59 @@ def test_zone_names_that_are_paths_or_too_long(write: Write, zone: str) -> None:
     path = write("cscli.yaml", f"timezone: '{zone}'\nsources: {{tickets: {{path: t.csv}}}}\n")
     [msg] = problems(path)
     assert msg.startswith(f"{path}:1:11: timezone: unknown time zone")
+
+
+ADAPTER_LIST = (
+    "adapters are generic, zendesk, freshdesk, intercom, servicenow, amazon_connect, "
+    "genesys_cloud, qualtrics, delighted"
+)
+
+
+def test_unknown_adapter_is_a_config_problem_with_its_position(write: Write) -> None:
+    # reported at load among the other problems, not when the source is read
+    path = write(
+        "cscli.yaml",
+        """
+        timezone: Mars/Olympus
+        sources:
+          tickets: {path: t.csv, adapter: zendsk}
+          calls: {path: c.csv, adapter: nope}
+        """,
+    )
+    # "  tickets: {path: t.csv, adapter: " is 34 characters: the name is at column 35;
+    # "  calls: {path: c.csv, adapter: " is 32
+    assert problems(path) == [
+        f"{path}:1:11: timezone: unknown time zone 'Mars/Olympus' (use an IANA name such as "
+        "UTC or Europe/Berlin)",
+        f"{path}:3:35: sources.tickets.adapter: unknown adapter 'zendsk' (did you mean "
+        f"'zendesk'?); {ADAPTER_LIST}",
+        f"{path}:4:33: sources.calls.adapter: unknown adapter 'nope'; {ADAPTER_LIST}",
+    ]
+
+
+def test_known_adapters_load(write: Write) -> None:
+    cfg = load_config(write("cscli.yaml", "sources:\n  tickets: {path: t.csv, adapter: zendesk}\n"))
+    assert cfg.sources["tickets"].adapter == "zendesk"
+
+
+def test_values_of_the_wrong_type_are_problems_not_crashes(write: Write) -> None:
+    # found by comparing the loader before and after the config package: each of these raised
+    # a TypeError (an int given to the did-you-mean; a list looked up in a mapping)
+    path = write(
+        "cscli.yaml",
+        """
+        sources: {tickets: {path: t.csv}}
+        kpis:
+          - {id: x, sql: "count(*)", source: [tickets]}
+          - {id: s, kpi: sentiment, source: [messages]}
+        report: {kpis: [5]}
+        """,
+    )
+    # "  - {id: x, sql: \"count(*)\", source: " is 37 characters, "  - {id: s, kpi: sentiment,
+    # source: " 36 and "report: {kpis: [" 16
+    assert problems(path) == [
+        f"{path}:3:38: custom KPI 'x' needs `source:` one of tickets, calls, surveys, "
+        "customers, messages",
+        f"{path}:4:37: sentiment reads one of surveys, messages, tickets, not ['messages']",
+        f"{path}:5:17: report.kpis[0]: Input should be a valid string",
+    ]

@@ -108,7 +108,7 @@ def business_expr(
     start: pl.Expr, end: pl.Expr, hours: BusinessHours, source: str
 ) -> pl.Expr | None:
     """Business seconds from start to end under the source's calendar(s); None if it has none."""
-    from cscli.calendar import business_seconds
+    from cscli.engine.polars.business_time import business_seconds
 
     assigned = hours.for_source(source)
     if assigned is None:

@@ -25,7 +25,7 @@ from cscli.errors import InputError
 from cscli.schema import TABLES
 
 if TYPE_CHECKING:
-    from cscli.config import EventLogConfig, SourceConfig
+    from cscli.config.models import EventLogConfig, SourceConfig
 
 
 def reduce_events(
