@@ -11,8 +11,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-
-import polars as pl
+from typing import TYPE_CHECKING
 
 from cscli.checks import CheckResult
 from cscli.config import Config, find_config, load_config
@@ -25,6 +24,9 @@ from cscli.pipeline import ReportRequest, ReportResult, run_report
 from cscli.profiles import PROFILES, Profile
 from cscli.suggest import did_you_mean
 from cscli.validate import ValidationResult
+
+if TYPE_CHECKING:
+    import polars as pl
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 

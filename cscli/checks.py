@@ -21,8 +21,6 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Literal
 from zoneinfo import ZoneInfo
 
-import polars as pl  # the records behind a breach only (breach_predicate, breach_records)
-
 from cscli.conditions import Condition
 from cscli.config import CheckConfig, Config, Freshness
 from cscli.engine.base import Breach
@@ -34,6 +32,8 @@ from cscli.results import ReportResult, Row
 from cscli.units import Unit, change, format_change, format_duration, format_value
 
 if TYPE_CHECKING:
+    import polars as pl
+
     from cscli.engine.polars.freshness import Newest
 
 Status = Literal["pass", "warn", "fail", "skipped"]

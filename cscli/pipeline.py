@@ -258,7 +258,9 @@ def _every_bucket(
     last = last or seen.max()  # type: ignore[assignment]
     if first is None or last is None:
         return table
-    grid = pl.DataFrame({PERIOD_COL: pl.date_range(first, last, _STEP[request.grain], eager=True)})
+    grid = pl.DataFrame(
+        {PERIOD_COL: pl.date_range(first, last, Grain(request.grain).every, eager=True)}
+    )
     by = list(request.by)
     if by:
         grid = table.select(by).unique().join(grid, how="cross")
@@ -309,9 +311,6 @@ def _fill_counts(frame: pl.DataFrame, kpis: Sequence[Kpi]) -> pl.DataFrame:
     return frame.with_columns(fills) if fills else frame
 
 
-_STEP = {"day": "1d", "week": "1w", "month": "1mo", "quarter": "3mo"}
-
-
 def _shift_bucket(d: date, grain: str, mode: str, steps: int = -1) -> date:
     """The start of the bucket `steps` grains (or, with yoy, years) from bucket `d`."""
     if mode == "yoy":
@@ -357,7 +356,7 @@ def _attach_previous(
         renamed = prev.select(*by, *(pl.col(c).alias(c + PREV_SUFFIX) for c in cols))
         joined = table.join(renamed, on=list(by), how="left", nulls_equal=True)
         return _zero_previous(joined, kpis)
-    back = "-" + _STEP[grain]
+    back = "-" + Grain(grain).every
     if request.compare_to == "yoy":
         back = "-52w" if grain == "week" else "-1y"
     earlier = pl.col(PERIOD_COL).dt.offset_by(back)
@@ -371,7 +370,7 @@ def _attach_previous(
     )
     out = _zero_previous(out.drop("_earlier"), kpis)
     assert period.start is not None and period.end is not None
-    step_end = pl.col(PERIOD_COL).dt.offset_by(_STEP[grain]) - timedelta(days=1)
+    step_end = pl.col(PERIOD_COL).dt.offset_by(Grain(grain).every) - timedelta(days=1)
     cut = (pl.col(PERIOD_COL) < period.start) | (step_end > period.end)
     return out.with_columns(
         pl.when(cut).then(None).otherwise(pl.col(c + PREV_SUFFIX)).alias(c + PREV_SUFFIX)

@@ -23,9 +23,7 @@ import polars as pl
 
 from cscli.kpis.columns import N_SUFFIX
 from cscli.kpis.spec import Kpi, Stock
-
-#: polars date_range intervals for each grain
-GRAIN_STEP = {"day": "1d", "week": "1w", "month": "1mo", "quarter": "3mo"}
+from cscli.period import Grain
 
 
 def levels(
@@ -51,7 +49,7 @@ def levels(
     lo: date = first or events["_b"].min()  # type: ignore[assignment]
     hi: date = last or events["_b"].max()  # type: ignore[assignment]
     first = lo
-    grid = pl.DataFrame({"_b": pl.date_range(lo, hi, GRAIN_STEP[grain], eager=True)})
+    grid = pl.DataFrame({"_b": pl.date_range(lo, hi, Grain(grain).every, eager=True)})
     keys = events.select(dims).unique() if dims else pl.DataFrame({"_k": [0]})
     full = keys.join(grid, how="cross")
     before = (
