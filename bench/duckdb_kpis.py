@@ -2,7 +2,7 @@
 
 An independent re-implementation of `cscli report --by channel --grain week --format json` over
 the bench's Parquet files (timezone UTC), used by `bench/run.py` as the speed reference and as
-a value-by-value correctness check. It follows the definitions in `cscli/kpis/catalog.py` and
+a value-by-value correctness check. It follows the definitions in `cscli/kpis/builtin/` and
 DESIGN §5 and the loader's record semantics (`cscli/engine/polars/loader/`):
 
 * a record is usable when its required columns are not null (tickets: ticket_id, created_at;

@@ -2,7 +2,7 @@
 
 Each test writes a few CSV lines and a `cscli.yaml` into `tmp_path` and runs the report
 through `cscli.api.report`, as the CLI does. The spec of every KPI is its definition text in
-`cscli/kpis/catalog.py`; the arithmetic behind each expected value sits next to its assertion.
+`cscli/kpis/builtin/`; the arithmetic behind each expected value sits next to its assertion.
 
 Calendar (UTC): Monday 2026-01-05 starts the ISO week called "week 1" below, Monday 2026-01-12
 "week 2", Monday 2026-01-19 "week 3". Periods are half-open in time: `--to 2026-01-18` ends at

@@ -3,7 +3,7 @@
 Every fixture is a few CSV lines written into pytest's `tmp_path` next to a `cscli.yaml`; the
 report is run through `cscli.api.report`, exactly as the CLI does. The arithmetic behind every
 expected value is written next to its assertion. Specs: DESIGN §4–§6 and the definitions in
-`cscli/kpis/catalog.py`.
+`cscli/kpis/builtin/`.
 
 Default calendar used below (UTC unless stated): Monday 2026-01-05 starts ISO week 2 ("week 1"
 in the comments), Monday 2026-01-12 starts the next one ("week 2").
