@@ -31,6 +31,8 @@ from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from cscli.suggest import did_you_mean
+
 if TYPE_CHECKING:
     import polars as pl
 
@@ -315,10 +317,7 @@ def check_columns(
         return e.problem
     for used in expr.meta.root_names():
         if used not in columns:
-            import difflib
-
-            match = difflib.get_close_matches(used, sorted(columns), n=1)
-            hint = f" (did you mean {match[0]!r}?)" if match else ""
+            hint = did_you_mean(used, sorted(columns))
             return SqlProblem(
                 name_offset(text, used), f"unknown column {used!r}{hint}: not a column of {what}"
             )
