@@ -16,10 +16,8 @@ from rich.console import Console
 from cscli import __version__
 from cscli.console import (
     _boundary,
-    _busy,
     _emit,
     _handle_interrupts,
-    _progress,
     _report_failure,
     _say,
     _stderr,
@@ -44,6 +42,7 @@ from cscli.options import (
 )
 from cscli.period import Grain
 from cscli.render import formats, safe
+from cscli.render.progress import progress_bar, spinner
 
 app = typer.Typer(
     cls=CompareGroup,
@@ -151,7 +150,7 @@ def report(
     from cscli.strict import require_clean_report
 
     err = _stderr()
-    with _busy(err, "Computing KPIs…"):
+    with spinner(err, "Computing KPIs…"):
         result = api.report(
             config,
             demo=demo,
@@ -237,7 +236,7 @@ def check(
     from cscli.render import checks as out
 
     err = _stderr()
-    with _busy(err, "Checking…"):
+    with spinner(err, "Checking…"):
         cfg = api.open_config(config, demo=demo)
         rules = split_values(rule) or ()
         result = api.check(cfg, date_from=date_from, date_to=date_to, last=last, rules=rules)
@@ -359,7 +358,7 @@ def feedback(
     data masked), and the words and phrases that set complaints apart."""
     from cscli import api
 
-    with _progress(_stderr(), "Scoring texts") as tick:
+    with progress_bar(_stderr(), "Scoring texts") as tick:
         report = api.feedback(
             config,
             demo=demo,

@@ -1,9 +1,10 @@
 """The command line's consoles and its one error boundary.
 
-Everything the commands print goes through here: stdout (tables drawn by rich, or machine text
-written exactly), stderr (notes, `wrote PATH`, a spinner or progress bar on a terminal), and
-every failure, as `error:`/`hint:` lines with its exit code. Kept apart from the command
-declarations (`cscli.cli`), whose private helpers these are, hence the leading underscores.
+The commands print through here: stdout (tables drawn by the renderers, or machine text written
+exactly) and stderr (notes, `wrote PATH`), and every failure is reported here, as
+`error:`/`hint:` lines with its exit code. Kept apart from the command declarations
+(`cscli.cli`), whose private helpers these are, hence the leading underscores. The consoles
+come from `cscli.render.safe`; what runs on them is the renderers'.
 
 Exit 1 always means "a check failed": an error, an interrupt, a bug, even a failure while
 printing the error, exits 2.
@@ -16,15 +17,17 @@ import os
 import signal
 import sys
 import traceback
-from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager, nullcontext, suppress
-from typing import Any, TypeVar
+from collections.abc import Callable
+from contextlib import suppress
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import typer
-from rich.console import Console
 
 from cscli.errors import CscliError, ExitCode, Interrupted
 from cscli.render import safe
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 
 class _State:
@@ -56,38 +59,6 @@ def _emit(text: str) -> None:
 def _say(err: Console, text: str) -> None:
     """A line on stderr (`wrote PATH`) with the path printed literally."""
     err.print(safe.message(text), soft_wrap=True)
-
-
-def _busy(err: Console, what: str) -> AbstractContextManager[Any]:
-    """A spinner that keeps moving while polars works (it releases the GIL); only on a
-    terminal."""
-    return err.status(what) if err.is_terminal else nullcontext()
-
-
-@contextmanager
-def _progress(err: Console, what: str) -> Iterator[Callable[[int, int], None]]:
-    """A progress bar on a terminal, gone when done; yields the `progress(done, total)`
-    callback to hand the library (a no-op off a terminal, and until there is a total)."""
-    if not err.is_terminal:
-        yield _no_progress
-        return
-    from rich.progress import Progress
-
-    with Progress(console=err, transient=True) as bar:
-        task: list[Any] = []
-
-        def tick(done: int, total: int) -> None:
-            if total == 0:
-                return
-            if not task:
-                task.append(bar.add_task(what, total=total))
-            bar.update(task[0], completed=done)
-
-        yield tick
-
-
-def _no_progress(done: int, total: int) -> None:
-    """No bar to move."""
 
 
 F = TypeVar("F", bound=Callable[..., Any])
