@@ -1,61 +1,51 @@
 """The command line: parse options, call `cscli.api`, render, return an exit code.
 
-This module is the only place errors are printed. Heavy modules (polars, the pipeline) are
+The commands are declared here; what they print and how a failure is reported is
+`cscli.console`, the one place errors are printed. Heavy modules (polars, the pipeline) are
 imported inside the commands so that `cscli --help` starts fast.
 """
 
 from __future__ import annotations
 
-import functools
-import os
-import signal
-import sys
-import traceback
-from collections.abc import Callable, Sequence
-from contextlib import nullcontext, suppress
-from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from typer.core import TyperGroup
 
 from cscli import __version__
-from cscli.errors import CscliError, DataQualityError, ExitCode, Interrupted
+from cscli.console import (
+    _boundary,
+    _emit,
+    _handle_interrupts,
+    _report_failure,
+    _say,
+    _stderr,
+    _stdout,
+    state,
+)
+from cscli.errors import ExitCode
+from cscli.options import (
+    CatalogFormat,
+    CheckFormat,
+    CompareGroup,
+    CompareMode,
+    ConfigOpt,
+    DataFormat,
+    DemoOpt,
+    FromOpt,
+    LastOpt,
+    ReportFormat,
+    ToOpt,
+    WidthOpt,
+    split_values,
+)
 from cscli.period import Grain
 from cscli.render import formats, safe
-
-
-class CompareMode(StrEnum):
-    previous = "previous"
-    yoy = "yoy"
-    off = "off"
-
-
-def _compare_args(args: list[str]) -> list[str]:
-    """`--compare` takes an optional mode: a bare `--compare` means `--compare previous`,
-    `--no-compare` means `--compare off` (click options cannot have optional values)."""
-    out: list[str] = []
-    for i, arg in enumerate(args):
-        if arg == "--":
-            return out + args[i:]
-        if arg == "--compare" and (i + 1 >= len(args) or args[i + 1] not in set(CompareMode)):
-            out += ["--compare", "previous"]
-        elif arg == "--no-compare":
-            out += ["--compare", "off"]
-        else:
-            out.append(arg)
-    return out
-
-
-class _Group(TyperGroup):
-    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
-        return super().parse_args(ctx, _compare_args(args))
-
+from cscli.render.progress import progress_bar, spinner
 
 app = typer.Typer(
-    cls=_Group,
+    cls=CompareGroup,
     name="cscli",
     help="Customer-service KPIs from ticket, call and survey exports.",
     add_completion=False,
@@ -65,114 +55,6 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
-
-
-class _State:
-    debug = False
-
-
-state = _State()
-
-
-# The --format choices are the registries' (cscli.render.formats); mypy cannot see members
-# built from data, hence the ignores.
-ReportFormat = StrEnum(  # type: ignore[misc]
-    "ReportFormat", [(n, n) for n, f in formats.REPORT_FORMATS.items() if f.on_stdout]
-)
-CheckFormat = StrEnum("CheckFormat", [(n, n) for n in formats.CHECK_FORMATS])  # type: ignore[misc]
-
-
-class DataFormat(StrEnum):
-    table = "table"
-    json = "json"
-
-
-class CatalogFormat(StrEnum):
-    table = "table"
-    md = "md"
-    json = "json"
-
-
-# Both consoles read no markup or emoji from any string and show control characters as
-# escapes (`safe`): data, paths and library messages are printed literally.
-def _stderr() -> Console:
-    return safe.safe_console(stderr=True)
-
-
-def _stdout(width: int | None) -> Console:
-    if width is None and not sys.stdout.isatty() and "COLUMNS" not in os.environ:
-        width = 120  # pipes and cron: wide enough that tables are not cut at 80 columns
-    return safe.safe_console(width=width)
-
-
-def _emit(text: str) -> None:
-    """Machine output (JSON, CSV, Markdown, JUnit…) on stdout, exact in a pipe or file; on a
-    terminal, control characters from the data are shown as escapes instead of run."""
-    sys.stdout.write(safe.terminal(text, lines=True) if sys.stdout.isatty() else text)
-
-
-def _say(err: Console, text: str) -> None:
-    """A line on stderr (`wrote PATH`) with the path printed literally."""
-    err.print(safe.message(text), soft_wrap=True)
-
-
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def _boundary(func: F) -> F:
-    """The one error boundary: CscliError → `error:`/`hint:` and its exit code; an interrupt
-    (Ctrl-C, SIGTERM) or anything else (a bug) → exit 2. Tracebacks only with --debug, and never
-    with local variables. Messages are printed literally (they quote paths, data and polars
-    errors), and a failure while printing still exits 2: exit 1 always means "a check failed"."""
-
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            code = func(*args, **kwargs)
-        except typer.Exit:
-            raise
-        except (Exception, KeyboardInterrupt, Interrupted, typer.Abort) as e:
-            raise typer.Exit(_report_failure(e)) from None
-        raise typer.Exit(int(code or ExitCode.OK))
-
-    return wrapper  # type: ignore[return-value]
-
-
-def _report_failure(e: BaseException) -> int:
-    """Print `e` on stderr; its exit code (never 1 unless the error itself says so)."""
-    code = int(e.exit_code) if isinstance(e, CscliError) else int(ExitCode.ERROR)
-    try:
-        if state.debug:
-            traceback.print_exception(e)
-        err = _stderr()
-        for line in _failure_lines(e):
-            err.print(line, soft_wrap=True)
-    except Exception as printing:  # the console itself failed: plain text, still exit 2
-        lines = [text.plain for text in _failure_lines(e)]
-        lines.append(f"(and printing that failed: {type(printing).__name__})")
-        with suppress(Exception):
-            sys.stderr.write("\n".join(safe.terminal(line, lines=True) for line in lines) + "\n")
-        return code if code != int(ExitCode.CHECK_FAILED) else int(ExitCode.ERROR)
-    return code
-
-
-def _failure_lines(e: BaseException) -> list[Any]:
-    if isinstance(e, CscliError):
-        lines = [safe.labelled("error:", "bold red", e.message)]
-        lines += [safe.message(f"  {line}") for line in e.details()]
-        if e.hint:
-            lines.append(safe.labelled("hint:", "bold", e.hint))
-        return lines
-    if isinstance(e, KeyboardInterrupt | Interrupted | typer.Abort):
-        return [safe.labelled("error:", "bold red", "interrupted (no file is left half-written)")]
-    return [
-        safe.labelled(
-            "error:",
-            "bold red",
-            f"internal error ({type(e).__name__}: {e}). "
-            "This is a bug in cscli; rerun with --debug for the traceback.",
-        )
-    ]
 
 
 def _version(value: bool) -> None:
@@ -191,44 +73,6 @@ def main_options(
 ) -> None:
     """Customer-service KPIs from ticket, call and survey exports."""
     state.debug = debug
-
-
-ConfigOpt = Annotated[
-    Path | None,
-    typer.Option(
-        "-c",
-        "--config",
-        metavar="PATH",
-        help="Config file (default: $CSCLI_CONFIG, then ./cscli.yaml).",
-        dir_okay=False,
-    ),
-]
-
-FromOpt = Annotated[
-    str | None,
-    typer.Option("--from", metavar="DATE", help="First day, YYYY-MM-DD (config time zone)."),
-]
-ToOpt = Annotated[
-    str | None, typer.Option("--to", metavar="DATE", help="Last day, inclusive, YYYY-MM-DD.")
-]
-LastOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--last",
-        metavar="N[dwmqy]",
-        help="The N days/weeks/months ending --to or today: 30d, 4w, 3m.",
-    ),
-]
-DemoOpt = Annotated[bool, typer.Option("--demo", help="Use the bundled sample data and config.")]
-WidthOpt = Annotated[
-    int | None, typer.Option("--width", metavar="N", help="Terminal width (default: detected).")
-]
-
-
-def _split(values: list[str] | None) -> list[str] | None:
-    if values is None:
-        return None
-    return [p.strip() for v in values for p in v.split(",") if p.strip()]
 
 
 @app.command()
@@ -303,19 +147,19 @@ def report(
     """Compute the KPIs of the config and print them."""
     from cscli import api
     from cscli.render.terminal import render_notes
+    from cscli.strict import require_clean_report
 
     err = _stderr()
-    # a spinner keeps moving while polars works (it releases the GIL); only on a terminal
-    with err.status("Computing KPIs…") if err.is_terminal else nullcontext():
+    with spinner(err, "Computing KPIs…"):
         result = api.report(
             config,
             demo=demo,
             date_from=date_from,
             date_to=date_to,
             last=last,
-            by=_split(by),
+            by=split_values(by),
             grain=grain,
-            kpis=_split(kpi) or (),
+            kpis=split_values(kpi) or (),
             compare=compare,
             profile=profile,
             trend=formats.needs_trend(fmt, output or ()),
@@ -330,8 +174,8 @@ def report(
         elif not output:
             _terminal_report(result, profile, _stdout(width), limit=limit, show_n=show_n)
         render_notes(result, err)
-    if strict and result.data_quality:
-        raise _findings_error(result.data_quality)
+    if strict:
+        require_clean_report(result)
     return ExitCode.OK
 
 
@@ -351,15 +195,6 @@ def _terminal_report(
         combined=view.combined if view else False,
         n_columns=view.n_columns if view else (),
         title=view.title if view else None,
-    )
-
-
-def _findings_error(findings: Sequence[Any]) -> DataQualityError:
-    """`report --strict` on data with quality findings: exit 2, after the report."""
-    total = sum(q.rows for q in findings)
-    return DataQualityError(
-        f"--strict: {len(findings)} data-quality finding(s) on {total:,} rows",
-        hint="fix the export, or drop --strict to report with those rows excluded",
     )
 
 
@@ -401,9 +236,9 @@ def check(
     from cscli.render import checks as out
 
     err = _stderr()
-    with err.status("Checking…") if err.is_terminal else nullcontext():
+    with spinner(err, "Checking…"):
         cfg = api.open_config(config, demo=demo)
-        rules = _split(rule) or ()
+        rules = split_values(rule) or ()
         result = api.check(cfg, date_from=date_from, date_to=date_to, last=last, rules=rules)
     chosen = formats.CHECK_FORMATS[fmt or formats.auto_check_format()]
     # the table goes to the terminal through rich; any other output (or -o) is text
@@ -449,17 +284,15 @@ def validate(
     """Load every source and print the data-quality report: rows, mappings, findings, KPIs."""
     from cscli import api
     from cscli.render import validation
+    from cscli.strict import require_clean_validation
 
     result = api.validate(config, demo=demo)
     if fmt is DataFormat.json:
         _emit(validation.validation_json(result))
     else:
         validation.render_validation(result, _stdout(width))
-    if strict and not result.clean:
-        raise DataQualityError(
-            f"--strict: {len(result.issues)} data-quality finding(s)",
-            hint="fix the export, or drop --strict",
-        )
+    if strict:
+        require_clean_validation(result)
     return ExitCode.OK
 
 
@@ -525,27 +358,12 @@ def feedback(
     data masked), and the words and phrases that set complaints apart."""
     from cscli import api
 
-    err = _stderr()
-    progress_bar = None
-    if err.is_terminal:
-        from rich.progress import Progress
-
-        progress_bar = Progress(console=err, transient=True)
-    task: list[Any] = []
-
-    def tick(done: int, total: int) -> None:
-        if progress_bar is None or total == 0:
-            return
-        if not task:
-            task.append(progress_bar.add_task("Scoring texts", total=total))
-        progress_bar.update(task[0], completed=done)
-
-    with progress_bar if progress_bar is not None else nullcontext():
+    with progress_bar(_stderr(), "Scoring texts") as tick:
         report = api.feedback(
             config,
             demo=demo,
             source=source,
-            by=_split(by) or (),
+            by=split_values(by) or (),
             where=where,
             date_from=date_from,
             date_to=date_to,
@@ -587,17 +405,10 @@ def kpis(
     return ExitCode.OK
 
 
-def _interrupt(signum: int, frame: Any) -> None:
-    # unwinds the stack (temporary files are removed on the way), then exit 2; not
-    # KeyboardInterrupt, which click would turn into "Aborted!" and exit 1 outside a command
-    raise Interrupted(signal.Signals(signum).name)
-
-
 def main() -> None:
     """Console-script entry point. Even an error outside the commands' boundary (while parsing
     the command line) exits 2, never 1 (which means "a check failed")."""
-    signal.signal(signal.SIGTERM, _interrupt)
-    signal.signal(signal.SIGINT, _interrupt)
+    _handle_interrupts()
     try:
         app()
     except SystemExit:

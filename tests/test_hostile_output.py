@@ -469,7 +469,7 @@ def test_unexpected_error_with_markup_is_exit_2_literally(
 def test_a_failure_while_printing_the_error_is_still_exit_2(
     runner: CliRunner, hostile: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import cscli.cli as cli
+    import cscli.console as cli
 
     class Broken:
         is_terminal = False

@@ -1,0 +1,113 @@
+"""The command line's options: the ones several commands share, the `--format` choices, and
+`--compare [MODE]`, an option whose value is optional (which click options cannot be).
+
+`--compare` is rewritten before click parses the command line: a bare `--compare` becomes
+`--compare previous` and `--no-compare` becomes `--compare off`, so that `report` declares one
+plain `--compare MODE` option.
+
+The `--format` choices are read from the registries (`cscli.render.formats`) at start-up,
+which imports no renderer: `cscli --help` stays fast.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from typer.core import TyperGroup
+
+from cscli.render import formats
+
+# --- options several commands share -------------------------------------------------------
+
+ConfigOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "-c",
+        "--config",
+        metavar="PATH",
+        help="Config file (default: $CSCLI_CONFIG, then ./cscli.yaml).",
+        dir_okay=False,
+    ),
+]
+
+FromOpt = Annotated[
+    str | None,
+    typer.Option("--from", metavar="DATE", help="First day, YYYY-MM-DD (config time zone)."),
+]
+ToOpt = Annotated[
+    str | None, typer.Option("--to", metavar="DATE", help="Last day, inclusive, YYYY-MM-DD.")
+]
+LastOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--last",
+        metavar="N[dwmqy]",
+        help="The N days/weeks/months ending --to or today: 30d, 4w, 3m.",
+    ),
+]
+DemoOpt = Annotated[bool, typer.Option("--demo", help="Use the bundled sample data and config.")]
+WidthOpt = Annotated[
+    int | None, typer.Option("--width", metavar="N", help="Terminal width (default: detected).")
+]
+
+
+def split_values(values: list[str] | None) -> list[str] | None:
+    """A repeatable option's values, comma-separated ones split: `--by a,b --by c`."""
+    if values is None:
+        return None
+    return [p.strip() for v in values for p in v.split(",") if p.strip()]
+
+
+# --- the --format choices -----------------------------------------------------------------
+
+# mypy cannot see the members of an enum built from data, hence the ignores
+ReportFormat = StrEnum(  # type: ignore[misc]
+    "ReportFormat", [(n, n) for n, f in formats.REPORT_FORMATS.items() if f.on_stdout]
+)
+CheckFormat = StrEnum("CheckFormat", [(n, n) for n in formats.CHECK_FORMATS])  # type: ignore[misc]
+
+
+class DataFormat(StrEnum):
+    table = "table"
+    json = "json"
+
+
+class CatalogFormat(StrEnum):
+    table = "table"
+    md = "md"
+    json = "json"
+
+
+# --- --compare [MODE] ---------------------------------------------------------------------
+
+
+class CompareMode(StrEnum):
+    previous = "previous"
+    yoy = "yoy"
+    off = "off"
+
+
+def compare_args(args: list[str]) -> list[str]:
+    """`args` with a bare `--compare` as `--compare previous` and `--no-compare` as
+    `--compare off`; nothing after `--` is touched."""
+    out: list[str] = []
+    for i, arg in enumerate(args):
+        if arg == "--":
+            return out + args[i:]
+        if arg == "--compare" and (i + 1 >= len(args) or args[i + 1] not in set(CompareMode)):
+            out += ["--compare", "previous"]
+        elif arg == "--no-compare":
+            out += ["--compare", "off"]
+        else:
+            out.append(arg)
+    return out
+
+
+class CompareGroup(TyperGroup):
+    """The command group that rewrites `--compare` before parsing."""
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        return super().parse_args(ctx, compare_args(args))
