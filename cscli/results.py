@@ -28,10 +28,9 @@ from cscli.kpis.columns import OPEN_SUFFIX as OPEN_SUFFIX
 if TYPE_CHECKING:
     import polars as pl
 
-    from cscli.config import Grain
+    from cscli.availability import KpiStatus
     from cscli.kpis.spec import Kpi
-    from cscli.period import Period
-    from cscli.pipeline import KpiStatus
+    from cscli.period import Grain, Period
     from cscli.quality import QualityIssue, SourceSummary
 
 #: the flat columns: `<id>__n` and `<id>__open` are written by the engines (kpis.columns),
