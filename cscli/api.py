@@ -13,20 +13,23 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from cscli.checks import CheckResult
 from cscli.config import Config, find_config, load_config
 from cscli.errors import ConfigError, ConfigProblem, UsageError
-from cscli.feedback import FeedbackResult
 from cscli.kpis.catalog import CATALOG
 from cscli.kpis.spec import KpiDef, instantiate
 from cscli.period import Grain, resolve_period
-from cscli.pipeline import ReportRequest, ReportResult, run_report
 from cscli.profiles import PROFILES, Profile
 from cscli.suggest import did_you_mean
-from cscli.validate import ValidationResult
 
 if TYPE_CHECKING:
+    # the engine loads with the first verb that computes: `cscli kpis`, `cscli --help` and
+    # a config error need no polars
     import polars as pl
+
+    from cscli.checks import CheckResult
+    from cscli.feedback import FeedbackResult
+    from cscli.results import ReportResult
+    from cscli.validate import ValidationResult
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 
@@ -72,6 +75,8 @@ def report(
     (`scorecard`, `team`) supplies KPIs and dimensions that `kpis` and `by` may override.
     `trend` adds per-bucket totals over all groups (for sparklines).
     """
+    from cscli.pipeline import ReportRequest, run_report
+
     cfg = config if isinstance(config, Config) else open_config(config, demo=demo)
     period = resolve_period(date_from, date_to, last, cfg.timezone)
     chosen = get_profile(profile) if profile else None
