@@ -83,3 +83,17 @@ def test_help_does_not_import_polars() -> None:
     code = "import sys, cscli.cli; print('polars' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_the_catalogue_does_not_import_polars() -> None:
+    # `cscli kpis` reads only the registry: the engine loads with the first verb that computes
+    code = (
+        "import sys\n"
+        "from typer.testing import CliRunner\n"
+        "from cscli.cli import app\n"
+        "result = CliRunner().invoke(app, ['kpis', '--format', 'md'])\n"
+        "assert result.exit_code == 0, result.output\n"
+        "print('polars' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
