@@ -17,6 +17,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from cscli.business_hours.assignment import BusinessHours as BusinessHours
+from cscli.business_hours.assignment import business_hours as business_hours
 from cscli.derived import (
     BUILT_SOURCES,
     CALENDAR,
@@ -32,8 +34,6 @@ from cscli.kpis.spec import Kpi, Ratio, Stat
 from cscli.suggest import did_you_mean
 
 if TYPE_CHECKING:
-    from cscli.business_hours.model import Calendar
-    from cscli.config import CalendarAssignment, Config
     from cscli.engine.polars.loader import LoadedSource
 
 
@@ -45,28 +45,6 @@ class KpiStatus:
     @property
     def available(self) -> bool:
         return self.reason is None
-
-
-@dataclass(frozen=True)
-class BusinessHours:
-    """The calendars of a config and which applies to each source (`hours: business`)."""
-
-    calendars: Mapping[str, Calendar]
-    #: per source: a calendar name, an assignment by a column's value, or None
-    assignment: Mapping[str, str | CalendarAssignment | None]
-
-    def for_source(self, name: str) -> str | CalendarAssignment | None:
-        return self.assignment.get(name)
-
-
-def business_hours(config: Config) -> BusinessHours | None:
-    if not config.calendars:
-        return None
-    assignment = {
-        name: src.calendar if src.calendar is not None else config.default_calendar
-        for name, src in config.sources.items()
-    }
-    return BusinessHours(config.calendars, assignment)
 
 
 def sentiment_unavailable() -> str | None:

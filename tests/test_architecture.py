@@ -127,8 +127,15 @@ def test_only_the_engine_choosers_name_the_polars_engine() -> None:
 
 
 def test_the_engine_does_not_reach_up() -> None:
-    """The engine computes; it does not plan, render or choose outputs."""
-    upward = ("cscli.pipeline", "cscli.api", "cscli.render", "cscli.checks", "cscli.results")
+    """The engine computes; it does not plan, decide availability, render or choose outputs."""
+    upward = (
+        "cscli.pipeline",
+        "cscli.availability",
+        "cscli.api",
+        "cscli.render",
+        "cscli.checks",
+        "cscli.results",
+    )
     offenders = {
         m: sorted(u for u in upward if uses(m, u))
         for m in matching("cscli.engine")

@@ -13,7 +13,7 @@ from datetime import datetime
 
 import polars as pl
 
-from cscli.availability import business_hours
+from cscli.business_hours.assignment import business_hours
 from cscli.config import Config
 from cscli.engine.base import Aggregates, Breach, Plan
 from cscli.engine.polars.enrich import Progress, enriched

@@ -25,7 +25,7 @@ from cscli.engine.polars.measures import seconds
 from cscli.kpis.measures import MEASURES
 
 if TYPE_CHECKING:
-    from cscli.availability import BusinessHours
+    from cscli.business_hours.assignment import BusinessHours
 
 #: progress(done, total) while texts are scored
 Progress = Callable[[int, int], None]

@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 
 import polars as pl
 
-from cscli.availability import business_hours
+from cscli.business_hours.assignment import business_hours
 from cscli.config import Config
 from cscli.derived import CONTACT_MEASURES, CONTACT_SOURCES, WINDOW_MEASURES
 from cscli.engine.base import BREACH_COLUMNS, BREACH_DIMENSIONS, Breach

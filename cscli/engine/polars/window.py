@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
-from cscli.availability import BusinessHours
+from cscli.business_hours.assignment import BusinessHours
 from cscli.derived import WINDOW_MEASURES
 from cscli.engine.base import PERIOD_COL, ReportPlan, WindowSpec, WindowTables
 from cscli.engine.polars.compile import aggregations
