@@ -216,7 +216,7 @@ def corpus() -> pl.DataFrame:
 
 
 def test_refund_ranks_first_on_the_negative_side() -> None:
-    terms = distinguishing_terms(corpus(), "text", "label", min_count=2)
+    terms = distinguishing_terms(corpus(), "text", "label", min_count=2, min_z=0)
     negative = terms.filter(pl.col("side") == "negative")
     positive = terms.filter(pl.col("side") == "positive")
     # "refund" is in 4 negative texts and no positive one
@@ -238,7 +238,7 @@ def test_refund_ranks_first_on_the_negative_side() -> None:
 
 
 def test_phrases_negations_and_stop_words() -> None:
-    terms = distinguishing_terms(corpus(), "text", "label", min_count=2, top=50)
+    terms = distinguishing_terms(corpus(), "text", "label", min_count=2, top=50, min_z=0)
     found = set(terms["term"])
     assert {"on hold", "wrong size", "not", "waited on"} <= found
     assert "the" not in found
@@ -256,7 +256,7 @@ def test_personal_data_never_becomes_a_term() -> None:
             "label": ["negative"] * 3 + ["positive"] * 3,
         }
     )
-    terms = set(distinguishing_terms(frame, "text", "label", top=50)["term"])
+    terms = set(distinguishing_terms(frame, "text", "label", top=50, min_z=0)["term"])
     assert terms == {"reach", "asap", "lovely"}
 
 
@@ -269,7 +269,7 @@ def test_a_word_that_only_occurs_inside_one_phrase_is_listed_once() -> None:
             "label": ["negative"] * 5 + ["positive"] * 3,
         }
     )
-    terms = distinguishing_terms(frame, "text", "label", min_count=1, top=50)
+    terms = distinguishing_terms(frame, "text", "label", min_count=1, top=50, min_z=0)
     found = set(terms["term"])
     assert "cancelled flightled" in found
     assert "flightled" not in found  # same 3 texts as the phrase
@@ -280,7 +280,7 @@ def test_z_score_by_hand() -> None:
     frame = pl.DataFrame(
         {"text": ["refund now", "refund late", "great now"], "l": ["negative"] * 2 + ["positive"]}
     )
-    out = distinguishing_terms(frame, "text", "l", min_count=1, ngrams=(1,), prior=0.1)
+    out = distinguishing_terms(frame, "text", "l", min_count=1, ngrams=(1,), prior=0.1, min_z=0)
     # counts (neg/pos/all): refund 2/0/2, now 1/1/2, late 1/0/1, great 0/1/1
     # n_neg = 4, n_pos = 2; α_refund = 0.1·2 = 0.2; α_0 = 0.1·6 = 0.6
     delta = math.log(2.2 / (4 + 0.6 - 2 - 0.2)) - math.log(0.2 / (2 + 0.6 - 0 - 0.2))
@@ -337,7 +337,7 @@ def test_summarise_feedback() -> None:
         .alias("sentiment"),
         pl.col("label").alias("sentiment_label"),
     )
-    result = summarise_feedback(frame, examples=1, top_terms=3, min_count=2)
+    result = summarise_feedback(frame, examples=1, top_terms=3, min_count=2, min_z=0)
     assert (result.n_texts, result.n_scored) == (15, 15)
     assert result.counts["n"].to_list() == [8, 2, 5]
     assert result.examples["side"].to_list() == ["negative", "positive"]
@@ -426,7 +426,7 @@ def test_masked_values_never_become_terms() -> None:
             "label": ["negative"] * (3 * len(negative)) + ["positive"] * 3,
         }
     )
-    terms = set(distinguishing_terms(frame, "text", "label", top=500, min_count=1)["term"])
+    terms = set(distinguishing_terms(frame, "text", "label", top=500, min_count=1, min_z=0)["term"])
     secrets = {
         "jürgen", "müller", "beispiel", "山田", "ann", "example", "bob", "4111", "1111",
         "5555", "4444", "030", "1234567", "de89", "3704", "gb82", "west", "mailto",
