@@ -450,12 +450,13 @@ def summarise_feedback(
     `side_col`: a column of "negative"/"positive"/null that the terms contrast instead of the
     labels (a survey's score band, `cscli.contrast.score_side_expr`)."""
     _require(frame, text_col, score_col, label_col, *by, *([side_col] if side_col else []))
+    shown = frame.drop(side_col) if side_col else frame
     return FeedbackResult(
         n_texts=frame.height,
         n_scored=frame.height - frame[score_col].null_count(),
         counts=label_counts(frame, label_col=label_col, by=by),
         examples=extremes(
-            frame,
+            shown,
             text_col=text_col,
             score_col=score_col,
             label_col=label_col,
@@ -473,7 +474,7 @@ def summarise_feedback(
         contrast="score" if side_col else "sentiment",
         n_mixed=int(frame.select(_is_mixed(text_col, label_col).sum()).item()),
         mixed=mixed_texts(
-            frame,
+            shown,
             text_col=text_col,
             score_col=score_col,
             label_col=label_col,
