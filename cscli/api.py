@@ -215,6 +215,7 @@ def feedback(
     import polars as pl
 
     from cscli.availability import sentiment_unavailable
+    from cscli.contrast import score_side_expr, survey_bands
     from cscli.derived import TEXT_COLUMNS
     from cscli.engine.polars.compile import sql
     from cscli.engine.polars.records import kpi_records
@@ -262,8 +263,27 @@ def feedback(
         frame = frame.filter(sql(where).fill_null(False))
     if source == "messages" and "inbound" in frame.collect_schema().names():
         frame = frame.filter(pl.col("inbound").fill_null(False))
-    rows = frame.select(text, "sentiment", *by).collect()
+    # surveys: the terms contrast unhappy with happy respondents by score (cscli.contrast)
+    by_score = source == "surveys"
+    extra = [c for c in ("score", "survey_type") if by_score and c not in (text, *by)]
+    local = pl.col(anchor).dt.convert_time_zone(cfg.timezone).dt.date()
+    rows = frame.select(text, "sentiment", *by, *extra, local.alias("_date")).collect()
     rows = rows.with_columns(label_expr(pl.col("sentiment"), neutral))
+    if by_score:
+        params = {k.base.id: k.params for k in cfg.kpis}
+        csat, asat, ces = (params.get(i, {}) for i in ("csat", "asat", "ces"))
+        bands = survey_bands(
+            csat_scale=csat.get("scale", 5),
+            csat_satisfied_min=csat.get("satisfied_min"),
+            asat_scale=asat.get("scale", 5),
+            ces_scale=ces.get("scale", 7),
+            ces_higher_is_better=bool(ces.get("higher_is_better", True)),
+        )
+        side = score_side_expr(pl.col("score"), pl.col("survey_type"), bands)
+        rows = rows.with_columns(side.alias("_score_side"))
+    # the effective period: the dates asked for, else the span of the texts' dates
+    span = (rows["_date"].min(), rows["_date"].max())
+    rows = rows.drop("_date", *extra)
     summary = summarise_feedback(
         rows,
         text_col=text,
@@ -274,9 +294,10 @@ def feedback(
         top_terms=top_terms,
         min_count=min_count,
         mask_handles=source == "messages",
+        side_col="_score_side" if by_score else None,
     )
-    start = period.start
-    end = period.end
+    start = period.start or (span[0] if isinstance(span[0], date) else None)
+    end = period.end or (span[1] if isinstance(span[1], date) else None)
     return FeedbackReport(cfg.path, source, text, tuple(by), where, (start, end), neutral, summary)
 
 

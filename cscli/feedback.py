@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from cscli.contrast import negated_complaint_expr
 from cscli.errors import UsageError
 from cscli.sentiment import LABEL_COL, LABEL_DTYPE, LABELS, SCORE_COL
 
@@ -167,6 +168,7 @@ def extremes(
     n: int = 5,
     distinct: bool = True,
     handles: bool = False,
+    mixed: bool = True,
 ) -> pl.DataFrame:
     """The `n` lowest-scored negative and `n` highest-scored positive texts, masked.
 
@@ -174,7 +176,9 @@ def extremes(
     through `mask_pii_expr` (with `handles`, @handles too). Negative rows come first, lowest
     score first; then positive rows, highest first; ties keep input order. With `distinct`, a
     text repeated verbatim is shown once (its first row). A side has fewer than `n` rows when
-    there are fewer such texts.
+    there are fewer such texts. With `mixed`, a positive text with a negated complaint
+    (`cscli.contrast.NEGATED_COMPLAINTS`: "did not work", "still broken") is left out: it is
+    listed apart (`mixed_texts`).
     """
     _require(frame, text_col, score_col, label_col)
     masked = frame.lazy().with_columns(
@@ -183,6 +187,8 @@ def extremes(
     parts = []
     for side, descending in (("negative", False), ("positive", True)):
         rows = masked.filter(pl.col(label_col).cast(pl.String) == side)
+        if mixed and side == "positive":
+            rows = rows.filter(~negated_complaint_expr(pl.col(text_col)).fill_null(False))
         if distinct:
             rows = rows.unique(text_col, keep="first", maintain_order=True)
         parts.append(
@@ -191,6 +197,34 @@ def extremes(
             .select(pl.lit(side).cast(SIDE_DTYPE).alias("side"), pl.all())
         )
     return pl.concat(parts).collect()
+
+
+def _is_mixed(text_col: str, label_col: str) -> pl.Expr:
+    positive = pl.col(label_col).cast(pl.String) == "positive"
+    return (positive & negated_complaint_expr(pl.col(text_col))).fill_null(False)
+
+
+def mixed_texts(
+    frame: pl.DataFrame,
+    *,
+    text_col: str = "text",
+    score_col: str = SCORE_COL,
+    label_col: str = LABEL_COL,
+    n: int = 5,
+    handles: bool = False,
+) -> pl.DataFrame:
+    """Up to `n` distinct positive-labelled texts that contain a negated complaint, highest
+    score first (ties in input order), masked: the frame's columns, `text_col` masked."""
+    _require(frame, text_col, score_col, label_col)
+    return (
+        frame.lazy()
+        .filter(_is_mixed(text_col, label_col))
+        .with_columns(mask_pii_expr(pl.col(text_col).cast(pl.String), handles=handles))
+        .unique(text_col, keep="first", maintain_order=True)
+        .sort(score_col, descending=True, maintain_order=True)
+        .head(n)
+        .collect()
+    )
 
 
 # -- distinguishing terms ----------------------------------------------------------------------
@@ -290,6 +324,7 @@ def distinguishing_terms(
     min_count: int = 3,
     ngrams: tuple[int, ...] = (1, 2),
     prior: float = 0.1,
+    min_z: float = 1.96,
 ) -> pl.DataFrame:
     """The words and two-word phrases that most set negative texts apart from positive ones.
 
@@ -303,8 +338,9 @@ def distinguishing_terms(
         σ²(δ_w) ≈ 1 / (y_w^neg + α_w) + 1 / (y_w^pos + α_w)
         z_w = δ_w / σ(δ_w)
 
-    z > 0 marks negative texts. Returns up to `top` terms per side with z of that sign, among
-    terms in at least `min_count` negative-or-positive texts: side, term, ngram, z, log_odds
+    z > 0 marks negative texts. Returns up to `top` terms per side with z of that sign and
+    |z| ≥ `min_z` (1.96: the two-sided 5% level of a standard normal), among terms in at
+    least `min_count` negative-or-positive texts: side, term, ngram, z, log_odds
     (δ), n_negative, n_positive; negative side first, each by |z| descending, ties by term.
 
     Tokens are lower-cased runs of letters, digits and inner apostrophes ("don't"), after
@@ -315,10 +351,10 @@ def distinguishing_terms(
     "flightled" follows "cancelled": only "cancelled flightled" is listed).
     """
     _require(frame, text_col, label_col)
-    if top < 1 or min_count < 1 or not prior > 0:
+    if top < 1 or min_count < 1 or not prior > 0 or not min_z >= 0:
         raise UsageError(
             f"top ({top}) and min_count ({min_count}) must be at least 1, "
-            f"and prior ({prior}) greater than 0"
+            f"prior ({prior}) greater than 0 and min_z ({min_z}) at least 0"
         )
     if not ngrams or set(ngrams) - {1, 2}:
         raise UsageError(f"ngrams must be 1, 2 or both, not {ngrams}")
@@ -344,7 +380,7 @@ def distinguishing_terms(
     variance = 1 / (y_neg + alpha) + 1 / (y_pos + alpha)
     ranked = counts.with_columns(
         delta.alias("log_odds"), (delta / variance.sqrt()).alias("z")
-    ).filter((y_neg + y_pos >= min_count) & pl.col("z").is_finite())
+    ).filter((y_neg + y_pos >= min_count) & pl.col("z").is_finite() & (pl.col("z").abs() >= min_z))
     if set(ngrams) == {1, 2}:
         # a word found in exactly the texts of a phrase containing it repeats that phrase
         inside = (
@@ -386,6 +422,11 @@ class FeedbackResult:
     examples: pl.DataFrame
     #: distinguishing_terms(): side, term, ngram, z, log_odds, n_negative, n_positive
     terms: pl.DataFrame
+    #: what the terms' sides are: "sentiment" (the labels) or "score" (survey score bands)
+    contrast: str = "sentiment"
+    #: positive-labelled texts with a negated complaint, and mixed_texts() of them
+    n_mixed: int = 0
+    mixed: pl.DataFrame | None = None
 
 
 def summarise_feedback(
@@ -398,23 +439,46 @@ def summarise_feedback(
     examples: int = 5,
     top_terms: int = 15,
     min_count: int = 3,
+    min_z: float = 1.96,
     mask_handles: bool = False,
+    side_col: str | None = None,
 ) -> FeedbackResult:
-    """Counts by label (per `by` group), the extremes and the distinguishing terms of `frame`.
+    """Counts by label (per `by` group), the extremes, the mixed texts and the
+    distinguishing terms of `frame`.
 
-    `mask_handles`: the texts are social posts, whose @handles name people: mask them too."""
-    _require(frame, text_col, score_col, label_col, *by)
+    `mask_handles`: the texts are social posts, whose @handles name people: mask them too.
+    `side_col`: a column of "negative"/"positive"/null that the terms contrast instead of the
+    labels (a survey's score band, `cscli.contrast.score_side_expr`)."""
+    _require(frame, text_col, score_col, label_col, *by, *([side_col] if side_col else []))
+    shown = frame.drop(side_col) if side_col else frame
     return FeedbackResult(
         n_texts=frame.height,
         n_scored=frame.height - frame[score_col].null_count(),
         counts=label_counts(frame, label_col=label_col, by=by),
         examples=extremes(
-            frame,
+            shown,
             text_col=text_col,
             score_col=score_col,
             label_col=label_col,
             n=examples,
             handles=mask_handles,
         ),
-        terms=distinguishing_terms(frame, text_col, label_col, top=top_terms, min_count=min_count),
+        terms=distinguishing_terms(
+            frame,
+            text_col,
+            side_col or label_col,
+            top=top_terms,
+            min_count=min_count,
+            min_z=min_z,
+        ),
+        contrast="score" if side_col else "sentiment",
+        n_mixed=int(frame.select(_is_mixed(text_col, label_col).sum()).item()),
+        mixed=mixed_texts(
+            shown,
+            text_col=text_col,
+            score_col=score_col,
+            label_col=label_col,
+            n=examples,
+            handles=mask_handles,
+        ),
     )

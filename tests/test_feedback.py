@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+import json
 import math
 import re
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
 
 import polars as pl
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from typer.testing import CliRunner
 
+from cscli import __version__, api
+from cscli.cli import app
+from cscli.contrast import has_negated_complaint, score_side_expr, survey_bands
 from cscli.errors import UsageError
 from cscli.feedback import (
     SIDE_DTYPE,
@@ -18,9 +26,12 @@ from cscli.feedback import (
     label_counts,
     mask_pii,
     mask_pii_expr,
+    mixed_texts,
     summarise_feedback,
 )
 from cscli.sentiment import LABEL_DTYPE, LABELS
+
+Write = Callable[[str, str], Path]
 
 # -- personal data -----------------------------------------------------------------------------
 
@@ -216,7 +227,7 @@ def corpus() -> pl.DataFrame:
 
 
 def test_refund_ranks_first_on_the_negative_side() -> None:
-    terms = distinguishing_terms(corpus(), "text", "label", min_count=2)
+    terms = distinguishing_terms(corpus(), "text", "label", min_count=2, min_z=0)
     negative = terms.filter(pl.col("side") == "negative")
     positive = terms.filter(pl.col("side") == "positive")
     # "refund" is in 4 negative texts and no positive one
@@ -238,7 +249,7 @@ def test_refund_ranks_first_on_the_negative_side() -> None:
 
 
 def test_phrases_negations_and_stop_words() -> None:
-    terms = distinguishing_terms(corpus(), "text", "label", min_count=2, top=50)
+    terms = distinguishing_terms(corpus(), "text", "label", min_count=2, top=50, min_z=0)
     found = set(terms["term"])
     assert {"on hold", "wrong size", "not", "waited on"} <= found
     assert "the" not in found
@@ -256,7 +267,7 @@ def test_personal_data_never_becomes_a_term() -> None:
             "label": ["negative"] * 3 + ["positive"] * 3,
         }
     )
-    terms = set(distinguishing_terms(frame, "text", "label", top=50)["term"])
+    terms = set(distinguishing_terms(frame, "text", "label", top=50, min_z=0)["term"])
     assert terms == {"reach", "asap", "lovely"}
 
 
@@ -269,7 +280,7 @@ def test_a_word_that_only_occurs_inside_one_phrase_is_listed_once() -> None:
             "label": ["negative"] * 5 + ["positive"] * 3,
         }
     )
-    terms = distinguishing_terms(frame, "text", "label", min_count=1, top=50)
+    terms = distinguishing_terms(frame, "text", "label", min_count=1, top=50, min_z=0)
     found = set(terms["term"])
     assert "cancelled flightled" in found
     assert "flightled" not in found  # same 3 texts as the phrase
@@ -280,7 +291,7 @@ def test_z_score_by_hand() -> None:
     frame = pl.DataFrame(
         {"text": ["refund now", "refund late", "great now"], "l": ["negative"] * 2 + ["positive"]}
     )
-    out = distinguishing_terms(frame, "text", "l", min_count=1, ngrams=(1,), prior=0.1)
+    out = distinguishing_terms(frame, "text", "l", min_count=1, ngrams=(1,), prior=0.1, min_z=0)
     # counts (neg/pos/all): refund 2/0/2, now 1/1/2, late 1/0/1, great 0/1/1
     # n_neg = 4, n_pos = 2; α_refund = 0.1·2 = 0.2; α_0 = 0.1·6 = 0.6
     delta = math.log(2.2 / (4 + 0.6 - 2 - 0.2)) - math.log(0.2 / (2 + 0.6 - 0 - 0.2))
@@ -337,7 +348,7 @@ def test_summarise_feedback() -> None:
         .alias("sentiment"),
         pl.col("label").alias("sentiment_label"),
     )
-    result = summarise_feedback(frame, examples=1, top_terms=3, min_count=2)
+    result = summarise_feedback(frame, examples=1, top_terms=3, min_count=2, min_z=0)
     assert (result.n_texts, result.n_scored) == (15, 15)
     assert result.counts["n"].to_list() == [8, 2, 5]
     assert result.examples["side"].to_list() == ["negative", "positive"]
@@ -426,7 +437,7 @@ def test_masked_values_never_become_terms() -> None:
             "label": ["negative"] * (3 * len(negative)) + ["positive"] * 3,
         }
     )
-    terms = set(distinguishing_terms(frame, "text", "label", top=500, min_count=1)["term"])
+    terms = set(distinguishing_terms(frame, "text", "label", top=500, min_count=1, min_z=0)["term"])
     secrets = {
         "jürgen", "müller", "beispiel", "山田", "ann", "example", "bob", "4111", "1111",
         "5555", "4444", "030", "1234567", "de89", "3704", "gb82", "west", "mailto",
@@ -446,3 +457,213 @@ def test_message_examples_mask_handles() -> None:
     )
     shown = extremes(frame, score_col="score", label_col="label", handles=True)["text"].to_list()
     assert shown == ["[handle] terrible service", "[handle] great"]
+
+
+# -- issue #18: |z| threshold, survey sides by score, mixed texts, period, JSON ---------------
+
+
+def test_terms_need_z_of_at_least_1_96() -> None:
+    frame = pl.DataFrame(
+        {
+            "text": ["refund"] * 6 + ["late"] + ["great"] * 6,
+            "label": ["negative"] * 7 + ["positive"] * 6,
+        }
+    )
+    # counts (neg/pos/all): refund 6/0/6, late 1/0/1, great 0/6/6; n_neg = 7, n_pos = 6
+    # α = 0.1·y_all: refund 0.6, late 0.1, great 0.6; α_0 = 1.3
+    # refund: δ = ln(6.6 / (7 + 1.3 − 6.6)) − ln(0.6 / (6 + 1.3 − 0.6)) = 1.3564 + 2.4130
+    #         = 3.7694; σ = √(1/6.6 + 1/0.6) = 1.3484; z = +2.795  (kept)
+    # late:   δ = ln(1.1 / 7.2) − ln(0.1 / 7.2) = ln 11 = 2.3979; σ = √(1/1.1 + 1/0.1) = 3.3029;
+    #         z = +0.726  (|z| < 1.96: dropped)
+    # great:  δ = ln(0.6 / 7.7) − ln(6.6 / 0.7) = −2.5521 − 2.2437 = −4.7958; z = −3.557
+    terms = distinguishing_terms(frame, "text", "label", min_count=1)
+    assert terms.select("side", "term").rows() == [("negative", "refund"), ("positive", "great")]
+    assert terms["z"].to_list() == pytest.approx([2.795, -3.557], abs=5e-4)
+    everything = distinguishing_terms(frame, "text", "label", min_count=1, min_z=0)
+    late = everything.filter(pl.col("term") == "late")["z"].item()
+    assert late == pytest.approx(math.log(11) / math.sqrt(1 / 1.1 + 10))
+    with pytest.raises(UsageError, match="min_z"):
+        distinguishing_terms(frame, "text", "label", min_z=-1)
+
+
+SIDES = [
+    # NPS: detractors 0–6, passives 7–8, promoters 9–10
+    ("nps", 0, "negative"),
+    ("nps", 6, "negative"),
+    ("nps", 7, None),
+    ("nps", 8, None),
+    ("nps", 9, "positive"),
+    ("NPS ", 10, "positive"),  # the type as written in exports: case and spaces
+    # CSAT on 1–5: bottom two boxes 1–2, satisfied from scale − 1 = 4
+    ("csat", 2, "negative"),
+    ("csat", 3, None),
+    ("csat", 4, "positive"),
+    # CES on 1–7, higher is better: 1–2 against 6–7
+    ("ces", 2, "negative"),
+    ("ces", 5, None),
+    ("ces", 6, "positive"),
+    ("other", 1, None),
+    ("nps", None, None),
+]
+
+
+def test_survey_sides_by_score() -> None:
+    frame = pl.DataFrame(SIDES, schema=["survey_type", "score", "want"], orient="row")
+    got = frame.select(score_side_expr(pl.col("score"), pl.col("survey_type"), survey_bands()))
+    assert got.to_series().to_list() == frame["want"].to_list()
+
+
+def test_survey_sides_follow_the_kpi_scales() -> None:
+    # CES on 1–5 running easy → difficult: 4–5 (scale − 1 and up) are unhappy, 1–2 happy;
+    # CSAT on 1–10 with satisfied_min 8: ≤ 2 against ≥ 8
+    bands = survey_bands(
+        csat_scale=10, csat_satisfied_min=8, ces_scale=5, ces_higher_is_better=False
+    )
+    frame = pl.DataFrame(
+        [("ces", 5), ("ces", 4), ("ces", 3), ("ces", 2), ("csat", 7), ("csat", 8), ("csat", 2)],
+        schema=["survey_type", "score"],
+        orient="row",
+    )
+    got = frame.select(score_side_expr(pl.col("score"), pl.col("survey_type"), bands))
+    assert got.to_series().to_list() == [
+        "negative", "negative", None, "positive", None, "positive", "negative",
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Thanks, but it did not work",
+        "Friendly agent, the fix doesn't work",
+        "Great staff but my parcel never arrived",
+        "Good people, still broken though",
+        "Nice chat, issue not resolved",
+        "Lovely, but it has not been fixed",
+        "Thank you! Still waiting for the refund",
+        "THANKS, DIDNT WORK",
+        "nice, but they never got back to me",
+        "not only resolved but refunded",  # the documented false alarm (docs/sentiment.md)
+    ],
+)
+def test_negated_complaints_are_found(text: str) -> None:
+    assert has_negated_complaint(text)
+
+
+@pytest.mark.parametrize(
+    "text", ["It works now, thanks", "Resolved quickly", "Not bad at all", "Never had an issue"]
+)
+def test_praise_is_not_a_negated_complaint(text: str) -> None:
+    assert not has_negated_complaint(text)
+
+
+def test_mixed_texts_are_listed_apart_not_as_most_positive() -> None:
+    frame = scored(
+        [
+            ("Thanks so much, but it still did not work", 0.9, "positive"),
+            ("great", 0.8, "positive"),
+            ("Thanks so much, but it still did not work", 0.9, "positive"),  # a repeat
+            ("awful, never arrived", -0.7, "negative"),  # negative already: not mixed
+            ("Lovely agent, problem not resolved, call 555-123-4567", 0.6, "positive"),
+            (None, None, None),
+        ]
+    )
+    shown = extremes(frame, n=5)
+    assert shown.select("side", "text").rows() == [
+        ("negative", "awful, never arrived"),
+        ("positive", "great"),
+    ]
+    assert extremes(frame, n=5, mixed=False).filter(pl.col("side") == "positive").height == 3
+    # highest score first, each text once, masked
+    assert mixed_texts(frame)["text"].to_list() == [
+        "Thanks so much, but it still did not work",
+        "Lovely agent, problem not resolved, call [phone]",
+    ]
+    summary = summarise_feedback(frame, min_count=1)
+    # rows 0, 2 and 4: positive with a negated complaint (the repeat counts: 3 texts)
+    assert summary.n_mixed == 3
+    assert summary.mixed is not None and summary.mixed.height == 2
+
+
+def test_summarise_contrasts_the_side_column() -> None:
+    # VADER calls every text positive; the scores say the "refund" ones are detractors
+    frame = pl.DataFrame(
+        {
+            "text": ["refund, thanks"] * 6 + ["great, thanks"] * 6,
+            "sentiment": [0.5] * 12,
+            "sentiment_label": ["positive"] * 12,
+            "band": ["negative"] * 6 + ["positive"] * 6,
+        }
+    )
+    by_label = summarise_feedback(frame, min_count=1)
+    assert by_label.contrast == "sentiment"
+    assert by_label.terms.filter(pl.col("side") == "negative").height == 0
+    by_score = summarise_feedback(frame, min_count=1, side_col="band")
+    assert by_score.contrast == "score"
+    # refund 6/0, great 0/6, thanks 6/6 (z = 0: on neither side); n_neg = n_pos = 12
+    assert by_score.terms.select("side", "term", "n_negative", "n_positive").rows() == [
+        ("negative", "refund", 6, 0),
+        ("positive", "great", 0, 6),
+    ]
+
+
+SURVEY_CSV = """
+    responded_at,score,survey_type,comment
+    2026-03-02T09:00:00Z,0,nps,Thanks for trying but refund
+    2026-03-02T10:00:00Z,3,nps,Thanks for trying but refund
+    2026-03-03T09:00:00Z,6,nps,Thanks for trying but refund
+    2026-03-03T10:00:00Z,2,nps,Thanks for trying but refund
+    2026-03-04T09:00:00Z,1,nps,Thanks for trying but refund
+    2026-03-04T10:00:00Z,5,nps,Thanks for trying but refund
+    2026-03-04T11:00:00Z,8,nps,refund ok
+    2026-03-05T09:00:00Z,9,nps,Thanks great
+    2026-03-05T10:00:00Z,10,nps,Thanks great
+    2026-03-05T11:00:00Z,9,nps,Thanks great
+    2026-03-05T12:00:00Z,10,nps,Thanks great
+    2026-03-05T13:00:00Z,9,nps,Thanks great
+    2026-03-05T23:30:00Z,10,nps,Thanks great
+    """
+
+
+@pytest.fixture
+def surveys(write: Write) -> Path:
+    write("surveys.csv", SURVEY_CSV)
+    return write("cscli.yaml", "timezone: Europe/Berlin\nsources: {surveys: {path: surveys.csv}}\n")
+
+
+def test_survey_terms_contrast_detractors_with_promoters(surveys: Path) -> None:
+    pytest.importorskip("vaderSentiment")
+    report = api.feedback(surveys, min_count=1)
+    s = report.summary
+    assert s.contrast == "score"
+    # detractors (0–6): 6 texts with "refund"; the passive (8) is on neither side
+    refund = s.terms.filter(pl.col("term") == "refund").row(0, named=True)
+    assert (refund["side"], refund["n_negative"], refund["n_positive"]) == ("negative", 6, 0)
+    # promoters (9–10): 6 texts "Thanks great" ("great" alone repeats the phrase: not listed)
+    great = s.terms.filter(pl.col("term") == "thanks great").row(0, named=True)
+    assert (great["side"], great["n_negative"], great["n_positive"]) == ("positive", 0, 6)
+    # VADER reads the detractors' "Thanks for trying but refund" as positive: by its labels
+    # "refund" would be no negative term at all
+    detractor = s.examples.filter(pl.col("comment").str.contains("refund"))
+    assert set(detractor["sentiment_label"].cast(pl.String)) <= {"positive"}
+
+
+def test_the_period_shows_the_data_span(surveys: Path) -> None:
+    pytest.importorskip("vaderSentiment")
+    # the last response, 2026-03-05T23:30Z, is 2026-03-06 00:30 in Berlin
+    assert api.feedback(surveys).period == (date(2026, 3, 2), date(2026, 3, 6))
+    asked = api.feedback(surveys, date_from="2026-03-01")
+    assert asked.period == (date(2026, 3, 1), date(2026, 3, 6))
+
+
+def test_feedback_json_names_tool_version_and_dates(surveys: Path) -> None:
+    pytest.importorskip("vaderSentiment")
+    result = CliRunner().invoke(app, ["feedback", "-c", str(surveys), "-f", "json"])
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    assert (doc["tool"], doc["version"]) == ("cscli", __version__)
+    assert doc["period"] == {"from": "2026-03-02", "to": "2026-03-06"}
+    assert doc["contrast"] == "score"
+    assert doc["mixed"] == {"n": 0, "examples": []}
+    table = CliRunner().invoke(app, ["feedback", "-c", str(surveys), "--width", "120"])
+    assert "2026-03-02 → 2026-03-06" in table.stdout
+    assert "by survey score" in table.stdout

@@ -9,6 +9,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from cscli import __version__
 from cscli.render import safe
 
 if TYPE_CHECKING:
@@ -62,18 +63,36 @@ def render_feedback(report: FeedbackReport, console: Console) -> None:
                 Text(f"  {row['sentiment']:+.2f}  ", style=LABEL_STYLE[side])
                 + safe.text(row[report.text_column])
             )
+    if s.n_mixed and s.mixed is not None:
+        console.print(
+            Text(
+                f"Mixed: {s.n_mixed:,} positive by their words, with a negated complaint",
+                style="bold yellow",
+            )
+        )
+        for row in s.mixed.iter_rows(named=True):
+            console.print(
+                Text(f"  {row['sentiment']:+.2f}  ", style="yellow")
+                + safe.text(row[report.text_column])
+            )
+    title = (
+        "Terms that set detractors apart from promoters, by survey score"
+        if s.contrast == "score"
+        else "Terms that set negative texts apart (and positive ones)"
+    )
     terms = Table(
         box=box.SIMPLE_HEAD,
         pad_edge=False,
         title_justify="left",
         title_style="bold",
-        title="Terms that set negative texts apart (and positive ones)",
+        title=title,
     )
     terms.add_column("side")
     terms.add_column("term")
     terms.add_column("z", justify="right")
-    terms.add_column("in negative", justify="right", style="dim")
-    terms.add_column("in positive", justify="right", style="dim")
+    low, high = ("low scores", "high scores") if s.contrast == "score" else ("negative", "positive")
+    terms.add_column(f"in {low}", justify="right", style="dim")
+    terms.add_column(f"in {high}", justify="right", style="dim")
     for row in s.terms.iter_rows(named=True):
         terms.add_row(
             safe.text(row["side"], style=LABEL_STYLE.get(str(row["side"]), "")),
@@ -85,7 +104,7 @@ def render_feedback(report: FeedbackReport, console: Console) -> None:
     if s.terms.height:
         console.print(terms)
     else:
-        console.print(Text("Too few scored texts to rank terms.", style="dim"))
+        console.print(Text("No term reaches |z| ≥ 1.96 in enough texts.", style="dim"))
 
 
 def _rows(frame: Any) -> list[dict[str, Any]]:
@@ -101,6 +120,8 @@ def feedback_json(report: FeedbackReport) -> str:
     s = report.summary
     start, end = report.period
     doc = {
+        "tool": "cscli",
+        "version": __version__,
         "source": report.source,
         "text_column": report.text_column,
         "period": {
@@ -122,6 +143,18 @@ def feedback_json(report: FeedbackReport) -> str:
             }
             for r in s.examples.iter_rows(named=True)
         ],
+        "contrast": s.contrast,
         "terms": _rows(s.terms),
+        "mixed": {
+            "n": s.n_mixed,
+            "examples": [
+                {
+                    "text": r[report.text_column],
+                    "sentiment": r["sentiment"],
+                    **{b: r.get(b) for b in report.by},
+                }
+                for r in (s.mixed.iter_rows(named=True) if s.mixed is not None else ())
+            ],
+        },
     }
     return safe.json_text(doc, indent=2, default=str) + "\n"
