@@ -22,8 +22,10 @@ import polars as pl
 
 from cscli.adapters import ADAPTERS
 from cscli.adapters.base import Adapter, header_zone, normalize
+from cscli.adapters.sniff import prepare
 from cscli.engine.polars.compile import sql
-from cscli.errors import UsageError
+from cscli.engine.polars.loader.diagnose import DELIMITER_WORDS, yaml_delimiter
+from cscli.errors import InputError, UsageError
 from cscli.schema import SURVEY_TYPES, TABLES, Table
 
 DATA_SUFFIXES = (
@@ -38,6 +40,9 @@ DATA_SUFFIXES = (
     ".csv.gz",
     ".tsv.gz",
 )
+
+#: the delimiters `cscli init` tries: the one that splits the header into most columns wins
+DELIMITERS = tuple(DELIMITER_WORDS)
 
 #: export headers that commonly mean a canonical column (compared after normalising)
 SYNONYMS: dict[str, dict[str, tuple[str, ...]]] = {
@@ -110,32 +115,47 @@ class Match:
     columns: dict[str, str] = field(default_factory=dict)
     score: float = 0.0
     delimiter: str | None = None
+    #: the text encoding when the export is not UTF-8 (cp1252, latin-1)
+    encoding: str | None = None
     #: a survey type the preset infers from the header (Qualtrics NPS questions)
     survey_type: str | None = None
 
 
-def _header(path: Path) -> tuple[tuple[str, ...], str | None]:
-    """The column names of a data file, and the delimiter when it is not the default."""
+def _header(path: Path) -> tuple[tuple[str, ...], str | None, str | None]:
+    """The column names of a data file, the delimiter when it is not the default, and the
+    encoding when the text is not UTF-8 (sniffed as the loader does: a byte-order mark is
+    read without one, cp1252/latin-1 is told from the bytes)."""
     name = path.name.lower()
     if name.endswith((".parquet", ".pq")):
-        return tuple(pl.scan_parquet(path).collect_schema().names()), None
+        return tuple(pl.scan_parquet(path).collect_schema().names()), None, None
     if name.endswith((".jsonl", ".ndjson")):
-        return tuple(pl.scan_ndjson(path).collect_schema().names()), None
+        return tuple(pl.scan_ndjson(path).collect_schema().names()), None, None
     if name.endswith(".json"):
-        return tuple(pl.read_json(path).columns), None
-    default = "\t" if ".tsv" in name else ","
+        return tuple(pl.read_json(path).columns), None, None
+    fmt = "tsv" if ".tsv" in name else "csv"
+    encoding: str | None = None
+    text = path
+    try:
+        prepared = prepare(path, fmt, None, "the source")
+        if prepared.guess is not None:
+            encoding = prepared.guess
+            prepared = prepare(path, fmt, encoding, "the source")
+        text = prepared.path  # UTF-8 text (a decoded copy when the export is not)
+    except InputError:
+        pass  # not text, or UTF-16 without a mark: the loader's own error tells, later
+    default = "\t" if fmt == "tsv" else ","
     best: tuple[tuple[str, ...], str | None] = ((), None)
-    for sep in (default, ";", "\t", "|", ","):
+    for sep in (default, *DELIMITERS):
         try:
             cols = pl.scan_csv(
-                path, separator=sep, infer_schema=False, n_rows=1, encoding="utf8-lossy"
+                text, separator=sep, infer_schema=False, n_rows=1, encoding="utf8-lossy"
             )
             names = tuple(cols.collect_schema().names())
         except pl.exceptions.PolarsError:
             continue
         if len(names) > len(best[0]):
             best = (names, None if sep == default else sep)
-    return best
+    return best[0], best[1], encoding
 
 
 def _preset_columns(adapter: Adapter, table: Table, header: Sequence[str]) -> set[str]:
@@ -221,7 +241,7 @@ def scan_folder(folder: Path) -> list[Match]:
         )
     best: dict[str, Match] = {}
     for path in files:
-        header, delimiter = _header(path)
+        header, delimiter, encoding = _header(path)
         if not header:
             continue
         for table in TABLES.values():
@@ -233,7 +253,15 @@ def scan_folder(folder: Path) -> list[Match]:
                 current.files.append(path)
             elif current is None or score > current.score:
                 best[table.name] = Match(
-                    table, adapter, [path], header, columns, score, delimiter, survey_type
+                    table,
+                    adapter,
+                    [path],
+                    header,
+                    columns,
+                    score,
+                    delimiter,
+                    encoding,
+                    survey_type,
                 )
     # one file serves one table: the table it matches best
     owner: dict[Path, str] = {}
@@ -282,7 +310,16 @@ def render_config(matches: Sequence[Match], folder: Path, timezone: str) -> str:
         if m.adapter != "generic":
             lines.append(f"    adapter: {m.adapter}   # {preset.description}")
         if m.delimiter:
-            lines.append(f"    delimiter: {_yaml_str(m.delimiter)}")
+            word = DELIMITER_WORDS.get(m.delimiter, repr(m.delimiter))
+            lines.append(
+                f"    delimiter: {yaml_delimiter(m.delimiter)}   # sniffed: the header is "
+                f"split by {word}s"
+            )
+        if m.encoding:
+            lines.append(
+                f"    encoding: {m.encoding}   # sniffed: not UTF-8 (ö, é, € … read as "
+                f"{m.encoding})"
+            )
         zone = next((z for h in m.header if (z := header_zone(h))), None)
         if zone:
             lines.append(f"    timezone: {zone}   # named in the export's column headers")

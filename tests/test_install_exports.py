@@ -3,7 +3,9 @@ delimiter and encoding, and the user install (the wheel bundles the demo)."""
 
 from __future__ import annotations
 
-from pathlib import Path
+import posixpath
+import tomllib
+from pathlib import Path, PurePosixPath
 from textwrap import dedent
 
 import pytest
@@ -65,3 +67,94 @@ def test_average_hold_time_reads_clock_text(tmp_path: Path) -> None:
     value, n = vn(totals(result), "average_hold_time")
     assert (value, n) == (pytest.approx(3689.25 / 3), 3)
     assert not result.data_quality
+
+
+# --- cscli init sniffs the delimiter and the encoding ------------------------------------
+
+
+def test_init_writes_the_sniffed_delimiter_and_encoding(tmp_path: Path) -> None:
+    # a German export as Excel saves it: semicolons, cp1252 (ö = 0xF6, ü = 0xFC, and the
+    # bytes only cp1252 prints: – = 0x96, € = 0x80), CRLF
+    export = (
+        "Ticket ID;Created;Gelöst am;Betreff\r\n"
+        "T1;2026-01-05 10:00;2026-01-05 12:00;Anfrage – Rückruf\r\n"
+        "T2;2026-01-06 09:00;;Preis 5 €\r\n"
+    ).encode("cp1252")
+    (tmp_path / "export.csv").write_bytes(export)
+    target, text = api.init(tmp_path)
+    assert target.is_file()
+    source = yaml.safe_load(text)["sources"]["tickets"]
+    assert source["delimiter"] == ";"
+    assert source["encoding"] == "cp1252"
+    assert 'delimiter: ";"   # sniffed: the header is split by semicolons' in text
+    assert "encoding: cp1252   # sniffed: not UTF-8" in text
+    # the header is read in its encoding: `Gelöst am`, not `Gel\ufffdst am`
+    assert "# not used: Gelöst am, Betreff" in text
+    # and the written config runs: both rows are tickets
+    assert vn(totals(api.report(target, kpis=["ticket_volume"])), "ticket_volume") == (2, 2)
+
+
+def test_init_tells_latin1_from_cp1252(tmp_path: Path) -> None:
+    # only ö (0xF6): latin-1 and cp1252 read it alike, and no byte 0x80–0x9F says cp1252
+    export = "ticket_id|created_at|Lösung\n1|2026-01-05 10:00|ja\n".encode("latin-1")
+    (tmp_path / "tickets.csv").write_bytes(export)
+    _, text = api.init(tmp_path)
+    source = yaml.safe_load(text)["sources"]["tickets"]
+    assert (source["delimiter"], source["encoding"]) == ("|", "latin-1")
+
+
+@pytest.mark.parametrize(("sep", "name"), [(",", "tickets.csv"), ("\t", "tickets.csv")])
+def test_init_utf8_needs_no_encoding(tmp_path: Path, sep: str, name: str) -> None:
+    header = sep.join(["ticket_id", "created_at", "Gelöst am"])
+    row = sep.join(["1", "2026-01-05 10:00", "2026-01-05 11:00"])
+    (tmp_path / name).write_text(f"{header}\n{row}\n", encoding="utf-8")
+    _, text = api.init(tmp_path)
+    source = yaml.safe_load(text)["sources"]["tickets"]
+    assert "encoding" not in source
+    # the default (a comma for .csv) is not written; a tab is, as YAML's "\t"
+    assert source.get("delimiter") == (None if sep == "," else "\t")
+    assert "Gelöst am" in text
+
+
+# --- the user install and the example configs -------------------------------------------
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_the_wheel_bundles_what_the_demo_config_reads() -> None:
+    # pyproject's force-include puts configs/sample.yaml and sample_data/ under
+    # cscli/_bundled/ (api.demo_config_path looks there first); every path the sample config
+    # names, resolved from cscli/_bundled/configs/, must land inside something bundled
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    bundled = pyproject["tool"]["hatch"]["build"]["targets"]["wheel"]["force-include"]
+    assert bundled["configs/sample.yaml"] == "cscli/_bundled/configs/sample.yaml"
+    for source in bundled:
+        assert (ROOT / source).exists(), source
+    sample = yaml.safe_load((ROOT / "configs" / "sample.yaml").read_text(encoding="utf-8"))
+    base = PurePosixPath("cscli/_bundled/configs")
+    for name, src in sample["sources"].items():
+        inside = posixpath.normpath(str(base / src["path"]))
+        assert any(inside == d or inside.startswith(d + "/") for d in bundled.values()), name
+        # and in the checkout the same relative path is a file (configs/ → sample_data/)
+        assert (ROOT / "configs" / src["path"]).resolve().is_file(), name
+
+
+def test_the_readme_lists_every_example_config_and_its_data() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("### Example configs on public data", 1)[1].split("\n#", 1)[0]
+    for config in sorted((ROOT / "configs" / "examples").glob("*.yaml")):
+        rows = [line for line in section.splitlines() if line.startswith(f"| `{config.name}`")]
+        assert len(rows) == 1, f"{config.name} is not in the README's table"
+        for src in yaml.safe_load(config.read_text(encoding="utf-8"))["sources"].values():
+            # configs/examples/ → ../../../shared/data/X: the README names X
+            data = src["path"].split("shared/data/", 1)[1]
+            assert f"`{data}`" in rows[0], (config.name, data)
+
+
+def test_the_readme_user_install_is_its_own_section() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Install (for users)", 1)[1].split("\n## ", 1)[0]
+    assert "pipx install" in section and "cscli report --demo" in section
+    assert ".[dev]" not in section  # the user install pulls no dev toolchain
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    assert "pip wheel" in ci and "-m venv" in ci and "report --demo" in ci
