@@ -3,11 +3,13 @@ delimiter and encoding, and the user install (the wheel bundles the demo)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import posixpath
 import tomllib
 from pathlib import Path, PurePosixPath
 from textwrap import dedent
 
+import polars as pl
 import pytest
 import yaml
 
@@ -158,3 +160,24 @@ def test_the_readme_user_install_is_its_own_section() -> None:
     assert ".[dev]" not in section  # the user install pulls no dev toolchain
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
     assert "pip wheel" in ci and "-m venv" in ci and "report --demo" in ci
+
+
+def test_parquet_duration_columns_are_seconds(tmp_path: Path) -> None:
+    calls = pl.DataFrame(
+        {
+            "call_id": ["c1", "c2"],
+            "queued_at": ["2026-01-05T10:00:00Z", "2026-01-05T11:00:00Z"],
+            "answered_at": ["2026-01-05T10:00:10Z", "2026-01-05T11:00:05Z"],
+            "talk_seconds": [dt.timedelta(minutes=2, seconds=3), dt.timedelta(hours=1)],
+            "hold_seconds": [dt.timedelta(milliseconds=500), None],
+            "wrap_seconds": [dt.timedelta(seconds=7), dt.timedelta(0)],
+        }
+    )
+    calls.write_parquet(tmp_path / "calls.parquet")
+    config = {"sources": {"calls": {"path": "calls.parquet"}}, "kpis": ["average_handle_time"]}
+    path = tmp_path / "cscli.yaml"
+    path.write_text(yaml.safe_dump(config), encoding="utf-8")
+    result = api.report(path)
+    # c1: 123 + 0.5 + 7 = 130.5; c2: 3600 + 0 (empty hold) + 0 = 3600 → 3730.5 / 2
+    assert vn(totals(result), "average_handle_time") == (pytest.approx(3730.5 / 2), 2)
+    assert not result.data_quality

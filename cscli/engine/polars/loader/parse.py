@@ -230,7 +230,10 @@ def as_float(
     """A float column as read (scaled by `factor`), before `usable_number`: unreadable text is
     null, inf and a numeric file's NaN are kept for the range check to count. With `clock`
     (a duration in seconds), text written `H:MM:SS` / `MM:SS` is read as seconds, unscaled:
-    a clock is seconds whatever unit the export's plain numbers use."""
+    a clock is seconds whatever unit the export's plain numbers use; so is a Parquet
+    `Duration` column."""
+    if clock and isinstance(dtype, pl.Duration):  # a Parquet duration: exact, any unit
+        return raw.dt.total_microseconds().cast(pl.Float64) / 1_000_000
     if dtype != pl.String:
         num = raw.cast(pl.Float64, strict=False)
         return num * factor if factor is not None else num
