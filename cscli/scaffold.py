@@ -13,7 +13,11 @@ goes to its preset while a file with canonical names stays generic (a preset nam
 
 from __future__ import annotations
 
+import codecs
+import gzip
+import io
 import re
+import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,10 +26,10 @@ import polars as pl
 
 from cscli.adapters import ADAPTERS
 from cscli.adapters.base import Adapter, header_zone, normalize
-from cscli.adapters.sniff import prepare
+from cscli.adapters.sniff import SNIFF_BYTES, guess_encoding
 from cscli.engine.polars.compile import sql
 from cscli.engine.polars.loader.diagnose import DELIMITER_WORDS, yaml_delimiter
-from cscli.errors import InputError, UsageError
+from cscli.errors import UsageError
 from cscli.schema import SURVEY_TYPES, TABLES, Table
 
 DATA_SUFFIXES = (
@@ -132,30 +136,52 @@ def _header(path: Path) -> tuple[tuple[str, ...], str | None, str | None]:
         return tuple(pl.scan_ndjson(path).collect_schema().names()), None, None
     if name.endswith(".json"):
         return tuple(pl.read_json(path).columns), None, None
-    fmt = "tsv" if ".tsv" in name else "csv"
-    encoding: str | None = None
-    text = path
-    try:
-        prepared = prepare(path, fmt, None, "the source")
-        if prepared.guess is not None:
-            encoding = prepared.guess
-            prepared = prepare(path, fmt, encoding, "the source")
-        text = prepared.path  # UTF-8 text (a decoded copy when the export is not)
-    except InputError:
-        pass  # not text, or UTF-16 without a mark: the loader's own error tells, later
-    default = "\t" if fmt == "tsv" else ","
+    text, encoding = _head_text(path)
+    default = "\t" if ".tsv" in name else ","
     best: tuple[tuple[str, ...], str | None] = ((), None)
     for sep in (default, *DELIMITERS):
         try:
-            cols = pl.scan_csv(
-                text, separator=sep, infer_schema=False, n_rows=1, encoding="utf8-lossy"
+            cols = pl.read_csv(
+                io.BytesIO(text.encode("utf-8")), separator=sep, infer_schema=False, n_rows=1
             )
-            names = tuple(cols.collect_schema().names())
         except pl.exceptions.PolarsError:
             continue
-        if len(names) > len(best[0]):
-            best = (names, None if sep == default else sep)
+        if len(cols.columns) > len(best[0]):
+            best = (tuple(cols.columns), None if sep == default else sep)
     return best[0], best[1], encoding
+
+
+#: byte-order marks, longest first (the UTF-32 LE mark starts with the UTF-16 LE one): the
+#: loader decodes these without an `encoding:`
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+
+
+def _head_text(path: Path) -> tuple[str, str | None]:
+    """The first complete lines of a text export (its first 64 KiB, gzip-aware) as text, and
+    the `encoding:` it needs: None for UTF-8 or a byte-order mark, else the loader's guess
+    (cp1252 when it uses the bytes only cp1252 prints, else latin-1)."""
+    try:
+        with path.open("rb") as f:
+            head = f.read(SNIFF_BYTES)
+            more = bool(f.read(1))
+        if head.startswith(b"\x1f\x8b"):
+            with gzip.open(path, "rb") as gz:
+                head = gz.read(SNIFF_BYTES)
+                more = bool(gz.read(1))
+    except (OSError, EOFError, zlib.error):
+        return "", None  # unreadable here: the loader's own error names it, later
+    bom = next((codec for mark, codec in _BOMS if head.startswith(mark)), None)
+    encoding = None if bom else guess_encoding(head, cut_end=more)
+    text = head.decode(bom or encoding or "utf-8", errors="replace")
+    if more and "\n" in text:
+        text = text[: text.rindex("\n") + 1]  # a line cut by the sample's end is dropped
+    return text.replace("\r\n", "\n").replace("\r", "\n"), encoding
 
 
 def _preset_columns(adapter: Adapter, table: Table, header: Sequence[str]) -> set[str]:

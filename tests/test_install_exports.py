@@ -4,6 +4,7 @@ delimiter and encoding, and the user install (the wheel bundles the demo)."""
 from __future__ import annotations
 
 import datetime as dt
+import gzip
 import posixpath
 import tomllib
 from pathlib import Path, PurePosixPath
@@ -181,3 +182,20 @@ def test_parquet_duration_columns_are_seconds(tmp_path: Path) -> None:
     # c1: 123 + 0.5 + 7 = 130.5; c2: 3600 + 0 (empty hold) + 0 = 3600 → 3730.5 / 2
     assert vn(totals(result), "average_handle_time") == (pytest.approx(3730.5 / 2), 2)
     assert not result.data_quality
+
+
+def test_init_reads_a_gzipped_cp1252_export_and_a_utf16_one_with_its_mark(
+    tmp_path: Path,
+) -> None:
+    tickets = "ticket_id;created_at;Gelöst am\n1;2026-01-05 10:00;–\n".encode("cp1252")
+    (tmp_path / "tickets.csv.gz").write_bytes(gzip.compress(tickets))
+    calls = "call_id\tqueued_at\tWartezeit ö\nc1\t2026-01-05 10:00\t0:20\n"
+    (tmp_path / "calls.csv").write_bytes(calls.encode("utf-16"))  # with its byte-order mark
+    _, text = api.init(tmp_path)
+    sources = yaml.safe_load(text)["sources"]
+    # gzip is looked through: semicolons, cp1252 (– = 0x96)
+    assert (sources["tickets"]["delimiter"], sources["tickets"]["encoding"]) == (";", "cp1252")
+    # a byte-order mark says the encoding: the loader reads it, no `encoding:` is written
+    assert sources["calls"]["delimiter"] == "\t"
+    assert "encoding" not in sources["calls"]
+    assert "Gelöst am" in text and "Wartezeit ö" in text
