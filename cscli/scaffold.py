@@ -13,7 +13,11 @@ goes to its preset while a file with canonical names stays generic (a preset nam
 
 from __future__ import annotations
 
+import codecs
+import gzip
+import io
 import re
+import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,7 +26,9 @@ import polars as pl
 
 from cscli.adapters import ADAPTERS
 from cscli.adapters.base import Adapter, header_zone, normalize
+from cscli.adapters.sniff import SNIFF_BYTES, guess_encoding
 from cscli.engine.polars.compile import sql
+from cscli.engine.polars.loader.diagnose import DELIMITER_WORDS, yaml_delimiter
 from cscli.errors import UsageError
 from cscli.schema import SURVEY_TYPES, TABLES, Table
 
@@ -38,6 +44,9 @@ DATA_SUFFIXES = (
     ".csv.gz",
     ".tsv.gz",
 )
+
+#: the delimiters `cscli init` tries: the one that splits the header into most columns wins
+DELIMITERS = tuple(DELIMITER_WORDS)
 
 #: export headers that commonly mean a canonical column (compared after normalising)
 SYNONYMS: dict[str, dict[str, tuple[str, ...]]] = {
@@ -110,32 +119,69 @@ class Match:
     columns: dict[str, str] = field(default_factory=dict)
     score: float = 0.0
     delimiter: str | None = None
+    #: the text encoding when the export is not UTF-8 (cp1252, latin-1)
+    encoding: str | None = None
     #: a survey type the preset infers from the header (Qualtrics NPS questions)
     survey_type: str | None = None
 
 
-def _header(path: Path) -> tuple[tuple[str, ...], str | None]:
-    """The column names of a data file, and the delimiter when it is not the default."""
+def _header(path: Path) -> tuple[tuple[str, ...], str | None, str | None]:
+    """The column names of a data file, the delimiter when it is not the default, and the
+    encoding when the text is not UTF-8 (sniffed as the loader does: a byte-order mark is
+    read without one, cp1252/latin-1 is told from the bytes)."""
     name = path.name.lower()
     if name.endswith((".parquet", ".pq")):
-        return tuple(pl.scan_parquet(path).collect_schema().names()), None
+        return tuple(pl.scan_parquet(path).collect_schema().names()), None, None
     if name.endswith((".jsonl", ".ndjson")):
-        return tuple(pl.scan_ndjson(path).collect_schema().names()), None
+        return tuple(pl.scan_ndjson(path).collect_schema().names()), None, None
     if name.endswith(".json"):
-        return tuple(pl.read_json(path).columns), None
+        return tuple(pl.read_json(path).columns), None, None
+    text, encoding = _head_text(path)
     default = "\t" if ".tsv" in name else ","
     best: tuple[tuple[str, ...], str | None] = ((), None)
-    for sep in (default, ";", "\t", "|", ","):
+    for sep in (default, *DELIMITERS):
         try:
-            cols = pl.scan_csv(
-                path, separator=sep, infer_schema=False, n_rows=1, encoding="utf8-lossy"
+            cols = pl.read_csv(
+                io.BytesIO(text.encode("utf-8")), separator=sep, infer_schema=False, n_rows=1
             )
-            names = tuple(cols.collect_schema().names())
         except pl.exceptions.PolarsError:
             continue
-        if len(names) > len(best[0]):
-            best = (names, None if sep == default else sep)
-    return best
+        if len(cols.columns) > len(best[0]):
+            best = (tuple(cols.columns), None if sep == default else sep)
+    return best[0], best[1], encoding
+
+
+#: byte-order marks, longest first (the UTF-32 LE mark starts with the UTF-16 LE one): the
+#: loader decodes these without an `encoding:`
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+
+
+def _head_text(path: Path) -> tuple[str, str | None]:
+    """The first complete lines of a text export (its first 64 KiB, gzip-aware) as text, and
+    the `encoding:` it needs: None for UTF-8 or a byte-order mark, else the loader's guess
+    (cp1252 when it uses the bytes only cp1252 prints, else latin-1)."""
+    try:
+        with path.open("rb") as f:
+            head = f.read(SNIFF_BYTES)
+            more = bool(f.read(1))
+        if head.startswith(b"\x1f\x8b"):
+            with gzip.open(path, "rb") as gz:
+                head = gz.read(SNIFF_BYTES)
+                more = bool(gz.read(1))
+    except (OSError, EOFError, zlib.error):
+        return "", None  # unreadable here: the loader's own error names it, later
+    bom = next((codec for mark, codec in _BOMS if head.startswith(mark)), None)
+    encoding = None if bom else guess_encoding(head, cut_end=more)
+    text = head.decode(bom or encoding or "utf-8", errors="replace")
+    if more and "\n" in text:
+        text = text[: text.rindex("\n") + 1]  # a line cut by the sample's end is dropped
+    return text.replace("\r\n", "\n").replace("\r", "\n"), encoding
 
 
 def _preset_columns(adapter: Adapter, table: Table, header: Sequence[str]) -> set[str]:
@@ -221,7 +267,7 @@ def scan_folder(folder: Path) -> list[Match]:
         )
     best: dict[str, Match] = {}
     for path in files:
-        header, delimiter = _header(path)
+        header, delimiter, encoding = _header(path)
         if not header:
             continue
         for table in TABLES.values():
@@ -233,7 +279,15 @@ def scan_folder(folder: Path) -> list[Match]:
                 current.files.append(path)
             elif current is None or score > current.score:
                 best[table.name] = Match(
-                    table, adapter, [path], header, columns, score, delimiter, survey_type
+                    table,
+                    adapter,
+                    [path],
+                    header,
+                    columns,
+                    score,
+                    delimiter,
+                    encoding,
+                    survey_type,
                 )
     # one file serves one table: the table it matches best
     owner: dict[Path, str] = {}
@@ -282,7 +336,16 @@ def render_config(matches: Sequence[Match], folder: Path, timezone: str) -> str:
         if m.adapter != "generic":
             lines.append(f"    adapter: {m.adapter}   # {preset.description}")
         if m.delimiter:
-            lines.append(f"    delimiter: {_yaml_str(m.delimiter)}")
+            word = DELIMITER_WORDS.get(m.delimiter, repr(m.delimiter))
+            lines.append(
+                f"    delimiter: {yaml_delimiter(m.delimiter)}   # sniffed: the header is "
+                f"split by {word}s"
+            )
+        if m.encoding:
+            lines.append(
+                f"    encoding: {m.encoding}   # sniffed: not UTF-8 (ö, é, € … read as "
+                f"{m.encoding})"
+            )
         zone = next((z for h in m.header if (z := header_zone(h))), None)
         if zone:
             lines.append(f"    timezone: {zone}   # named in the export's column headers")

@@ -53,7 +53,7 @@ from cscli.engine.polars.loader.mapping import (
     offsets,
     source_filter,
 )
-from cscli.engine.polars.loader.parse import as_float, coerce, sniff_timestamps
+from cscli.engine.polars.loader.parse import as_float, coerce, is_duration, sniff_timestamps
 from cscli.engine.polars.loader.read import Scanned, data_columns, scan_source, swallowed_checks
 from cscli.engine.polars.loader.source import LoadedSource, QualityCheck
 from cscli.engine.polars.measures import invalid_expr, measure_expr
@@ -329,7 +329,7 @@ def _canonical_column(
     if raw_kept or dtype == pl.String:
         exprs.append(pl.col(src.name).alias(RAW_PREFIX + column.name))
     if column.type == "float":
-        read = as_float(raw, dtype, factor, cfg.decimal_comma)
+        read = as_float(raw, dtype, factor, cfg.decimal_comma, clock=is_duration(column))
         checks.extend(number_checks(src, column, read, tokens, text=dtype == pl.String))
     elif raw_kept:
         checks.append(unreadable_check(src, column, _type_words(column), tokens))

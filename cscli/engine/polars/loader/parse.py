@@ -165,7 +165,8 @@ def coerce(
         return as_timestamp(raw, dtype, zone, formats), True
     if column.type == "float":
         # raw kept for every file type: inf and NaN are counted (number_checks)
-        return usable_number(as_float(raw, dtype, factor, cfg.decimal_comma)), True
+        read = as_float(raw, dtype, factor, cfg.decimal_comma, clock=is_duration(column))
+        return usable_number(read), True
     if column.type == "int":
         num = as_number(raw, dtype, cfg.decimal_comma)
         whole = pl.when(num == num.floor()).then(num.cast(pl.Int64, strict=False))
@@ -196,17 +197,52 @@ def as_number(raw: pl.Expr, dtype: pl.DataType, decimal_comma: bool = False) -> 
     return raw.cast(pl.Float64, strict=False).fill_nan(None)
 
 
+def is_duration(column: Column) -> bool:
+    """A duration in seconds (talk, hold, wrap): text cells may be written as a clock."""
+    return column.type == "float" and column.name.endswith("_seconds")
+
+
+#: `H:MM:SS`, `HH:MM:SS.fff` or `MM:SS` (minutes may pass 59 when no hours are written)
+CLOCK = r"^(?:(\d+):)?(\d+):(\d+(?:\.\d+)?)$"
+
+
+def as_clock(text: pl.Expr) -> pl.Expr:
+    """Seconds from a clock-written duration (`1:02:03` → 3723, `02:03` → 123,
+    `0:00:01.5` → 1.5); null when the text is no clock or a field is out of range (seconds
+    from 60 on, or minutes from 60 on after hours). Vectorised: a regex extract, arithmetic."""
+    parts = text.str.extract_groups(CLOCK)
+    hours = parts.struct.field("1").cast(pl.Float64)
+    minutes = parts.struct.field("2").cast(pl.Float64)
+    seconds = parts.struct.field("3").cast(pl.Float64)
+    valid = (seconds < 60) & (hours.is_null() | (minutes < 60))
+    total = hours.fill_null(0.0) * 3600 + minutes * 60 + seconds
+    return pl.when(valid).then(total)
+
+
 def as_float(
-    raw: pl.Expr, dtype: pl.DataType, factor: float | None, decimal_comma: bool = False
+    raw: pl.Expr,
+    dtype: pl.DataType,
+    factor: float | None,
+    decimal_comma: bool = False,
+    *,
+    clock: bool = False,
 ) -> pl.Expr:
     """A float column as read (scaled by `factor`), before `usable_number`: unreadable text is
-    null, inf and a numeric file's NaN are kept for the range check to count."""
-    num = (
-        as_number(raw, dtype, decimal_comma)
-        if dtype == pl.String
-        else raw.cast(pl.Float64, strict=False)
-    )
-    return num * factor if factor is not None else num
+    null, inf and a numeric file's NaN are kept for the range check to count. With `clock`
+    (a duration in seconds), text written `H:MM:SS` / `MM:SS` is read as seconds, unscaled:
+    a clock is seconds whatever unit the export's plain numbers use; so is a Parquet
+    `Duration` column."""
+    if clock and isinstance(dtype, pl.Duration):  # a Parquet duration: exact, any unit
+        return raw.dt.total_microseconds().cast(pl.Float64) / 1_000_000
+    if dtype != pl.String:
+        num = raw.cast(pl.Float64, strict=False)
+        return num * factor if factor is not None else num
+    num = as_number(raw, dtype, decimal_comma)
+    scaled = num * factor if factor is not None else num
+    if not clock:
+        return scaled
+    text = raw.str.strip_chars()
+    return pl.when(text.str.contains(":", literal=True)).then(as_clock(text)).otherwise(scaled)
 
 
 def as_timestamp(raw: pl.Expr, dtype: pl.DataType, zone: str, formats: tuple[str, ...]) -> pl.Expr:
