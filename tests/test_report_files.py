@@ -20,6 +20,7 @@ import zipfile
 import zlib
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from html import escape as html_escape
 from html.parser import HTMLParser
 from itertools import accumulate
 from pathlib import Path
@@ -725,3 +726,148 @@ def test_html_marks_partial_buckets(config: Path) -> None:
 def test_no_stray_golden_files() -> None:
     expected = {f"{view}.{ext}" for view in VIEWS for ext in RENDERERS}
     assert {p.name for p in GOLDEN.iterdir()} <= expected
+
+
+# --- the HTML report on a phone and on A4 paper (headless Chromium) -----------------------
+
+#: measures the laid-out page and writes the result into the DOM (`--dump-dom` reads it):
+#: the document's scroll width, the viewport, every element that sticks out of the viewport
+#: without a scrolling ancestor, and every table wider than the card it sits in
+PROBE = """<script>
+addEventListener("load", () => {
+  const vw = document.documentElement.clientWidth, out = [], cut = [];
+  const scrolls = (e) => { for (let a = e.parentElement; a; a = a.parentElement) {
+    const o = getComputedStyle(a).overflowX; if (o === "auto" || o === "scroll") return true; }
+    return false; };
+  for (const e of document.body.querySelectorAll("*")) {
+    const r = e.getBoundingClientRect();
+    const outside = r.right > vw + 0.5 || r.left < -0.5;
+    if (r.width && outside && !scrolls(e)) out.push(e.tagName + "." + e.className);
+  }
+  for (const t of document.querySelectorAll("table")) {
+    if (t.offsetWidth > t.parentElement.clientWidth + 0.5) cut.push(t.parentElement.className);
+  }
+  const p = document.createElement("pre"); p.id = "probe";
+  p.textContent = JSON.stringify({scroll: document.scrollingElement.scrollWidth, vw, out, cut});
+  document.body.append(p);
+});
+</script>"""
+
+
+def probe(page: Path, tmp_path: Path, width: int, height: int) -> dict[str, Any]:
+    """Lay `page` out at width × height CSS px and return what PROBE measured. The probe copy
+    differs from the report only by the script and a policy that lets it run; it is laid out
+    in a frame of that size (headless Chromium's window is at least 500 px wide)."""
+    if not CHROMIUM.exists():
+        pytest.skip("Debian's chromium is not installed (.ci/run installs it)")
+    html = page.read_text(encoding="utf-8")
+    html = re.sub(r'<meta http-equiv="Content-Security-Policy"[^>]*>', "", html)
+    inner = html_escape(html.replace("</body>", PROBE + "</body>"), quote=True)
+    copy = tmp_path / f"{page.stem}-probe-{width}.html"
+    copy.write_text(
+        f'<!DOCTYPE html><body style="margin:0"><iframe id="f" width="{width}" '
+        f'height="{height}" style="border:0;display:block" srcdoc="{inner}"></iframe>'
+        '<script>document.getElementById("f").addEventListener("load", () => {'
+        'const p = document.createElement("pre"); p.id = "probe"; p.textContent = '
+        'document.getElementById("f").contentDocument.getElementById("probe").textContent;'
+        "document.body.append(p); });</script></body>",
+        encoding="utf-8",
+    )
+    proc = subprocess.run(
+        [
+            str(CHROMIUM),
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-first-run",
+            f"--user-data-dir={tmp_path / 'chromium-profile'}",
+            "--hide-scrollbars",
+            "--window-size=1280,1000",
+            "--dump-dom",
+            copy.as_uri(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "HOME": str(tmp_path)},
+    )
+    found = re.search(r'<pre id="probe">(.*?)</pre>', proc.stdout)
+    assert found, proc.stderr[-2000:]
+    measured: dict[str, Any] = json.loads(found.group(1).replace("&quot;", '"'))
+    return measured
+
+
+def print_pdf(page: Path, tmp_path: Path) -> bytes:
+    if not CHROMIUM.exists():
+        pytest.skip("Debian's chromium is not installed (.ci/run installs it)")
+    pdf = tmp_path / f"{page.stem}.pdf"
+    subprocess.run(
+        [
+            str(CHROMIUM),
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-first-run",
+            f"--user-data-dir={tmp_path / 'chromium-profile'}",
+            "--no-pdf-header-footer",
+            f"--print-to-pdf={pdf}",
+            page.as_uri(),
+        ],
+        capture_output=True,
+        timeout=60,
+        env={**os.environ, "HOME": str(tmp_path)},
+        check=True,
+    )
+    return pdf.read_bytes()
+
+
+#: a breakdown by channel and agent, weekly, with changes: 2 keys + 5 KPIs × 2 = 12 columns
+PHONE_VIEWS = {
+    "weekly": {},
+    "by-agent": {"by": ["channel", "agent"]},
+    "totals": {"by": [], "grain": None, "compare": False},
+}
+
+
+@pytest.mark.parametrize("view", PHONE_VIEWS)
+def test_html_report_fits_a_phone(config: Path, tmp_path: Path, view: str) -> None:
+    page = tmp_path / "report.html"
+    write_html(report(config, **PHONE_VIEWS[view]), page, now=NOW)
+    measured = probe(page, tmp_path, 390, 844)
+    assert measured["vw"] == 390  # the probe saw a phone's viewport
+    assert measured["scroll"] <= 390  # the page never scrolls sideways
+    assert measured["out"] == []  # only a table inside its card's scroller may be wider
+
+
+@pytest.mark.parametrize("view", PHONE_VIEWS)
+def test_html_report_tables_fit_their_printed_page(config: Path, tmp_path: Path, view: str) -> None:
+    # A4 is 210 × 297 mm; less the print margins (12 mm portrait, 10 mm landscape) the printed
+    # width is 186 mm = 703 px portrait and 277 mm = 1047 px landscape (96 px per 25.4 mm).
+    # The print rules laid out at those widths: every table fits the card it is printed in.
+    result = report(config, **PHONE_VIEWS[view])
+    html = render_html(result, now=NOW)
+    printed = html.replace("@media print {", "@media all {").replace(
+        "</style>", ".table-card.wide { width: 1047px; }\n</style>"
+    )
+    page = tmp_path / "printed.html"
+    page.write_text(printed, encoding="utf-8")
+    measured = probe(page, tmp_path, 703, 1000)
+    assert measured["cut"] == []
+    # and a real print to PDF: portrait pages, landscape ones for a wide breakdown
+    source = tmp_path / "report.html"
+    source.write_text(html, encoding="utf-8")
+    pdf = print_pdf(source, tmp_path)
+    pages = len(re.findall(rb"/Type\s*/Page(?!s)", pdf))
+    boxes = [
+        (float(w), float(h))
+        for w, h in re.findall(rb"/MediaBox\s*\[\s*0 0 ([\d.]+) ([\d.]+)\s*\]", pdf)
+    ]
+    assert pages >= 1 and len(boxes) >= pages
+    # A4 in PDF points (72 per inch): 595 × 842
+    portrait = [b for b in boxes if round(b[0]) in (595, 596) and round(b[1]) in (841, 842, 843)]
+    landscape = [b for b in boxes if round(b[1]) in (595, 596) and round(b[0]) in (841, 842, 843)]
+    assert len(portrait) + len(landscape) == len(boxes), boxes
+    assert portrait  # the headline and charts
+    wide = 'class="card table-card wide"' in html
+    assert bool(landscape) == wide
+    assert wide == (view != "totals")  # 12 columns weekly, 3 for the totals

@@ -90,6 +90,11 @@ class Breakdown:
     kpis: list[str]
     rows: list[BreakdownRow]
     total: list[Cell]
+    wide: bool = False  # too many columns for A4 portrait: printed on landscape pages
+
+
+#: a breakdown wider than this many value columns (a change counts as one) prints landscape
+PORTRAIT_COLUMNS = 7
 
 
 def _page(result: ReportResult, now: datetime | None) -> dict[str, Any]:
@@ -244,6 +249,7 @@ def _breakdowns(result: ReportResult, totals: Row) -> list[Breakdown]:
                 kpis=[k.title for k in group],
                 rows=_rows(mine, len(keys), group, result.grain, compare),
                 total=_cells(totals, group, compare),
+                wide=len(keys) + len(group) * (2 if compare else 1) > PORTRAIT_COLUMNS,
             )
         )
     return out
