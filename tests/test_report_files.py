@@ -683,8 +683,10 @@ def test_html_report_renders_offline_in_chromium(weekly: ReportResult, tmp_path:
     assert weekly.trend is not None
     charted = [k.id for k in weekly.available if weekly.trend[k.id].is_not_null().any()]
     assert dom.count('<svg class="trend-chart"') == len(charted) == 5
-    assert dom.count('<rect class="bar"') == 2  # tickets in W02 and W03
-    assert dom.count('<polyline class="line"') >= 3
+    # by channel: a line per channel on every chart, the count too (never their sum as bars;
+    # test_html_ungrouped_count_is_bars has the bars)
+    assert dom.count('<rect class="bar"') == 0
+    assert dom.count('<polyline class="line') >= 3 * 2
     assert "First response time" in dom and "Data quality" in dom
     colours = png_colours(png)
     assert len(colours) > 50, "the screenshot is blank"
@@ -871,3 +873,90 @@ def test_html_report_tables_fit_their_printed_page(config: Path, tmp_path: Path,
     wide = 'class="card table-card wide"' in html
     assert bool(landscape) == wide
     assert wide == (view != "totals")  # 12 columns weekly, 3 for the totals
+
+
+# --- charts per group: the largest groups, "other", faint low-n points, hollow provisional --
+
+#: eight agents over two ISO weeks, every ticket answered after 10 minutes. By records
+#: (tickets × the three KPIs): A 5, B 4, C 4, D 3, E 3 are drawn; F 2, G 2, H 1 are "other".
+#:   other W02: F1 resolved, G1 open, H1 resolved → 3 tickets, 2 of 3 resolved = 66.7%
+#:   other W03: F2 open, G2 resolved             → 2 tickets, 1 of 2 resolved = 50.0%
+AGENTS = {"A": 5, "B": 4, "C": 4, "D": 3, "E": 3}
+OTHERS = [("F1", "F", 5, True), ("G1", "G", 6, False), ("H1", "H", 7, True)]
+OTHERS += [("F2", "F", 12, False), ("G2", "G", 13, True)]
+
+
+@pytest.fixture
+def agents(write: Write) -> Path:
+    lines = ["ticket_id,created_at,first_response_at,resolved_at,channel,agent"]
+    tickets = [(f"{a}{i}", a, 5 + i % 5, True) for a, count in AGENTS.items() for i in range(count)]
+    for tid, agent, day, resolved in [*tickets, *OTHERS]:
+        at = f"2026-01-{day:02d}T09:00:00Z"
+        done = f"2026-01-{day:02d}T11:00:00Z" if resolved else ""
+        lines.append(f"{tid},{at},2026-01-{day:02d}T09:10:00Z,{done},email,{agent}")
+    write("tickets.csv", "\n".join(lines))
+    return write(
+        "cscli.yaml",
+        """
+        timezone: UTC
+        sources:
+          tickets: {path: tickets.csv}
+        kpis: [ticket_volume, resolution_rate, first_response_time]
+        """,
+    )
+
+
+def legend(page: str, kpi: str) -> list[str]:
+    figure = page.split(f'id="chart-{kpi}"', 1)[1].split("</figure>", 1)[0]
+    return re.findall(
+        r'<span class="swatch" style="border-color:#[0-9a-f]+"></span>([^<]+)<', figure
+    )
+
+
+def test_html_by_draws_the_largest_groups_and_other(agents: Path) -> None:
+    result = report(agents, by=["agent"], compare=False)
+    page = render_html(result, now=NOW)
+    assert legend(page, "ticket_volume") == ["A", "B", "C", "D", "E", "other"]
+    assert legend(page, "resolution_rate") == ["A", "B", "C", "D", "E", "other"]
+    # the rest's count is their sum, a ratio theirs over their records together (see AGENTS)
+    assert "other, 2026-W02: 3 (n=3)" in page and "other, 2026-W03: 2 (n=2)" in page
+    assert "other, 2026-W02: 66.7% (n=3)" in page and "other, 2026-W03: 50.0% (n=2)" in page
+    # a median of several groups cannot be made from theirs: no "other" line, and a note says so
+    assert legend(page, "first_response_time") == ["A", "B", "C", "D", "E"]
+    assert "the 5 with the most records of 8, and the other 3 together as “other”" in page
+    assert "No “other” line for First response time" in page
+
+
+def test_html_ungrouped_count_is_bars(config: Path) -> None:
+    page = render_html(report(config, by=[], compare=False), now=NOW)
+    # T1 T2 T3 in W02 (Jan 5–11), T4 T5 T6 in W03; T7 has no readable date
+    assert page.count('<rect class="bar"') == 2
+    assert "2026-W02: 3 (n=3)" in page and "2026-W03: 3 (n=3)" in page
+
+
+def circles(page: str, kpi: str) -> dict[str, str]:
+    """Per point (its tooltip up to the n): the circle's class."""
+    figure = page.split(f'id="chart-{kpi}"', 1)[1].split("</figure>", 1)[0]
+    found = re.findall(r'<circle class="([^"]+)"[^>]*><title>([^<(]+)\(', figure)
+    return {tip.strip(): cls for cls, tip in found}
+
+
+def test_html_fades_low_n_points_and_their_changes(config: Path) -> None:
+    # FRT chat: W02 rests on T2 and T3 (n=2), W03 on T5 (n=1); email W03 on T4 (n=1, T6 still
+    # unanswered: provisional). With min_n=2 only the n=1 points fade, and the line into them.
+    result = report(config)
+    page = render_html(result, now=NOW, min_n=2)
+    frt = circles(page, "first_response_time")
+    assert frt["chat, 2026-W02: 16m 00s"] == "point"
+    assert frt["chat, 2026-W03: 5m 00s"] == "point faint"
+    assert frt["email, 2026-W03: 1h 00m"] == "point hollow faint"
+    figure = page.split('id="chart-first_response_time"', 1)[1].split("</figure>", 1)[0]
+    assert figure.count('<polyline class="line faint"') == 2  # both channels step into n=1
+    assert "fewer than 2 records" in page
+    # a count is exact: never faint, whatever its n
+    assert "faint" not in circles(page, "ticket_volume")["chat, 2026-W03: 1"]
+    # changes: every row rests on fewer than 30 records by default, so none is green or red
+    default = render_html(result, now=NOW)
+    assert "chg good" not in default and "chg bad" not in default
+    assert "chg faint" in default
+    assert "chg good" in render_html(result, now=NOW, min_n=0)
