@@ -20,6 +20,7 @@ import zipfile
 import zlib
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from html import escape as html_escape
 from html.parser import HTMLParser
 from itertools import accumulate
 from pathlib import Path
@@ -682,8 +683,10 @@ def test_html_report_renders_offline_in_chromium(weekly: ReportResult, tmp_path:
     assert weekly.trend is not None
     charted = [k.id for k in weekly.available if weekly.trend[k.id].is_not_null().any()]
     assert dom.count('<svg class="trend-chart"') == len(charted) == 5
-    assert dom.count('<rect class="bar"') == 2  # tickets in W02 and W03
-    assert dom.count('<polyline class="line"') >= 3
+    # by channel: a line per channel on every chart, the count too (never their sum as bars;
+    # test_html_ungrouped_count_is_bars has the bars)
+    assert dom.count('<rect class="bar"') == 0
+    assert dom.count('<polyline class="line') >= 3 * 2
     assert "First response time" in dom and "Data quality" in dom
     colours = png_colours(png)
     assert len(colours) > 50, "the screenshot is blank"
@@ -725,3 +728,238 @@ def test_html_marks_partial_buckets(config: Path) -> None:
 def test_no_stray_golden_files() -> None:
     expected = {f"{view}.{ext}" for view in VIEWS for ext in RENDERERS}
     assert {p.name for p in GOLDEN.iterdir()} <= expected
+
+
+# --- the HTML report on a phone and on A4 paper (headless Chromium) -----------------------
+
+#: measures the laid-out page and writes the result into the DOM (`--dump-dom` reads it):
+#: the document's scroll width, the viewport, every element that sticks out of the viewport
+#: without a scrolling ancestor, and every table wider than the card it sits in
+PROBE = """<script>
+addEventListener("load", () => {
+  const vw = document.documentElement.clientWidth, out = [], cut = [];
+  const scrolls = (e) => { for (let a = e.parentElement; a; a = a.parentElement) {
+    const o = getComputedStyle(a).overflowX; if (o === "auto" || o === "scroll") return true; }
+    return false; };
+  for (const e of document.body.querySelectorAll("*")) {
+    const r = e.getBoundingClientRect();
+    const outside = r.right > vw + 0.5 || r.left < -0.5;
+    if (r.width && outside && !scrolls(e)) out.push(e.tagName + "." + e.className);
+  }
+  for (const t of document.querySelectorAll("table")) {
+    if (t.offsetWidth > t.parentElement.clientWidth + 0.5) cut.push(t.parentElement.className);
+  }
+  const p = document.createElement("pre"); p.id = "probe";
+  p.textContent = JSON.stringify({scroll: document.scrollingElement.scrollWidth, vw, out, cut});
+  document.body.append(p);
+});
+</script>"""
+
+
+def probe(page: Path, tmp_path: Path, width: int, height: int) -> dict[str, Any]:
+    """Lay `page` out at width × height CSS px and return what PROBE measured. The probe copy
+    differs from the report only by the script and a policy that lets it run; it is laid out
+    in a frame of that size (headless Chromium's window is at least 500 px wide)."""
+    if not CHROMIUM.exists():
+        pytest.skip("Debian's chromium is not installed (.ci/run installs it)")
+    html = page.read_text(encoding="utf-8")
+    html = re.sub(r'<meta http-equiv="Content-Security-Policy"[^>]*>', "", html)
+    inner = html_escape(html.replace("</body>", PROBE + "</body>"), quote=True)
+    copy = tmp_path / f"{page.stem}-probe-{width}.html"
+    copy.write_text(
+        f'<!DOCTYPE html><body style="margin:0"><iframe id="f" width="{width}" '
+        f'height="{height}" style="border:0;display:block" srcdoc="{inner}"></iframe>'
+        '<script>document.getElementById("f").addEventListener("load", () => {'
+        'const p = document.createElement("pre"); p.id = "probe"; p.textContent = '
+        'document.getElementById("f").contentDocument.getElementById("probe").textContent;'
+        "document.body.append(p); });</script></body>",
+        encoding="utf-8",
+    )
+    proc = subprocess.run(
+        [
+            str(CHROMIUM),
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-first-run",
+            f"--user-data-dir={tmp_path / 'chromium-profile'}",
+            "--hide-scrollbars",
+            "--window-size=1280,1000",
+            "--dump-dom",
+            copy.as_uri(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "HOME": str(tmp_path)},
+    )
+    found = re.search(r'<pre id="probe">(.*?)</pre>', proc.stdout)
+    assert found, proc.stderr[-2000:]
+    measured: dict[str, Any] = json.loads(found.group(1).replace("&quot;", '"'))
+    return measured
+
+
+def print_pdf(page: Path, tmp_path: Path) -> bytes:
+    if not CHROMIUM.exists():
+        pytest.skip("Debian's chromium is not installed (.ci/run installs it)")
+    pdf = tmp_path / f"{page.stem}.pdf"
+    subprocess.run(
+        [
+            str(CHROMIUM),
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-first-run",
+            f"--user-data-dir={tmp_path / 'chromium-profile'}",
+            "--no-pdf-header-footer",
+            f"--print-to-pdf={pdf}",
+            page.as_uri(),
+        ],
+        capture_output=True,
+        timeout=60,
+        env={**os.environ, "HOME": str(tmp_path)},
+        check=True,
+    )
+    return pdf.read_bytes()
+
+
+#: a breakdown by channel and agent, weekly, with changes: 2 keys + 5 KPIs × 2 = 12 columns
+PHONE_VIEWS = {
+    "weekly": {},
+    "by-agent": {"by": ["channel", "agent"]},
+    "totals": {"by": [], "grain": None, "compare": False},
+}
+
+
+@pytest.mark.parametrize("view", PHONE_VIEWS)
+def test_html_report_fits_a_phone(config: Path, tmp_path: Path, view: str) -> None:
+    page = tmp_path / "report.html"
+    write_html(report(config, **PHONE_VIEWS[view]), page, now=NOW)
+    measured = probe(page, tmp_path, 390, 844)
+    assert measured["vw"] == 390  # the probe saw a phone's viewport
+    assert measured["scroll"] <= 390  # the page never scrolls sideways
+    assert measured["out"] == []  # only a table inside its card's scroller may be wider
+    # every breakdown here is wider than a phone (6 to 12 columns): it scrolls in its card
+    assert "card table-card wide" in measured["cut"] or view == "totals"
+    assert "card table-card" in measured["cut"]
+
+
+@pytest.mark.parametrize("view", PHONE_VIEWS)
+def test_html_report_tables_fit_their_printed_page(config: Path, tmp_path: Path, view: str) -> None:
+    # A4 is 210 × 297 mm; less the print margins (12 mm portrait, 10 mm landscape) the printed
+    # width is 186 mm = 703 px portrait and 277 mm = 1047 px landscape (96 px per 25.4 mm).
+    # The print rules laid out at those widths: every table fits the card it is printed in.
+    result = report(config, **PHONE_VIEWS[view])
+    html = render_html(result, now=NOW)
+    printed = html.replace("@media print {", "@media all {").replace(
+        "</style>", ".table-card.wide { width: 1047px; }\n</style>"
+    )
+    page = tmp_path / "printed.html"
+    page.write_text(printed, encoding="utf-8")
+    measured = probe(page, tmp_path, 703, 1000)
+    assert measured["cut"] == []
+    # and a real print to PDF: portrait pages, landscape ones for a wide breakdown
+    source = tmp_path / "report.html"
+    source.write_text(html, encoding="utf-8")
+    pdf = print_pdf(source, tmp_path)
+    pages = len(re.findall(rb"/Type\s*/Page(?!s)", pdf))
+    boxes = [
+        (float(w), float(h))
+        for w, h in re.findall(rb"/MediaBox\s*\[\s*0 0 ([\d.]+) ([\d.]+)\s*\]", pdf)
+    ]
+    assert pages >= 1 and len(boxes) >= pages
+    # A4 in PDF points (72 per inch): 595 × 842
+    portrait = [b for b in boxes if round(b[0]) in (595, 596) and round(b[1]) in (841, 842, 843)]
+    landscape = [b for b in boxes if round(b[1]) in (595, 596) and round(b[0]) in (841, 842, 843)]
+    assert len(portrait) + len(landscape) == len(boxes), boxes
+    assert portrait  # the headline and charts
+    wide = 'class="card table-card wide"' in html
+    assert bool(landscape) == wide
+    assert wide == (view != "totals")  # 12 columns weekly, 3 for the totals
+
+
+# --- charts per group: the largest groups, "other", faint low-n points, hollow provisional --
+
+#: eight agents over two ISO weeks, every ticket answered after 10 minutes. By records
+#: (tickets × the three KPIs): A 5, B 4, C 4, D 3, E 3 are drawn; F 2, G 2, H 1 are "other".
+#:   other W02: F1 resolved, G1 open, H1 resolved → 3 tickets, 2 of 3 resolved = 66.7%
+#:   other W03: F2 open, G2 resolved             → 2 tickets, 1 of 2 resolved = 50.0%
+AGENTS = {"A": 5, "B": 4, "C": 4, "D": 3, "E": 3}
+OTHERS = [("F1", "F", 5, True), ("G1", "G", 6, False), ("H1", "H", 7, True)]
+OTHERS += [("F2", "F", 12, False), ("G2", "G", 13, True)]
+
+
+@pytest.fixture
+def agents(write: Write) -> Path:
+    lines = ["ticket_id,created_at,first_response_at,resolved_at,channel,agent"]
+    tickets = [(f"{a}{i}", a, 5 + i % 5, True) for a, count in AGENTS.items() for i in range(count)]
+    for tid, agent, day, resolved in [*tickets, *OTHERS]:
+        at = f"2026-01-{day:02d}T09:00:00Z"
+        done = f"2026-01-{day:02d}T11:00:00Z" if resolved else ""
+        lines.append(f"{tid},{at},2026-01-{day:02d}T09:10:00Z,{done},email,{agent}")
+    write("tickets.csv", "\n".join(lines))
+    return write(
+        "cscli.yaml",
+        """
+        timezone: UTC
+        sources:
+          tickets: {path: tickets.csv}
+        kpis: [ticket_volume, resolution_rate, first_response_time]
+        """,
+    )
+
+
+def legend(page: str, kpi: str) -> list[str]:
+    figure = page.split(f'id="chart-{kpi}"', 1)[1].split("</figure>", 1)[0]
+    return re.findall(
+        r'<span class="swatch" style="border-color:#[0-9a-f]+"></span>([^<]+)<', figure
+    )
+
+
+def test_html_by_draws_the_largest_groups_and_other(agents: Path) -> None:
+    result = report(agents, by=["agent"], compare=False)
+    page = render_html(result, now=NOW)
+    assert legend(page, "ticket_volume") == ["A", "B", "C", "D", "E", "other"]
+    assert legend(page, "resolution_rate") == ["A", "B", "C", "D", "E", "other"]
+    # the rest's count is their sum, a ratio theirs over their records together (see AGENTS)
+    assert "other, 2026-W02: 3 (n=3)" in page and "other, 2026-W03: 2 (n=2)" in page
+    assert "other, 2026-W02: 66.7% (n=3)" in page and "other, 2026-W03: 50.0% (n=2)" in page
+    # a median of several groups cannot be made from theirs: no "other" line, and a note says so
+    assert legend(page, "first_response_time") == ["A", "B", "C", "D", "E"]
+    assert "the 5 with the most records of 8, and the other 3 together as “other”" in page
+    assert "No “other” line for First response time" in page
+
+
+def test_html_ungrouped_count_is_bars(config: Path) -> None:
+    page = render_html(report(config, by=[], compare=False), now=NOW)
+    # T1 T2 T3 in W02 (Jan 5–11), T4 T5 T6 in W03; T7 has no readable date
+    assert page.count('<rect class="bar"') == 2
+    assert "2026-W02: 3 (n=3)" in page and "2026-W03: 3 (n=3)" in page
+
+
+def circles(page: str, kpi: str) -> dict[str, str]:
+    """Per point (its tooltip up to the n): the circle's class."""
+    figure = page.split(f'id="chart-{kpi}"', 1)[1].split("</figure>", 1)[0]
+    found = re.findall(r'<circle class="([^"]+)"[^>]*><title>([^<(]+)\(', figure)
+    return {tip.strip(): cls for cls, tip in found}
+
+
+def test_html_fades_low_n_points_and_their_changes(config: Path) -> None:
+    # FRT chat: W02 rests on T2 and T3 (n=2), W03 on T5 (n=1); email W03 on T4 (n=1, T6 still
+    # unanswered: provisional). With min_n=2 only the n=1 points fade, and the line into them.
+    result = report(config)
+    page = render_html(result, now=NOW, min_n=2)
+    frt = circles(page, "first_response_time")
+    assert frt["chat, 2026-W02: 16m 00s"] == "point"
+    assert frt["chat, 2026-W03: 5m 00s"] == "point faint"
+    assert frt["email, 2026-W03: 1h 00m"] == "point hollow faint"
+    figure = page.split('id="chart-first_response_time"', 1)[1].split("</figure>", 1)[0]
+    assert figure.count('<polyline class="line faint"') == 2  # both channels step into n=1
+    assert "fewer than 2 records" in page
+    # a count is exact: never faint, whatever its n
+    assert "faint" not in circles(page, "ticket_volume")["chat, 2026-W03: 1"]
+    # changes: every row rests on fewer than 30 records by default, so none is green or red
+    default = render_html(result, now=NOW)
+    assert "chg good" not in default and "chg bad" not in default
+    assert "chg faint" in default
+    assert "chg good" in render_html(result, now=NOW, min_n=0)

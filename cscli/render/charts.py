@@ -1,9 +1,11 @@
 """The HTML report's trend charts: one inline SVG per KPI, drawn here as plain geometry.
 
-A chart shows a KPI over the buckets of the period: all groups together (the trend rows, or
-the rows themselves when the report has no `by`), else one line per group for the groups with
-the most records. A count over all groups is drawn as bars, anything else as lines; a bucket
-the period cuts, or a provisional value, is hollow. The template turns these numbers into SVG.
+A chart shows a KPI over the buckets of the period. Without `by` it is the report's own rows
+(a count as bars, anything else as a line); with `by`, one line per group for the groups with
+the most records and one "other" line for the rest, never their sum. A bucket the period cuts,
+or a provisional value, is a hollow marker; a point resting on fewer than `min_n` records is
+faded, and so is the line into it (its change is not to be read). The template turns these
+numbers into SVG.
 """
 
 from __future__ import annotations
@@ -11,9 +13,10 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from itertools import pairwise
 from typing import Any
 
-from cscli.kpis.spec import Kpi
+from cscli.kpis.spec import Count, Kpi, NetScore, Ratio
 from cscli.render.labels import by_period, group_label, period_label
 from cscli.results import PERIOD_COL, ReportResult, Row
 from cscli.units import Unit, format_value
@@ -23,6 +26,10 @@ MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", 
 #: series colours when the chart shows one line per group (colour-blind safe, Okabe–Ito)
 PALETTE = ("#2563eb", "#e69f00", "#009e73", "#cc79a7", "#56b4e9", "#d55e00")
 MAX_SERIES = len(PALETTE)
+#: the "other" line: the groups past the first MAX_SERIES - 1
+OTHER, OTHER_COLOUR = "other", "#6b7280"
+#: a point resting on fewer records than this is faded (its change is noise, not news)
+MIN_N = 30
 #: chart canvas (SVG user units; the SVG scales to its card's width)
 WIDTH, HEIGHT = 560, 210
 LEFT, RIGHT, TOP, BOTTOM = 58, 14, 12, 26
@@ -34,6 +41,7 @@ class Point:
     y: float
     label: str
     partial: bool
+    faint: bool = False
 
 
 @dataclass(frozen=True)
@@ -50,8 +58,9 @@ class Bar:
 class Series:
     name: str
     colour: str
-    segments: list[str]  # polyline `points`, one per run of known values
+    segments: list[str]  # polyline `points`, one per run of known values of one strength
     points: list[Point]
+    faint: list[bool] = field(default_factory=list)  # per segment: it ends on a low-n point
 
 
 @dataclass
@@ -73,6 +82,10 @@ class Chart:
     top: int = TOP
 
     @property
+    def has_faint(self) -> bool:
+        return any(p.faint for s in self.series for p in s.points)
+
+    @property
     def has_partial(self) -> bool:
         return any(b.partial for b in self.bars) or any(
             p.partial for s in self.series for p in s.points
@@ -83,16 +96,15 @@ class Chart:
 SeriesData = tuple[str, str, list[float | None], list[Any], list[bool]]
 
 
-def charts(result: ReportResult) -> tuple[list[Chart], str]:
-    """One chart per KPI over the buckets: all groups together (the trend rows, or the rows
-    themselves when ungrouped); without trend rows, one line per group for up to six groups.
-    Returns the charts and the note under them."""
+def charts(result: ReportResult, *, min_n: int = MIN_N) -> tuple[list[Chart], str]:
+    """One chart per KPI over the buckets: the rows themselves when ungrouped, else one line
+    per group (the largest by records, the rest as "other"). Returns the charts and the note
+    under them."""
     if not result.grain:
         return [], ""
-    series_rows = result.rows if not result.by else result.trend_rows
-    if series_rows is None:
-        return _group_charts(result)
-    rows = by_period(series_rows)
+    if result.by:
+        return _group_charts(result, min_n)
+    rows = by_period(result.rows)
     if not rows:
         return [], ""
     buckets = [r.group[PERIOD_COL] for r in rows]
@@ -108,15 +120,21 @@ def charts(result: ReportResult) -> tuple[list[Chart], str]:
             [v.n for v in values],
             [v.provisional for v in values],
         )
-        out.append(_chart(result, k, buckets, [series]))
-    return out, ""
+        out.append(_chart(result, k, buckets, [series], min_n))
+    return out, _faint_note(out, min_n)
+
+
+def _faint_note(out: list[Chart], min_n: int) -> str:
+    if not any(c.has_faint for c in out):
+        return ""
+    return f"A faded point rests on fewer than {min_n} records: its change is noise, not news."
 
 
 def _series_name(row: Row, by: list[str]) -> str:
     return " · ".join(group_label(row.group[c], c, None) for c in by)
 
 
-def _group_charts(result: ReportResult) -> tuple[list[Chart], str]:
+def _group_charts(result: ReportResult, min_n: int) -> tuple[list[Chart], str]:
     rows = result.rows
     if not rows:
         return [], ""
@@ -131,36 +149,85 @@ def _group_charts(result: ReportResult) -> tuple[list[Chart], str]:
         for name, mine in groups.items()
     }
     ranked = sorted(records, key=lambda name: (-records[name], name))
-    shown = ranked[:MAX_SERIES]
+    fits = len(ranked) <= MAX_SERIES
+    shown = ranked if fits else ranked[: MAX_SERIES - 1]
+    rest = [] if fits else ranked[MAX_SERIES - 1 :]
     colours = dict(zip(shown, PALETTE, strict=False))
     out = []
+    no_other = []
     for k in result.available:
         if not rows[0].has(k.id):
             continue
         series: list[SeriesData] = []
         for name in shown:
-            mine = [r.kpi(k.id) for r in groups[name]]
-            periods = [r.group[PERIOD_COL] for r in groups[name]]
-            if not sum(v.n for v in mine) or all(v.value is None for v in mine):
-                continue  # no record of this KPI in this group (a survey-only row, say)
-            values = dict(zip(periods, (v.value for v in mine), strict=True))
-            ns = dict(zip(periods, (v.n for v in mine), strict=True))
-            maturing = dict(zip(periods, (v.provisional for v in mine), strict=True))
-            series.append(
-                (
-                    name,
-                    colours[name],
-                    [_num(values.get(b)) for b in buckets],
-                    [ns.get(b) for b in buckets],
-                    [maturing.get(b, False) for b in buckets],
-                )
-            )
+            line = _group_series(k, buckets, groups[name])
+            if line is not None:
+                series.append((name, colours[name], *line))
+        if rest:
+            other = _other_series(k, buckets, [r for name in rest for r in groups[name]])
+            if other is not None:
+                series.append((OTHER, OTHER_COLOUR, *other))
+            else:
+                no_other.append(k.title)
         if series:
-            out.append(_chart(result, k, buckets, series))
+            out.append(_chart(result, k, buckets, series, min_n))
     note = f"One line per {', '.join(by)}"
-    if len(ranked) > MAX_SERIES:
-        note += f": the {MAX_SERIES} with the most records of {len(ranked)}"
-    return out, note + "; the dashed line is the previous period over all of them."
+    if rest:
+        note += (
+            f": the {len(shown)} with the most records of {len(ranked)}, and the other "
+            f"{len(rest)} together as “{OTHER}”"
+        )
+    note += "; the dashed line is the previous period over all of them."
+    if no_other:
+        note += (
+            f" No “{OTHER}” line for {', '.join(no_other)}: a median or a level of several "
+            "groups cannot be made from theirs."
+        )
+    faint = _faint_note(out, min_n)
+    return out, f"{note} {faint}" if faint else note
+
+
+#: a line's values, n and provisional flags per bucket
+Line = tuple[list[float | None], list[Any], list[bool]]
+
+
+def _group_series(kpi: Kpi, buckets: list[Any], rows: list[Row]) -> Line | None:
+    mine = [r.kpi(kpi.id) for r in rows]
+    if not sum(v.n for v in mine) or all(v.value is None for v in mine):
+        return None  # no record of this KPI in this group (a survey-only row, say)
+    at = {r.group[PERIOD_COL]: v for r, v in zip(rows, mine, strict=True)}
+    return (
+        [_num(at[b].value) if b in at else None for b in buckets],
+        [at[b].n if b in at else None for b in buckets],
+        [at[b].provisional if b in at else False for b in buckets],
+    )
+
+
+def _other_series(kpi: Kpi, buckets: list[Any], rows: list[Row]) -> Line | None:
+    """The groups past the shown ones as one line: a count is their sum; a ratio or a net score
+    is an average over records, so theirs weighted by n (the denominator) is exactly the value
+    over their records together. A median or a level cannot be combined: None."""
+    if not isinstance(kpi.kind, Count | Ratio | NetScore):
+        return None
+    values: list[float | None] = []
+    ns: list[Any] = []
+    maturing: list[bool] = []
+    for b in buckets:
+        mine = [
+            v
+            for v in (r.kpi(kpi.id) for r in rows if r.group[PERIOD_COL] == b)
+            if v.n and _num(v.value) is not None
+        ]
+        n = sum(v.n for v in mine)
+        if isinstance(kpi.kind, Count):
+            values.append(float(sum(_num(v.value) or 0.0 for v in mine)) if mine else None)
+        else:
+            values.append(sum((_num(v.value) or 0.0) * v.n for v in mine) / n if n else None)
+        ns.append(n)
+        maturing.append(any(v.provisional for v in mine))
+    if all(v is None for v in values):
+        return None
+    return values, ns, maturing
 
 
 def _num(value: Any) -> float | None:
@@ -190,6 +257,7 @@ def _chart(
     kpi: Kpi,
     buckets: list[Any],
     series: list[SeriesData],
+    min_n: int = MIN_N,
 ) -> Chart:
     """`series`: (name, colour, value per bucket, n per bucket, provisional per bucket); one
     series called "all" is the total over the groups (drawn as bars for a count KPI). A
@@ -230,18 +298,15 @@ def _chart(
     ]
     if reference is not None:
         chart.reference = (y_of(reference), format_value(reference, kpi.unit))
+    exact = isinstance(kpi.kind, Count)  # a count is its own n: never an estimate on few
     for name, colour, values, ns, maturing in series:
-        points = []
-        segments: list[str] = []
-        run: list[str] = []
+        points: list[Point] = []
         for i, v in enumerate(values):
             if v is None:
-                if run:
-                    segments.append(" ".join(run))
-                run = []
                 continue
             x = round(chart.left + (i + 0.5) * band, 1)
             n = ns[i] if i < len(ns) and ns[i] is not None else 0
+            faint = not exact and n < min_n
             tip = f"{labels[i]}: {format_value(v, kpi.unit)} (n={n:,})"
             if name != "all":
                 tip = f"{name}, {tip}"
@@ -249,6 +314,8 @@ def _chart(
                 tip += f", partial {grain}"
             if maturing[i]:
                 tip += ", provisional: its cohort is still open"
+            if faint:
+                tip += f", fewer than {min_n} records"
             hollow = partial[i] or maturing[i]
             if bars:
                 top = y_of(v)
@@ -263,13 +330,36 @@ def _chart(
                     )
                 )
             else:
-                run.append(f"{x},{y_of(v)}")
-                points.append(Point(x, y_of(v), tip, hollow))
-        if run:
-            segments.append(" ".join(run))
+                points.append(Point(x, y_of(v), tip, hollow, faint))
         if not bars:
-            chart.series.append(Series(name, colour, segments, points))
+            segments, weak = _segments(points, band)
+            chart.series.append(Series(name, colour, segments, points, weak))
     return chart
+
+
+def _segments(points: list[Point], band: float) -> tuple[list[str], list[bool]]:
+    """Polylines through neighbouring points (a gap where a bucket has no value), split where
+    the strength changes: a step into or out of a faint point is drawn faint."""
+    segments: list[str] = []
+    faint: list[bool] = []
+    run: list[Point] = []
+    weak = False
+    for a, b in pairwise(points):
+        neighbours = b.x - a.x < band * 1.5
+        step_weak = a.faint or b.faint
+        if run and (not neighbours or step_weak != weak):
+            segments.append(" ".join(f"{p.x},{p.y}" for p in run))
+            faint.append(weak)
+            run = []
+        if neighbours:
+            if not run:
+                run = [a]
+            run.append(b)
+            weak = step_weak
+    if run:
+        segments.append(" ".join(f"{p.x},{p.y}" for p in run))
+        faint.append(weak)
+    return segments, faint
 
 
 def _short_labels(buckets: list[Any], labels: list[str], grain: str) -> list[str]:
@@ -324,6 +414,8 @@ def _scale(values: list[float], unit: Unit, *, zero: bool) -> tuple[float, float
         middle = (hi + lo) / 2
         lo, hi = middle - least / 2, middle + least / 2
     step = _nice_step((hi - lo) / 4, unit)
+    if unit == "count":
+        step = max(step, 1.0)  # no half tickets on the axis
     lo = math.floor(lo / step + 1e-9) * step
     hi = math.ceil(hi / step - 1e-9) * step
     if unit in ("seconds", "ratio", "count") and lo < 0 <= min(values, default=0):

@@ -17,9 +17,9 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from cscli import __version__
-from cscli.kpis.spec import Kpi
+from cscli.kpis.spec import Count, Kpi
 from cscli.output import write_atomic
-from cscli.render.charts import MONTHS, charts
+from cscli.render.charts import MIN_N, MONTHS, charts
 from cscli.render.labels import by_source, change_tone, group_labels, marked, with_records
 from cscli.results import PERIOD_COL, ReportResult, Row
 from cscli.units import change, format_change, format_value
@@ -31,12 +31,15 @@ TEMPLATES = Path(__file__).with_name("templates")
 GRAIN_WORDS = {"day": "daily", "week": "weekly", "month": "monthly", "quarter": "quarterly"}
 
 
-def write_html(result: ReportResult, path: Path, *, now: datetime | None = None) -> list[Path]:
-    return [write_atomic(path, render_html(result, now=now))]
+def write_html(
+    result: ReportResult, path: Path, *, now: datetime | None = None, min_n: int = MIN_N
+) -> list[Path]:
+    return [write_atomic(path, render_html(result, now=now, min_n=min_n))]
 
 
-def render_html(result: ReportResult, *, now: datetime | None = None) -> str:
-    """The report as one HTML document (UTF-8 text)."""
+def render_html(result: ReportResult, *, now: datetime | None = None, min_n: int = MIN_N) -> str:
+    """The report as one HTML document (UTF-8 text). A value resting on fewer than `min_n`
+    records is drawn faded in the charts and its change is not coloured good or bad."""
     import jinja2
 
     env = jinja2.Environment(
@@ -47,7 +50,7 @@ def render_html(result: ReportResult, *, now: datetime | None = None) -> str:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-    return env.get_template("report.html.j2").render(page=_page(result, now))
+    return env.get_template("report.html.j2").render(page=_page(result, now, min_n))
 
 
 # --- the view model: plain strings and numbers for the template ---------------------------
@@ -90,9 +93,14 @@ class Breakdown:
     kpis: list[str]
     rows: list[BreakdownRow]
     total: list[Cell]
+    wide: bool = False  # too many columns for A4 portrait: printed on landscape pages
 
 
-def _page(result: ReportResult, now: datetime | None) -> dict[str, Any]:
+#: a breakdown wider than this many value columns (a change counts as one) prints landscape
+PORTRAIT_COLUMNS = 7
+
+
+def _page(result: ReportResult, now: datetime | None, min_n: int) -> dict[str, Any]:
     start, end = result.effective_period
     generated = (now or datetime.now(UTC)).astimezone(ZoneInfo(result.timezone))
     totals = result.total
@@ -105,7 +113,7 @@ def _page(result: ReportResult, now: datetime | None) -> dict[str, Any]:
     compare = None
     if result.compare is not None:
         compare = _span(result.compare.start, result.compare.end)
-    trend_charts, chart_note = charts(result)
+    trend_charts, chart_note = charts(result, min_n=min_n)
     return {
         "title": "Customer service report",
         "period": _span(start, end) if start or end else "no records",
@@ -118,12 +126,13 @@ def _page(result: ReportResult, now: datetime | None) -> dict[str, Any]:
         "generated_iso": generated.isoformat(timespec="seconds"),
         "version": __version__,
         "config": result.config_path.name,
-        "tiles": _tiles(kpis, totals, result.compare is not None),
+        "tiles": _tiles(kpis, totals, result.compare is not None, min_n),
         "charts": trend_charts,
         "chart_note": chart_note,
         "grain": result.grain,
-        "change_note": _change_note(result),
-        "breakdowns": _breakdowns(result, totals),
+        "change_note": _change_note(result, min_n),
+        "breakdowns": _breakdowns(result, totals, min_n),
+        "min_n": min_n,
         "unavailable": [(s.kpi.title, s.reason or "") for s in result.kpis if not s.available],
         "quality": [_quality(q) for q in result.data_quality],
         "notes": _notes(result),
@@ -150,9 +159,16 @@ def _shown(row: Row, k: Kpi) -> str:
     return text + "*" if marked(v) else text
 
 
-def _change_note(result: ReportResult) -> str:
+def _change_note(result: ReportResult, min_n: int) -> str:
     if result.compare is None:
         return ""
+    faint = (
+        f" A change resting on fewer than {min_n} records is grey, not green or red: it is noise."
+    )
+    return _compare_note(result) + faint
+
+
+def _compare_note(result: ReportResult) -> str:
     if result.grain:
         step = (
             "the same bucket a year earlier"
@@ -182,7 +198,9 @@ def _notes(result: ReportResult) -> list[str]:
     return notes
 
 
-def _change(row: Row, kpi: Kpi) -> Change | None:
+def _change(row: Row, kpi: Kpi, min_n: int) -> Change | None:
+    """The change against the previous value; on fewer than `min_n` records (a count is exact,
+    never few) it is shown faint instead of good or bad."""
     v = row.kpi(kpi.id)
     delta = change(v.value, v.previous, kpi.unit)
     if delta is None:
@@ -190,14 +208,18 @@ def _change(row: Row, kpi: Kpi) -> Change | None:
     text = format_change(delta, kpi.unit)
     if delta == 0:
         return Change(f"= {text}", "neutral")
-    return Change(f"{'▲' if delta > 0 else '▼'} {text}", change_tone(delta, kpi))
+    few = not isinstance(kpi.kind, Count) and v.n < min_n
+    tone = "faint" if few else change_tone(delta, kpi)
+    return Change(f"{'▲' if delta > 0 else '▼'} {text}", tone)
 
 
 def _n(row: Row, kpi: Kpi) -> str:
     return f"{row.kpi(kpi.id).n:,}"
 
 
-def _tiles(kpis: Sequence[Kpi], totals: Row, compare: bool) -> list[tuple[str, list[Tile]]]:
+def _tiles(
+    kpis: Sequence[Kpi], totals: Row, compare: bool, min_n: int
+) -> list[tuple[str, list[Tile]]]:
     return [
         (
             title,
@@ -206,7 +228,7 @@ def _tiles(kpis: Sequence[Kpi], totals: Row, compare: bool) -> list[tuple[str, l
                     title=k.title,
                     value=_shown(totals, k),
                     n=_n(totals, k),
-                    change=_change(totals, k) if compare else None,
+                    change=_change(totals, k, min_n) if compare else None,
                     previous=format_value(totals.kpi(k.id).previous, k.unit) if compare else None,
                 )
                 for k in mine
@@ -216,11 +238,11 @@ def _tiles(kpis: Sequence[Kpi], totals: Row, compare: bool) -> list[tuple[str, l
     ]
 
 
-def _cells(row: Row, kpis: Sequence[Kpi], compare: bool) -> list[Cell]:
+def _cells(row: Row, kpis: Sequence[Kpi], compare: bool, min_n: int) -> list[Cell]:
     return [
         Cell(
             value=_shown(row, k),
-            change=_change(row, k) if compare else None,
+            change=_change(row, k, min_n) if compare else None,
             n=_n(row, k),
             missing=row.kpi(k.id).value is None,
         )
@@ -228,7 +250,7 @@ def _cells(row: Row, kpis: Sequence[Kpi], compare: bool) -> list[Cell]:
     ]
 
 
-def _breakdowns(result: ReportResult, totals: Row) -> list[Breakdown]:
+def _breakdowns(result: ReportResult, totals: Row, min_n: int) -> list[Breakdown]:
     keys = list(result.group_columns)
     compare = result.compare is not None
     out = []
@@ -242,15 +264,21 @@ def _breakdowns(result: ReportResult, totals: Row) -> list[Breakdown]:
                 title=title,
                 keys=[result.grain if c == PERIOD_COL and result.grain else c for c in keys],
                 kpis=[k.title for k in group],
-                rows=_rows(mine, len(keys), group, result.grain, compare),
-                total=_cells(totals, group, compare),
+                rows=_rows(mine, len(keys), group, result.grain, compare, min_n),
+                total=_cells(totals, group, compare, min_n),
+                wide=len(keys) + len(group) * (2 if compare else 1) > PORTRAIT_COLUMNS,
             )
         )
     return out
 
 
 def _rows(
-    rows: list[Row], n_keys: int, kpis: Sequence[Kpi], grain: str | None, compare: bool
+    rows: list[Row],
+    n_keys: int,
+    kpis: Sequence[Kpi],
+    grain: str | None,
+    compare: bool,
+    min_n: int,
 ) -> list[BreakdownRow]:
     out = []
     previous: list[str] = []
@@ -261,7 +289,7 @@ def _rows(
             for i, label in enumerate(labels)
         ]
         first = bool(previous) and n_keys > 1 and labels[0] != previous[0]
-        out.append(BreakdownRow(shown, _cells(r, kpis, compare), first))
+        out.append(BreakdownRow(shown, _cells(r, kpis, compare, min_n), first))
         previous = labels
     return out
 
