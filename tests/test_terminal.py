@@ -164,3 +164,22 @@ def test_custom_kpis_are_headed_by_their_label(runner: CliRunner, write: Write) 
     assert "replies_per_ticket" not in result.stdout and "frt_mean" not in result.stdout
     # email: 3 replies, FRT 10 min; chat: 1 reply, 30 min; mean FRT (600+1800)/2 = 20m 00s
     assert "20m 00s" in result.stdout
+
+
+# --- cscli kpis: a list when narrow -------------------------------------------------------
+
+
+def test_kpis_is_a_list_under_100_columns(runner: CliRunner) -> None:
+    narrow = runner.invoke(app, ["kpis", "--width", "80"])
+    assert narrow.exit_code == 0, narrow.output
+    lines = narrow.stdout.splitlines()
+    assert "ticket_volume  Tickets" in lines
+    at = lines.index("first_response_time  First response time")
+    assert lines[at + 1] == "  seconds · lower is better · anchor tickets.created_at"
+    assert lines[at + 2].rstrip() == "  parameters: stat=median, hours=calendar"
+    # the definition wraps at 80 with a 2-space indent, its words whole
+    assert lines[at + 3].startswith("  median of first_response_at − created_at")
+    assert all(len(line) <= 80 for line in lines)
+    assert "─" not in narrow.stdout  # no table rule
+    wide = runner.invoke(app, ["kpis", "--width", "160"])
+    assert "─" in wide.stdout and "ticket_volume  Tickets" not in wide.stdout

@@ -11,6 +11,7 @@ from typing import Any
 from rich import box
 from rich.cells import cell_len
 from rich.console import Console
+from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 
@@ -324,6 +325,41 @@ def render_notes(result: ReportResult, console: Console) -> None:
 
 
 def render_catalog(defs: Sequence[KpiDef], console: Console) -> None:
+    """The catalogue as a table, or under NARROW columns as a list (one block per KPI), where
+    a six-column table would squeeze the definitions into a word per line."""
+    if console.width < NARROW:
+        _catalog_list(defs, console)
+    else:
+        _catalog_table(defs, console)
+
+
+def _catalog_list(defs: Sequence[KpiDef], console: Console) -> None:
+    from cscli.kpis.spec import instantiate
+
+    for i, d in enumerate(defs):
+        k = instantiate(d)
+        better = {True: "higher is better", False: "lower is better", None: "no direction"}[
+            k.higher_is_better
+        ]
+        if i:
+            console.print()
+        head = Text.assemble(safe.text(d.id, style="bold cyan"), "  ", safe.text(d.title))
+        console.print(head)
+        facts = Text.assemble(
+            "  ",
+            safe.text(k.unit),
+            f" · {better} · anchor ",
+            safe.text(f"{d.source}.{d.anchor}"),
+            style="dim",
+        )
+        console.print(facts)
+        if d.params:
+            params = ", ".join(f"{p.name}={p.describe(p.default)}" for p in d.params)
+            console.print(Padding(safe.message(f"parameters: {params}"), (0, 0, 0, 2)))
+        console.print(Padding(safe.message(k.definition), (0, 0, 0, 2)))
+
+
+def _catalog_table(defs: Sequence[KpiDef], console: Console) -> None:
     from cscli.kpis.spec import instantiate
 
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_lines=True)
