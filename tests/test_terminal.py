@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -183,3 +185,18 @@ def test_kpis_is_a_list_under_100_columns(runner: CliRunner) -> None:
     assert "─" not in narrow.stdout  # no table rule
     wide = runner.invoke(app, ["kpis", "--width", "160"])
     assert "─" in wide.stdout and "ticket_volume  Tickets" not in wide.stdout
+
+
+def test_help_and_completion_import_no_polars() -> None:
+    # --help (now listing --install-completion) and the completion script stay polars-free
+    code = (
+        "import sys\n"
+        "from typer.testing import CliRunner\n"
+        "from cscli.cli import app\n"
+        "for args in (['--help'], ['-h'], ['report', '-h'], ['--show-completion', 'zsh']):\n"
+        "    result = CliRunner().invoke(app, args)\n"
+        "    assert result.exit_code == 0, result.output\n"
+        "print('polars' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
