@@ -48,7 +48,8 @@ app = typer.Typer(
     cls=CompareGroup,
     name="cscli",
     help="Customer-service KPIs from ticket, call and survey exports.",
-    add_completion=False,
+    add_completion=True,  # --install-completion, --show-completion
+    context_settings={"help_option_names": ["-h", "--help"]},  # inherited by every command
     no_args_is_help=True,
     # Our own boundary prints errors; rich's pretty tracebacks could print local variables,
     # which here hold customers' personal data.

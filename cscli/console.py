@@ -22,6 +22,7 @@ from contextlib import suppress
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import typer
+from typer._click.exceptions import UsageError as ClickUsageError  # typer's own click
 
 from cscli.errors import CscliError, ExitCode, Interrupted
 from cscli.render import safe
@@ -99,6 +100,14 @@ def _report_failure(e: BaseException) -> int:
             sys.stderr.write("\n".join(safe.terminal(line, lines=True) for line in lines) + "\n")
         return code if code != int(ExitCode.CHECK_FAILED) else int(ExitCode.ERROR)
     return code
+
+
+def _usage_failure(e: ClickUsageError, command: str) -> int:
+    """A command-line mistake (unknown option, bad choice, missing argument) in the same
+    `error:`/`hint:` form as every other error, exit 2, instead of click's usage box."""
+    command = e.ctx.command_path if e.ctx is not None else command
+    message = e.format_message().replace("Value error, ", "")  # typer's prefix on a bad choice
+    return _report_failure(CscliError(message, hint=f"see `{command} --help`"))
 
 
 def _failure_lines(e: BaseException) -> list[Any]:

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from typer._click.exceptions import NoArgsIsHelpError, UsageError  # typer's own click
 from typer.core import TyperGroup
 
 from cscli.render import formats
@@ -107,7 +108,30 @@ def compare_args(args: list[str]) -> list[str]:
 
 
 class CompareGroup(TyperGroup):
-    """The command group that rewrites `--compare` before parsing."""
+    """The command group that rewrites `--compare` before parsing, and reports a usage error
+    (the group's or a command's: unknown option or command, bad choice, missing argument) as
+    `error:`/`hint:`, exit 2, like every other error."""
 
     def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
-        return super().parse_args(ctx, compare_args(args))
+        try:
+            return super().parse_args(ctx, compare_args(args))
+        except UsageError as e:
+            raise _usage_exit(e, ctx.command_path) from None
+
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except UsageError as e:
+            # an option's missing value has no context: the command being parsed is the one
+            command = " ".join(filter(None, [ctx.command_path, ctx.invoked_subcommand]))
+            raise _usage_exit(e, command) from None
+
+
+def _usage_exit(e: UsageError, command: str) -> UsageError | typer.Exit:
+    """The exception that ends the run: click's own for `cscli` alone (it prints the help),
+    else an exit 2 once the error is printed."""
+    if isinstance(e, NoArgsIsHelpError):
+        return e
+    from cscli.console import _usage_failure
+
+    return typer.Exit(_usage_failure(e, command))

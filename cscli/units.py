@@ -74,11 +74,15 @@ def format_duration(seconds: float) -> str:
     """Compact human duration: `42s`, `7m 05s`, `2h 05m`, `3d 04h`."""
     if not math.isfinite(seconds):
         return "–"
-    sign = "-" if seconds < 0 else ""
     s = abs(seconds)
-    if s < 60:
-        return f"{sign}{s:.0f}s" if s >= 10 or s == int(s) else f"{sign}{s:.1f}s"
+    tenths = round(s, 1)
+    # the sign of what is shown: -0.01 s prints `0s`, never `-0s`
+    sign = "-" if seconds < 0 and tenths > 0 else ""
+    if tenths < 10 and tenths != int(tenths):
+        return f"{sign}{tenths:.1f}s"  # 4.5s; 9.96 rounds to 10.0, shown as `10s` below
     total = round(s)
+    if total < 60:
+        return f"{sign}{total}s"  # whole seconds: `10s`, never `10.0s`; 59.6 → `1m 00s`
     days, rem = divmod(total, 86400)
     hours, rem = divmod(rem, 3600)
     minutes, secs = divmod(rem, 60)

@@ -49,6 +49,13 @@ def test_parse_ratio() -> None:
         (3 * 86400 + 4 * 3600, "3d 04h"),
         (-90, "-1m 30s"),
         (3599.6, "1h 00m"),
+        # no trailing `.0`: 9.96 rounds to 10.0 at one decimal, so whole seconds, `10s`
+        (9.96, "10s"),
+        (10.0, "10s"),
+        (9.04, "9s"),  # 9.04 → 9.0 at one decimal → `9s`, not `9.0s`
+        (59.6, "1m 00s"),  # rounds to 60 s: a minute, not `60s`
+        (-0.01, "0s"),  # rounds to zero: no sign
+        (-4.5, "-4.5s"),
     ],
 )
 def test_format_duration(seconds: float, text: str) -> None:

@@ -9,7 +9,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from rich import box
+from rich.cells import cell_len
 from rich.console import Console
+from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 
@@ -109,12 +111,13 @@ def render_report(
 
 def _summary_table(kpis: Sequence[Kpi], totals: Row, console: Console, compare: bool) -> None:
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
-    table.add_column("KPI")
-    table.add_column("Value", justify="right")
+    # the numbers never wrap or shrink (`19,9…`); the KPI's title wraps instead
+    table.add_column("KPI", overflow="fold")
+    table.add_column("Value", justify="right", no_wrap=True)
     if compare:
-        table.add_column("Previous", justify="right", style="dim")
-        table.add_column("Change", justify="right")
-    table.add_column("n", justify="right", style="dim")
+        table.add_column("Previous", justify="right", style="dim", no_wrap=True)
+        table.add_column("Change", justify="right", no_wrap=True)
+    table.add_column("n", justify="right", style="dim", no_wrap=True)
     table.add_column("Source", style="dim")
     for k in kpis:
         v = totals.kpi(k.id)
@@ -124,6 +127,42 @@ def _summary_table(kpis: Sequence[Kpi], totals: Row, console: Console, compare: 
         cells += [f"{v.n:,}", safe.text(k.source)]
         table.add_row(*cells)
     console.print(table)
+
+
+def kpi_header(k: Kpi) -> str:
+    """A KPI's column header: its short label, never its id. A variant (`frt_business`) keeps
+    the short label with what sets it apart (`FRT (hours=business)`), or its own title; a
+    custom KPI without a short label shows its title."""
+    if k.id == k.base.id:
+        return k.title if k.base.short == k.id else k.base.short
+    if k.title.startswith(k.base.title):
+        return k.base.short + k.title[len(k.base.title) :]
+    return k.title
+
+
+def _width(text: Text | str) -> int:
+    """The widest line of a cell, in terminal cells."""
+    plain = text.plain if isinstance(text, Text) else text
+    return max((cell_len(line) for line in plain.split("\n")), default=0)
+
+
+#: a SIMPLE_HEAD table without edge padding: 2 for its edges, 3 between two columns
+def _table_width(widths: Sequence[int]) -> int:
+    return sum(widths) + 3 * max(len(widths) - 1, 0) + 2
+
+
+def _fit(keys: int, widths: Sequence[int], space: int) -> list[range]:
+    """The value columns (after `keys` label columns) split into runs that each fit in
+    `space` cells beside the labels: a wide table becomes several, a number is never cut."""
+    runs: list[range] = []
+    start = keys
+    for i in range(keys, len(widths)):
+        if i > start and _table_width([*widths[:keys], *widths[start : i + 1]]) > space:
+            runs.append(range(start, i))
+            start = i
+    if start < len(widths):
+        runs.append(range(start, len(widths)))
+    return runs
 
 
 def _grouped_table(
@@ -138,20 +177,12 @@ def _grouped_table(
 ) -> None:
     keys = result.group_columns
     mine = with_records(result.rows, kpis)
-    table = Table(
-        title=safe.text(title) if title else None,
-        title_justify="left",
-        title_style="bold",
-        box=box.SIMPLE_HEAD,
-        pad_edge=False,
-    )
-    for key in keys:
-        table.add_column(safe.text(key), style="cyan", no_wrap=True)
-    for k in kpis:
-        table.add_column(safe.text(k.base.short if k.id == k.base.id else k.id), justify="right")
-        if k.id in n_columns:
-            table.add_column(safe.text(f"{k.base.short} n"), justify="right", style="dim")
     shown = mine if limit <= 0 else mine[:limit]
+    headers = [safe.text(key) for key in keys]
+    for k in kpis:
+        headers.append(safe.text(kpi_header(k)))
+        if k.id in n_columns:
+            headers.append(safe.text(f"{kpi_header(k)} n"))
 
     def cells(row: Row) -> list[Text]:
         out = []
@@ -161,14 +192,37 @@ def _grouped_table(
                 out.append(Text(f"{row.kpi(k.id).n:,}"))
         return out
 
-    for i, row in enumerate(shown):
-        table.add_row(
-            *(safe.text(label) for label in group_labels(row, result.grain)),
-            *cells(row),
-            end_section=i == len(shown) - 1,
+    body: list[list[Text]] = [
+        [*(safe.text(label) for label in group_labels(row, result.grain)), *cells(row)]
+        for row in shown
+    ]
+    total = [Text("Total", style="bold"), *(Text("") for _ in keys[1:]), *cells(result.total)]
+    widths = [
+        max(_width(h), *(_width(line[i]) for line in [*body, total])) for i, h in enumerate(headers)
+    ]
+    runs = _fit(len(keys), widths, console.width)
+    for part, run in enumerate(runs):
+        columns = [*range(len(keys)), *run]
+        heading = safe.text(title) if title else None
+        if heading is not None and part:
+            heading = Text.assemble(heading, Text(f" (continued, {part + 1}/{len(runs)})"))
+        table = Table(
+            title=heading,
+            title_justify="left",
+            title_style="bold",
+            box=box.SIMPLE_HEAD,
+            pad_edge=False,
         )
-    table.add_row(Text("Total", style="bold"), *([""] * (len(keys) - 1)), *cells(result.total))
-    console.print(table)
+        for i in columns:
+            if i < len(keys):
+                table.add_column(headers[i], style="cyan", no_wrap=True)
+            else:
+                dim = "dim" if headers[i].plain.endswith(" n") else ""
+                table.add_column(headers[i], justify="right", no_wrap=True, style=dim)
+        for j, line in enumerate(body):
+            table.add_row(*(line[i] for i in columns), end_section=j == len(body) - 1)
+        table.add_row(*(total[i] for i in columns))
+        console.print(table)
     if len(mine) > len(shown):
         console.print(
             Text(
@@ -177,6 +231,14 @@ def _grouped_table(
                 style="dim",
             )
         )
+
+
+#: below this width the trend's rows are labelled with the short header (`FRT`), not the title
+NARROW = 100
+
+
+def _row_label(k: Kpi, console: Console) -> str:
+    return kpi_header(k) if console.width < NARROW else k.title
 
 
 def _trend_table(result: ReportResult, kpis: Sequence[Kpi], console: Console) -> None:
@@ -193,12 +255,12 @@ def _trend_table(result: ReportResult, kpis: Sequence[Kpi], console: Console) ->
         box=box.SIMPLE_HEAD,
         pad_edge=False,
     )
-    table.add_column("KPI")
+    table.add_column("KPI", overflow="fold")
     table.add_column("trend", no_wrap=True)
-    table.add_column("first", justify="right", style="dim")
-    table.add_column("last", justify="right")
-    table.add_column("min", justify="right", style="dim")
-    table.add_column("max", justify="right", style="dim")
+    table.add_column("first", justify="right", style="dim", no_wrap=True)
+    table.add_column("last", justify="right", no_wrap=True)
+    table.add_column("min", justify="right", style="dim", no_wrap=True)
+    table.add_column("max", justify="right", style="dim", no_wrap=True)
     for k in kpis:
         if not rows[0].has(k.id):
             continue
@@ -207,7 +269,7 @@ def _trend_table(result: ReportResult, kpis: Sequence[Kpi], console: Console) ->
         if not known:
             continue
         table.add_row(
-            safe.text(k.title),
+            safe.text(_row_label(k, console)),
             Text(sparkline(values), style="cyan"),
             format_value(next(v for v in values if v is not None), k.unit),
             format_value(next(v for v in reversed(values) if v is not None), k.unit),
@@ -263,6 +325,41 @@ def render_notes(result: ReportResult, console: Console) -> None:
 
 
 def render_catalog(defs: Sequence[KpiDef], console: Console) -> None:
+    """The catalogue as a table, or under NARROW columns as a list (one block per KPI), where
+    a six-column table would squeeze the definitions into a word per line."""
+    if console.width < NARROW:
+        _catalog_list(defs, console)
+    else:
+        _catalog_table(defs, console)
+
+
+def _catalog_list(defs: Sequence[KpiDef], console: Console) -> None:
+    from cscli.kpis.spec import instantiate
+
+    for i, d in enumerate(defs):
+        k = instantiate(d)
+        better = {True: "higher is better", False: "lower is better", None: "no direction"}[
+            k.higher_is_better
+        ]
+        if i:
+            console.print()
+        head = Text.assemble(safe.text(d.id, style="bold cyan"), "  ", safe.text(d.title))
+        console.print(head)
+        facts = Text.assemble(
+            "  ",
+            safe.text(k.unit),
+            f" · {better} · anchor ",
+            safe.text(f"{d.source}.{d.anchor}"),
+            style="dim",
+        )
+        console.print(facts)
+        if d.params:
+            params = ", ".join(f"{p.name}={p.describe(p.default)}" for p in d.params)
+            console.print(Padding(safe.message(f"parameters: {params}"), (0, 0, 0, 2)))
+        console.print(Padding(safe.message(k.definition), (0, 0, 0, 2)))
+
+
+def _catalog_table(defs: Sequence[KpiDef], console: Console) -> None:
     from cscli.kpis.spec import instantiate
 
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_lines=True)
