@@ -194,7 +194,8 @@ def _failure_annotations(e: BaseException) -> list[str]:
         line = e.row
         if line is None and (named := re.search(r"\bline (\d+):", e.message)):
             line = int(named.group(1))
-        return [annotation("error", _one_line(e), file=e.file, line=line, title=title)]
+        text = _one_line(e).removeprefix(f"{e.file}: ") if e.file else _one_line(e)
+        return [annotation("error", text, file=e.file, line=line, title=title)]
     if isinstance(e, CscliError):
         return [annotation("error", _one_line(e), title=title)]
     text = " ".join(t.plain for t in _failure_lines(e)).removeprefix("error: ")
