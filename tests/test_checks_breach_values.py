@@ -118,3 +118,19 @@ def test_a_stock_is_valued_by_its_age_at_the_end(write: Write, tmp_path: Path) -
     with target.open(newline="", encoding="utf-8") as f:
         rows = list(csv.DictReader(f))
     assert [(r["id"], r["value"]) for r in rows] == [("t1", "259200.0"), ("t2", "129600.0")]
+
+
+def test_record_value_reads_the_sql_not_a_key() -> None:
+    import polars as pl
+
+    from cscli.engine.polars.compile import record_value
+    from cscli.kpis.spec import DistinctRatio, Ratio
+
+    schema = {"customer_id": pl.Int64(), "switched": pl.Boolean(), "reopens": pl.Int64()}
+    # a distinct ratio's key (an integer id) is not a value; its boolean numerator neither
+    assert record_value(DistinctRatio("customer_id", "switched"), schema) is None
+    # a rate's numerator column that holds a number is: each record's reopens
+    value = record_value(Ratio("reopens > 0"), schema)
+    assert value is not None
+    frame = pl.DataFrame({"customer_id": [1], "switched": [True], "reopens": [2]})
+    assert frame.select(value).item() == 2.0

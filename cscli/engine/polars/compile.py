@@ -109,7 +109,9 @@ def record_value(kind: Kind, schema: Mapping[str, pl.DataType]) -> pl.Expr | Non
     if isinstance(kind, Stock):
         return None  # its age needs the period's end: see `_Stock.breach`
     named: list[str] = []
-    for text in kind_sql(kind):
+    # not a distinct ratio's key: a customer id is no value
+    texts = [t for t in kind_sql(kind) if not isinstance(kind, DistinctRatio) or t != kind.key]
+    for text in texts:
         named += sorted(column_names(text) - set(named), key=text.find)
     numeric = [c for c in named if c in schema and _is_number(schema[c])]
     if numeric:
