@@ -258,7 +258,7 @@ def check(
     drawn = chosen.terminal and output is None
     text = chosen.text(result, options) if chosen.text and not drawn else None
     if quiet:
-        pass
+        pass  # -q: only the exit code and errors; the files asked for are still written
     elif text is None:
         out.render_table(result, _stdout(width))
     elif output is None:
