@@ -16,6 +16,8 @@ from rich.console import Console
 from cscli import __version__
 from cscli.console import (
     _boundary,
+    _check_notes,
+    _deprecated_strict,
     _emit,
     _handle_interrupts,
     _report_failure,
@@ -41,8 +43,9 @@ from cscli.options import (
     split_values,
 )
 from cscli.period import Grain
-from cscli.render import formats, safe
+from cscli.render import formats
 from cscli.render.progress import progress_bar, spinner
+from cscli.strict import DeprecatedStrictOpt, StrictDataOpt
 
 app = typer.Typer(
     cls=CompareGroup,
@@ -141,14 +144,17 @@ def report(
         bool, typer.Option("--show-n", help="Show each value's n in grouped tables.")
     ] = False,
     width: WidthOpt = None,
-    strict: Annotated[
-        bool, typer.Option("--strict", help="Exit 2 when the data has any quality finding.")
-    ] = False,
+    strict_data: StrictDataOpt = False,
+    strict: DeprecatedStrictOpt = False,
 ) -> ExitCode:
     """Compute the KPIs of the config and print them."""
     from cscli import api
     from cscli.render.terminal import render_notes
-    from cscli.strict import require_clean_report
+    from cscli.strict import data_flag, require_clean_report
+
+    data_strict = data_flag(strict_data, strict)
+    if strict and not strict_data:
+        _deprecated_strict("report")
 
     err = _stderr()
     with spinner(err, "Computing KPIs…"):
@@ -175,8 +181,8 @@ def report(
         elif not output:
             _terminal_report(result, profile, _stdout(width), limit=limit, show_n=show_n)
         render_notes(result, err)
-    if strict:
-        require_clean_report(result)
+    if data_strict:
+        require_clean_report(result, data_strict)
     return ExitCode.OK
 
 
@@ -229,12 +235,18 @@ def check(
         typer.Option("--rule", metavar="NAME", help="Only rules with this name or KPI id."),
     ] = None,
     strict: Annotated[bool, typer.Option("--strict", help="Warnings fail too (exit 1).")] = False,
+    strict_data: StrictDataOpt = False,
+    quiet: Annotated[
+        bool,
+        typer.Option("-q", "--quiet", help="Only the exit code and errors (files still written)."),
+    ] = False,
     demo: DemoOpt = False,
     width: WidthOpt = None,
 ) -> ExitCode:
     """Evaluate the SLA rules of the config: exit 0 pass, 1 a rule failed, 2 an error."""
     from cscli import api
     from cscli.render import checks as out
+    from cscli.strict import require_clean_findings
 
     err = _stderr()
     with spinner(err, "Checking…"):
@@ -246,7 +258,9 @@ def check(
     options = formats.Options(strict=strict, width=width)
     drawn = chosen.terminal and output is None
     text = chosen.text(result, options) if chosen.text and not drawn else None
-    if text is None:
+    if quiet:
+        pass  # -q: only the exit code and errors; the files asked for are still written
+    elif text is None:
         out.render_table(result, _stdout(width))
     elif output is None:
         _emit(text)
@@ -254,19 +268,11 @@ def check(
         out.append_step_summary(result)
     records = api.breaches(cfg, result, strict=strict) if breaches is not None else None
     formats.write_check(output, text, breaches, records)
-    if output is not None:
-        _say(err, f"wrote {output}")
-    if breaches is not None and records is not None:
-        _say(err, f"wrote {breaches} ({records.height:,} records)")
-    if result.all_skipped:
-        err.print(safe.labelled("warning:", "yellow", _NOTHING_CHECKED), soft_wrap=True)
+    if not quiet:
+        _check_notes(result, err, output, breaches, records, annotated=chosen.name == "github")
+    if strict_data:
+        require_clean_findings(result.data_quality)
     return result.exit_code(strict=strict)
-
-
-_NOTHING_CHECKED = (
-    "no rule could be evaluated (every result is skipped): "
-    "the exit code says pass, but nothing was checked"
-)
 
 
 @app.command()
@@ -276,24 +282,27 @@ def validate(
     fmt: Annotated[
         DataFormat, typer.Option("--format", "-f", help="Output format: table or json.")
     ] = DataFormat.table,
-    strict: Annotated[
-        bool, typer.Option("--strict", help="Exit 2 when the data has any quality finding.")
-    ] = False,
+    strict_data: StrictDataOpt = False,
+    strict: DeprecatedStrictOpt = False,
     demo: DemoOpt = False,
     width: WidthOpt = None,
 ) -> ExitCode:
     """Load every source and print the data-quality report: rows, mappings, findings, KPIs."""
     from cscli import api
     from cscli.render import validation
-    from cscli.strict import require_clean_validation
+    from cscli.strict import data_flag, require_clean_validation
+
+    data_strict = data_flag(strict_data, strict)
+    if strict and not strict_data:
+        _deprecated_strict("validate")
 
     result = api.validate(config, demo=demo)
     if fmt is DataFormat.json:
         _emit(validation.validation_json(result))
     else:
         validation.render_validation(result, _stdout(width))
-    if strict:
-        require_clean_validation(result)
+    if data_strict:
+        require_clean_validation(result, data_strict)
     return ExitCode.OK
 
 

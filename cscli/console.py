@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 import signal
 import sys
 import traceback
@@ -24,11 +25,17 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import typer
 from typer._click.exceptions import UsageError as ClickUsageError  # typer's own click
 
-from cscli.errors import CscliError, ExitCode, Interrupted
+from cscli.errors import ConfigError, CscliError, ExitCode, InputError, Interrupted
+from cscli.render import annotations as gha
 from cscli.render import safe
+from cscli.render.annotations import annotation
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from rich.console import Console
+
+    from cscli.checks import CheckResult
 
 
 class _State:
@@ -57,9 +64,50 @@ def _emit(text: str) -> None:
     sys.stdout.write(safe.terminal(text, lines=True) if sys.stdout.isatty() else text)
 
 
+def _deprecated_strict(command: str) -> None:
+    """The note that `report --strict` / `validate --strict` is the old `--strict-data`."""
+    from cscli.strict import DEPRECATED_STRICT
+
+    note = DEPRECATED_STRICT.format(command=command)
+    _stderr().print(safe.labelled("warning:", "yellow", note), soft_wrap=True)
+
+
 def _say(err: Console, text: str) -> None:
     """A line on stderr (`wrote PATH`) with the path printed literally."""
     err.print(safe.message(text), soft_wrap=True)
+
+
+def _check_notes(
+    result: CheckResult,
+    err: Console,
+    output: Path | None,
+    breaches: Path | None,
+    records: Any,
+    *,
+    annotated: bool,
+) -> None:
+    """`wrote …`, the data-quality findings (annotations under GitHub Actions unless the
+    github output has them already, else `data:` notes) and "nothing checked", on stderr."""
+
+    from cscli.render import checks as out
+
+    if output is not None:
+        _say(err, f"wrote {output}")
+    if breaches is not None and records is not None:
+        _say(err, f"wrote {breaches} ({records.height:,} records)")
+    if not gha.in_github_actions():
+        out.render_findings(result, err)
+    elif not annotated or output is not None:
+        found = gha.finding_annotations(result.data_quality, out.source_paths(result))
+        sys.stderr.write("".join(line + "\n" for line in found))
+    if result.all_skipped:
+        err.print(safe.labelled("warning:", "yellow", _NOTHING_CHECKED), soft_wrap=True)
+
+
+_NOTHING_CHECKED = (
+    "no rule could be evaluated (every result is skipped): "
+    "the exit code says pass, but nothing was checked"
+)
 
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -93,6 +141,8 @@ def _report_failure(e: BaseException) -> int:
         err = _stderr()
         for line in _failure_lines(e):
             err.print(line, soft_wrap=True)
+        if gha.in_github_actions():
+            sys.stderr.write("".join(line + "\n" for line in _failure_annotations(e)))
     except Exception as printing:  # the console itself failed: plain text, still exit 2
         lines = [text.plain for text in _failure_lines(e)]
         lines.append(f"(and printing that failed: {type(printing).__name__})")
@@ -127,6 +177,42 @@ def _failure_lines(e: BaseException) -> list[Any]:
             "This is a bug in cscli; rerun with --debug for the traceback.",
         )
     ]
+
+
+def _failure_annotations(e: BaseException) -> list[str]:
+    """Under GitHub Actions, the failure as `::error` workflow commands as well: one per config
+    problem at its file, line and column; a data error at its file and row (or the `line N:`
+    its message names). On stderr (stdout may be the command's data), which the runner reads
+    for workflow commands as it reads stdout."""
+    title = "cscli"
+    if isinstance(e, ConfigError):
+        hint = f" (hint: {e.hint})" if e.hint else ""
+        return [
+            annotation(
+                "error",
+                p.message + hint,
+                # "config" stands for a config given as data, not a file
+                file=p.file if p.line is not None or os.path.isfile(p.file) else None,
+                line=p.line,
+                col=p.column,
+                title=title,
+            )
+            for p in e.problems
+        ]
+    if isinstance(e, InputError):
+        line = e.row
+        if line is None and (named := re.search(r"\bline (\d+):", e.message)):
+            line = int(named.group(1))
+        text = _one_line(e).removeprefix(f"{e.file}: ") if e.file else _one_line(e)
+        return [annotation("error", text, file=e.file, line=line, title=title)]
+    if isinstance(e, CscliError):
+        return [annotation("error", _one_line(e), title=title)]
+    text = " ".join(t.plain for t in _failure_lines(e)).removeprefix("error: ")
+    return [annotation("error", text, title=title)]
+
+
+def _one_line(e: CscliError) -> str:
+    return e.message + (f" (hint: {e.hint})" if e.hint else "")
 
 
 def _handle_interrupts() -> None:

@@ -965,8 +965,9 @@ def test_breaches_csv(runner: CliRunner, write: Write, tmp_path: Path) -> None:
     assert got == [
         ("frt by channel", "channel=email", "fail", "tickets", "b2", "3300.0", "tickets.csv", "3"),
         ("frt by channel", "channel=email", "fail", "tickets", "b3", "7200.0", "tickets.csv", "4"),
-        ("csat", "all", "fail", "surveys", "s3", "", "surveys.csv", "4"),
-        ("csat", "all", "fail", "surveys", "s4", "", "surveys.csv", "5"),
+        # a rate's records carry the value its numerator reads: the score
+        ("csat", "all", "fail", "surveys", "s3", "3.0", "surveys.csv", "4"),
+        ("csat", "all", "fail", "surveys", "s4", "1.0", "surveys.csv", "5"),
     ]
     assert {r["at"] for r in rows if r["source"] == "surveys"} == {"2026-01-06T10:00:00Z"}
     assert {r["kpi"] for r in rows} == {"first_response_time", "csat"}

@@ -18,6 +18,18 @@ from cscli import __version__
 from cscli.checks import CheckOutcome, CheckResult, rule_text
 from cscli.output import append_text
 from cscli.render import safe
+from cscli.render.annotations import (
+    Level,
+    annotation,
+    finding_annotations,
+    finding_text,
+)
+from cscli.render.annotations import (
+    escape_data as escape_data,
+)
+from cscli.render.annotations import (
+    escape_property as escape_property,
+)
 from cscli.units import format_value
 
 STYLE = {"pass": "green", "warn": "yellow", "fail": "bold red", "skipped": "dim"}
@@ -232,44 +244,40 @@ def _junit_body(o: CheckOutcome) -> str:
 # --- GitHub Actions -----------------------------------------------------------------------
 
 
-def escape_data(text: str) -> str:
-    """Workflow-command message escaping (`%`, CR, LF); any other control character is shown
-    as an escape (`\\x1b`), so data cannot colour or rewrite the Actions log."""
-    escaped = text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-    return safe.terminal(escaped)
-
-
-def escape_property(text: str) -> str:
-    """Workflow-command property escaping: data escaping plus `:` and `,`."""
-    return escape_data(text).replace(":", "%3A").replace(",", "%2C")
-
-
 def render_github(result: CheckResult, *, strict: bool = False) -> str:
-    """`::error`/`::warning` annotations pointing at each rule's line in the config."""
-    config = _repo_relative(result.config_path)
+    """`::error`/`::warning` annotations pointing at each rule's line in the config, and one
+    `::warning` per data-quality finding at its first row."""
     lines = []
     for o in result.outcomes:
         if o.status == "fail" or (o.status == "warn" and strict):
-            level = "error"
+            level: Level = "error"
         elif o.status == "warn":
             level = "warning"
         else:
             continue
-        props = [f"file={escape_property(config)}"]
-        if o.check.line is not None:
-            props.append(f"line={o.check.line}")
-        props.append(f"title={escape_property(f'SLA {o.status}: {o.check.name}')}")
-        lines.append(f"::{level} {','.join(props)}::{escape_data(o.message)}")
+        title = f"SLA {o.status}: {o.check.name}"
+        lines.append(
+            annotation(level, o.message, file=result.config_path, line=o.check.line, title=title)
+        )
+    lines += finding_annotations(result.data_quality, source_paths(result))
     lines.append(verdict_line(result))
     return "\n".join(lines) + "\n"
 
 
-def _repo_relative(path: str) -> str:
-    try:
-        rel = os.path.relpath(path)
-    except ValueError:
-        return path
-    return path if rel.startswith("..") else rel
+def source_paths(result: CheckResult) -> dict[str, str]:
+    """The data files' names (as findings name them) → their paths."""
+    return {
+        path.name: str(path)
+        for report in result.reports
+        for summary in report.sources
+        for path in summary.files
+    }
+
+
+def render_findings(result: CheckResult, console: Console) -> None:
+    """The data-quality findings as `data:` notes (stderr), as `report` prints them."""
+    for q in result.data_quality:
+        console.print(safe.labelled("data:", "yellow", finding_text(q)), soft_wrap=True)
 
 
 # --- Markdown -----------------------------------------------------------------------------

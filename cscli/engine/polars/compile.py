@@ -13,6 +13,7 @@ infinity.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
@@ -20,7 +21,9 @@ from functools import cache
 import polars as pl
 
 from cscli.conditions import Condition
+from cscli.engine.polars.measures import seconds
 from cscli.kpis.columns import N_SUFFIX, OPEN_SUFFIX, kind_sql, matures
+from cscli.kpis.measures import MEASURES
 from cscli.kpis.spec import (
     Count,
     DistinctRatio,
@@ -33,7 +36,7 @@ from cscli.kpis.spec import (
     Stock,
     stat_quantile,
 )
-from cscli.sqlcheck import parse
+from cscli.sqlcheck import column_names, parse
 
 #: (records to list, their per-record value or None)
 Breach = tuple[pl.Expr, pl.Expr | None]
@@ -72,16 +75,61 @@ def aggregations(kpi: Kpi, lo: datetime | None = None, hi: datetime | None = Non
     return exprs
 
 
-def breach(kpi: Kpi, cond: Condition | None, hi: datetime | None) -> Breach:
-    """The records behind a failed or warned KPI, and each one's value (None: no own value).
+def breach(
+    kpi: Kpi, cond: Condition | None, hi: datetime | None, schema: Mapping[str, pl.DataType]
+) -> Breach:
+    """The records behind a failed or warned KPI, and each one's value.
 
     `cond` is the threshold that decided (None for a change rule: every record the KPI counts).
     A duration or score statistic lists the records whose own value breaks the threshold
     (the tickets answered later than 1h); a rate lists the records that pulled it the wrong
     way (unsatisfied responses for CSAT, abandoned calls for abandonment); NPS its detractors;
-    a stock the records open at the end (`hi`); anything else every record.
+    a stock the records open at the end (`hi`); a volume (Count) no record at all (every
+    record is "behind" a volume: listing them says nothing); anything else every record.
+
+    Each record's value: a statistic's or a net score's own value (the duration, the score);
+    for a rate and any other kind, `record_value` (the score for CSAT, the wait for
+    abandonment); for a stock, the record's age at `hi`. `schema` is the records' columns.
     """
-    return compiled(kpi.kind).breach(kpi.higher_is_better, cond, hi)
+    predicate, value = compiled(kpi.kind).breach(kpi.higher_is_better, cond, hi)
+    if value is None:
+        value = record_value(kpi.kind, schema)
+    return predicate, value
+
+
+def record_value(kind: Kind, schema: Mapping[str, pl.DataType]) -> pl.Expr | None:
+    """A record's own value for a kind without one (a rate, a stock, a SQL aggregate): the
+    first numeric column its SQL names (`score` in CSAT's `score >= 4`, `answer_seconds` in
+    service level's), else the duration measures built from the timestamps it names, the
+    first that is known (abandonment's `answered_at IS NULL`: the wait, `wait_seconds`);
+    for a stock, the time from its `opened` to the end of the period. None when there is none.
+    """
+    if isinstance(kind, Count):
+        return None
+    if isinstance(kind, Stock):
+        return None  # its age needs the period's end: see `_Stock.breach`
+    named: list[str] = []
+    # not a distinct ratio's key: a customer id is no value
+    texts = [t for t in kind_sql(kind) if not isinstance(kind, DistinctRatio) or t != kind.key]
+    for text in texts:
+        named += sorted(column_names(text) - set(named), key=text.find)
+    numeric = [c for c in named if c in schema and _is_number(schema[c])]
+    if numeric:
+        return pl.col(numeric[0]).cast(pl.Float64)
+    durations = [
+        m.name
+        for c in named
+        for m in MEASURES
+        if c in m.inputs and m.kind == "seconds_between" and m.name in schema
+    ]
+    durations = list(dict.fromkeys(durations))
+    if durations:
+        return pl.coalesce([pl.col(d).cast(pl.Float64) for d in durations])
+    return None
+
+
+def _is_number(dtype: pl.DataType) -> bool:
+    return dtype.is_numeric() and dtype != pl.Boolean
 
 
 def compiled(kind: Kind) -> KindCompiler:
@@ -132,7 +180,7 @@ class _Count(KindCompiler):
         return n, n
 
     def breach(self, good: bool | None, cond: Condition | None, hi: datetime | None) -> Breach:
-        return _where(self.kind.where), None
+        return pl.lit(False), None
 
 
 @dataclass(frozen=True, slots=True)
@@ -285,7 +333,9 @@ class _Stock(KindCompiler):
         return _safe_div(lost, start), start
 
     def breach(self, good: bool | None, cond: Condition | None, hi: datetime | None) -> Breach:
-        return _where(self.kind.where) & self._open_at(hi), None
+        """The records open at `hi`, each with its age then (how long it has been open)."""
+        age = None if hi is None else seconds(pl.lit(hi) - pl.col(self.kind.opened))
+        return _where(self.kind.where) & self._open_at(hi), age
 
     def _open_at(self, at: datetime | None) -> pl.Expr:
         """Records open at instant `at` (or still open, after the last record, when None)."""

@@ -72,7 +72,7 @@ def breach_records(
     _, hi = period.bounds_utc()
     queries = []
     for b, frame in zip(breaches, frames, strict=True):
-        predicate, value = breach(b.kpi, b.condition, hi)
+        predicate, value = breach(b.kpi, b.condition, hi, frame.collect_schema())
         queries.append(_listed(frame, predicate, value, b, limit))
     return pl.concat(pl.collect_all(queries), how="vertical_relaxed")
 
