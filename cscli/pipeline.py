@@ -180,6 +180,7 @@ def run_reports(
                 trend=trend,
                 compare_to=request.compare_to,
                 data_end=aggregates.data_end,
+                min_n=config.report.min_n,
             )
         )
     return results

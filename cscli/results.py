@@ -38,6 +38,9 @@ if TYPE_CHECKING:
 PREV_SUFFIX = "__prev"
 #: a maturing KPI is provisional while more than this share of its cohort is still open
 PROVISIONAL_SHARE = 0.05
+#: a value resting on fewer records than this is shown faded, its change not judged
+#: (`report.min_n`)
+MIN_N = 30
 
 Part = Literal["value", "n", "previous", "open_share"]
 _SUFFIXES: dict[Part, str] = {
@@ -125,6 +128,8 @@ class ReportResult:
     compare_to: str = "previous"
     #: per source, the export time: the newest timestamp of its records (UTC)
     data_end: Mapping[str, datetime] = field(default_factory=dict)
+    #: below this n a value is faded and its change is grey in the HTML report
+    min_n: int = MIN_N
 
     @property
     def group_columns(self) -> tuple[str, ...]:

@@ -34,6 +34,7 @@ from typer.testing import CliRunner
 
 from cscli import __version__, api
 from cscli.cli import app
+from cscli.errors import ConfigError
 from cscli.kpis.columns import N_SUFFIX
 from cscli.pipeline import PERIOD_COL, PREV_SUFFIX, ReportResult
 from cscli.render import files
@@ -963,3 +964,26 @@ def test_html_fades_low_n_points_and_their_changes(config: Path) -> None:
     assert "chg good" not in default and "chg bad" not in default
     assert "chg faint" in default
     assert "chg good" in render_html(result, now=NOW, min_n=0)
+
+
+def test_report_min_n_from_the_config_reaches_the_html(write: Write) -> None:
+    # the same data and view as test_html_fades_low_n_points_and_their_changes, with
+    # `report.min_n: 2` in the config instead of the renderer's argument: the same marks
+    write("tickets.csv", TICKETS)
+    write("surveys.csv", SURVEYS)
+    config = write("cscli.yaml", CONFIG.rstrip() + "\n    report: {min_n: 2}\n")
+    result = report(config)
+    assert result.min_n == 2
+    page = render_html(result, now=NOW)
+    assert page == render_html(result, now=NOW, min_n=2)
+    assert circles(page, "first_response_time")["chat, 2026-W03: 5m 00s"] == "point faint"
+    assert circles(page, "first_response_time")["chat, 2026-W02: 16m 00s"] == "point"
+    assert "fewer than 2 records" in page
+
+
+def test_report_min_n_must_be_positive(write: Write) -> None:
+    write("tickets.csv", TICKETS)
+    write("surveys.csv", SURVEYS)
+    config = write("cscli.yaml", CONFIG.rstrip() + "\n    report: {min_n: 0}\n")
+    with pytest.raises(ConfigError, match=r"report\.min_n"):
+        report(config)

@@ -34,6 +34,7 @@ from cscli.config.marks import Path_
 from cscli.config.problems import Problems
 from cscli.kpis.spec import Kpi
 from cscli.period import Grain as Grain  # re-exported: the one grain type
+from cscli.results import MIN_N
 from cscli.suggest import did_you_mean
 
 Format = Literal["csv", "tsv", "parquet", "json", "jsonl"]
@@ -208,6 +209,8 @@ class ReportConfig(_Model):
     #: true (= previous) or previous | yoy
     compare: bool | Literal["previous", "yoy"] = False
     kpis: tuple[str, ...] = ()
+    #: the HTML report fades a value on fewer records, and does not colour its change
+    min_n: int = Field(default=MIN_N, ge=1)
 
     @field_validator("by", mode="before")
     @classmethod

@@ -18,7 +18,7 @@ from typing import Any
 
 from cscli.kpis.spec import Count, Kpi, NetScore, Ratio
 from cscli.render.labels import by_period, group_label, period_label
-from cscli.results import PERIOD_COL, ReportResult, Row
+from cscli.results import MIN_N, PERIOD_COL, ReportResult, Row
 from cscli.units import Unit, format_value
 
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
@@ -29,7 +29,6 @@ MAX_SERIES = len(PALETTE)
 #: the "other" line: the groups past the first MAX_SERIES - 1
 OTHER, OTHER_COLOUR = "other", "#6b7280"
 #: a point resting on fewer records than this is faded (its change is noise, not news)
-MIN_N = 30
 #: chart canvas (SVG user units; the SVG scales to its card's width)
 WIDTH, HEIGHT = 560, 210
 LEFT, RIGHT, TOP, BOTTOM = 58, 14, 12, 26

@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 from cscli import __version__
 from cscli.kpis.spec import Count, Kpi
 from cscli.output import write_atomic
-from cscli.render.charts import MIN_N, MONTHS, charts
+from cscli.render.charts import MONTHS, charts
 from cscli.render.labels import by_source, change_tone, group_labels, marked, with_records
 from cscli.results import PERIOD_COL, ReportResult, Row
 from cscli.units import change, format_change, format_value
@@ -32,12 +32,14 @@ GRAIN_WORDS = {"day": "daily", "week": "weekly", "month": "monthly", "quarter": 
 
 
 def write_html(
-    result: ReportResult, path: Path, *, now: datetime | None = None, min_n: int = MIN_N
+    result: ReportResult, path: Path, *, now: datetime | None = None, min_n: int | None = None
 ) -> list[Path]:
     return [write_atomic(path, render_html(result, now=now, min_n=min_n))]
 
 
-def render_html(result: ReportResult, *, now: datetime | None = None, min_n: int = MIN_N) -> str:
+def render_html(
+    result: ReportResult, *, now: datetime | None = None, min_n: int | None = None
+) -> str:
     """The report as one HTML document (UTF-8 text). A value resting on fewer than `min_n`
     records is drawn faded in the charts and its change is not coloured good or bad."""
     import jinja2
@@ -50,7 +52,8 @@ def render_html(result: ReportResult, *, now: datetime | None = None, min_n: int
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-    return env.get_template("report.html.j2").render(page=_page(result, now, min_n))
+    page = _page(result, now, result.min_n if min_n is None else min_n)
+    return env.get_template("report.html.j2").render(page=page)
 
 
 # --- the view model: plain strings and numbers for the template ---------------------------
