@@ -458,7 +458,7 @@ def breach_records(
     """One row per record behind each failed rule × group (warned ones too with `strict`,
     which fails them), at most `limit` per outcome, with the record's dimensions. A stale
     source (a freshness rule) has no records behind it: its newest record is in the message."""
-    from cscli.engine.polars.engine import PolarsEngine
+    from cscli.engine import engine_for
 
     statuses = ("fail", "warn") if strict else ("fail",)
     breaches = [
@@ -466,4 +466,4 @@ def breach_records(
         for o in result.outcomes
         if o.status in statuses and o.kpi is not None
     ]
-    return PolarsEngine(config).records(breaches, result.period, limit)
+    return engine_for(config).records(breaches, result.period, limit)

@@ -22,8 +22,8 @@ import polars as pl
 from cscli.availability import KpiStatus, business_hours, check_dimensions, kpi_status
 from cscli.config import Config, Grain
 from cscli.derived import CONTACT_MEASURES, CONTACT_SOURCES
+from cscli.engine import engine_for
 from cscli.engine.base import PERIOD_COL, Engine, Plan, ReportPlan, WindowSpec, WindowTables
-from cscli.engine.polars.engine import PolarsEngine
 from cscli.engine.polars.enrich import Progress
 from cscli.engine.polars.loader import LoadedSource
 from cscli.engine.polars.stocks import bucket
@@ -122,7 +122,7 @@ def run_reports(
         )
         if contacts or (request.by and any(k.source == "surveys" for k in kpis)):
             needed |= {c for c in CONTACT_SOURCES if c in config.sources}
-    engine: Engine[LoadedSource] = PolarsEngine(config, progress=progress)
+    engine: Engine[LoadedSource] = engine_for(config, progress=progress)
     sources = engine.load(needed)
     hours = business_hours(config)
     planned = []
