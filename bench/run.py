@@ -532,34 +532,6 @@ def csv_variant(sizes: Mapping[str, int], out: Path, repeat: int) -> dict[str, A
     return res
 
 
-def prototypes(cfg: Path, out: Path, repeat: int) -> dict[str, Any]:
-    """cscli with candidate changes patched in (bench/prototype.py), against plain cscli,
-    interleaved; each patched report must equal the plain one (KPIs and data quality)."""
-    args = ["report", "-c", str(cfg), "--by", "channel", "--grain", "week", "--format", "json"]
-    proto = [PY, str(BENCH / "prototype.py")]
-    variants = {
-        "cscli": [*cscli_exe(), *args],
-        "semi_join": [*proto, "--patch", "semi_join", "--", *args],
-        "quality": [*proto, "--patch", "quality", "--", *args],
-        "semi_join+quality": [*proto, "--patch", "semi_join", "--patch", "quality", "--", *args],
-    }
-    runs: dict[str, list[dict[str, Any]]] = {k: [] for k in variants}
-    for r in range(repeat):
-        for name, cmd in variants.items():
-            log(f"prototype run {r + 1}/{repeat}: {name}")
-            runs[name].append(measure(cmd, out / f"proto_{name}.json"))
-    res: dict[str, Any] = {k: summary(v) for k, v in runs.items()}
-    base = json.loads((out / "proto_cscli.json").read_text()) if res["cscli"]["ok"] else None
-    for name in variants:
-        if name == "cscli" or not res[name]["ok"] or base is None:
-            continue
-        doc = json.loads((out / f"proto_{name}.json").read_text())
-        ids = [k["id"] for k in base["kpis"] if "unavailable" not in k]
-        res[name]["compare"] = compare(base, doc, ids)
-        res[name]["same_data_quality"] = base["data_quality"] == doc["data_quality"]
-    return res
-
-
 # --- the report page --------------------------------------------------------------------------
 
 
@@ -934,57 +906,6 @@ def _why(res: Mapping[str, Any], w: Any) -> None:
         for e in exps.values():
             for row in e["variants"]:
                 w(f"* `{row['variant']}`: {' '.join(row['doc'].split())}")
-    protos = res.get("prototypes")
-    if protos and protos.get("cscli", {}).get("ok"):
-        base = protos["cscli"]
-        w("")
-        w("### Candidate changes, patched into cscli")
-        w("")
-        w(
-            "`bench/prototype.py` runs the real `cscli report` with a pipeline function replaced "
-            "in-process (nothing in `cscli/` is edited); interleaved with plain cscli, median of "
-            f"{res['repeat']} runs; *same report* = every KPI value and n equal and the same "
-            "data_quality list:"
-        )
-        w("")
-        w(_row("variant", "wall s", "peak RSS MiB", "CPU s", "others' CPU", "same report"))
-        w(_row("---", "---:", "---:", "---:", "---:", "---"))
-        for name, s_ in protos.items():
-            if not s_.get("ok"):
-                w(_row(name, "failed", "", "", "", ""))
-                continue
-            same = "(baseline)"
-            if "compare" in s_:
-                ok = s_["compare"]["mismatch_count"] == 0 and s_["same_data_quality"]
-                same = "yes" if ok else f"NO ({s_['compare']['mismatch_count']} values)"
-            d_wall = s_["wall_s"] / base["wall_s"] - 1
-            d_rss = s_["peak_rss_mib"] / base["peak_rss_mib"] - 1
-            w(
-                _row(
-                    "plain cscli" if name == "cscli" else f"`--patch {name}`",
-                    f"{_f(s_['wall_s'])} ({d_wall:+.0%})",
-                    f"{_f(s_['peak_rss_mib'], 0)} ({d_rss:+.0%})",
-                    _f(s_["cpu_s"], 1),
-                    _f(s_.get("others_cores"), 2),
-                    same,
-                )
-            )
-        duck = res["timed"].get("duckdb", {})
-        best = min(
-            (k for k in protos if k != "cscli" and protos[k].get("ok")),
-            key=lambda k: protos[k]["wall_s"],
-            default=None,
-        )
-        if best and duck.get("ok"):
-            b = protos[best]
-            ratio = b["wall_s"] / duck["wall_s"]
-            w("")
-            w(
-                f"Against the bar, `--patch {best}` would give {ratio:.2f}× DuckDB's time "
-                f"({'met' if ratio <= BAR_RATIO else 'not met'}) and "
-                f"{b['peak_rss_mib']:,.0f} MiB peak RSS "
-                f"({'met' if b['peak_rss_mib'] < BAR_RSS_MIB else 'not met'})."
-            )
     w("")
 
 
@@ -1004,14 +925,6 @@ def main() -> int:
     p.add_argument("--no-profile", action="store_true", help="skip profiling and experiments")
     p.add_argument("--no-inmem", action="store_true", help="skip the in-memory engine variant")
     p.add_argument("--no-csv", action="store_true", help="skip the small CSV/Parquet variant")
-    p.add_argument(
-        "--no-prototypes", action="store_true", help="skip cscli with patched-in candidates"
-    )
-    p.add_argument(
-        "--only-prototypes",
-        action="store_true",
-        help="run only the prototypes; merge them into the saved results (and docs)",
-    )
     p.add_argument(
         "--retries",
         type=int,
@@ -1038,14 +951,6 @@ def main() -> int:
     if a.docs_only:
         DOCS.write_text(render_docs(json.loads(results_file.read_text())))
         log(f"wrote {DOCS}")
-        return 0
-    if a.only_prototypes:
-        res = json.loads(results_file.read_text())
-        res["prototypes"] = prototypes(data / "bench.yaml", out, a.repeat)
-        results_file.write_text(json.dumps(res, indent=1, default=str) + "\n")
-        if a.write_docs:
-            DOCS.write_text(render_docs(res))
-            log(f"wrote {DOCS}")
         return 0
 
     started = time.perf_counter()
@@ -1083,8 +988,6 @@ def main() -> int:
     if not a.no_profile:
         res["profile"] = profile(cfg, data, out, skip_queries=False)
         res["experiments"] = experiments(data, out)
-    if not a.no_profile and not a.no_prototypes:
-        res["prototypes"] = prototypes(cfg, out, a.repeat)
     if not a.no_csv:
         small = {"tickets": 200_000, "calls": 200_000, "surveys": 40_000}
         res["csv"] = csv_variant(small, out, a.repeat)

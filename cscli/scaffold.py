@@ -13,7 +13,6 @@ goes to its preset while a file with canonical names stays generic (a preset nam
 
 from __future__ import annotations
 
-import codecs
 import gzip
 import io
 import re
@@ -26,7 +25,7 @@ import polars as pl
 
 from cscli.adapters import ADAPTERS
 from cscli.adapters.base import Adapter, header_zone, normalize
-from cscli.adapters.sniff import SNIFF_BYTES, guess_encoding
+from cscli.adapters.sniff import SNIFF_BYTES, bom_codec, guess_encoding
 from cscli.engine.polars.compile import sql
 from cscli.engine.polars.loader.diagnose import DELIMITER_WORDS, yaml_delimiter
 from cscli.errors import UsageError
@@ -151,17 +150,6 @@ def _header(path: Path) -> tuple[tuple[str, ...], str | None, str | None]:
     return best[0], best[1], encoding
 
 
-#: byte-order marks, longest first (the UTF-32 LE mark starts with the UTF-16 LE one): the
-#: loader decodes these without an `encoding:`
-_BOMS = (
-    (codecs.BOM_UTF32_LE, "utf-32"),
-    (codecs.BOM_UTF32_BE, "utf-32"),
-    (codecs.BOM_UTF8, "utf-8-sig"),
-    (codecs.BOM_UTF16_LE, "utf-16"),
-    (codecs.BOM_UTF16_BE, "utf-16"),
-)
-
-
 def _head_text(path: Path) -> tuple[str, str | None]:
     """The first complete lines of a text export (its first 64 KiB, gzip-aware) as text, and
     the `encoding:` it needs: None for UTF-8 or a byte-order mark, else the loader's guess
@@ -176,9 +164,9 @@ def _head_text(path: Path) -> tuple[str, str | None]:
                 more = bool(gz.read(1))
     except (OSError, EOFError, zlib.error):
         return "", None  # unreadable here: the loader's own error names it, later
-    bom = next((codec for mark, codec in _BOMS if head.startswith(mark)), None)
+    bom = bom_codec(head)
     encoding = None if bom else guess_encoding(head, cut_end=more)
-    text = head.decode(bom or encoding or "utf-8", errors="replace")
+    text = head.decode(bom or encoding or "utf-8", errors="replace").removeprefix("\ufeff")
     if more and "\n" in text:
         text = text[: text.rindex("\n") + 1]  # a line cut by the sample's end is dropped
     return text.replace("\r\n", "\n").replace("\r", "\n"), encoding

@@ -169,7 +169,8 @@ def not_text_error(head: bytes, path: Path, fmt: str, setting: str) -> InputErro
     )
 
 
-def _bom(head: bytes) -> str | None:
+def bom_codec(head: bytes) -> str | None:
+    """The codec a byte-order mark at the start of `head` names, or None."""
     for mark, codec in _BOMS:
         if head.startswith(mark):
             return codec
@@ -261,7 +262,7 @@ def prepare(path: Path, fmt: str, encoding: str | None, setting: str) -> Prepare
     problem = not_text_error(head, path, fmt, setting)
     if problem is not None:
         raise problem
-    bom = _bom(head)
+    bom = bom_codec(head)
     codec = bom or encoding
     if codec is None or _is_utf8(codec):
         nul = _nul_encoding(head)

@@ -74,8 +74,6 @@ def measures_for(table: str, columns: set[str] | frozenset[str]) -> list[Measure
     return [m for m in MEASURES if m.table == table and set(m.inputs) <= columns]
 
 
-MEASURE_NAMES = frozenset(m.name for m in MEASURES)
-
 #: duration measures that also exist in business time (`hours: business`), by source
 BUSINESS_MEASURES: dict[str, str] = {
     "first_response_seconds": "business_first_response_seconds",

@@ -20,6 +20,7 @@ import polars as pl
 from cscli.engine.polars.loader.diagnose import date_order_error
 from cscli.engine.polars.loader.findings import is_placeholder_series, usable_number
 from cscli.engine.polars.loader.read import SNIFF_ROWS
+from cscli.engine.polars.measures import seconds
 from cscli.errors import InputError
 from cscli.schema import Column, Table
 
@@ -233,7 +234,7 @@ def as_float(
     a clock is seconds whatever unit the export's plain numbers use; so is a Parquet
     `Duration` column."""
     if clock and isinstance(dtype, pl.Duration):  # a Parquet duration: exact, any unit
-        return raw.dt.total_microseconds().cast(pl.Float64) / 1_000_000
+        return seconds(raw)
     if dtype != pl.String:
         num = raw.cast(pl.Float64, strict=False)
         return num * factor if factor is not None else num
