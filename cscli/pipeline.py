@@ -26,7 +26,7 @@ from cscli.engine import engine_for
 from cscli.engine.base import PERIOD_COL, Engine, Plan, ReportPlan, WindowSpec, WindowTables
 from cscli.engine.polars.enrich import Progress
 from cscli.engine.polars.loader import LoadedSource
-from cscli.engine.polars.stocks import bucket
+from cscli.engine.polars.stocks import bucket, bucket_range
 from cscli.errors import UsageError
 from cscli.kpis.catalog import CATALOG
 from cscli.kpis.columns import N_SUFFIX, columns_used
@@ -259,9 +259,7 @@ def _every_bucket(
     last = last or seen.max()  # type: ignore[assignment]
     if first is None or last is None:
         return table
-    grid = pl.DataFrame(
-        {PERIOD_COL: pl.date_range(first, last, Grain(request.grain).every, eager=True)}
-    )
+    grid = pl.DataFrame({PERIOD_COL: bucket_range(first, last, request.grain, tz)})
     by = list(request.by)
     if by:
         grid = table.select(by).unique().join(grid, how="cross")
@@ -313,7 +311,14 @@ def _fill_counts(frame: pl.DataFrame, kpis: Sequence[Kpi]) -> pl.DataFrame:
 
 
 def _shift_bucket(d: date, grain: str, mode: str, steps: int = -1) -> date:
-    """The start of the bucket `steps` grains (or, with yoy, years) from bucket `d`."""
+    """The start of the bucket `steps` grains (or, with yoy, years) from bucket `d`; for an
+    interval grain the local date of that bucket (the compared window is whole days)."""
+    seconds = Grain(grain).seconds
+    if seconds is not None:
+        assert isinstance(d, datetime)
+        local = d if mode == "yoy" else d + timedelta(seconds=seconds * steps)
+        day = local.astimezone(d.tzinfo).date()
+        return add_years(day, steps) if mode == "yoy" else day
     if mode == "yoy":
         if grain == "week":  # 52 weeks: the same weekdays, the same ISO week in most years
             return d + timedelta(weeks=52 * steps)
@@ -331,6 +336,9 @@ def bucket_window(period: Period, grain: str, mode: str) -> Period:
     first, last = _bucket_bounds(period, grain, period.timezone)
     assert first is not None and last is not None
     start = _shift_bucket(first, grain, mode)
+    if Grain(grain).is_interval:  # whole local days holding every earlier bucket
+        end = _shift_bucket(last, grain, mode)
+        return Period(start, end, period.timezone)
     end = _shift_bucket(_shift_bucket(last, grain, mode), grain, "previous", 1)
     return Period(start, end - timedelta(days=1), period.timezone)
 
@@ -371,6 +379,8 @@ def _attach_previous(
     )
     out = _zero_previous(out.drop("_earlier"), kpis)
     assert period.start is not None and period.end is not None
+    if Grain(grain).is_interval:  # whole-day periods never cut an interval bucket
+        return out
     step_end = pl.col(PERIOD_COL).dt.offset_by(Grain(grain).every) - timedelta(days=1)
     cut = (pl.col(PERIOD_COL) < period.start) | (step_end > period.end)
     return out.with_columns(

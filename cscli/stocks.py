@@ -23,6 +23,7 @@ import polars as pl
 
 from cscli.kpis.columns import N_SUFFIX
 from cscli.kpis.spec import Kpi, Stock
+from cscli.engine.polars.stocks import bucket_range
 from cscli.period import Grain
 
 
@@ -37,11 +38,12 @@ def levels(
 ) -> pl.DataFrame:
     """Turn event counts into one row per (dims, bucket) from `first` to `last`."""
     assert isinstance(kpi.kind, Stock)
+    dtype = events.schema["_b"] if "_b" in events.columns else pl.Date()
     if events.height == 0:
         return pl.DataFrame(
             schema={
                 **dict.fromkeys(dims, pl.String),
-                period_col: pl.Date,
+                period_col: dtype,
                 kpi.id: pl.Float64,
                 kpi.id + N_SUFFIX: pl.Int64,
             }
@@ -49,7 +51,11 @@ def levels(
     lo: date = first or events["_b"].min()  # type: ignore[assignment]
     hi: date = last or events["_b"].max()  # type: ignore[assignment]
     first = lo
-    grid = pl.DataFrame({"_b": pl.date_range(lo, hi, Grain(grain).every, eager=True)})
+    if Grain(grain).is_interval:
+        zone = getattr(dtype, "time_zone", None) or "UTC"
+        grid = pl.DataFrame({"_b": bucket_range(lo, hi, grain, zone)})
+    else:
+        grid = pl.DataFrame({"_b": pl.date_range(lo, hi, Grain(grain).every, eager=True)})
     keys = events.select(dims).unique() if dims else pl.DataFrame({"_k": [0]})
     full = keys.join(grid, how="cross")
     before = (

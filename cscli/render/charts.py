@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from itertools import pairwise
 from typing import Any
 
@@ -240,6 +240,9 @@ def _partial(bucket: Any, grain: str, start: date | None, end: date | None) -> b
     """A bucket only partly inside the period (a week cut by --from, the month still running)."""
     if not isinstance(bucket, date):
         return False
+    if isinstance(bucket, datetime):  # an interval bucket lies within its local day
+        day = bucket.date()
+        return bool((start and day < start) or (end and day > end))
     if grain == "day":
         last = bucket
     elif grain == "week":
@@ -362,7 +365,14 @@ def _segments(points: list[Point], band: float) -> tuple[list[str], list[bool]]:
 
 
 def _short_labels(buckets: list[Any], labels: list[str], grain: str) -> list[str]:
-    """Axis labels without the year when every bucket is in the same year: W14, Apr, Q2."""
+    """Axis labels without the year when every bucket is in the same year: W14, Apr, Q2;
+    interval buckets as `09:30` when all on one local day, else `2 Mar 09:30`."""
+    if buckets and all(isinstance(b, datetime) for b in buckets):
+        one_day = len({b.date() for b in buckets}) == 1
+        return [
+            label[11:] if one_day else f"{b.day} {MONTHS[b.month - 1]} {label[11:]}"
+            for b, label in zip(buckets, labels, strict=True)
+        ]
     years = {b.year for b in buckets if isinstance(b, date)}
     if len(years) != 1 or not all(isinstance(b, date) for b in buckets):
         return labels

@@ -8,7 +8,7 @@ each other, so a rule changes in one place.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import date
+from datetime import date, datetime
 from typing import TYPE_CHECKING
 
 from cscli.results import PERIOD_COL, KpiValue, Row
@@ -29,7 +29,11 @@ SOURCE_TITLES = {
 
 
 def period_label(value: object, grain: str | None) -> str:
-    """2026-W03, 2026-03, 2026-Q1, or the day."""
+    """2026-W03, 2026-03, 2026-Q1, or the day; an interval bucket (15m, 30m, hour) as its
+    local start, `2026-03-02 09:30`, with the UTC offset on the repeated hour of a fall-back
+    day (`2026-10-25 02:00+02:00`, then `2026-10-25 02:00+01:00`)."""
+    if isinstance(value, datetime):
+        return interval_label(value)
     if not isinstance(value, date):
         return str(value)
     if grain == "week":
@@ -40,6 +44,20 @@ def period_label(value: object, grain: str | None) -> str:
     if grain == "quarter":
         return f"{value.year}-Q{(value.month - 1) // 3 + 1}"
     return value.isoformat()
+
+
+def interval_label(value: datetime) -> str:
+    """The local start of an interval bucket; the offset only where the wall time repeats."""
+    text = value.strftime("%Y-%m-%d %H:%M")
+    zone = value.tzinfo
+    if zone is not None:
+        naive = value.replace(tzinfo=None)
+        first = naive.replace(tzinfo=zone, fold=0).utcoffset()
+        second = naive.replace(tzinfo=zone, fold=1).utcoffset()
+        if first != second and value.utcoffset() is not None:
+            offset = value.strftime("%z")
+            text += f"{offset[:3]}:{offset[3:]}"
+    return text
 
 
 def group_label(value: object, column: str, grain: str | None) -> str:

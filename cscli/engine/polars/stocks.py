@@ -8,7 +8,7 @@ the ones opened in an earlier bucket; events before the report's start go to the
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
 import polars as pl
 
@@ -18,12 +18,51 @@ from cscli.period import Grain
 
 
 def bucket(expr: pl.Expr, grain: str, timezone: str) -> pl.Expr:
-    """The local date that starts the grain bucket of a UTC instant (ISO weeks: Monday)."""
+    """The local date that starts the grain bucket of a UTC instant (ISO weeks: Monday); for
+    an interval grain (15m, 30m, hour) the bucket's start instant as a `Datetime("us", zone)`.
+
+    Interval buckets are real elapsed intervals on local wall-clock edges: the instant minus
+    how far its local time is past the local edge, so a zone 5:45 ahead of UTC buckets on
+    local :00/:30, and the repeated hour of a fall-back day gives two buckets (two offsets)."""
+    g = Grain(grain)
+    if g.is_interval:
+        at = expr.dt.convert_time_zone("UTC").dt.cast_time_unit("us")
+        wall = at.dt.convert_time_zone(timezone).dt.replace_time_zone(None)
+        start = at - (wall - wall.dt.truncate(g.every))
+        return start.dt.convert_time_zone(timezone)
     # truncating the local date is cheaper than the zone-aware datetime, with the same buckets
-    return expr.dt.convert_time_zone(timezone).dt.date().dt.truncate(Grain(grain).every)
+    return expr.dt.convert_time_zone(timezone).dt.date().dt.truncate(g.every)
+
+
+def bucket_range(first: date, last: date, grain: str, timezone: str) -> pl.Series:
+    """Every bucket start from `first` to `last` (bucket starts, both included): local dates,
+    or for an interval grain the zone-aware start instants, stepping real elapsed time (46
+    half hours on a spring-forward day, 50 on a fall-back day)."""
+    g = Grain(grain)
+    if g.is_interval:
+        assert isinstance(first, datetime) and isinstance(last, datetime)
+        utc = pl.datetime_range(
+            first.astimezone(UTC), last.astimezone(UTC), g.every, time_unit="us",
+            time_zone="UTC", eager=True,
+        )
+        return utc.dt.convert_time_zone(timezone)
+    return pl.date_range(first, last, g.every, eager=True)
+
+
+def bucket_dtype(grain: str, timezone: str) -> pl.DataType:
+    """The dtype of the bucket column: Date, or Datetime("us", zone) for an interval grain."""
+    return pl.Datetime("us", timezone) if Grain(grain).is_interval else pl.Date()
+
+
+def before(grain: str, timezone: str) -> pl.Expr:
+    """The BEFORE bucket as a literal of the bucket column's dtype."""
+    if Grain(grain).is_interval:
+        return pl.lit(BEFORE_INSTANT).dt.convert_time_zone(timezone)
+    return pl.lit(BEFORE)
 
 
 BEFORE = date(1, 1, 1)  # the bucket of every event before the report's start
+BEFORE_INSTANT = datetime(1900, 1, 1, tzinfo=UTC)  # the same, for an interval grain
 
 
 def events_query(
@@ -47,8 +86,8 @@ def events_query(
         lf = lf.filter(opened < hi)
     ob, cb = bucket(opened, grain, timezone), bucket(closed, grain, timezone)
     if lo is not None:
-        ob = pl.when(opened < lo).then(pl.lit(BEFORE)).otherwise(ob)
-        cb = pl.when(closed < lo).then(pl.lit(BEFORE)).otherwise(cb)
+        ob = pl.when(opened < lo).then(before(grain, timezone)).otherwise(ob)
+        cb = pl.when(closed < lo).then(before(grain, timezone)).otherwise(cb)
     is_closed = closed.is_not_null()
     if hi is not None:
         is_closed = is_closed & (closed < hi)
