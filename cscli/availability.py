@@ -30,7 +30,8 @@ from cscli.derived import (
 )
 from cscli.errors import UnknownDimension
 from cscli.kpis.columns import columns_used, pending_columns
-from cscli.kpis.spec import Kpi, Ratio, Stat
+from cscli.kpis.spec import Kpi, Ratio, Stat, Stock
+from cscli.period import TIME_DIMENSIONS
 from cscli.suggest import did_you_mean
 
 if TYPE_CHECKING:
@@ -112,6 +113,7 @@ def dimensions(name: str, sources: Mapping[str, LoadedSource]) -> set[str]:
     """What a report over source `name` can be cut by."""
     cols = columns(name, sources)
     dims = set(sources[name].dimensions) if name in sources else set()
+    dims.update(TIME_DIMENSIONS)  # from each KPI's anchor, on every source
     for d in for_source(name):
         if _usable(d, sources, cols, None):
             dims |= d.dimensions & cols
@@ -195,6 +197,13 @@ def kpi_status(
     no_dim = [d for d in by if d not in dimensions(kpi.source, sources)]
     if no_dim:
         return KpiStatus(kpi, f"{kpi.source} cannot be cut by {', '.join(no_dim)}")
+    timed = [d for d in by if d in TIME_DIMENSIONS]
+    if timed and isinstance(kpi.kind, Stock):
+        return KpiStatus(
+            kpi,
+            f"a level has no single {' or '.join(timed)} (it spans them); "
+            "use --grain hour for the level hour by hour",
+        )
     refused = [f"{d}: {why}" for d, why in kpi.base.degenerate_by if d in by]
     if refused:
         return KpiStatus(kpi, f"cannot be cut by {'; '.join(refused)}")

@@ -58,6 +58,12 @@ class Grain(StrEnum):
         return {"15m": 900, "30m": 1800, "hour": 3600}.get(self.value)
 
 
+#: dimensions every source has, derived from the anchor of each KPI in the config's zone:
+#: the local hour 0-23 and the ISO weekday 1 (Monday) … 7 (Sunday)
+TIME_DIMENSIONS = ("hour_of_day", "weekday")
+WEEKDAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+
 @dataclass(frozen=True, slots=True)
 class Period:
     """Whole local days from `start` to `end`, both inclusive; None = open (all the data)."""

@@ -11,6 +11,7 @@ from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
+from cscli.period import WEEKDAY_NAMES
 from cscli.results import PERIOD_COL, KpiValue, Row
 from cscli.units import format_change
 
@@ -66,6 +67,10 @@ def group_label(value: object, column: str, grain: str | None) -> str:
         return "(none)"
     if column == PERIOD_COL:
         return period_label(value, grain)
+    if column == "weekday" and isinstance(value, int) and 1 <= value <= 7:
+        return WEEKDAY_NAMES[value - 1]
+    if column == "hour_of_day" and isinstance(value, int):
+        return f"{value:02d}:00"
     return str(value)
 
 

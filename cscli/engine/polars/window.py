@@ -23,6 +23,7 @@ from cscli.engine.polars.enrich import with_age
 from cscli.engine.polars.stocks import bucket, events_query
 from cscli.kpis.columns import columns_used
 from cscli.kpis.spec import Kpi, Stock
+from cscli.period import TIME_DIMENSIONS
 
 
 class Batch:
@@ -93,6 +94,7 @@ def add_window(
             lf = lf.filter(at >= lo)
         if hi is not None:
             lf = lf.filter(at < hi)
+        lf = with_time_dimensions(lf, at, by, timezone)
         exprs = [e for k in flow.kpis for e in aggregations(k)]
         local_day = at.dt.convert_time_zone(timezone).dt.date()
         span = [local_day.min().alias("_first"), local_day.max().alias("_last")]
@@ -123,3 +125,14 @@ def add_window(
         elif by:
             out.grouped.append(batch.add(lf.group_by(by).agg(exprs)))
     return out
+
+
+def with_time_dimensions(
+    lf: pl.LazyFrame, at: pl.Expr, by: Sequence[str], timezone: str
+) -> pl.LazyFrame:
+    """`hour_of_day` (local hour 0-23) and `weekday` (ISO 1 = Monday … 7 = Sunday) of the
+    flow's anchor in the config's zone, for the ones `by` asks for."""
+    local = at.dt.convert_time_zone(timezone)
+    derived = {"hour_of_day": local.dt.hour().cast(pl.Int8), "weekday": local.dt.weekday()}
+    wanted = [derived[d].alias(d) for d in by if d in TIME_DIMENSIONS]
+    return lf.with_columns(wanted) if wanted else lf
