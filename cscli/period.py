@@ -58,6 +58,28 @@ class Grain(StrEnum):
         return {"15m": 900, "30m": 1800, "hour": 3600}.get(self.value)
 
 
+#: the most interval buckets (15m, 30m, hour) one report may have per group: 10,000 is 104
+#: days of 15 minutes, 208 of half hours, 416 of hours; past that a table or chart per interval
+#: is no longer read, and the intraday profile (`--by weekday,hour_of_day`) is the answer
+MAX_INTERVAL_BUCKETS = 10_000
+
+
+def check_interval_span(grain: Grain, first: datetime, last: datetime) -> None:
+    """Refuse an interval grain whose buckets from `first` to `last` exceed the bound."""
+    seconds = grain.seconds
+    if seconds is None:
+        return
+    count = int((last - first).total_seconds()) // seconds + 1
+    if count > MAX_INTERVAL_BUCKETS:
+        most = MAX_INTERVAL_BUCKETS * seconds // 86400
+        raise UsageError(
+            f"--grain {grain.value} over {first.date()} → {last.date()} gives {count:,} "
+            f"buckets per group, more than {MAX_INTERVAL_BUCKETS:,}",
+            hint=f"narrow the period (at most {most} days at {grain.value}, e.g. --last 28d), "
+            "use --grain day, or --by weekday,hour_of_day for the intraday profile",
+        )
+
+
 #: dimensions every source has, derived from the anchor of each KPI in the config's zone:
 #: the local hour 0-23 and the ISO weekday 1 (Monday) … 7 (Sunday)
 TIME_DIMENSIONS = ("hour_of_day", "weekday")

@@ -31,7 +31,7 @@ from cscli.errors import UsageError
 from cscli.kpis.catalog import CATALOG
 from cscli.kpis.columns import N_SUFFIX, columns_used
 from cscli.kpis.spec import Count, Kpi, Stock, instantiate
-from cscli.period import Period, add_months, add_years
+from cscli.period import Period, add_months, add_years, check_interval_span
 from cscli.quality import QualityIssue, SourceSummary
 from cscli.results import PREV_SUFFIX, ReportResult, from_frames
 from cscli.stocks import levels
@@ -129,6 +129,10 @@ def run_reports(
     for request, kpis in zip(requests, chosen, strict=True):
         by = request.by
         check_dimensions(by, sources)
+        if request.grain is not None and Grain(request.grain).is_interval:
+            first, last = _bucket_bounds(period, request.grain, config.timezone)
+            if isinstance(first, datetime) and isinstance(last, datetime):
+                check_interval_span(Grain(request.grain), first, last)
         statuses = [kpi_status(k, sources, by, hours) for k in kpis]
         available = [s.kpi for s in statuses if s.available]
         previous = period.previous(request.compare_to) if request.compare else None
@@ -259,6 +263,8 @@ def _every_bucket(
     last = last or seen.max()  # type: ignore[assignment]
     if first is None or last is None:
         return table
+    if isinstance(first, datetime) and isinstance(last, datetime):
+        check_interval_span(Grain(request.grain), first, last)
     grid = pl.DataFrame({PERIOD_COL: bucket_range(first, last, request.grain, tz)})
     by = list(request.by)
     if by:
