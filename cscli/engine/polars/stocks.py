@@ -42,8 +42,12 @@ def bucket_range(first: date, last: date, grain: str, timezone: str) -> pl.Serie
     if g.is_interval:
         assert isinstance(first, datetime) and isinstance(last, datetime)
         utc = pl.datetime_range(
-            first.astimezone(UTC), last.astimezone(UTC), g.every, time_unit="us",
-            time_zone="UTC", eager=True,
+            first.astimezone(UTC),
+            last.astimezone(UTC),
+            g.every,
+            time_unit="us",
+            time_zone="UTC",
+            eager=True,
         )
         return utc.dt.convert_time_zone(timezone)
     return pl.date_range(first, last, g.every, eager=True)
