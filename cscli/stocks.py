@@ -21,9 +21,9 @@ from datetime import date
 
 import polars as pl
 
+from cscli.engine.polars.stocks import bucket_range
 from cscli.kpis.columns import N_SUFFIX
 from cscli.kpis.spec import Kpi, Stock
-from cscli.engine.polars.stocks import bucket_range
 from cscli.period import Grain
 
 
