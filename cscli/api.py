@@ -84,7 +84,7 @@ def report(
         by = chosen.by if chosen else cfg.report.by
     mode = compare_mode(compare if compare is not None else cfg.report.compare)
     request = ReportRequest(
-        kpi_ids=tuple(kpis) or (chosen.kpis if chosen else ()),
+        kpi_ids=tuple(kpis) or (profile_kpis(chosen) if chosen else ()),
         by=tuple(by),
         grain=grain if grain is not None else cfg.report.grain,
         compare=mode is not None,
@@ -106,6 +106,11 @@ def compare_mode(value: bool | str | None) -> str | None:
     if value in (None, False, "off", "none"):
         return None
     raise UsageError(f"--compare: unknown mode {value!r}", hint="use --compare or --compare yoy")
+
+
+def profile_kpis(profile: Profile) -> tuple[str, ...]:
+    """A profile's KPIs, with those of its optional ones the catalogue has."""
+    return (*profile.kpis, *(k for k in profile.optional if k in CATALOG))
 
 
 def get_profile(name: str) -> Profile:

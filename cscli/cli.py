@@ -115,7 +115,9 @@ def report(
     profile: Annotated[
         str | None,
         typer.Option(
-            "--profile", metavar="NAME", help="A named view: scorecard (per agent), team."
+            "--profile",
+            metavar="NAME",
+            help="A named view: scorecard (per agent), team, intraday (weekday × hour heatmaps).",
         ),
     ] = None,
     fmt: Annotated[

@@ -16,6 +16,8 @@ class Profile:
     n_columns: tuple[str, ...] = ()
     #: one table for all KPIs instead of one per source
     combined: bool = True
+    #: KPIs added only when the catalogue has them (built on other branches, or optional)
+    optional: tuple[str, ...] = ()
 
 
 PROFILES: dict[str, Profile] = {
@@ -54,6 +56,24 @@ PROFILES: dict[str, Profile] = {
             ),
             by=("team",),
             n_columns=("csat",),
+        ),
+        Profile(
+            name="intraday",
+            title="Intraday profile",
+            description=(
+                "by weekday and hour of day: calls, speed of answer and service level as "
+                "weekday × hour heatmaps, with occupancy, agents staffed against the Erlang C "
+                "requirement and the staffing gap (staffed − required) where available"
+            ),
+            kpis=("call_volume", "average_speed_of_answer", "service_level"),
+            by=("weekday", "hour_of_day"),
+            combined=True,
+            optional=(
+                "occupancy",
+                "agents_staffed",
+                "required_agents",
+                "erlang_c_service_level",
+            ),
         ),
     )
 }

@@ -20,6 +20,7 @@ from cscli import __version__
 from cscli.kpis.spec import Count, Kpi
 from cscli.output import write_atomic
 from cscli.render.charts import MONTHS, charts
+from cscli.render.heatmap import heatmaps
 from cscli.render.labels import by_source, change_tone, group_labels, marked, with_records
 from cscli.results import PERIOD_COL, ReportResult, Row
 from cscli.units import change, format_change, format_value
@@ -135,6 +136,7 @@ def _page(result: ReportResult, now: datetime | None, min_n: int) -> dict[str, A
         "grain": result.grain,
         "change_note": _change_note(result, min_n),
         "breakdowns": _breakdowns(result, totals, min_n),
+        "heatmaps": heatmaps(result),
         "min_n": min_n,
         "unavailable": [(s.kpi.title, s.reason or "") for s in result.kpis if not s.available],
         "quality": [_quality(q) for q in result.data_quality],

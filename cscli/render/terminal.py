@@ -17,6 +17,7 @@ from rich.text import Text
 
 from cscli.kpis.spec import Kpi, KpiDef
 from cscli.render import safe
+from cscli.render.heatmap import has_gap, staffing_gap
 from cscli.render.labels import (
     by_period,
     by_source,
@@ -26,6 +27,7 @@ from cscli.render.labels import (
     with_records,
 )
 from cscli.render.labels import period_label as period_label  # where tests find it
+from cscli.render.terminal_heatmap import render_heatmaps
 from cscli.results import PERIOD_COL, KpiValue, ReportResult, Row
 from cscli.units import change, format_change, format_value, sparkline
 
@@ -105,6 +107,7 @@ def render_report(
         sections = [(title, mine) for title, mine in by_source(kpis)]
     for title_text, group in sections:
         _grouped_table(result, title_text, group, console, limit, show_n, compare, n_columns)
+    render_heatmaps(result, console)
     if result.grain:
         _trend_table(result, kpis, console)
 
@@ -183,6 +186,9 @@ def _grouped_table(
         headers.append(safe.text(kpi_header(k)))
         if k.id in n_columns:
             headers.append(safe.text(f"{kpi_header(k)} n"))
+    gap = has_gap(kpis)
+    if gap:
+        headers.append(Text("Staffing gap"))
 
     def cells(row: Row) -> list[Text]:
         out = []
@@ -190,6 +196,9 @@ def _grouped_table(
             out.append(_cell(row, k, show_n, compare))
             if k.id in n_columns:
                 out.append(Text(f"{row.kpi(k.id).n:,}"))
+        if gap:
+            g = staffing_gap(row)
+            out.append(Text("–" if g is None else f"{g:+.1f}", style="red" if g and g < 0 else ""))
         return out
 
     body: list[list[Text]] = [
