@@ -89,6 +89,8 @@ CONFIG = """
 VIEWS: dict[str, dict[str, Any]] = {
     "weekly": {"by": ["channel"], "grain": "week", "compare": True},
     "totals": {"by": [], "grain": None, "compare": False},
+    # the intraday profile's cut: the weekday × hour heatmaps of ticket volume and FRT
+    "intraday": {"by": ["weekday", "hour_of_day"], "grain": None, "compare": False},
 }
 
 HOSTILE = (
@@ -829,6 +831,8 @@ PHONE_VIEWS = {
     "weekly": {},
     "by-agent": {"by": ["channel", "agent"]},
     "totals": {"by": [], "grain": None, "compare": False},
+    # the intraday profile's cut: the weekday × hour heatmaps of ticket volume and FRT
+    "intraday": {"by": ["weekday", "hour_of_day"], "grain": None, "compare": False},
 }
 
 

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 from cscli.kpis.spec import Count, Kpi
 from cscli.period import WEEKDAY_NAMES
+from cscli.render.labels import with_records
 from cscli.results import ReportResult, Row
 from cscli.units import format_value
 
@@ -65,20 +66,37 @@ def heatmaps(result: ReportResult) -> list[Heatmap]:
     """The heatmaps of an intraday report (none for any other report)."""
     if not is_intraday(result):
         return []
+    available = {k.id: k for k in result.available}
+    maps = []
+    for kpi_id in HEAT_KPIS:
+        k = available.get(kpi_id)
+        if k is None:
+            continue
+        # the weekdays and hours where its source has records
+        cells = _cells(result, [s for s in result.available if s.source == k.source])
+        if cells:
+            maps.append(_heatmap(k, cells, *_axes(cells)))
+    if has_gap(result.available):
+        cells = _cells(result, [available["agents_staffed"], available["required_agents"]])
+        if cells:
+            maps.append(_gap(cells, *_axes(cells)))
+    return maps
+
+
+def _cells(result: ReportResult, kpis: Sequence[Kpi]) -> dict[tuple[int, int], Row]:
     cells: dict[tuple[int, int], Row] = {}
-    for row in result.rows:
+    for row in with_records(result.rows, kpis):
         day, hour = row.group.get("weekday"), row.group.get("hour_of_day")
         if isinstance(day, int) and isinstance(hour, int):
             cells[(day, hour)] = row
-    if not cells:
-        return []
+    return cells
+
+
+def _axes(cells: dict[tuple[int, int], Row]) -> tuple[list[int], list[int]]:
+    """The weekdays with records, and every hour from the first to the last with records."""
     days = sorted({d for d, _ in cells})
     hours = list(range(min(h for _, h in cells), max(h for _, h in cells) + 1))
-    available = {k.id: k for k in result.available}
-    maps = [_heatmap(available[i], cells, days, hours) for i in HEAT_KPIS if i in available]
-    if has_gap(result.available):
-        maps.append(_gap(cells, days, hours))
-    return maps
+    return days, hours
 
 
 def _grid(
