@@ -84,7 +84,7 @@ def report(
         by = chosen.by if chosen else cfg.report.by
     mode = compare_mode(compare if compare is not None else cfg.report.compare)
     request = ReportRequest(
-        kpi_ids=tuple(kpis) or (profile_kpis(chosen) if chosen else ()),
+        kpi_ids=tuple(kpis) or (profile_kpis(chosen, cfg) if chosen else ()),
         by=tuple(by),
         grain=grain if grain is not None else cfg.report.grain,
         compare=mode is not None,
@@ -108,9 +108,11 @@ def compare_mode(value: bool | str | None) -> str | None:
     raise UsageError(f"--compare: unknown mode {value!r}", hint="use --compare or --compare yoy")
 
 
-def profile_kpis(profile: Profile) -> tuple[str, ...]:
-    """A profile's KPIs, with those of its optional ones the catalogue has."""
-    return (*profile.kpis, *(k for k in profile.optional if k in CATALOG))
+def profile_kpis(profile: Profile, config: Config | None = None) -> tuple[str, ...]:
+    """A profile's KPIs, with those of its optional ones that the catalogue (or the config's
+    `kpis:`) defines."""
+    known = set(CATALOG) | ({k.id for k in config.kpis} if config else set())
+    return (*profile.kpis, *(k for k in profile.optional if k in known))
 
 
 def get_profile(name: str) -> Profile:

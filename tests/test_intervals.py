@@ -280,3 +280,112 @@ def test_cli_interval_grain(write: Write) -> None:
     by = runner.invoke(app, [*args, "--by", "weekday,hour_of_day", "--kpi", "call_volume"])
     assert by.exit_code == 0, by.output
     assert "Sun" in by.output
+
+
+# --- heatmaps and --profile intraday ------------------------------------------------------
+
+HEAT_CALLS = [
+    # UTC. Mon 2026-03-02: two calls at 09:xx (waits 10 s and 50 s: ASA 30 s, SL 80/20: 1 of
+    # 2 = 50%), one at 11:05 (wait 5 s); Tue 2026-03-03 10:15 unanswered (SL 0 of 1 = 0%)
+    "a,2026-03-02T09:05:00Z,2026-03-02T09:05:10Z,60",
+    "b,2026-03-02T09:35:00Z,2026-03-02T09:35:50Z,60",
+    "c,2026-03-02T11:05:00Z,2026-03-02T11:05:05Z,60",
+    "d,2026-03-03T10:15:00Z,,",
+]
+
+
+def test_heatmap_cells_by_hand(write: Write) -> None:
+    from cscli.render.heatmap import heatmaps
+
+    cfg = calls_config(write, "UTC", HEAT_CALLS)
+    result = api.report(
+        cfg,
+        by=["weekday", "hour_of_day"],
+        kpis=["call_volume", "average_speed_of_answer", "service_level"],
+    )
+    maps = {h.id: h for h in heatmaps(result)}
+    assert list(maps) == ["call_volume", "average_speed_of_answer", "service_level"]
+    volume = maps["call_volume"]
+    assert volume.hours == [9, 10, 11]  # first to last hour with records
+    grid = {label: [c.text for c in cells] for label, cells in volume.rows}
+    # a quiet hour of a count is 0, not blank
+    assert grid == {"Mon": ["2", "0", "1"], "Tue": ["0", "1", "0"]}
+    # shades 0…4 from the lowest (0) to the highest (2): 2 → 4, 1 → int(0.5 × 5) = 2, 0 → 0
+    assert [c.shade for c in volume.rows[0][1]] == [4, 0, 2]
+    asa = {label: [c.text for c in cells] for label, cells in maps["average_speed_of_answer"].rows}
+    assert asa == {"Mon": ["30s", "", "5s"], "Tue": ["", "", ""]}  # d unanswered: no ASA
+    sl = {label: [c.text for c in cells] for label, cells in maps["service_level"].rows}
+    assert sl == {"Mon": ["50.0%", "", "100.0%"], "Tue": ["", "0.0%", ""]}
+    # not an intraday cut: no heatmaps
+    assert heatmaps(api.report(cfg, by=["weekday"], kpis=["call_volume"])) == []
+
+
+def test_terminal_heatmap_keeps_numbers_without_colour(write: Write) -> None:
+    cfg = calls_config(write, "UTC", HEAT_CALLS)
+    runner = CliRunner()
+    out = runner.invoke(
+        app,
+        ["report", "-c", str(cfg), "--profile", "intraday", "--width", "120"],
+        env={"NO_COLOR": "1"},
+    )
+    assert out.exit_code == 0, out.output
+    assert "\x1b[" not in out.output  # no colour codes at all
+    assert "Calls offered by weekday × hour" in out.output
+    lines = out.output.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("Calls offered by weekday"))
+    mon = next(line for line in lines[start:] if line.strip().startswith("Mon"))
+    assert mon.split() == ["Mon", "2", "0", "1"]
+    # the staffing KPIs are not in this branch's catalogue: the profile works without them
+    assert "Staffing gap" not in out.output
+
+
+def test_profile_intraday_lists_only_catalogue_kpis() -> None:
+    from cscli.api import get_profile, profile_kpis
+    from cscli.kpis.catalog import CATALOG
+
+    profile = get_profile("intraday")
+    assert profile.by == ("weekday", "hour_of_day")
+    ids = profile_kpis(profile)
+    assert ids[:3] == ("call_volume", "average_speed_of_answer", "service_level")
+    assert all(i in CATALOG for i in ids)
+    assert set(ids[3:]) <= set(profile.optional)
+
+
+def test_staffing_gap_column_and_heatmap(write: Write) -> None:
+    # stand-ins for the staffing KPIs of the workforce branches, as config SQL KPIs of the same
+    # ids: staffed = 2 × calls, required = calls + 1 → gap = calls − 1: Mon 09 → +1.0,
+    # Mon 11 → +0.0, Tue 10 → +0.0
+    write(
+        "calls.csv",
+        "call_id,queued_at,answered_at,talk_seconds\n" + "\n".join(HEAT_CALLS) + "\n",
+    )
+    cfg = write(
+        "cscli.yaml",
+        """
+        timezone: UTC
+        sources:
+          calls: {path: calls.csv}
+        kpis:
+          - call_volume
+          - {id: agents_staffed, source: calls, sql: "count(*) * 2.0", anchor: queued_at}
+          - {id: required_agents, source: calls, sql: "count(*) + 1.0", anchor: queued_at}
+        """,
+    )
+    from cscli.render.heatmap import heatmaps
+
+    result = api.report(cfg, by=["weekday", "hour_of_day"])
+    gap = {h.id: h for h in heatmaps(result)}["staffing_gap"]
+    assert {label: [c.text for c in cells] for label, cells in gap.rows} == {
+        "Mon": ["+1.0", "", "+0.0"],
+        "Tue": ["", "+0.0", ""],
+    }
+    out = CliRunner().invoke(app, ["report", "-c", str(cfg), "--profile", "intraday"])
+    assert out.exit_code == 0, out.output
+    assert "Staffing gap" in out.output
+    html = CliRunner().invoke(
+        app,
+        ["report", "-c", str(cfg), "--by", "weekday,hour_of_day", "-o", str(cfg.parent / "r.html")],
+    )
+    assert html.exit_code == 0, html.output
+    page = (cfg.parent / "r.html").read_text(encoding="utf-8")
+    assert 'id="intraday"' in page and "Staffing gap" in page
