@@ -389,3 +389,26 @@ def test_staffing_gap_column_and_heatmap(write: Write) -> None:
     assert html.exit_code == 0, html.output
     page = (cfg.parent / "r.html").read_text(encoding="utf-8")
     assert 'id="intraday"' in page and "Staffing gap" in page
+
+
+def test_json_of_interval_and_intraday_reports_meets_the_schema(write: Write) -> None:
+    import json
+
+    import jsonschema
+
+    from cscli.render.jsondoc import render_json
+
+    schema = json.loads(
+        (Path(__file__).resolve().parent.parent / "docs" / "report.schema.json").read_text()
+    )
+    cfg = calls_config(write, "Europe/Berlin", ["c1,2026-10-25T01:05:00Z,,"])
+    interval = api.report(cfg, date_from="2026-10-25", date_to="2026-10-25", grain=Grain.m30)
+    doc = json.loads(render_json(interval))
+    jsonschema.validate(doc, schema)
+    # 01:05Z = 02:05 CET, in the repeated hour: the second 02:00 bucket, offset +01:00
+    busy = [r for r in doc["rows"] if r["kpis"]["call_volume"]["value"] == 1]
+    assert [r["group"]["period"] for r in busy] == ["2026-10-25T02:00:00+01:00"]
+    intraday = api.report(cfg, by=["weekday", "hour_of_day"], kpis=["call_volume"])
+    doc = json.loads(render_json(intraday))
+    jsonschema.validate(doc, schema)
+    assert doc["rows"][0]["group"] == {"weekday": 7, "hour_of_day": 2}  # Sunday, 02:xx local
