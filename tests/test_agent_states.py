@@ -199,6 +199,21 @@ def test_open_row_lasts_to_the_export_time(tmp_path: Path) -> None:
     assert t["agents_staffed"] == pytest.approx(2.0)
 
 
+def test_row_without_end_lasts_to_the_agents_next_row(tmp_path: Path) -> None:
+    rows = """
+        a1,available,2026-03-02T08:00:00Z,,t1
+        a1,on_contact,2026-03-02T08:30:00Z,2026-03-02T09:00:00Z,t1
+        a1,break,2026-03-02T09:00:00Z,,t1
+        a2,available,2026-03-02T08:00:00Z,2026-03-02T10:00:00Z,t1
+    """
+    t = totals(run(tmp_path, rows))
+    # a1 available 08:00–08:30 (to its next row) 1800, on_contact 1800, break 09:00–10:00;
+    # a2 available 7200: occupancy 1800 / (1800 + 1800 + 7200)
+    assert t["occupancy"] == pytest.approx(1800 / 10800)
+    # staffed 3600 + 7200 over 08:00–10:00
+    assert t["agents_staffed"] == pytest.approx(10800 / 7200)
+
+
 @pytest.mark.skipif(not hasattr(Grain, "m30"), reason="needs the interval grains (wf-intervals)")
 def test_state_split_at_half_hour_edges(tmp_path: Path) -> None:
     rows = """
@@ -206,9 +221,7 @@ def test_state_split_at_half_hour_edges(tmp_path: Path) -> None:
         a1,available,2026-03-02T08:50:00Z,2026-03-02T09:00:00Z,t1
     """
     r = run(tmp_path, rows, grain=Grain("30m"))
-    by_start = {
-        v["period"].strftime("%H:%M"): v for v in r.table.iter_rows(named=True)
-    }
+    by_start = {v["period"].strftime("%H:%M"): v for v in r.table.iter_rows(named=True)}
     # 08:00 bucket: data from 08:10, on_contact 08:10–08:30 = 1200 s of 1200 s
     assert by_start["08:00"]["occupancy"] == pytest.approx(1.0)
     assert by_start["08:00"]["agents_staffed"] == pytest.approx(1.0)
@@ -226,9 +239,7 @@ def test_splitting_matches_duckdb(tmp_path: Path) -> None:
         start = 3600 * 6 + i * 2900 + (i * 37) % 1800
         length = 600 + (i * 1291) % 20000
         lines.append((agent, names[(i * 7) % 4], start, start + length))
-    text = "\n".join(
-        f"{a},{s},{_stamp(b)},{_stamp(e)},t1" for a, s, b, e in lines
-    )
+    text = "\n".join(f"{a},{s},{_stamp(b)},{_stamp(e)},t1" for a, s, b, e in lines)
     r = run(tmp_path, text, by=["agent"], grain=Grain.day)
     con = duckdb.connect()
     con.execute("SET TimeZone = 'UTC'")

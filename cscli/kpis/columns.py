@@ -12,7 +12,7 @@ every engine names its results the same way, so the renderers and checks read an
 
 from __future__ import annotations
 
-from cscli.kpis.spec import Count, DistinctRatio, Kind, NetScore, Ratio, StateTime, Stat, Stock
+from cscli.kpis.spec import Count, DistinctRatio, Kind, NetScore, Ratio, Stat, StateTime, Stock
 from cscli.sqlcheck import column_names
 
 N_SUFFIX = "__n"

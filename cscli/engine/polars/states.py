@@ -4,7 +4,9 @@ agents_staffed), vectorised: each row gets the list of bucket starts it touches
 is exploded to one segment per bucket and clipped to the bucket, the window [lo, hi) and the
 data's span.
 
-A row without `ended_at` lasts to the export time (the latest start or end of the source). A
+A row without `ended_at` (or an export without the column, one row per state change) lasts
+to the same agent's next row, and the agent's last one to the export time (the latest start
+or end of the source). A
 row with an unknown state or ending before it starts is left out (counted as a finding by the
 loader). Overlapping rows of one agent both count (a finding too).
 """
@@ -37,22 +39,27 @@ def segments(
     `state`, `_sec` (its seconds there), `_len` (the bucket's seconds inside the window and
     the data) and `_seg` (the state row)."""
     names = frame.collect_schema().names()
-    start = pl.col("started_at")
-    end = pl.col("ended_at") if "ended_at" in names else pl.lit(None, dtype=start.dtype)
-    zone_dtype = pl.Datetime("us", "UTC")
-    lf = frame.with_row_index("_seg").select(
-        *dims,
-        "_seg",
-        "state",
-        _s=start.dt.convert_time_zone("UTC").cast(zone_dtype),
-        _e=end.dt.convert_time_zone("UTC").cast(zone_dtype) if "ended_at" in names else end,
+    utc = pl.Datetime("us", "UTC")
+    start = pl.col("started_at").dt.convert_time_zone("UTC").cast(utc)
+    if "ended_at" in names:
+        end = pl.col("ended_at").dt.convert_time_zone("UTC").cast(utc)
+    else:
+        end = pl.lit(None, dtype=utc)
+    agent = ["agent"] if "agent" in names else []
+    lf = (
+        frame.with_row_index("_seg")
+        .select(*dict.fromkeys([*dims, *agent]), "_seg", "state", _s=start, _e=end)
+        .sort([*agent, "_s"], nulls_last=True)
     )
-    # the data's span: the first start to the export time (the latest instant)
+    # the data's span: the first start to the export time (the latest instant); a row without
+    # an end lasts to the agent's next row, or (the last one) to the export time
+    nxt = pl.col("_s").shift(-1)
     lf = lf.with_columns(
         _d0=pl.col("_s").min(),
         _d1=pl.max_horizontal(pl.col("_s").max(), pl.col("_e").max()),
+        _next=nxt.over(agent) if agent else nxt,
     )
-    lf = lf.with_columns(_e=pl.col("_e").fill_null(pl.col("_d1")))
+    lf = lf.with_columns(_e=pl.coalesce(pl.col("_e"), pl.col("_next"), pl.col("_d1")))
     lf = lf.filter(
         pl.col("_s").is_not_null()
         & pl.col("state").is_in(AGENT_STATE_NAMES)
@@ -84,4 +91,3 @@ def segments(
         out = out.with_columns(period.alias(PERIOD_COL))
         cols.append(PERIOD_COL)
     return out.select(cols)
-

@@ -130,7 +130,9 @@ def add_window(
             segs = segments(lf, [], None, timezone, lo, hi)
             local_day = pl.col("started_at").dt.convert_time_zone(timezone).dt.date()
             first_last = lf.select(local_day.min().alias("_first"), local_day.max().alias("_last"))
-            out.totals.append(batch.add(pl.concat([segs.select(exprs), first_last], how="horizontal")))
+            out.totals.append(
+                batch.add(pl.concat([segs.select(exprs), first_last], how="horizontal"))
+            )
         if window.grain:
             segs = segments(lf, by, window.grain, timezone, lo, hi)
             out.grouped.append(batch.add(segs.group_by([*by, PERIOD_COL]).agg(exprs)))

@@ -55,8 +55,8 @@ from cscli.engine.polars.loader.mapping import (
 )
 from cscli.engine.polars.loader.parse import as_float, coerce, is_duration, sniff_timestamps
 from cscli.engine.polars.loader.read import Scanned, data_columns, scan_source, swallowed_checks
-from cscli.engine.polars.loader.states import map_states, state_checks
 from cscli.engine.polars.loader.source import LoadedSource, QualityCheck
+from cscli.engine.polars.loader.states import map_states, state_checks
 from cscli.engine.polars.measures import invalid_expr, measure_expr
 from cscli.errors import ConfigError, InputError
 from cscli.kpis.measures import Measure, measures_for

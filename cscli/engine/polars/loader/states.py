@@ -50,9 +50,7 @@ def state_checks(columns: frozenset[str] | set[str]) -> list[QualityCheck]:
         )
         # overlapping rows of one agent: a row that starts before the latest end of the
         # agent's earlier rows (in start order). Both rows count their time (double counted).
-        prev_end = (
-            end.fill_null(start).sort_by(start).cum_max().shift(1).over("agent")
-        )
+        prev_end = end.fill_null(start).sort_by(start).cum_max().shift(1).over("agent")
         sorted_start = start.sort_by(start).over("agent")
         checks.append(
             QualityCheck(
@@ -66,9 +64,9 @@ def state_checks(columns: frozenset[str] | set[str]) -> list[QualityCheck]:
         QualityCheck(
             issue="agent state rows not in start order (a row starts before the agent's "
             "previous row)",
-            predicate=(pl.col("started_at") < pl.col("started_at").shift(1).over("agent")).fill_null(
-                False
-            ),
+            predicate=(
+                pl.col("started_at") < pl.col("started_at").shift(1).over("agent")
+            ).fill_null(False),
             column="started_at",
             effect="read as given: the order of rows does not matter to the KPIs",
         )
