@@ -169,8 +169,9 @@ CONTACTS = Table(
 
 #: One row per agent state interval (issue #16): an agent was in `state` from `started_at` to
 #: `ended_at`. A row without `ended_at` lasts to the agent's next row; the agent's last one is
-#: still in that state at the export time (the latest instant of the source). `state` is one of AGENT_STATE_NAMES after
-#: the source's `states:` mapping (export names → canonical, case-insensitive).
+#: still in that state at the export time (the latest instant of the source). `state` is one
+#: of AGENT_STATE_NAMES after the source's `states:` mapping (export names → canonical,
+#: case-insensitive).
 AGENT_STATES = Table(
     "agent_states",
     (

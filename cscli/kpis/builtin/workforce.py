@@ -17,8 +17,8 @@ SPLIT = (
     "Each state row is split exactly at the bucket edges and clipped to the report window "
     "[from, to); a row without ended_at lasts to the agent's next row, the agent's last one "
     "to the export time (the latest time in the source). n = the state rows overlapping the "
-    "bucket. Rows with an unknown state or ending before they start are left out and overlapping rows of one agent both count (each is a "
-    "data-quality finding)."
+    "bucket. Rows with an unknown state or ending before they start are left out and "
+    "overlapping rows of one agent both count (each is a data-quality finding)."
 )
 
 OCCUPANCY = KpiDef(
