@@ -214,7 +214,66 @@ def test_row_without_end_lasts_to_the_agents_next_row(tmp_path: Path) -> None:
     assert t["agents_staffed"] == pytest.approx(10800 / 7200)
 
 
+def _pipeline_has_intervals() -> bool:
+    """Whether the report pipeline fills interval buckets (branch wf-intervals merged)."""
+    import inspect
+
+    import cscli.pipeline
+
+    return hasattr(Grain, "m30") and "is_interval" in inspect.getsource(cscli.pipeline)
+
+
+def _segments(rows: str, grain: str, timezone: str) -> dict[str, tuple[float, float, float]]:
+    """The engine's split, straight from `segments`: local bucket start → (on_contact
+    seconds, available seconds, bucket seconds)."""
+    import io
+
+    import polars as pl
+
+    from cscli.engine.polars.states import segments
+
+    frame = pl.read_csv(io.StringIO(HEADER + dedent(rows).strip() + "\n"), try_parse_dates=True)
+    frame = frame.with_columns(pl.col("started_at", "ended_at").dt.replace_time_zone("UTC"))
+    out = segments(frame.lazy(), [], grain, timezone, None, None).collect()
+    result: dict[str, tuple[float, float, float]] = {}
+    for start, part in out.group_by("period", maintain_order=True):
+        label = start[0].strftime("%m-%d %H:%M%z")  # type: ignore[union-attr]
+        busy = part.filter(pl.col("state") == "on_contact")["_sec"].sum()
+        free = part.filter(pl.col("state") == "available")["_sec"].sum()
+        result[label] = (busy, free, part["_len"].max())  # type: ignore[assignment]
+    return result
+
+
 @pytest.mark.skipif(not hasattr(Grain, "m30"), reason="needs the interval grains (wf-intervals)")
+def test_split_at_half_hour_edges_and_midnight() -> None:
+    rows = """
+        a1,on_contact,2026-03-02T23:10:00Z,2026-03-03T00:40:00Z,t1
+        a1,available,2026-03-03T00:40:00Z,2026-03-03T01:00:00Z,t1
+    """
+    got = _segments(rows, "30m", "UTC")
+    # 23:00 bucket: data from 23:10, on_contact 23:10–23:30 = 1200 of 1200 s
+    assert got["03-02 23:00+0000"] == (1200, 0, 1200)
+    assert got["03-02 23:30+0000"] == (1800, 0, 1800)  # across midnight: 23:30–24:00
+    assert got["03-03 00:00+0000"] == (1800, 0, 1800)
+    # 00:30 bucket: on_contact 00:30–00:40 = 600, available 00:40–01:00 = 1200
+    assert got["03-03 00:30+0000"] == (600, 1200, 1800)
+    assert len(got) == 4
+
+
+@pytest.mark.skipif(not hasattr(Grain, "m30"), reason="needs the interval grains (wf-intervals)")
+def test_dst_fall_back_day_has_50_half_hours() -> None:
+    # Europe/Berlin 2026-10-25 00:00 CEST = 24 Oct 22:00Z to 26 Oct 00:00 CET = 25 Oct 23:00Z
+    rows = """
+        a1,available,2026-10-24T22:00:00Z,2026-10-25T23:00:00Z,t1
+    """
+    got = _segments(rows, "30m", "Europe/Berlin")
+    # 25 elapsed hours = 50 half hours of 1800 s each; 02:00 and 02:30 appear twice
+    assert len(got) == 50
+    assert all(v == (0, 1800, 1800) for v in got.values())
+    assert "10-25 02:00+0200" in got and "10-25 02:00+0100" in got
+
+
+@pytest.mark.skipif(not _pipeline_has_intervals(), reason="needs wf-intervals' interval reports")
 def test_state_split_at_half_hour_edges(tmp_path: Path) -> None:
     rows = """
         a1,on_contact,2026-03-02T08:10:00Z,2026-03-02T08:50:00Z,t1
