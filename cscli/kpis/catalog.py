@@ -47,4 +47,6 @@ DEFAULT_KPIS: tuple[str, ...] = (
     "ces",
     "retention_rate",
     "churn_rate",
+    "occupancy",
+    "agents_staffed",
 )

@@ -13,6 +13,20 @@ from cscli.kpis.spec import Built, KpiDef, StateTime
 BUSY = ("on_contact", "after_contact_work")
 STAFFED = ("available", "on_contact", "after_contact_work")
 
+#: state rows span hours and days: a profile by the hour or weekday a row *started* would put
+#: a whole shift in its first hour, so these KPIs refuse those cuts (use an interval grain)
+NOT_BY = (
+    (
+        "hour_of_day",
+        "a state row spans hours, and its start hour is not where its time fell: use --grain hour",
+    ),
+    (
+        "weekday",
+        "a state row can span midnight, and its start day is not where its time fell: use "
+        "--grain day",
+    ),
+)
+
 SPLIT = (
     "Each state row is split exactly at the bucket edges and clipped to the report window "
     "[from, to); a row without ended_at lasts to the agent's next row, the agent's last one "
@@ -35,6 +49,7 @@ OCCUPANCY = KpiDef(
         "when no agent was available, on a contact or in wrap-up. " + SPLIT
     ),
     build=lambda p: Built(StateTime(BUSY, STAFFED)),
+    degenerate_by=NOT_BY,
 )
 
 AGENTS_STAFFED = KpiDef(
@@ -54,6 +69,7 @@ AGENTS_STAFFED = KpiDef(
         "the share of the time that agent was staffed. " + SPLIT
     ),
     build=lambda p: Built(StateTime(STAFFED)),
+    degenerate_by=NOT_BY,
 )
 
 KPIS: tuple[KpiDef, ...] = (OCCUPANCY, AGENTS_STAFFED)
