@@ -343,3 +343,43 @@ def _stamp(seconds: int) -> str:
     h, rest = divmod(rest, 3600)
     m, s = divmod(rest, 60)
     return f"2026-03-{2 + day:02d}T{h:02d}:{m:02d}:{s:02d}Z"
+
+
+def test_cli_a_state_mapped_to_no_canonical_state_is_a_config_error(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from cscli.cli import app
+
+    (tmp_path / "states.csv").write_text(HEADER + dedent(MAPPED).strip() + "\n", "utf-8")
+    config = tmp_path / "cscli.yaml"
+    config.write_text(
+        "version: 1\nsources:\n  agent_states:\n    path: states.csv\n    states: {ACW: wrapup}\n",
+        encoding="utf-8",
+    )
+    result = CliRunner().invoke(app, ["validate", "-c", str(config)])
+    assert result.exit_code == 2
+    assert "maps to 'wrapup'" in result.output
+    assert "agent states are available, on_contact, after_contact_work" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_cli_report_csv_by_team(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from cscli.cli import app
+
+    (tmp_path / "states.csv").write_text(HEADER + dedent(MAPPED).strip() + "\n", "utf-8")
+    config = tmp_path / "cscli.yaml"
+    config.write_text(
+        "version: 1\nsources:\n  agent_states:\n    path: states.csv\n"
+        "    states: {On Call: on_contact, ACW: after_contact_work, Lunch: break}\n",
+        encoding="utf-8",
+    )
+    result = CliRunner().invoke(app, ["report", "-c", str(config), "--by", "team", "-f", "csv"])
+    assert result.exit_code == 0, result.output
+    lines = [line.split(",") for line in result.stdout.strip().splitlines()]
+    head = lines[0]
+    t1 = dict(zip(head, next(r for r in lines if r[1] == "t1"), strict=True))
+    # team t1 is a1: on_contact 3600 / (3600 + 3600); staffed 7200 s over 7200 s
+    assert float(t1["occupancy"]) == pytest.approx(0.5)
+    assert float(t1["agents_staffed"]) == pytest.approx(1.0)

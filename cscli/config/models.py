@@ -35,6 +35,7 @@ from cscli.config.problems import Problems
 from cscli.kpis.spec import Kpi
 from cscli.period import Grain as Grain  # re-exported: the one grain type
 from cscli.results import MIN_N
+from cscli.schema import AGENT_STATE_NAMES
 from cscli.suggest import did_you_mean
 
 Format = Literal["csv", "tsv", "parquet", "json", "jsonl"]
@@ -113,6 +114,18 @@ def _check_adapter(value: str) -> str:
             f"unknown adapter {value!r}{did_you_mean(value, ADAPTERS)}; adapters are "
             + ", ".join(ADAPTERS)
         )
+    return value
+
+
+def _check_states(value: dict[str, str]) -> dict[str, str]:
+    """`states:` maps export names onto the canonical agent states."""
+    for name, state in value.items():
+        target = str(state).strip().lower()
+        if target not in AGENT_STATE_NAMES:
+            raise ValueError(
+                f"state {name!r} maps to {state!r}{did_you_mean(target, AGENT_STATE_NAMES)}; "
+                "agent states are " + ", ".join(AGENT_STATE_NAMES)
+            )
     return value
 
 
@@ -195,6 +208,7 @@ class SourceConfig(_Model):
     _encoding = field_validator("encoding")(classmethod(lambda cls, v: _check_encoding(v)))
     _paths = field_validator("path")(classmethod(lambda cls, v: _check_paths(v)))
     _adapter = field_validator("adapter")(classmethod(lambda cls, v: _check_adapter(v)))
+    _states = field_validator("states")(classmethod(lambda cls, v: _check_states(v)))
 
     @property
     def paths(self) -> tuple[str, ...]:
