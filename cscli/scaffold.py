@@ -102,6 +102,12 @@ SYNONYMS: dict[str, dict[str, tuple[str, ...]]] = {
         "started_at": ("signupdate", "createdat", "startdate", "since", "signedup"),
         "churned_at": ("canceledat", "cancelledat", "churndate", "enddate"),
     },
+    "agent_states": {
+        "agent": ("agentname", "agentusername", "user", "username", "worker", "workername"),
+        "state": ("status", "agentstate", "agentstatus", "activity", "activityname"),
+        "started_at": ("start", "starttime", "statestart", "from", "begin", "timestamp"),
+        "ended_at": ("end", "endtime", "stateend", "to", "until"),
+    },
 }
 
 
@@ -349,6 +355,11 @@ def render_config(matches: Sequence[Match], folder: Path, timezone: str) -> str:
             else:
                 guess = next((t for t in SURVEY_TYPES if t in m.files[0].name.lower()), "csat")
                 lines.append(f"    survey_type: {guess}   # every response is of this type")
+        if m.table.name == "agent_states":
+            lines.append(
+                "    states: {}   # export state names → available, on_contact, "
+                "after_contact_work, break, offline"
+            )
         extra = {c: e for c, e in m.columns.items() if given.get(c) != e}
         if extra:
             lines.append("    columns:   # canonical name: export column")

@@ -35,6 +35,7 @@ TABLE_OF = {
     "genesys_cloud": "calls",
     "qualtrics": "surveys",
     "delighted": "surveys",
+    "twilio_taskrouter": "agent_states",
 }
 
 

@@ -526,3 +526,27 @@ def test_amazon_connect_outbound_filtered_out(tmp_path: Path) -> None:
     )
     assert totals(doc)["call_volume"] == (3, 3)
     assert doc["data_quality"] == []
+
+
+# --- agent states --------------------------------------------------------------------------
+
+
+def test_twilio_taskrouter_worker_activity_events(tmp_path: Path) -> None:
+    path = path_of("twilio_taskrouter", "worker_activity_events.csv")
+    doc = run(
+        tmp_path,
+        f"agent_states: {{path: '{path}', adapter: twilio_taskrouter, states: "
+        "{Busy: on_contact, Wrap Up: after_contact_work}}",
+        "--kpi",
+        "occupancy,agents_staffed",
+    )
+    got = totals(doc)
+    # one event per change, each state lasting to the worker's next event. ann: Available
+    # 08:00–08:20 (1200), Busy 08:20–08:50 (1800), Wrap Up 08:50–09:00 (600), Available
+    # 09:00–10:00 (3600), Offline from 10:00 (the export time: 0 s); bob: Available
+    # 08:00–09:00 (3600), Break 09:00–10:00. occupancy = (1800 + 600) / (2400 + 4800 + 3600)
+    assert got["occupancy"][0] == pytest.approx(2400 / 10800)
+    # staffed seconds 7200 (ann) + 3600 (bob) over 08:00–10:00 = 7200 s; n = the 6 rows with
+    # time (the two Offline rows at 10:00 last 0 s)
+    assert got["agents_staffed"] == (pytest.approx(1.5), 6)
+    assert doc["data_quality"] == []

@@ -255,6 +255,27 @@ DELIGHTED = Adapter(
     survey_type="nps",
 )
 
+TWILIO_TASKROUTER = Adapter(
+    name="twilio_taskrouter",
+    description="Twilio TaskRouter worker activity events (worker.activity.update, flattened)",
+    source=(
+        "Twilio docs, 'TaskRouter Events reference' (twilio.com/docs/taskrouter/api/event/"
+        "reference) and Event Streams 'Worker' event types (twilio.com/docs/events/event-types/"
+        "taskrouter/worker): a worker.activity.update event's sid, timestamp, worker_sid, "
+        "worker_name, worker_activity_name, worker_previous_activity_name and "
+        "worker_time_in_previous_activity (seconds); one event per activity change, so a "
+        "state lasts until the worker's next event"
+    ),
+    column_map={
+        "agent_states": {
+            "state_id": ("sid", "Sid"),
+            "agent": ("worker_name", "WorkerName", "worker_sid", "WorkerSid"),
+            "state": ("worker_activity_name", "WorkerActivityName"),
+            "started_at": ("timestamp", "Timestamp"),
+        }
+    },
+)
+
 PRESETS: tuple[Adapter, ...] = (
     ZENDESK,
     FRESHDESK,
@@ -264,4 +285,5 @@ PRESETS: tuple[Adapter, ...] = (
     GENESYS_CLOUD,
     QUALTRICS,
     DELIGHTED,
+    TWILIO_TASKROUTER,
 )

@@ -35,6 +35,7 @@ from cscli.config.problems import Problems
 from cscli.kpis.spec import Kpi
 from cscli.period import Grain as Grain  # re-exported: the one grain type
 from cscli.results import MIN_N
+from cscli.schema import AGENT_STATE_NAMES
 from cscli.suggest import did_you_mean
 
 Format = Literal["csv", "tsv", "parquet", "json", "jsonl"]
@@ -116,6 +117,18 @@ def _check_adapter(value: str) -> str:
     return value
 
 
+def _check_states(value: dict[str, str]) -> dict[str, str]:
+    """`states:` maps export names onto the canonical agent states."""
+    for name, state in value.items():
+        target = str(state).strip().lower()
+        if target not in AGENT_STATE_NAMES:
+            raise ValueError(
+                f"state {name!r} maps to {state!r}{did_you_mean(target, AGENT_STATE_NAMES)}; "
+                "agent states are " + ", ".join(AGENT_STATE_NAMES)
+            )
+    return value
+
+
 def _check_paths(value: str | tuple[str, ...]) -> str | tuple[str, ...]:
     """`path:` names at least one file; no entry is empty or longer than the OS allows."""
     paths = (value,) if isinstance(value, str) else value
@@ -187,11 +200,15 @@ class SourceConfig(_Model):
     encoding: str | None = None
     #: numbers written with a decimal comma (`1,5` for 1.5), as a German or French Excel writes
     decimal_comma: bool = False
+    #: agent_states: the export's state names → available, on_contact, after_contact_work,
+    #: break, offline (case-insensitive); canonical names need no entry
+    states: dict[str, str] = Field(default_factory=dict)
 
     _zone = field_validator("timezone")(classmethod(lambda cls, v: _check_zone(v)))
     _encoding = field_validator("encoding")(classmethod(lambda cls, v: _check_encoding(v)))
     _paths = field_validator("path")(classmethod(lambda cls, v: _check_paths(v)))
     _adapter = field_validator("adapter")(classmethod(lambda cls, v: _check_adapter(v)))
+    _states = field_validator("states")(classmethod(lambda cls, v: _check_states(v)))
 
     @property
     def paths(self) -> tuple[str, ...]:

@@ -26,6 +26,7 @@ SOURCE_TITLES = {
     "contacts": "Contacts",
     "customers": "Customers",
     "messages": "Messages",
+    "agent_states": "Agent states",
 }
 
 
