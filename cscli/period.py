@@ -26,12 +26,36 @@ class Grain(StrEnum):
     week = "week"
     month = "month"
     quarter = "quarter"
+    #: interval grains: real elapsed intervals in the config's zone (a fall-back DST day has
+    #: 50 half hours, a spring-forward day 46); their bucket is a zone-aware datetime
+    m15 = "15m"
+    m30 = "30m"
+    hour = "hour"
 
     @property
     def every(self) -> str:
         """The polars interval of one bucket, for `dt.truncate` (a bucket's start),
-        `date_range` (every bucket) and `dt.offset_by` (the next or previous bucket)."""
-        return {"day": "1d", "week": "1w", "month": "1mo", "quarter": "3mo"}[self.value]
+        `date_range`/`datetime_range` (every bucket) and `dt.offset_by` (the next or
+        previous bucket)."""
+        return {
+            "day": "1d",
+            "week": "1w",
+            "month": "1mo",
+            "quarter": "3mo",
+            "15m": "15m",
+            "30m": "30m",
+            "hour": "1h",
+        }[self.value]
+
+    @property
+    def is_interval(self) -> bool:
+        """True for the sub-day grains (15m, 30m, hour), whose bucket is a datetime."""
+        return self.seconds is not None
+
+    @property
+    def seconds(self) -> int | None:
+        """The length of one interval bucket in seconds; None for day and coarser."""
+        return {"15m": 900, "30m": 1800, "hour": 3600}.get(self.value)
 
 
 @dataclass(frozen=True, slots=True)
