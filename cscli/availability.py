@@ -30,7 +30,8 @@ from cscli.derived import (
 )
 from cscli.errors import UnknownDimension
 from cscli.kpis.columns import columns_used, pending_columns
-from cscli.kpis.spec import Kpi, Ratio, Stat
+from cscli.kpis.spec import Erlang, Kpi, Ratio, Stat
+from cscli.period import Grain
 from cscli.suggest import did_you_mean
 
 if TYPE_CHECKING:
@@ -155,14 +156,31 @@ def _needs_extra(kpi: Kpi) -> bool:
     )
 
 
+def erlang_unavailable(kpi: Kpi, grain: str | None) -> str | None:
+    """Why an Erlang C KPI cannot be computed: it needs an interval grain, and the predicted
+    service level a number of agents; None when it can (or for any other KPI)."""
+    if not isinstance(kpi.kind, Erlang):
+        return None
+    if grain is None or not Grain(grain).is_interval:
+        return "needs --grain 15m, 30m or hour"
+    if kpi.kind.measure == "service_level" and kpi.kind.agents is None:
+        return "needs agents: (the number of agents staffed) in its kpis: entry"
+    return None
+
+
 def kpi_status(
     kpi: Kpi,
     sources: Mapping[str, LoadedSource],
     by: Sequence[str],
     hours: BusinessHours | None = None,
+    grain: str | None = None,
 ) -> KpiStatus:
-    """Whether `kpi` can be computed over `sources` cut `by`, as the KPI to compute (its
-    fallback definition, or without its provisional mark, where the data needs it)."""
+    """Whether `kpi` can be computed over `sources` cut `by` (by `grain`), as the KPI to
+    compute (its fallback definition, or without its provisional mark, where the data needs
+    it)."""
+    why = erlang_unavailable(kpi, grain)
+    if why:
+        return KpiStatus(kpi, why)
     if not has_source(kpi.source, sources):
         built = builder_of(kpi.source)
         need = (

@@ -26,6 +26,7 @@ from cscli.engine import engine_for
 from cscli.engine.base import PERIOD_COL, Engine, Plan, ReportPlan, WindowSpec, WindowTables
 from cscli.engine.polars.enrich import Progress
 from cscli.engine.polars.loader import LoadedSource
+from cscli.engine.polars.staffing import erlang_columns
 from cscli.engine.polars.stocks import bucket
 from cscli.errors import UsageError
 from cscli.kpis.catalog import CATALOG
@@ -129,7 +130,7 @@ def run_reports(
     for request, kpis in zip(requests, chosen, strict=True):
         by = request.by
         check_dimensions(by, sources)
-        statuses = [kpi_status(k, sources, by, hours) for k in kpis]
+        statuses = [kpi_status(k, sources, by, hours, request.grain) for k in kpis]
         available = [s.kpi for s in statuses if s.available]
         previous = period.previous(request.compare_to) if request.compare else None
         earlier = None
@@ -235,6 +236,8 @@ def _assemble(
     table = _merge(parts, keys, kpis)
     if request.grain and not table.is_empty():
         table = _every_bucket(table, kpis, request, period, tz)
+    # Erlang numbers per interval on the driver; never over the totals (not additive)
+    table = erlang_columns(table, kpis, Grain(request.grain).seconds if request.grain else None)
     totals_parts = tables.totals
     firsts = [d for t in totals_parts for d in t["_first"].to_list() if d is not None]
     lasts = [d for t in totals_parts for d in t["_last"].to_list() if d is not None]
@@ -244,7 +247,7 @@ def _assemble(
         else pl.DataFrame()
     )
     span = (min(firsts, default=None), max(lasts, default=None))
-    return table, _fill_counts(totals, kpis), span
+    return table, erlang_columns(_fill_counts(totals, kpis), kpis, None), span
 
 
 def _every_bucket(
@@ -287,7 +290,8 @@ def _assemble_trend(
     trend = _merge(parts, [PERIOD_COL], kpis)
     if trend.is_empty():
         return trend
-    return _every_bucket(trend, kpis, dataclasses.replace(request, by=()), period, tz)
+    trend = _every_bucket(trend, kpis, dataclasses.replace(request, by=()), period, tz)
+    return erlang_columns(trend, kpis, Grain(request.grain).seconds)
 
 
 def _merge(parts: list[pl.DataFrame], keys: list[str], kpis: Sequence[Kpi]) -> pl.DataFrame:
