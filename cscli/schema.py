@@ -167,7 +167,36 @@ CONTACTS = Table(
     id_column="contact_id",
 )
 
-TABLES: dict[str, Table] = {t.name: t for t in (TICKETS, CALLS, SURVEYS, CUSTOMERS, MESSAGES)}
+#: One row per agent state interval (issue #16): an agent was in `state` from `started_at` to
+#: `ended_at`. A row without `ended_at` lasts to the agent's next row; the agent's last one is
+#: still in that state at the export time (the latest instant of the source). `state` is one
+#: of AGENT_STATE_NAMES after the source's `states:` mapping (export names → canonical,
+#: case-insensitive).
+AGENT_STATES = Table(
+    "agent_states",
+    (
+        _c("agent", "string", True),
+        _c(
+            "state",
+            "string",
+            True,
+            doc="available | on_contact | after_contact_work | break | offline",
+            code=True,
+        ),
+        _c("started_at", "datetime", True),
+        _c("ended_at", "datetime", doc="null = until the agent's next row, or the export time"),
+        _c("team", "string"),
+        _c("queue", "string"),
+        _c("state_id", "string", doc="the export's id of the state row, if any"),
+    ),
+    id_column="state_id",
+)
+
+AGENT_STATE_NAMES = ("available", "on_contact", "after_contact_work", "break", "offline")
+
+TABLES: dict[str, Table] = {
+    t.name: t for t in (TICKETS, CALLS, SURVEYS, CUSTOMERS, MESSAGES, AGENT_STATES)
+}
 DERIVED_TABLES: dict[str, Table] = {"contacts": CONTACTS}
 
 SURVEY_TYPES = ("csat", "nps", "ces", "asat")

@@ -187,6 +187,9 @@ class SourceConfig(_Model):
     encoding: str | None = None
     #: numbers written with a decimal comma (`1,5` for 1.5), as a German or French Excel writes
     decimal_comma: bool = False
+    #: agent_states: the export's state names → available, on_contact, after_contact_work,
+    #: break, offline (case-insensitive); canonical names need no entry
+    states: dict[str, str] = Field(default_factory=dict)
 
     _zone = field_validator("timezone")(classmethod(lambda cls, v: _check_zone(v)))
     _encoding = field_validator("encoding")(classmethod(lambda cls, v: _check_encoding(v)))

@@ -26,7 +26,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from cscli.kpis.columns import columns_used, pending_columns
-from cscli.kpis.spec import Kpi, Stock
+from cscli.kpis.spec import Kpi, StateTime, Stock
 
 if TYPE_CHECKING:
     import polars as pl
@@ -100,7 +100,7 @@ class ReportPlan:
         """The flow KPIs by (source, anchor), in the order they first appear."""
         groups: dict[tuple[str, str], list[Kpi]] = {}
         for k in self.kpis:
-            if not isinstance(k.kind, Stock):
+            if not isinstance(k.kind, Stock | StateTime):
                 groups.setdefault((k.source, k.anchor), []).append(k)
         return [Flow(source, anchor, tuple(ks)) for (source, anchor), ks in groups.items()]
 
@@ -108,6 +108,11 @@ class ReportPlan:
     def stocks(self) -> list[Kpi]:
         """The stock KPIs: levels over every record, one query each."""
         return [k for k in self.kpis if isinstance(k.kind, Stock)]
+
+    @property
+    def intervals(self) -> list[Kpi]:
+        """The state-time KPIs: intervals split at bucket edges, not placed by an anchor."""
+        return [k for k in self.kpis if isinstance(k.kind, StateTime)]
 
     @property
     def columns(self) -> dict[str, set[str]]:

@@ -20,6 +20,7 @@ from cscli.kpis.spec import (
     NetScore,
     Ratio,
     Stat,
+    StateTime,
     Stock,
 )
 from cscli.sqlcheck import column_names
@@ -45,6 +46,8 @@ def kind_sql(kind: Kind) -> list[str]:
         texts = [kind.opened, kind.closed, kind.where]
     elif isinstance(kind, Erlang):
         texts = [kind.offered, kind.handle, kind.answered]
+    elif isinstance(kind, StateTime):
+        texts = ["started_at", "state"]
     else:
         texts = [kind.expr]
     return [t for t in texts if t]

@@ -236,7 +236,19 @@ class Erlang:
     agents: float | None = None
 
 
-Kind = Count | Ratio | Stat | NetScore | SqlAggregate | DistinctRatio | Stock | Erlang
+@dataclass(frozen=True, slots=True)
+class StateTime:
+    """Time in agent states, from intervals (`started_at` to `ended_at`) split exactly at the
+    bucket edges and clipped to the window [lo, hi): a row counts for its overlap, wherever it
+    starts. value = seconds in `numerator` states / seconds in `denominator` states, or, when
+    `denominator` is empty, / the seconds of the bucket (the part inside the window and the
+    data): the mean number of agents in those states. n = the state rows overlapping it."""
+
+    numerator: tuple[str, ...]
+    denominator: tuple[str, ...] = ()
+
+
+Kind = Count | Ratio | Stat | NetScore | SqlAggregate | DistinctRatio | Stock | StateTime | Erlang
 
 
 class ParamError(ValueError):

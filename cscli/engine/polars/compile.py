@@ -34,6 +34,7 @@ from cscli.kpis.spec import (
     Ratio,
     SqlAggregate,
     Stat,
+    StateTime,
     Stock,
     stat_quantile,
 )
@@ -152,6 +153,8 @@ def compiled(kind: Kind) -> KindCompiler:
             return _Erlang(kind)
         case SqlAggregate():
             return _SqlAggregate(kind)
+        case StateTime():
+            return _StateTime(kind)
 
 
 class KindCompiler(ABC):
@@ -377,6 +380,27 @@ class _Erlang(KindCompiler):
 
     def breach(self, good: bool | None, cond: Condition | None, hi: datetime | None) -> Breach:
         return _where(self.kind.offered), None
+
+
+@dataclass(frozen=True, slots=True)
+class _StateTime(KindCompiler):
+    """Over the segments of `cscli.engine.polars.states.segments`: `_sec` (a state row's
+    seconds inside one bucket), `state`, `_len` (the bucket's seconds) and `_row`."""
+
+    kind: StateTime
+
+    def value_n(self, lo: datetime | None, hi: datetime | None) -> tuple[pl.Expr, pl.Expr]:
+        k = self.kind
+        sec = pl.col("_sec")
+        num = sec.filter(pl.col("state").is_in(list(k.numerator))).sum()
+        if k.denominator:
+            den = sec.filter(pl.col("state").is_in(list(k.denominator))).sum()
+        else:
+            den = pl.col("_len").max()
+        return _safe_div(num, den), pl.col("_seg").n_unique()
+
+    def breach(self, good: bool | None, cond: Condition | None, hi: datetime | None) -> Breach:
+        return pl.col("state").is_in(list(self.kind.numerator)), None
 
 
 # --- shared pieces ------------------------------------------------------------------------

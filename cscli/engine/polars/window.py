@@ -20,6 +20,7 @@ from cscli.derived import WINDOW_MEASURES
 from cscli.engine.base import PERIOD_COL, ReportPlan, WindowSpec, WindowTables
 from cscli.engine.polars.compile import aggregations
 from cscli.engine.polars.enrich import with_age
+from cscli.engine.polars.states import segments
 from cscli.engine.polars.stocks import bucket, events_query
 from cscli.kpis.columns import columns_used
 from cscli.kpis.spec import Kpi, Stock
@@ -122,4 +123,22 @@ def add_window(
                 out.stock_trend.append((k, batch.add(events)))
         elif by:
             out.grouped.append(batch.add(lf.group_by(by).agg(exprs)))
+    for k in report.intervals:
+        lf = frames[k.source]
+        exprs = list(aggregations(k, lo, hi))
+        if window.totals:
+            segs = segments(lf, [], None, timezone, lo, hi)
+            local_day = pl.col("started_at").dt.convert_time_zone(timezone).dt.date()
+            first_last = lf.select(local_day.min().alias("_first"), local_day.max().alias("_last"))
+            out.totals.append(
+                batch.add(pl.concat([segs.select(exprs), first_last], how="horizontal"))
+            )
+        if window.grain:
+            segs = segments(lf, by, window.grain, timezone, lo, hi)
+            out.grouped.append(batch.add(segs.group_by([*by, PERIOD_COL]).agg(exprs)))
+            if window.trend:
+                out.trend.append(batch.add(segs.group_by(PERIOD_COL).agg(exprs)))
+        elif by:
+            segs = segments(lf, by, None, timezone, lo, hi)
+            out.grouped.append(batch.add(segs.group_by(by).agg(exprs)))
     return out

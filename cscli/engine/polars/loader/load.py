@@ -56,6 +56,7 @@ from cscli.engine.polars.loader.mapping import (
 from cscli.engine.polars.loader.parse import as_float, coerce, is_duration, sniff_timestamps
 from cscli.engine.polars.loader.read import Scanned, data_columns, scan_source, swallowed_checks
 from cscli.engine.polars.loader.source import LoadedSource, QualityCheck
+from cscli.engine.polars.loader.states import map_states, state_checks
 from cscli.engine.polars.measures import invalid_expr, measure_expr
 from cscli.errors import ConfigError, InputError
 from cscli.kpis.measures import Measure, measures_for
@@ -95,6 +96,9 @@ def load_source(
     _add_constants(chosen, table, mapped.survey_type)
     _add_extras(chosen, table, cfg, present, scanned.file)
     out = mapped.frame.select(chosen.exprs)
+    if name == "agent_states" and "state" in chosen.columns:
+        out = map_states(out, cfg.states)
+        chosen.checks.extend(state_checks(chosen.columns))
     chosen.checks.extend(_record_checks(chosen, table, mapped, scanned, cfg))
     out, measures = _add_measures(out, chosen, name)
     available = chosen.columns | {m.name for m in measures} | set(cfg.extra_columns)
