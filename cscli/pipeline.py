@@ -26,7 +26,7 @@ from cscli.engine import engine_for
 from cscli.engine.base import PERIOD_COL, Engine, Plan, ReportPlan, WindowSpec, WindowTables
 from cscli.engine.polars.enrich import Progress
 from cscli.engine.polars.loader import LoadedSource
-from cscli.engine.polars.staffing import erlang_columns
+from cscli.engine.polars.staffing import STAFFED, erlang_columns, needs_staffed
 from cscli.engine.polars.stocks import bucket
 from cscli.errors import UsageError
 from cscli.kpis.catalog import CATALOG
@@ -123,6 +123,8 @@ def run_reports(
         )
         if contacts or (request.by and any(k.source == "surveys" for k in kpis)):
             needed |= {c for c in CONTACT_SOURCES if c in config.sources}
+        if needs_staffed(kpis) and "agent_states" in config.sources:
+            needed.add("agent_states")
     engine: Engine[LoadedSource] = engine_for(config, progress=progress)
     sources = engine.load(needed)
     hours = business_hours(config)
@@ -139,7 +141,11 @@ def run_reports(
         planned.append((request, statuses, available, previous, earlier))
     plan = Plan(
         tuple(
-            ReportPlan(tuple(available), request.by, _windows(request, period, previous, earlier))
+            ReportPlan(
+                (*available, *_helpers(available)),
+                request.by,
+                _windows(request, period, previous, earlier),
+            )
             for request, _, available, previous, earlier in planned
         ),
         config.timezone,
@@ -185,6 +191,14 @@ def run_reports(
             )
         )
     return results
+
+
+def _helpers(available: Sequence[Kpi]) -> tuple[Kpi, ...]:
+    """KPIs computed only to feed others: agents_staffed per bucket for the Erlang C service
+    level of the agents staffed (dropped from the table once used)."""
+    if needs_staffed(available):
+        return (instantiate(CATALOG["agents_staffed"], id=STAFFED),)
+    return ()
 
 
 def _windows(

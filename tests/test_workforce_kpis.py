@@ -64,7 +64,7 @@ def test_cli_says_why(tmp_path: Path) -> None:
 def test_predicted_service_level_needs_agents() -> None:
     without = instantiate(CATALOG["erlang_c_service_level"])
     assert erlang_unavailable(without, "30m") == (
-        "needs agents: (the number of agents staffed) in its kpis: entry"
+        "needs agents: (the number of agents staffed) in its kpis: entry, or an agent_states source"
     )
     assert (
         erlang_unavailable(instantiate(CATALOG["erlang_c_service_level"], {"agents": 14}), "30m")

@@ -16,9 +16,28 @@ from cscli import erlang
 from cscli.kpis.columns import N_SUFFIX
 from cscli.kpis.spec import Erlang, Kpi
 
+#: the id of the helper KPI (agents_staffed of agent_states) an Erlang C service level without
+#: `agents:` reads per bucket; its columns leave the table once used
+STAFFED = "_agents_staffed"
 
-def erlang_value(kind: Erlang, offered: int, aht: float | None, seconds: float) -> float | None:
-    """The kind's number for one interval of `seconds` with `offered` calls and mean `aht`."""
+
+def needs_staffed(kpis: Sequence[Kpi]) -> bool:
+    """Whether an Erlang C service level among `kpis` takes its agents from agent_states."""
+    return any(
+        isinstance(k.kind, Erlang) and k.kind.measure == "service_level" and k.kind.agents is None
+        for k in kpis
+    )
+
+
+def erlang_value(
+    kind: Erlang,
+    offered: int,
+    aht: float | None,
+    seconds: float,
+    staffed: float | None = None,
+) -> float | None:
+    """The kind's number for one interval of `seconds` with `offered` calls and mean `aht`;
+    `staffed` is the mean agents staffed when the kind has no `agents`."""
     if offered == 0:
         if kind.measure == "service_level":
             return 1.0
@@ -41,8 +60,17 @@ def erlang_value(kind: Erlang, offered: int, aht: float | None, seconds: float) 
                 shrinkage=kind.shrinkage,
             )
         )
-    assert kind.agents is not None
-    return erlang.service_level(int(kind.agents), traffic, aht, kind.threshold)
+    agents = kind.agents if kind.agents is not None else staffed
+    if agents is None:
+        return None
+    # a mean of 13.6 agents: linear between the levels of 13 and 14 whole agents
+    low = int(agents)
+    sl_low = erlang.service_level(low, traffic, aht, kind.threshold)
+    frac = agents - low
+    if frac <= 0:
+        return sl_low
+    sl_high = erlang.service_level(low + 1, traffic, aht, kind.threshold)
+    return sl_low + frac * (sl_high - sl_low)
 
 
 def erlang_columns(frame: pl.DataFrame, kpis: Sequence[Kpi], seconds: int | None) -> pl.DataFrame:
@@ -57,8 +85,13 @@ def erlang_columns(frame: pl.DataFrame, kpis: Sequence[Kpi], seconds: int | None
         else:
             offered = frame[k.id + N_SUFFIX].fill_null(0).to_list()
             ahts = frame[k.id].to_list()
+            staffed = (
+                frame[STAFFED].to_list() if STAFFED in frame.columns else [None] * frame.height
+            )
             values = [
-                erlang_value(k.kind, int(o), a, seconds) for o, a in zip(offered, ahts, strict=True)
+                erlang_value(k.kind, int(o), a, seconds, s)
+                for o, a, s in zip(offered, ahts, staffed, strict=True)
             ]
         fixes.append(pl.Series(k.id, values, dtype=pl.Float64))
-    return frame.with_columns(fixes) if fixes else frame
+    out = frame.with_columns(fixes) if fixes else frame
+    return out.drop([c for c in out.columns if c.startswith(STAFFED)])

@@ -55,7 +55,7 @@ AGENTS = Param(
     "agents",
     "number",
     None,
-    "agents on the phones in every interval (required: the KPI is unavailable without it)",
+    "agents on the phones in every interval; without it, agents_staffed of agent_states",
     minimum=0,
     derived="not set",
 )
@@ -138,8 +138,11 @@ ERLANG_C_SERVICE_LEVEL = KpiDef(
     higher_is_better=True,
     anchor="queued_at",
     definition=(
-        "The service level Erlang C predicts within {threshold} for the agents staffed "
-        "(agents: {agents}): 1 − C(N, A)·exp(−(N − A)·{threshold} ÷ AHT), with A the "
+        "The service level Erlang C predicts within {threshold} for the agents staffed N: "
+        "agents: ({agents}) when set, else the interval's agents_staffed from the agent_states "
+        "source, joined by bucket (and by the report's cuts, which agent_states must have; a "
+        "fractional mean of agents is interpolated between the whole numbers either side): "
+        "1 − C(N, A)·exp(−(N − A)·{threshold} ÷ AHT), with A the "
         "interval's traffic_intensity; 0 when N ≤ A (the queue grows without bound), 1 with "
         "no offered call. Read it beside service_level: a predicted level far above the actual "
         "one points at time not spent on calls, far below at luck or abandonment. "
