@@ -15,9 +15,9 @@ from cscli import api
 from cscli.availability import erlang_unavailable
 from cscli.cli import app
 from cscli.config import Grain
-from cscli.engine.polars.staffing import erlang_columns
+from cscli.engine.polars.staffing import erlang_columns, erlang_value
 from cscli.kpis.catalog import CATALOG
-from cscli.kpis.spec import ParamError, instantiate
+from cscli.kpis.spec import Erlang, ParamError, instantiate
 
 ERLANG_IDS = ("traffic_intensity", "required_agents", "erlang_c_service_level")
 
@@ -118,3 +118,14 @@ def test_driver_step_per_interval() -> None:
     totals = erlang_columns(frame.head(1), kpis, None)
     assert totals["required_agents"].to_list() == [None]
     assert totals["required_agents"].dtype == pl.Float64
+
+
+def test_fractional_agents_staffed_interpolates() -> None:
+    kind = instantiate(CATALOG["erlang_c_service_level"]).kind
+    assert isinstance(kind, Erlang)
+    # 100 calls, AHT 180 s, 30 min → 10 Erlangs; 13.5 agents: halfway between SL(13) = 0.79559
+    # and SL(14) = 0.88835 → 0.84197; no agents_staffed for the bucket → null
+    half = erlang_value(kind, 100, 180.0, 1800, 13.5)
+    assert half == pytest.approx((0.7955948 + 0.8883500) / 2, abs=1e-6)
+    assert erlang_value(kind, 100, 180.0, 1800, 14.0) == pytest.approx(0.8883500, abs=1e-6)
+    assert erlang_value(kind, 100, 180.0, 1800, None) is None
