@@ -30,8 +30,8 @@ from cscli.derived import (
 )
 from cscli.errors import UnknownDimension
 from cscli.kpis.columns import columns_used, pending_columns
-from cscli.kpis.spec import Kpi, Ratio, Stat, Stock
-from cscli.period import TIME_DIMENSIONS
+from cscli.kpis.spec import Erlang, Kpi, Ratio, Stat, Stock
+from cscli.period import TIME_DIMENSIONS, Grain
 from cscli.suggest import did_you_mean
 
 if TYPE_CHECKING:
@@ -157,14 +157,48 @@ def _needs_extra(kpi: Kpi) -> bool:
     )
 
 
+def erlang_unavailable(
+    kpi: Kpi,
+    grain: str | None,
+    sources: Mapping[str, LoadedSource] | None = None,
+    by: Sequence[str] = (),
+) -> str | None:
+    """Why an Erlang C KPI cannot be computed: it needs an interval grain, and the predicted
+    service level the agents staffed (`agents:`, else agents_staffed of an agent_states source
+    that can be cut like the report); None when it can (or for any other KPI)."""
+    if not isinstance(kpi.kind, Erlang):
+        return None
+    if grain is None or not Grain(grain).is_interval:
+        return "needs --grain 15m, 30m or hour"
+    if kpi.kind.measure != "service_level" or kpi.kind.agents is not None:
+        return None
+    if sources is None or "agent_states" not in sources:
+        return (
+            "needs agents: (the number of agents staffed) in its kpis: entry, or an "
+            "agent_states source"
+        )
+    no_dim = [d for d in by if d not in dimensions("agent_states", sources)]
+    if no_dim:
+        return (
+            f"agent_states cannot be cut by {', '.join(no_dim)} (its agents_staffed is joined "
+            "per bucket): set agents: in its kpis: entry"
+        )
+    return None
+
+
 def kpi_status(
     kpi: Kpi,
     sources: Mapping[str, LoadedSource],
     by: Sequence[str],
     hours: BusinessHours | None = None,
+    grain: str | None = None,
 ) -> KpiStatus:
-    """Whether `kpi` can be computed over `sources` cut `by`, as the KPI to compute (its
-    fallback definition, or without its provisional mark, where the data needs it)."""
+    """Whether `kpi` can be computed over `sources` cut `by` (by `grain`), as the KPI to
+    compute (its fallback definition, or without its provisional mark, where the data needs
+    it)."""
+    why = erlang_unavailable(kpi, grain, sources, by)
+    if why:
+        return KpiStatus(kpi, why)
     if not has_source(kpi.source, sources):
         built = builder_of(kpi.source)
         need = (

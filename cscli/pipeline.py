@@ -26,6 +26,7 @@ from cscli.engine import engine_for
 from cscli.engine.base import PERIOD_COL, Engine, Plan, ReportPlan, WindowSpec, WindowTables
 from cscli.engine.polars.enrich import Progress
 from cscli.engine.polars.loader import LoadedSource
+from cscli.engine.polars.staffing import STAFFED, erlang_columns, needs_staffed
 from cscli.engine.polars.stocks import bucket, bucket_range
 from cscli.errors import UsageError
 from cscli.kpis.catalog import CATALOG
@@ -122,6 +123,8 @@ def run_reports(
         )
         if contacts or (request.by and any(k.source == "surveys" for k in kpis)):
             needed |= {c for c in CONTACT_SOURCES if c in config.sources}
+        if needs_staffed(kpis) and "agent_states" in config.sources:
+            needed.add("agent_states")
     engine: Engine[LoadedSource] = engine_for(config, progress=progress)
     sources = engine.load(needed)
     hours = business_hours(config)
@@ -133,7 +136,7 @@ def run_reports(
             first, last = _bucket_bounds(period, request.grain, config.timezone)
             if isinstance(first, datetime) and isinstance(last, datetime):
                 check_interval_span(Grain(request.grain), first, last)
-        statuses = [kpi_status(k, sources, by, hours) for k in kpis]
+        statuses = [kpi_status(k, sources, by, hours, request.grain) for k in kpis]
         available = [s.kpi for s in statuses if s.available]
         previous = period.previous(request.compare_to) if request.compare else None
         earlier = None
@@ -142,7 +145,11 @@ def run_reports(
         planned.append((request, statuses, available, previous, earlier))
     plan = Plan(
         tuple(
-            ReportPlan(tuple(available), request.by, _windows(request, period, previous, earlier))
+            ReportPlan(
+                (*available, *_helpers(available)),
+                request.by,
+                _windows(request, period, previous, earlier),
+            )
             for request, _, available, previous, earlier in planned
         ),
         config.timezone,
@@ -188,6 +195,14 @@ def run_reports(
             )
         )
     return results
+
+
+def _helpers(available: Sequence[Kpi]) -> tuple[Kpi, ...]:
+    """KPIs computed only to feed others: agents_staffed per bucket for the Erlang C service
+    level of the agents staffed (dropped from the table once used)."""
+    if needs_staffed(available):
+        return (instantiate(CATALOG["agents_staffed"], id=STAFFED),)
+    return ()
 
 
 def _windows(
@@ -239,6 +254,8 @@ def _assemble(
     table = _merge(parts, keys, kpis)
     if request.grain and not table.is_empty():
         table = _every_bucket(table, kpis, request, period, tz)
+    # Erlang numbers per interval on the driver; never over the totals (not additive)
+    table = erlang_columns(table, kpis, Grain(request.grain).seconds if request.grain else None)
     totals_parts = tables.totals
     firsts = [d for t in totals_parts for d in t["_first"].to_list() if d is not None]
     lasts = [d for t in totals_parts for d in t["_last"].to_list() if d is not None]
@@ -248,7 +265,7 @@ def _assemble(
         else pl.DataFrame()
     )
     span = (min(firsts, default=None), max(lasts, default=None))
-    return table, _fill_counts(totals, kpis), span
+    return table, erlang_columns(_fill_counts(totals, kpis), kpis, None), span
 
 
 def _every_bucket(
@@ -291,7 +308,8 @@ def _assemble_trend(
     trend = _merge(parts, [PERIOD_COL], kpis)
     if trend.is_empty():
         return trend
-    return _every_bucket(trend, kpis, dataclasses.replace(request, by=()), period, tz)
+    trend = _every_bucket(trend, kpis, dataclasses.replace(request, by=()), period, tz)
+    return erlang_columns(trend, kpis, Grain(request.grain).seconds)
 
 
 def _merge(parts: list[pl.DataFrame], keys: list[str], kpis: Sequence[Kpi]) -> pl.DataFrame:

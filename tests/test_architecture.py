@@ -92,6 +92,7 @@ NEUTRAL = (
     "cscli.conditions",
     "cscli.schema",
     "cscli.cli",
+    "cscli.erlang",
 )
 #: the flat frame edge: CSV and Parquet are written from the result's polars tables
 FLAT_EDGE = ("cscli.render.tabular", "cscli.render.safe")

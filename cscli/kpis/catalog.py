@@ -17,13 +17,14 @@ from cscli.kpis.builtin import (
     customers,
     messages,
     sentiment,
+    staffing,
     surveys,
     tickets,
     workforce,
 )
 from cscli.kpis.spec import KpiDef
 
-SUBJECTS = (tickets, calls, surveys, sentiment, messages, contacts, customers, workforce)
+SUBJECTS = (tickets, calls, surveys, sentiment, messages, contacts, customers, workforce, staffing)
 
 CATALOG: dict[str, KpiDef] = {k.id: k for subject in SUBJECTS for k in subject.KPIS}
 

@@ -12,7 +12,17 @@ every engine names its results the same way, so the renderers and checks read an
 
 from __future__ import annotations
 
-from cscli.kpis.spec import Count, DistinctRatio, Kind, NetScore, Ratio, Stat, StateTime, Stock
+from cscli.kpis.spec import (
+    Count,
+    DistinctRatio,
+    Erlang,
+    Kind,
+    NetScore,
+    Ratio,
+    Stat,
+    StateTime,
+    Stock,
+)
 from cscli.sqlcheck import column_names
 
 N_SUFFIX = "__n"
@@ -34,6 +44,8 @@ def kind_sql(kind: Kind) -> list[str]:
         texts = [kind.key, kind.numerator, kind.where, kind.judged]
     elif isinstance(kind, Stock):
         texts = [kind.opened, kind.closed, kind.where]
+    elif isinstance(kind, Erlang):
+        texts = [kind.offered, kind.handle, kind.answered]
     elif isinstance(kind, StateTime):
         texts = ["started_at", "state"]
     else:

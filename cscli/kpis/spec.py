@@ -210,6 +210,33 @@ class Stock:
 
 
 @dataclass(frozen=True, slots=True)
+class Erlang:
+    """A staffing number from the Erlang C model (`cscli.erlang`), per interval bucket.
+
+    The engine aggregates only additive parts: n = the offered records (matching `offered`),
+    value = the mean of `handle` over records matching `answered` (null, never negative, values
+    excluded). The non-additive number is worked out afterwards on the small aggregated table
+    from n, the mean handle time and the bucket's length (`Grain.seconds`):
+
+      traffic         A = n × AHT ÷ interval seconds (Erlangs)
+      required        the fewest agents whose service level meets `target` within `threshold`
+                      (and A/N ≤ `max_occupancy`), ÷ (1 − `shrinkage`) rounded up
+      service_level   the service level `agents` would give within `threshold`
+
+    Needs an interval grain; a totals row (over every bucket) is null, never an average."""
+
+    measure: Literal["traffic", "required", "service_level"]
+    offered: str
+    handle: str
+    answered: str
+    target: float = 0.8
+    threshold: float = 20.0
+    max_occupancy: float | None = None
+    shrinkage: float = 0.0
+    agents: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class StateTime:
     """Time in agent states, from intervals (`started_at` to `ended_at`) split exactly at the
     bucket edges and clipped to the window [lo, hi): a row counts for its overlap, wherever it
@@ -221,7 +248,7 @@ class StateTime:
     denominator: tuple[str, ...] = ()
 
 
-Kind = Count | Ratio | Stat | NetScore | SqlAggregate | DistinctRatio | Stock | StateTime
+Kind = Count | Ratio | Stat | NetScore | SqlAggregate | DistinctRatio | Stock | StateTime | Erlang
 
 
 class ParamError(ValueError):

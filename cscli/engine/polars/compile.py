@@ -27,6 +27,7 @@ from cscli.kpis.measures import MEASURES
 from cscli.kpis.spec import (
     Count,
     DistinctRatio,
+    Erlang,
     Kind,
     Kpi,
     NetScore,
@@ -148,6 +149,8 @@ def compiled(kind: Kind) -> KindCompiler:
             return _DistinctRatio(kind)
         case Stock():
             return _Stock(kind)
+        case Erlang():
+            return _Erlang(kind)
         case SqlAggregate():
             return _SqlAggregate(kind)
         case StateTime():
@@ -357,6 +360,26 @@ class _SqlAggregate(KindCompiler):
 
     def breach(self, good: bool | None, cond: Condition | None, hi: datetime | None) -> Breach:
         return _where(), None
+
+
+@dataclass(frozen=True, slots=True)
+class _Erlang(KindCompiler):
+    """The additive parts of an Erlang number: n = offered records, value = their mean handle
+    time over answered records; `cscli.engine.polars.staffing` turns them into the number."""
+
+    kind: Erlang
+
+    def value_n(self, lo: datetime | None, hi: datetime | None) -> tuple[pl.Expr, pl.Expr]:
+        k = self.kind
+        handle = sql(k.handle).cast(pl.Float64)
+        keep = handle.is_not_null() & (handle >= 0)
+        answered = _mask(k.answered)
+        if answered is not None:
+            keep = keep & answered
+        return handle.filter(keep).mean(), _count(_mask(k.offered))
+
+    def breach(self, good: bool | None, cond: Condition | None, hi: datetime | None) -> Breach:
+        return _where(self.kind.offered), None
 
 
 @dataclass(frozen=True, slots=True)
