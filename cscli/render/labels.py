@@ -25,6 +25,7 @@ SOURCE_TITLES = {
     "contacts": "Contacts",
     "customers": "Customers",
     "messages": "Messages",
+    "ticket_comments": "Ticket comments",
 }
 
 
