@@ -94,8 +94,9 @@ MESSAGE_INPUTS = frozenset({"message_id", "created_at", "inbound", "in_response_
 #: after a public agent comment)
 COMMENT_MEASURES = frozenset({"reply_wait_seconds", "next_reply_wait"})
 COMMENT_INPUTS = frozenset({"ticket_id", "created_at", "author_role", "public"})
-#: per ticket: its first public agent comment (when, and by whom), from ticket_comments
-FIRST_REPLY_COLUMNS = frozenset({"first_public_reply_at", "first_responder"})
+#: per ticket: its first public agent comment (when, and by whom), and how many public agent
+#: comments it has (0 for a ticket without any), from ticket_comments
+FIRST_REPLY_COLUMNS = frozenset({"first_public_reply_at", "first_responder", "public_replies"})
 SENTIMENT_MEASURES = frozenset({"sentiment"})
 #: the columns of the contacts table of its own; the others are copied from tickets and calls
 CONTACT_COLUMNS = frozenset({"contact_id", "contacted_at", "kind", "gave_up"})
@@ -192,7 +193,8 @@ DERIVATIONS: tuple[Derivation, ...] = (
         frozenset({"ticket_id"}),
         needs_sources=(Link("ticket_comments"),),
         dimensions=frozenset({"first_responder"}),
-        doc="a ticket's first public agent comment in ticket_comments: when, and its author",
+        doc="a ticket's first public agent comment in ticket_comments (when, and its author) "
+        "and its number of public agent comments",
     ),
     Derivation(
         "rated_contact",

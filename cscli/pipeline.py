@@ -22,6 +22,7 @@ import polars as pl
 from cscli.availability import KpiStatus, business_hours, check_dimensions, kpi_status
 from cscli.config import Config, Grain
 from cscli.derived import CONTACT_MEASURES, CONTACT_SOURCES
+from cscli.derived import plan as derivations_for
 from cscli.engine import engine_for
 from cscli.engine.base import PERIOD_COL, Engine, Plan, ReportPlan, WindowSpec, WindowTables
 from cscli.engine.polars.enrich import Progress
@@ -122,6 +123,10 @@ def run_reports(
         )
         if contacts or (request.by and any(k.source == "surveys" for k in kpis)):
             needed |= {c for c in CONTACT_SOURCES if c in config.sources}
+        # the other sources a derived column reads (a ticket's replies, from its comments)
+        for k in kpis:
+            for d in derivations_for(k.source, columns_used(k.kind) | set(request.by)):
+                needed |= {s.source for s in d.needs_sources if s.source in config.sources}
     engine: Engine[LoadedSource] = engine_for(config, progress=progress)
     sources = engine.load(needed)
     hours = business_hours(config)

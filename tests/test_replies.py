@@ -127,3 +127,55 @@ def test_no_comments_no_reply_waits(write: Write) -> None:
     # one agent comment, no customer comment: no wait at all → null, n 0 (never NaN)
     assert vn(t, "nrt") == (None, 0)
     _ = pl
+
+
+TOUCH_TICKETS = """\
+    ticket_id,created_at,resolved_at,reopens
+    r1,2026-03-02T09:00:00Z,2026-03-03T09:00:00Z,0
+    r2,2026-03-02T09:00:00Z,2026-03-03T09:00:00Z,0
+    r3,2026-03-02T09:00:00Z,2026-03-03T09:00:00Z,1
+    r4,2026-03-02T09:00:00Z,2026-03-03T09:00:00Z,
+    r5,2026-03-02T09:00:00Z,2026-03-03T09:00:00Z,0
+    r6,2026-03-02T09:00:00Z,,0
+"""
+TOUCH_COMMENTS = """\
+    ticket_id,created_at,author_role,public
+    r1,2026-03-02T10:00:00Z,agent,true
+    r2,2026-03-02T10:00:00Z,agent,true
+    r2,2026-03-02T11:00:00Z,agent,true
+    r3,2026-03-02T10:00:00Z,agent,true
+    r4,2026-03-02T10:00:00Z,agent,true
+    r4,2026-03-02T11:00:00Z,agent,true
+    r4,2026-03-02T12:00:00Z,agent,true
+    r4,2026-03-02T13:00:00Z,agent,false
+    r4,2026-03-02T09:30:00Z,end_user,true
+    r6,2026-03-02T10:00:00Z,agent,true
+"""
+
+
+def test_replies_to_resolve_and_the_touch_shares(write: Write) -> None:
+    write("comments.csv", TOUCH_COMMENTS)
+    write("tickets.csv", TOUCH_TICKETS)
+    config = write(
+        "cscli.yaml",
+        SOURCES + "kpis:\n  - {id: rtr, kpi: replies_to_resolve}\n"
+        "  - {id: one, kpi: one_touch_share}\n  - {id: two, kpi: two_touch_share}\n"
+        "  - {id: multi, kpi: multi_touch_share}\n",
+    )
+    t = totals(api.report(config))
+    # resolved r1..r5 with 1, 2, 1 (reopened), 3 (r4's private note not counted), 0 public
+    # agent replies; r6 is open → mean (1+2+1+3+0)/5 = 1.4 over n 5
+    assert vn(t, "rtr") == (pytest.approx(1.4), 5)
+    # one-touch r1 (1/5); two-touch r2 (1/5); multi-touch r3 (reopened), r4 (3 replies) 2/5;
+    # r5 (no reply) in none of them
+    assert vn(t, "one") == (pytest.approx(0.2), 5)
+    assert vn(t, "two") == (pytest.approx(0.2), 5)
+    assert vn(t, "multi") == (pytest.approx(0.4), 5)
+
+
+def test_no_resolved_ticket_no_touch_share(write: Write) -> None:
+    write("comments.csv", TOUCH_COMMENTS)
+    write("tickets.csv", "ticket_id,created_at,resolved_at,reopens\nr6,2026-03-02T09:00:00Z,,0\n")
+    config = write("cscli.yaml", SOURCES + "kpis:\n  - {id: one, kpi: one_touch_share}\n")
+    # nothing resolved: 0 / 0 → null, never NaN
+    assert vn(totals(api.report(config)), "one") == (None, 0)

@@ -143,7 +143,8 @@ def with_reply_waits(frame: pl.LazyFrame, columns: frozenset[str]) -> pl.LazyFra
 
 def _first_public_reply(frame: pl.LazyFrame, d: Derivation, ctx: Context) -> pl.LazyFrame:
     """A ticket's first public agent comment: when (`first_public_reply_at`) and by whom
-    (`first_responder`; of comments at one instant, the lowest comment_id)."""
+    (`first_responder`; of comments at one instant, the lowest comment_id), and its number of
+    public agent comments (`public_replies`, 0 for a ticket with none)."""
     comments = ctx.sources["ticket_comments"]
     cols = comments.columns
     ties = ["created_at", *(["comment_id"] if "comment_id" in cols else [])]
@@ -158,10 +159,12 @@ def _first_public_reply(frame: pl.LazyFrame, d: Derivation, ctx: Context) -> pl.
         .agg(
             pl.col("created_at").min().alias("first_public_reply_at"),
             author.alias("first_responder"),
+            pl.len().cast(pl.Int64).alias("public_replies"),
         )
     )
     keyed = frame.with_columns(_ticket=thread_key(pl.col("ticket_id")))
-    return keyed.join(firsts, on="_ticket", how="left").drop("_ticket")
+    joined = keyed.join(firsts, on="_ticket", how="left").drop("_ticket")
+    return joined.with_columns(pl.col("public_replies").fill_null(0))
 
 
 def business_expr(
