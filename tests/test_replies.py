@@ -179,3 +179,14 @@ def test_no_resolved_ticket_no_touch_share(write: Write) -> None:
     config = write("cscli.yaml", SOURCES + "kpis:\n  - {id: one, kpi: one_touch_share}\n")
     # nothing resolved: 0 / 0 → null, never NaN
     assert vn(totals(api.report(config)), "one") == (None, 0)
+
+
+def test_touch_shares_without_comments_name_the_missing_source(write: Write) -> None:
+    write("tickets.csv", TOUCH_TICKETS)
+    config = write(
+        "cscli.yaml",
+        "sources:\n  tickets: {path: tickets.csv}\n"
+        "kpis:\n  - {id: one, kpi: one_touch_share}\n  - {id: vol, kpi: ticket_volume}\n",
+    )
+    reasons = {s.kpi.id: s.reason for s in api.report(config).kpis}
+    assert reasons == {"one": "needs a ticket_comments source in the config", "vol": None}
