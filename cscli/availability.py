@@ -150,6 +150,17 @@ def _blocked(kpi: Kpi, columns: frozenset[str]) -> bool:
     )
 
 
+def _unlinked(kpi: Kpi, sources: Mapping[str, LoadedSource], columns: frozenset[str]) -> list[str]:
+    """The sources to configure for a derived column the KPI reads that comes from another
+    source (a ticket's replies, from ticket_comments), when none of them is loaded."""
+    out: list[str] = []
+    for c in sorted(columns_used(kpi.kind) - columns):
+        d = provider(kpi.source, c)
+        if d is not None and d.needs_sources and not _linked(d, sources, columns):
+            out += [link.source for link in d.needs_sources if link.source not in out]
+    return out
+
+
 def _needs_extra(kpi: Kpi) -> bool:
     return any(
         d is not None and d.requires == SENTIMENT_EXTRA
@@ -208,6 +219,9 @@ def kpi_status(
         )
         return KpiStatus(kpi, f"needs a {need} source in the config")
     cols = columns(kpi.source, sources, hours)
+    unlinked = _unlinked(kpi, sources, cols)
+    if unlinked:
+        return KpiStatus(kpi, f"needs a {' or '.join(unlinked)} source in the config")
     absent = missing(kpi, cols)
     if not absent and _blocked(kpi, cols):
         return KpiStatus(

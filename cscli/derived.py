@@ -89,6 +89,14 @@ TICKET_ENDS = frozenset({"ended_at", "ticket_end_unknown", "ticket_open"})
 #: per inbound message: its first direct reply (seconds to it, and who sent it)
 MESSAGE_MEASURES = frozenset({"reply_seconds", "responder"})
 MESSAGE_INPUTS = frozenset({"message_id", "created_at", "inbound", "in_response_to"})
+#: per public end-user comment: seconds to the next public agent comment on its ticket (null
+#: while none has come), and whether it opens a next-reply wait (the first customer comment
+#: after a public agent comment)
+COMMENT_MEASURES = frozenset({"reply_wait_seconds", "next_reply_wait"})
+COMMENT_INPUTS = frozenset({"ticket_id", "created_at", "author_role", "public"})
+#: per ticket: its first public agent comment (when, and by whom), and how many public agent
+#: comments it has (0 for a ticket without any), from ticket_comments
+FIRST_REPLY_COLUMNS = frozenset({"first_public_reply_at", "first_responder", "public_replies"})
 SENTIMENT_MEASURES = frozenset({"sentiment"})
 #: the columns of the contacts table of its own; the others are copied from tickets and calls
 CONTACT_COLUMNS = frozenset({"contact_id", "contacted_at", "kind", "gave_up"})
@@ -169,6 +177,24 @@ DERIVATIONS: tuple[Derivation, ...] = (
         MESSAGE_INPUTS,
         dimensions=frozenset({"responder"}),
         doc="an inbound message's first direct reply: seconds to it, and its author",
+    ),
+    Derivation(
+        "comment_replies",
+        "ticket_comments",
+        COMMENT_MEASURES,
+        COMMENT_INPUTS,
+        doc="a public end-user comment's wait: seconds to the next public agent comment on "
+        "its ticket (in time order, whatever the file order); null while unanswered",
+    ),
+    Derivation(
+        "first_public_reply",
+        "tickets",
+        FIRST_REPLY_COLUMNS,
+        frozenset({"ticket_id"}),
+        needs_sources=(Link("ticket_comments"),),
+        dimensions=frozenset({"first_responder"}),
+        doc="a ticket's first public agent comment in ticket_comments (when, and its author) "
+        "and its number of public agent comments",
     ),
     Derivation(
         "rated_contact",

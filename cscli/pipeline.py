@@ -22,6 +22,7 @@ import polars as pl
 from cscli.availability import KpiStatus, business_hours, check_dimensions, kpi_status
 from cscli.config import Config, Grain
 from cscli.derived import CONTACT_MEASURES, CONTACT_SOURCES
+from cscli.derived import plan as derivations_for
 from cscli.engine import engine_for
 from cscli.engine.base import PERIOD_COL, Engine, Plan, ReportPlan, WindowSpec, WindowTables
 from cscli.engine.polars.enrich import Progress
@@ -125,6 +126,10 @@ def run_reports(
             needed |= {c for c in CONTACT_SOURCES if c in config.sources}
         if needs_staffed(kpis) and "agent_states" in config.sources:
             needed.add("agent_states")
+        # the other sources a derived column reads (a ticket's replies, from its comments)
+        for k in kpis:
+            for d in derivations_for(k.source, columns_used(k.kind) | set(request.by)):
+                needed |= {s.source for s in d.needs_sources if s.source in config.sources}
     engine: Engine[LoadedSource] = engine_for(config, progress=progress)
     sources = engine.load(needed)
     hours = business_hours(config)

@@ -194,8 +194,26 @@ AGENT_STATES = Table(
 
 AGENT_STATE_NAMES = ("available", "on_contact", "after_contact_work", "break", "offline")
 
+#: One row per comment on a ticket (issue 17, the ticket lifecycle): who wrote it, when, and
+#: whether the requester saw it. Reply waits and a ticket's first responder are derived from it.
+TICKET_COMMENTS = Table(
+    "ticket_comments",
+    (
+        _c("ticket_id", "string", True),
+        _c("created_at", "datetime", True),
+        _c("author_role", "string", True, doc="end_user | agent", code=True),
+        _c("public", "bool", doc="seen by the requester; true when the export lacks it"),
+        _c("comment_id", "string"),
+        _c("author", "string"),
+    ),
+    id_column="comment_id",
+)
+
+#: the author roles of a comment; any other value is a data-quality finding
+COMMENT_ROLES = ("end_user", "agent")
+
 TABLES: dict[str, Table] = {
-    t.name: t for t in (TICKETS, CALLS, SURVEYS, CUSTOMERS, MESSAGES, AGENT_STATES)
+    t.name: t for t in (TICKETS, CALLS, SURVEYS, CUSTOMERS, MESSAGES, AGENT_STATES, TICKET_COMMENTS)
 }
 DERIVED_TABLES: dict[str, Table] = {"contacts": CONTACTS}
 

@@ -550,3 +550,18 @@ def test_twilio_taskrouter_worker_activity_events(tmp_path: Path) -> None:
     # time (the two Offline rows at 10:00 last 0 s)
     assert got["agents_staffed"] == (pytest.approx(1.5), 6)
     assert doc["data_quality"] == []
+
+
+def test_zendesk_ticket_comments_with_their_users_role(tmp_path: Path) -> None:
+    doc = run(
+        tmp_path,
+        f"ticket_comments: {{path: '{path_of('zendesk', 'ticket_comments.csv')}', "
+        "adapter: zendesk}",
+        *("--kpi", "next_reply_time"),
+    )
+    # 101: Ann 09:40 after Amy's 09:20 reply waits to Max (admin = agent) at 10:40: 3600 s
+    # (Max's 09:45 note is private); 102: Bo ('Not set' = the customer) at 12:00 after Amy's
+    # 11:30 reply is still waiting → median 3600 over n 1. 9009's role light-agent is unknown.
+    assert totals(doc)["next_reply_time"] == (3600.0, 1)
+    issues = {(q["source"], q["issue"]): q["rows"] for q in doc["data_quality"]}
+    assert issues == {("ticket_comments", "author_role: unknown role (not end_user or agent)"): 1}

@@ -43,7 +43,22 @@ ZENDESK = Adapter(
                 'THEN TRY_CAST("Group stations" AS INTEGER) - 1 END'
             ),
             "subject": "Subject",
-        }
+        },
+        # Fivetran's Zendesk `ticket_comment` table joined with `user` for the author's role
+        # (fivetran dbt_zendesk int_zendesk__comments_enriched: 'end-user' and 'not set' are
+        # the customer, agent and admin are internal)
+        "ticket_comments": {
+            "comment_id": "id",
+            "ticket_id": "ticket_id",
+            "created_at": "created",
+            "public": "public",
+            "author": ("user_name", "user_id"),
+            "author_role": Sql(
+                "CASE WHEN lower(trim(user_role)) IN ('end-user', 'not set') THEN 'end_user' "
+                "WHEN lower(trim(user_role)) IN ('agent', 'admin') THEN 'agent' "
+                "ELSE user_role END"
+            ),
+        },
     },
     offsets={
         "tickets": {

@@ -47,6 +47,7 @@ DEFAULT_ANCHOR = {
     "surveys": "responded_at",
     "customers": "started_at",
     "messages": "created_at",
+    "ticket_comments": "created_at",
 }
 
 

@@ -16,6 +16,7 @@ from cscli.kpis.builtin import (
     contacts,
     customers,
     messages,
+    replies,
     sentiment,
     staffing,
     surveys,
@@ -24,7 +25,18 @@ from cscli.kpis.builtin import (
 )
 from cscli.kpis.spec import KpiDef
 
-SUBJECTS = (tickets, calls, surveys, sentiment, messages, contacts, customers, workforce, staffing)
+SUBJECTS = (
+    tickets,
+    calls,
+    surveys,
+    sentiment,
+    messages,
+    contacts,
+    customers,
+    workforce,
+    staffing,
+    replies,
+)
 
 CATALOG: dict[str, KpiDef] = {k.id: k for subject in SUBJECTS for k in subject.KPIS}
 

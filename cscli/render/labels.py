@@ -27,6 +27,7 @@ SOURCE_TITLES = {
     "customers": "Customers",
     "messages": "Messages",
     "agent_states": "Agent states",
+    "ticket_comments": "Ticket comments",
 }
 
 

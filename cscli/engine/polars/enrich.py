@@ -104,6 +104,69 @@ def with_replies(frame: pl.LazyFrame) -> pl.LazyFrame:
     ).drop("_first_reply_at", "_thread")
 
 
+#: comments at one instant: the customer's first, then the agent's (an answer cannot precede
+#: its question), then by comment_id
+_ROLE_ORDER = pl.when(pl.col("author_role") == "agent").then(1).otherwise(0)
+
+
+def _public(columns: frozenset[str] | set[str]) -> pl.Expr:
+    return pl.col("public").fill_null(True) if "public" in columns else pl.lit(True)
+
+
+def with_reply_waits(frame: pl.LazyFrame, columns: frozenset[str]) -> pl.LazyFrame:
+    """`reply_wait_seconds` per public end-user comment: seconds to the next public agent
+    comment on the same ticket, in time order (the file's order does not matter); null on
+    every other comment and while no agent has answered. `next_reply_wait`: the comment opens
+    a next-reply wait (the previous public comment on its ticket is an agent's)."""
+    order = ["_ticket", "created_at", "_role", *(["comment_id"] if "comment_id" in columns else [])]
+    public = _public(columns)
+    agent_at = pl.when(public & (pl.col("author_role") == "agent")).then(pl.col("created_at"))
+    asks = public & (pl.col("author_role") == "end_user")
+    public_role = pl.when(public).then(pl.col("author_role"))
+    return (
+        frame.with_columns(_ticket=thread_key(pl.col("ticket_id")), _role=_ROLE_ORDER)
+        .sort(order, nulls_last=True)
+        .with_columns(
+            _next_agent=agent_at.backward_fill().over("_ticket"),
+            # the author role of the previous public comment on the ticket
+            _prev=public_role.shift(1).forward_fill().over("_ticket"),
+        )
+        .with_columns(
+            reply_wait_seconds=pl.when(asks).then(
+                seconds(pl.col("_next_agent") - pl.col("created_at"))
+            ),
+            next_reply_wait=(asks & (pl.col("_prev") == "agent")).fill_null(False),
+        )
+        .drop("_ticket", "_role", "_next_agent", "_prev")
+    )
+
+
+def _first_public_reply(frame: pl.LazyFrame, d: Derivation, ctx: Context) -> pl.LazyFrame:
+    """A ticket's first public agent comment: when (`first_public_reply_at`) and by whom
+    (`first_responder`; of comments at one instant, the lowest comment_id), and its number of
+    public agent comments (`public_replies`, 0 for a ticket with none)."""
+    comments = ctx.sources["ticket_comments"]
+    cols = comments.columns
+    ties = ["created_at", *(["comment_id"] if "comment_id" in cols else [])]
+    author = (
+        pl.col("author").sort_by(ties).first()
+        if "author" in cols
+        else pl.lit(None, dtype=pl.String)
+    )
+    firsts = (
+        comments.usable.filter(_public(cols) & (pl.col("author_role") == "agent"))
+        .group_by(thread_key(pl.col("ticket_id")).alias("_ticket"))
+        .agg(
+            pl.col("created_at").min().alias("first_public_reply_at"),
+            author.alias("first_responder"),
+            pl.len().cast(pl.Int64).alias("public_replies"),
+        )
+    )
+    keyed = frame.with_columns(_ticket=thread_key(pl.col("ticket_id")))
+    joined = keyed.join(firsts, on="_ticket", how="left").drop("_ticket")
+    return joined.with_columns(pl.col("public_replies").fill_null(0))
+
+
 def business_expr(
     start: pl.Expr, end: pl.Expr, hours: BusinessHours, source: str
 ) -> pl.Expr | None:
@@ -200,6 +263,8 @@ BUILDERS: dict[str, Builder] = {
     **{d.name: _business_twin for d in DERIVATIONS if d.twin_of and d.stage == "enrich"},
     "sentiment": _sentiment,
     "replies": lambda frame, d, ctx: with_replies(frame),
+    "comment_replies": lambda frame, d, ctx: with_reply_waits(frame, ctx.columns),
+    "first_public_reply": _first_public_reply,
     "rated_contact": _rated_contact,
     "next_contact": lambda frame, d, ctx: with_contact_measures(frame, ctx.sources, ctx.name),
     "age_seconds": _age,

@@ -17,6 +17,7 @@ TIMESTAMPS = {
     "calls": ("queued_at", "answered_at", "ended_at"),
     "surveys": ("responded_at",),
     "messages": ("created_at",),
+    "ticket_comments": ("created_at",),
     "customers": ("started_at", "churned_at"),
     "agent_states": ("started_at", "ended_at"),
 }

@@ -60,7 +60,15 @@ from cscli.engine.polars.loader.states import map_states, state_checks
 from cscli.engine.polars.measures import invalid_expr, measure_expr
 from cscli.errors import ConfigError, InputError
 from cscli.kpis.measures import Measure, measures_for
-from cscli.schema import FREE_TEXT, SURVEY_TYPES, TABLES, Column, Table, is_dimension
+from cscli.schema import (
+    COMMENT_ROLES,
+    FREE_TEXT,
+    SURVEY_TYPES,
+    TABLES,
+    Column,
+    Table,
+    is_dimension,
+)
 
 if TYPE_CHECKING:
     from cscli.config import SourceConfig
@@ -200,6 +208,28 @@ def _add_constants(chosen: _Selection, table: Table, survey_type: str | None) ->
         if canonical not in chosen.columns:
             chosen.exprs.append(pl.lit(value).alias(canonical))
             chosen.columns.add(canonical)
+    if table.name == "ticket_comments":
+        _add_comment_rules(chosen)
+
+
+def _add_comment_rules(chosen: _Selection) -> None:
+    """A comment without `public` is public (an export of public replies only); an author
+    role other than end_user or agent is a finding, and the comment is left out (who spoke
+    decides every reply wait)."""
+    if "public" not in chosen.columns:
+        chosen.exprs.append(pl.lit(True).alias("public"))
+        chosen.columns.add("public")
+    if "author_role" in chosen.columns:
+        chosen.checks.append(
+            QualityCheck(
+                issue="author_role: unknown role (not end_user or agent)",
+                predicate=pl.col("author_role").is_not_null()
+                & pl.col("author_role").is_in(COMMENT_ROLES).not_(),
+                column="author_role",
+                drops_record=True,
+                effect="records excluded",
+            )
+        )
 
 
 def _add_extras(
