@@ -17,11 +17,10 @@ still open at its end; churn_k = lost_k / S_k (null when S_k = 0).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
+from datetime import UTC, date, datetime
 
 import polars as pl
 
-from cscli.engine.polars.stocks import bucket_range
 from cscli.kpis.columns import N_SUFFIX
 from cscli.kpis.spec import Kpi, Stock
 from cscli.period import Grain
@@ -51,9 +50,13 @@ def levels(
     lo: date = first or events["_b"].min()  # type: ignore[assignment]
     hi: date = last or events["_b"].max()  # type: ignore[assignment]
     first = lo
-    if Grain(grain).is_interval:
+    if Grain(grain).is_interval:  # real elapsed intervals, stepped in UTC (46/50 on DST days)
         zone = getattr(dtype, "time_zone", None) or "UTC"
-        grid = pl.DataFrame({"_b": bucket_range(lo, hi, grain, zone)})
+        assert isinstance(lo, datetime) and isinstance(hi, datetime)
+        utc = pl.datetime_range(
+            lo.astimezone(UTC), hi.astimezone(UTC), Grain(grain).every, time_zone="UTC", eager=True
+        )
+        grid = pl.DataFrame({"_b": utc.dt.convert_time_zone(zone)})
     else:
         grid = pl.DataFrame({"_b": pl.date_range(lo, hi, Grain(grain).every, eager=True)})
     keys = events.select(dims).unique() if dims else pl.DataFrame({"_k": [0]})
