@@ -52,7 +52,7 @@ def test_shell_completion(runner: CliRunner) -> None:
         (
             ["report", "--grain", "fortnight"],
             "Invalid value for '--grain': 'fortnight' is not one of 'day', 'week', 'month', "
-            "'quarter'.",
+            "'quarter', '15m', '30m', 'hour'.",
             "cscli report",
         ),
         (["repot"], "No such command 'repot'. Did you mean 'report'?", "cscli"),
