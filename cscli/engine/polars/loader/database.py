@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 import re
 import sqlite3
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -29,7 +29,13 @@ if TYPE_CHECKING:
 
 _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _PASSWORD = re.compile(r"(://[^/@:]*:)[^/@]*@")
-_SCHEMES = {"sqlite": "sqlite", "sqlite3": "sqlite", "duckdb": "duckdb"}
+_SCHEMES = {
+    "sqlite": "sqlite",
+    "sqlite3": "sqlite",
+    "duckdb": "duckdb",
+    "postgresql": "postgresql",
+    "postgres": "postgresql",
+}
 
 
 def mask(text: str) -> str:
@@ -42,9 +48,17 @@ class Database:
     """Where a database source reads: its driver, file, and what messages call it."""
 
     kind: str
-    file: Path
+    file: Path | None  # a SQLite or DuckDB file; None for a server
     what: str  # `table ticket` or `query`
     label: str  # the masked URI and what: `sqlite:///x.db table ticket`
+    #: the expanded URI, credentials and all: handed to the driver, never shown
+    uri: str = field(default="", repr=False)
+
+    def scrub(self, text: str) -> str:
+        """A driver's message with the URI's password (if any) masked."""
+        secret = _password(self.uri)
+        text = mask(text)
+        return text.replace(secret, "***") if secret else text
 
 
 def resolve(name: str, cfg: SourceConfig, base_dir: Path) -> Database:
@@ -72,22 +86,30 @@ def resolve(name: str, cfg: SourceConfig, base_dir: Path) -> Database:
     kind = _SCHEMES.get(scheme.lower())
     if not sep or kind is None:
         raise InputError(
-            f"cannot read the database {mask(uri)!r} ({key}): cscli reads sqlite:/// and "
-            "duckdb:/// database files",
-            hint="write the URI as sqlite:///path/to/file.db or duckdb:///path/to/file.duckdb "
-            "(a relative path is relative to the config file)",
+            f"cannot read the database {mask(uri)!r} ({key}): cscli reads postgresql:// "
+            "servers and sqlite:/// or duckdb:/// database files",
+            hint="write the URI as postgresql://user:${PASSWORD}@host:5432/db, "
+            "sqlite:///path/to/file.db or duckdb:///path/to/file.duckdb (a relative path is "
+            "relative to the config file)",
         )
+    label = f"{mask(uri)} {what}"
+    if kind == "postgresql":
+        return Database(kind, None, what, label, uri)
     raw = rest[1:] if rest.startswith("/") else rest
     file = Path(raw) if Path(raw).is_absolute() else base_dir / raw
     if rest.startswith("//"):  # sqlite:////abs/path
         file = Path(rest[1:])
-    label = f"{mask(uri)} {what}"
     if not file.is_file():
         raise InputError(
             f"database file not found: {file} ({key}: {label})",
             hint="check the path in the URI; a relative path is relative to the config file",
         )
-    return Database(kind, file, what, label)
+    return Database(kind, file, what, label, uri)
+
+
+def _password(uri: str) -> str:
+    found = re.search(r"://[^/@:]*:([^/@]*)@", uri)
+    return found.group(1) if found and found.group(1) else ""
 
 
 def quote_ident(name: str) -> str:
@@ -128,10 +150,15 @@ def list_tables(uri: str, base_dir: Path) -> tuple[Database, dict[str, list[str]
         cur = con.cursor()
         if db.kind == "sqlite":
             cur.execute("SELECT name FROM sqlite_master WHERE type IN ('table', 'view') ORDER BY 1")
-        else:
+        elif db.kind == "duckdb":
             cur.execute(
                 "SELECT table_name FROM information_schema.tables "
                 "WHERE table_schema = 'main' ORDER BY 1"
+            )
+        else:
+            cur.execute(
+                "SELECT table_name FROM information_schema.tables "
+                "WHERE table_schema = current_schema() ORDER BY 1"
             )
         names = [r[0] for r in cur.fetchall()]
         tables = {}
@@ -144,6 +171,8 @@ def list_tables(uri: str, base_dir: Path) -> tuple[Database, dict[str, list[str]
 
 
 def _connect(db: Database, name: str) -> Any:
+    if db.kind == "postgresql":
+        return _connect_server(db, name)
     try:
         if db.kind == "sqlite":
             return sqlite3.connect(f"file:{db.file}?mode=ro", uri=True)
@@ -152,8 +181,31 @@ def _connect(db: Database, name: str) -> Any:
         return duckdb.connect(str(db.file), read_only=True)
     except Exception as e:
         raise InputError(
-            f"cannot open the database ({name}: {db.label}): {mask(_first(e))}",
+            f"cannot open the database ({name}: {db.label}): {db.scrub(_first(e))}",
             hint="check that the file is a database of the URI's kind (sqlite or duckdb)",
+        ) from None
+
+
+def _connect_server(db: Database, name: str) -> Any:
+    try:
+        import psycopg
+    except ImportError:
+        raise InputError(
+            f"reading PostgreSQL needs the psycopg driver ({name}: {db.label})",
+            hint="install cscli's database extra: pip install 'cscli[db]'",
+        ) from None
+    try:
+        return psycopg.connect(db.uri, connect_timeout=10)
+    except Exception as e:
+        text = db.scrub(" ".join(str(e).split()))
+        if re.search(r"password|authentication|role .* does not exist", text, re.I):
+            hint = "check the user and password (set them in an environment variable)"
+        elif re.search(r"database .* does not exist", text, re.I):
+            hint = "check the database name at the end of the URI"
+        else:
+            hint = "is the server running, and reachable at the URI's host and port?"
+        raise InputError(
+            f"cannot connect to the database ({name}: {db.label}): {text[:300]}", hint=hint
         ) from None
 
 
@@ -173,7 +225,7 @@ def _columns(cur: Any, inner: str, db: Database, name: str, cfg: SourceConfig) -
 
 
 def _failed(e: BaseException, db: Database, name: str, cfg: SourceConfig) -> InputError:
-    text = mask(_first(e))
+    text = db.scrub(_first(e))
     missing_table = re.search(r"no such table|does not exist|not found", text, re.I)
     if cfg.table is not None and missing_table:
         hint = "check the table name (`cscli init --database URI` lists the tables)"
