@@ -35,6 +35,7 @@ TABLE_OF = {
     "genesys_cloud": "calls",
     "qualtrics": "surveys",
     "delighted": "surveys",
+    "fivetran_zendesk": "tickets",
 }
 
 
