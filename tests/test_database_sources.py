@@ -157,3 +157,24 @@ def test_path_and_database_are_exclusive(runner: CliRunner, write: Write) -> Non
     result = runner.invoke(app, ["report", "-c", str(cfg)])
     assert result.exit_code == 2
     assert "exactly one" in result.output
+
+
+def test_init_database_proposes_a_config_that_runs(runner: CliRunner, tmp_path: Path) -> None:
+    preset = Path(__file__).parent / "data" / "presets" / "fivetran_zendesk" / "ticket.csv"
+    duck = tmp_path / "warehouse.duckdb"
+    con = duckdb.connect(str(duck))
+    con.execute(f"CREATE TABLE ticket AS SELECT * FROM read_csv('{preset}', all_varchar=true)")
+    con.execute("CREATE TABLE audit_log (x INTEGER)")
+    con.close()
+    out = tmp_path / "conf"
+    out.mkdir()
+    result = runner.invoke(app, ["init", str(out), "--database", f"duckdb:///{duck}"])
+    assert result.exit_code == 0, result.output
+    text = (out / "cscli.yaml").read_text()
+    assert 'database: "duckdb:///../warehouse.duckdb"' in text
+    assert 'table: "ticket"' in text and "adapter: fivetran_zendesk" in text
+    assert "audit_log" not in text
+    doc = _report(runner, out / "cscli.yaml")
+    # by hand: 4 rows, 104 is _fivetran_deleted → 3 tickets; email 101, 103; web 102
+    volume = {r["group"]["channel"]: r["kpis"]["ticket_volume"]["value"] for r in doc["rows"]}  # type: ignore[attr-defined]
+    assert volume == {"email": 2, "web": 1}
