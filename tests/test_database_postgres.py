@@ -81,6 +81,11 @@ def test_postgres_report_equals_csv_report(
         "timezone: UTC\nsources:\n  tickets: {database: '${CSCLI_PG}', table: ticket_csv}\n",
     )
     a, b = _json(runner, files, "--by", "channel"), _json(runner, db, "--by", "channel")
+    for fmt in ("json", "table"):  # the sources are named, the password is not
+        shown = runner.invoke(app, ["validate", "-c", str(db), "-f", fmt])
+        assert shown.exit_code == 0, shown.output
+        assert "ticket_csv" in shown.output
+        assert urlsplit(loaded).password not in shown.output  # type: ignore[operator]
     assert b["rows"] == a["rows"] and b["totals"] == a["totals"]
     assert [(q["issue"], q["rows"]) for q in b["data_quality"]] == [  # type: ignore[attr-defined]
         (q["issue"], q["rows"])
@@ -131,3 +136,15 @@ def test_missing_table_on_the_server(loaded: str, write: Write) -> None:
     assert result.exit_code == 2, result.output
     assert "table no_such" in result.output and "hint:" in result.output
     assert urlsplit(loaded).password not in result.output  # type: ignore[operator]
+
+
+def test_init_database_on_the_server(loaded: str, tmp_path: Path) -> None:
+    runner = CliRunner()
+    password = urlsplit(loaded).password
+    result = runner.invoke(app, ["init", str(tmp_path), "--database", loaded])
+    assert result.exit_code == 0, result.output
+    text = (tmp_path / "cscli.yaml").read_text()
+    assert password not in text and password not in result.output  # type: ignore[operator]
+    assert "${CSCLI_DB_PASSWORD}" in text and "adapter: fivetran_zendesk" in text
+    assert 'table: "zd_ticket"' in text
+    assert 'table: "ticket_csv"' not in text  # both are tickets: the preset's table wins
