@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import os
 import socket
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -42,7 +42,7 @@ INSERT INTO zd_ticket VALUES
 
 
 @pytest.fixture(scope="module")
-def loaded() -> Iterator[str]:
+def loaded() -> str:
     import psycopg
 
     with psycopg.connect(URI, autocommit=True) as con:
@@ -58,7 +58,7 @@ def loaded() -> Iterator[str]:
                 [[v or None for v in line] for line in lines],
             )
         con.execute(FIVETRAN)
-    yield URI
+    return URI
 
 
 def _json(runner: CliRunner, config: Path, *extra: str) -> dict[str, object]:

@@ -84,8 +84,7 @@ def test_database_report_equals_csv_report(runner: CliRunner, write: Write, kind
 
 
 def test_query_source_is_a_subquery(runner: CliRunner, write: Write) -> None:
-    csv = write("tickets.csv", CSV)
-    _, duck = _databases(csv)
+    _databases(write("tickets.csv", CSV))
     cfg = write(
         "db.yaml",
         "timezone: UTC\nsources:\n  tickets:\n    database: duckdb:///support.duckdb\n"

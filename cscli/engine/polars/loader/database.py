@@ -135,7 +135,11 @@ def read_database(name: str, cfg: SourceConfig, base_dir: Path) -> tuple[Databas
     finally:
         con.close()
     frame = pl.DataFrame(rows, schema=dict.fromkeys(columns, pl.String), orient="row")
-    lf = frame.lazy().with_row_index(ROW_COL, offset=1).with_columns(pl.lit(db.label).alias(FILE_COL))
+    lf = (
+        frame.lazy()
+        .with_row_index(ROW_COL, offset=1)
+        .with_columns(pl.lit(db.label).alias(FILE_COL))
+    )
     return db, lf
 
 
