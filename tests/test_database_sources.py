@@ -177,3 +177,10 @@ def test_init_database_proposes_a_config_that_runs(runner: CliRunner, tmp_path: 
     # by hand: 4 rows, 104 is _fivetran_deleted → 3 tickets; email 101, 103; web 102
     volume = {r["group"]["channel"]: r["kpis"]["ticket_volume"]["value"] for r in doc["rows"]}  # type: ignore[attr-defined]
     assert volume == {"email": 2, "web": 1}
+
+
+def test_a_config_error_does_not_echo_the_password(runner: CliRunner, write: Write) -> None:
+    cfg = write("db.yaml", "sources:\n  tickets: {database: 'postgresql://a:pw123zz@h/db'}\n")
+    result = runner.invoke(app, ["report", "-c", str(cfg)])
+    assert result.exit_code == 2
+    assert "table: or a query:" in result.output and "pw123zz" not in result.output
