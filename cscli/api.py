@@ -167,9 +167,15 @@ def validate(config: Path | Config | None = None, *, demo: bool = False) -> Vali
 
 
 def init(
-    folder: Path, *, force: bool = False, timezone: str = "UTC", write: bool = True
+    folder: Path,
+    *,
+    force: bool = False,
+    timezone: str = "UTC",
+    write: bool = True,
+    database: str | None = None,
 ) -> tuple[Path, str]:
-    """Write a starter `cscli.yaml` for the exports in `folder`; returns (path, text).
+    """Write a starter `cscli.yaml` for the exports in `folder` (or the tables of the
+    `database` URI, the config written into `folder`); returns (path, text).
 
     The text is parsed and every source loaded before anything is written, so the file that
     lands runs; an existing config is kept unless `force`.
@@ -185,6 +191,13 @@ def init(
     target = folder / "cscli.yaml"
     if write and target.exists() and not force:
         raise UsageError(f"{target} exists", hint="use --force to replace it")
+    if database is not None:
+        from cscli.init_database import init_database
+
+        text = init_database(database, folder, timezone)
+        if write:
+            write_atomic(target, text)
+        return target, text
     matches = scan_folder(folder)
     if not matches:
         raise UsageError(

@@ -324,11 +324,22 @@ def init(
     dry_run: Annotated[
         bool, typer.Option("--print", help="Print the config instead of writing it.")
     ] = False,
+    database: Annotated[
+        str | None,
+        typer.Option(
+            "--database",
+            metavar="URI",
+            help="Propose sources from a database's tables (postgresql://, sqlite:///, "
+            "duckdb:///); the config goes into FOLDER.",
+        ),
+    ] = None,
 ) -> ExitCode:
     """Detect the exports in a folder (vendor formats too) and write a starter cscli.yaml."""
     from cscli import api
 
-    path, text = api.init(folder, force=force, timezone=timezone, write=not dry_run)
+    path, text = api.init(
+        folder, force=force, timezone=timezone, write=not dry_run, database=database
+    )
     if dry_run:
         _emit(text)
     else:

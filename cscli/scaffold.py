@@ -259,17 +259,29 @@ def scan_folder(folder: Path) -> list[Match]:
             f"no data files in {folder}",
             hint="cscli reads .csv, .tsv, .parquet, .json and .jsonl exports",
         )
-    best: dict[str, Match] = {}
+    headers = []
     for path in files:
         header, delimiter, encoding = _header(path)
-        if not header:
-            continue
+        if header:
+            headers.append((path, header, delimiter, encoding))
+    return match_headers(headers)
+
+
+def match_headers(
+    headers: Sequence[tuple[Path, tuple[str, ...], str | None, str | None]],
+    merge: bool = True,
+) -> list[Match]:
+    """The sources for a set of headers (a file's, or a database table's): each (file,
+    header, delimiter, encoding) goes to the table it matches best; files of one header are
+    one glob when `merge` (database tables never are)."""
+    best: dict[str, Match] = {}
+    for path, header, delimiter, encoding in headers:
         for table in TABLES.values():
             adapter, columns, score, survey_type = _match(table, header)
             if score < 0:
                 continue
             current = best.get(table.name)
-            if current and current.header == header and current.adapter == adapter:
+            if merge and current and current.header == header and current.adapter == adapter:
                 current.files.append(path)
             elif current is None or score > current.score:
                 best[table.name] = Match(
@@ -309,9 +321,14 @@ def _yaml_str(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def render_config(matches: Sequence[Match], folder: Path, timezone: str) -> str:
+def render_config(
+    matches: Sequence[Match], folder: Path, timezone: str, database: str | None = None
+) -> str:
+    """The config for the matches: files of `folder`, or tables of the `database` URI (as it
+    is to be written: a password replaced by a `${VAR}`)."""
+    origin = "the tables of a database" if database else "the files in this folder"
     lines = [
-        "# cscli config written by `cscli init` from the files in this folder.",
+        f"# cscli config written by `cscli init` from {origin}.",
         "# Check the column mappings below, then: cscli validate && cscli report",
         "# Reference: cscli kpis (the catalogue), docs/kpis.md; every key is explained in README.",
         "version: 1",
@@ -323,10 +340,14 @@ def render_config(matches: Sequence[Match], folder: Path, timezone: str) -> str:
         preset = ADAPTERS[m.adapter]
         given = preset.resolve(m.table.name, m.header)
         lines.append(f"  {m.table.name}:")
-        lines.append(
-            f"    path: {_yaml_str(_glob(m.files, folder))}"
-            f"   # {len(m.files)} file(s), header of {m.files[0].name}"
-        )
+        if database:
+            lines.append(f"    database: {_yaml_str(database)}")
+            lines.append(f"    table: {_yaml_str(m.files[0].name)}")
+        else:
+            lines.append(
+                f"    path: {_yaml_str(_glob(m.files, folder))}"
+                f"   # {len(m.files)} file(s), header of {m.files[0].name}"
+            )
         if m.adapter != "generic":
             lines.append(f"    adapter: {m.adapter}   # {preset.description}")
         if m.delimiter:
@@ -378,7 +399,8 @@ def render_config(matches: Sequence[Match], folder: Path, timezone: str) -> str:
     if missing:
         lines += [
             "",
-            f"# No file looked like {', '.join(missing)}: add them under sources: "
+            f"# No {'table' if database else 'file'} looked like {', '.join(missing)}: add "
+            "them under sources: "
             "when you have them.",
         ]
     lines += [

@@ -290,7 +290,7 @@ def test_zone_names_that_are_paths_or_too_long(write: Write, zone: str) -> None:
 
 ADAPTER_LIST = (
     "adapters are generic, zendesk, freshdesk, intercom, servicenow, amazon_connect, "
-    "genesys_cloud, qualtrics, delighted, twilio_taskrouter"
+    "genesys_cloud, qualtrics, delighted, twilio_taskrouter, fivetran_zendesk"
 )
 
 

@@ -36,6 +36,7 @@ TABLE_OF = {
     "qualtrics": "surveys",
     "delighted": "surveys",
     "twilio_taskrouter": "agent_states",
+    "fivetran_zendesk": "tickets",
 }
 
 

@@ -291,6 +291,35 @@ TWILIO_TASKROUTER = Adapter(
     },
 )
 
+
+FIVETRAN_ZENDESK = Adapter(
+    name="fivetran_zendesk",
+    description="Zendesk Support as Fivetran lands it in a warehouse (table `ticket`)",
+    source=(
+        "Fivetran's Zendesk Support connector schema, as documented by the dbt package "
+        "fivetran/dbt_zendesk_source (models/src_zendesk.yml): table ticket with id, "
+        "created_at, status, priority, via_channel, assignee_id, group_id, requester_id, "
+        "subject, _fivetran_deleted"
+    ),
+    column_map={
+        "tickets": {
+            "ticket_id": "id",
+            "created_at": "created_at",
+            "status": "status",
+            "priority": "priority",
+            "channel": "via_channel",
+            "agent": "assignee_id",
+            "team": "group_id",
+            "customer_id": "requester_id",
+            "subject": "subject",
+        }
+    },
+    # a ticket Fivetran marks deleted (deleted in Zendesk) is not a record any more
+    metadata_rows={
+        "tickets": "lower(CAST(\"_fivetran_deleted\" AS VARCHAR)) IN ('true', 't', '1')"
+    },
+)
+
 PRESETS: tuple[Adapter, ...] = (
     ZENDESK,
     FRESHDESK,
@@ -301,4 +330,5 @@ PRESETS: tuple[Adapter, ...] = (
     QUALTRICS,
     DELIGHTED,
     TWILIO_TASKROUTER,
+    FIVETRAN_ZENDESK,
 )

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any, Literal, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from cscli.adapters import ADAPTERS
 from cscli.business_hours.model import Calendar
@@ -181,9 +181,18 @@ class CalendarAssignment(_Model):
 
 
 class SourceConfig(_Model):
-    """One input: which files, which adapter, how to read them."""
+    """One input: which files (or which database table or query), which adapter, how to
+    read them."""
 
-    path: str | tuple[str, ...]
+    path: str | tuple[str, ...] | None = None
+    #: a database URI (sqlite:///file.db, duckdb:///file.duckdb); `${VAR}` is expanded
+    database: str | None = None
+    #: the name of an environment variable holding the database URI (credentials stay out)
+    database_env: str | None = None
+    #: the table (or `schema.table`) a database source reads …
+    table: str | None = None
+    #: … or the user's own SELECT, read as a subquery
+    query: str | None = None
     adapter: str = "generic"
     format: Format | None = None
     timezone: str = "UTC"
@@ -207,12 +216,36 @@ class SourceConfig(_Model):
 
     _zone = field_validator("timezone")(classmethod(lambda cls, v: _check_zone(v)))
     _encoding = field_validator("encoding")(classmethod(lambda cls, v: _check_encoding(v)))
-    _paths = field_validator("path")(classmethod(lambda cls, v: _check_paths(v)))
+    _paths = field_validator("path")(
+        classmethod(lambda cls, v: v if v is None else _check_paths(v))
+    )
     _adapter = field_validator("adapter")(classmethod(lambda cls, v: _check_adapter(v)))
     _states = field_validator("states")(classmethod(lambda cls, v: _check_states(v)))
 
+    @model_validator(mode="after")
+    def _one_origin(self) -> SourceConfig:
+        db = self.database is not None or self.database_env is not None
+        if self.database is not None and self.database_env is not None:
+            raise ValueError("set database or database_env, not both")
+        if db == (self.path is not None):
+            raise ValueError(
+                "a source reads files (path:) or a database (database: or database_env:), "
+                "exactly one of them"
+            )
+        if db and (self.table is None) == (self.query is None):
+            raise ValueError("a database source names a table: or a query:, exactly one")
+        if not db and (self.table is not None or self.query is not None):
+            raise ValueError("table: and query: belong to a database source (database:)")
+        return self
+
+    @property
+    def is_database(self) -> bool:
+        return self.path is None
+
     @property
     def paths(self) -> tuple[str, ...]:
+        if self.path is None:
+            return ()
         return (self.path,) if isinstance(self.path, str) else self.path
 
     def format_for(self, column: str) -> str | None:

@@ -23,6 +23,7 @@ import polars as pl
 from cscli.adapters.base import FILE_COL, ROW_COL, Adapter
 from cscli.adapters.sniff import Prepared, prepare
 from cscli.engine.polars.compile import sql
+from cscli.engine.polars.loader.database import read_database
 from cscli.engine.polars.loader.diagnose import (
     DELIMITER_WORDS,
     Swallowed,
@@ -52,11 +53,13 @@ class Scanned:
     frame: pl.LazyFrame
     present: list[str]
     sample: pl.DataFrame
+    #: what messages call a database source (its masked URI and table), else ""
+    shown: str = ""
 
     @property
     def file(self) -> str:
-        """The file messages name: the first one."""
-        return str(self.files[0])
+        """The file messages name: the first one (a database source: its masked URI)."""
+        return self.shown or str(self.files[0])
 
     @property
     def text_file(self) -> bool:
@@ -67,6 +70,8 @@ class Scanned:
 def scan_source(name: str, cfg: SourceConfig, base_dir: Path, adapter: Adapter) -> Scanned:
     """The files of a source as one LazyFrame, its header checked and a preset's metadata
     rows removed, with its first rows read (so that an unreadable file fails here)."""
+    if cfg.is_database:
+        return _scan_database(name, cfg, base_dir, adapter)
     files = _resolve_paths(cfg, base_dir, name)
     fmt = cfg.format or _format_of(files[0])
     ready = [prepare(f, fmt, cfg.encoding, f"sources.{name}") for f in files]
@@ -77,6 +82,15 @@ def scan_source(name: str, cfg: SourceConfig, base_dir: Path, adapter: Adapter) 
     frame = _drop_metadata_rows(frame, adapter, name, present)
     sample = _sample(frame, ready, fmt, cfg)
     return Scanned(tuple(files), fmt, tuple(ready), frame, present, sample)
+
+
+def _scan_database(name: str, cfg: SourceConfig, base_dir: Path, adapter: Adapter) -> Scanned:
+    """A database table or query read as a CSV would be: text columns, `_file`, `_row`."""
+    db, frame = read_database(name, cfg, base_dir)
+    present = data_columns(frame.collect_schema())
+    frame = _drop_metadata_rows(frame, adapter, name, present)
+    sample = frame.head(SNIFF_ROWS).collect()
+    return Scanned((Path(db.label),), "database", (), frame, present, sample, db.label)
 
 
 def data_columns(schema: pl.Schema) -> list[str]:
@@ -372,6 +386,8 @@ def structure_error(sources: Mapping[str, SourceConfig], base_dir: Path) -> Inpu
     needs, so an extra field in an unused last column can pass a report unnoticed; `cscli
     validate` calls this to be sure."""
     for name, cfg in sources.items():
+        if cfg.is_database:
+            continue
         try:
             files = _resolve_paths(cfg, base_dir, name)
             fmt = cfg.format or _format_of(files[0])

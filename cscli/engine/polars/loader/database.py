@@ -1,0 +1,244 @@
+"""Read a database table or query as a source: the same raw frame a CSV gives.
+
+A source with `database:` (or `database_env:`) and `table:` or `query:` is read through the
+database's own Python driver (the standard library's `sqlite3`; `duckdb`), every column cast to
+text in SQL, so that the adapters' mapping, parsing, timestamp sniffing and quality findings
+apply exactly as to a CSV export. A `query:` is the user's own SQL and is wrapped as a
+subquery; a table name is quoted as an identifier, never pasted into SQL.
+
+The URI may hold `${VAR}` references (expanded from the environment); whatever it holds, a
+password is masked (`user:***@host`) in every message this module writes.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sqlite3
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import polars as pl
+
+from cscli.adapters.base import FILE_COL, ROW_COL
+from cscli.errors import InputError
+
+if TYPE_CHECKING:
+    from cscli.config import SourceConfig
+
+_VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+_PASSWORD = re.compile(r"(://[^/@:]*:)[^/@]*@")
+_SCHEMES = {
+    "sqlite": "sqlite",
+    "sqlite3": "sqlite",
+    "duckdb": "duckdb",
+    "postgresql": "postgresql",
+    "postgres": "postgresql",
+}
+
+
+def mask(text: str) -> str:
+    """`text` with the password of any URI in it replaced by `***`."""
+    return _PASSWORD.sub(r"\1***@", text)
+
+
+@dataclass(frozen=True, slots=True)
+class Database:
+    """Where a database source reads: its driver, file, and what messages call it."""
+
+    kind: str
+    file: Path | None  # a SQLite or DuckDB file; None for a server
+    what: str  # `table ticket` or `query`
+    label: str  # the masked URI and what: `sqlite:///x.db table ticket`
+    #: the expanded URI, credentials and all: handed to the driver, never shown
+    uri: str = field(default="", repr=False)
+
+    def scrub(self, text: str) -> str:
+        """A driver's message with the URI's password (if any) masked."""
+        secret = _password(self.uri)
+        text = mask(text)
+        return text.replace(secret, "***") if secret else text
+
+
+def resolve(name: str, cfg: SourceConfig, base_dir: Path) -> Database:
+    """The database of a source, its URI expanded and checked (its password never shown)."""
+    key = f"sources.{name}"
+    if cfg.database_env is not None:
+        uri = os.environ.get(cfg.database_env)
+        if not uri:
+            raise InputError(
+                f"the environment variable {cfg.database_env} is not set ({key}.database_env)",
+                hint=f"export {cfg.database_env}=<database URI> before running cscli",
+            )
+    else:
+        uri = cfg.database or ""
+        unset = [v for v in _VAR.findall(uri) if v not in os.environ]
+        if unset:
+            raise InputError(
+                f"the environment variable {unset[0]} in {key}.database is not set",
+                hint=f"export {unset[0]}=… before running cscli (credentials stay out of "
+                "the config file)",
+            )
+        uri = _VAR.sub(lambda m: os.environ[m.group(1)], uri)
+    what = f"table {cfg.table}" if cfg.table is not None else "query"
+    scheme, sep, rest = uri.partition("://")
+    kind = _SCHEMES.get(scheme.lower())
+    if not sep or kind is None:
+        raise InputError(
+            f"cannot read the database {mask(uri)!r} ({key}): cscli reads postgresql:// "
+            "servers and sqlite:/// or duckdb:/// database files",
+            hint="write the URI as postgresql://user:${PASSWORD}@host:5432/db, "
+            "sqlite:///path/to/file.db or duckdb:///path/to/file.duckdb (a relative path is "
+            "relative to the config file)",
+        )
+    label = f"{mask(uri)} {what}"
+    if kind == "postgresql":
+        return Database(kind, None, what, label, uri)
+    raw = rest[1:] if rest.startswith("/") else rest
+    file = Path(raw) if Path(raw).is_absolute() else base_dir / raw
+    if rest.startswith("//"):  # sqlite:////abs/path
+        file = Path(rest[1:])
+    if not file.is_file():
+        raise InputError(
+            f"database file not found: {file} ({key}: {label})",
+            hint="check the path in the URI; a relative path is relative to the config file",
+        )
+    return Database(kind, file, what, label, uri)
+
+
+def _password(uri: str) -> str:
+    found = re.search(r"://[^/@:]*:([^/@]*)@", uri)
+    return found.group(1) if found and found.group(1) else ""
+
+
+def quote_ident(name: str) -> str:
+    """A table name (`schema.table` allowed) quoted as SQL identifiers."""
+    return ".".join('"' + part.replace('"', '""') + '"' for part in name.split("."))
+
+
+def read_database(name: str, cfg: SourceConfig, base_dir: Path) -> tuple[Database, pl.LazyFrame]:
+    """The table or query of a source as a LazyFrame of text columns with `_file`/`_row`."""
+    db = resolve(name, cfg, base_dir)
+    inner = quote_ident(cfg.table) if cfg.table is not None else f"({cfg.query})"
+    con = _connect(db, name)
+    try:
+        cur = con.cursor()
+        columns = _columns(cur, inner, db, name, cfg)
+        text = "TEXT" if db.kind == "sqlite" else "VARCHAR"
+        select = ", ".join(f"CAST({quote_ident(c)} AS {text}) AS {quote_ident(c)}" for c in columns)
+        try:
+            cur.execute(f"SELECT {select} FROM {inner} AS cscli_source")
+            rows = cur.fetchall()
+        except Exception as e:
+            raise _failed(e, db, name, cfg) from None
+    finally:
+        con.close()
+    frame = pl.DataFrame(rows, schema=dict.fromkeys(columns, pl.String), orient="row")
+    lf = (
+        frame.lazy()
+        .with_row_index(ROW_COL, offset=1)
+        .with_columns(pl.lit(db.label).alias(FILE_COL))
+    )
+    return db, lf
+
+
+def list_tables(uri: str, base_dir: Path) -> tuple[Database, dict[str, list[str]]]:
+    """The tables of a database and their columns (for `cscli init --database`)."""
+    from cscli.config import SourceConfig
+
+    cfg = SourceConfig(database=uri, query="SELECT 1")
+    db = resolve("init", cfg, base_dir)
+    con = _connect(db, "init")
+    try:
+        cur = con.cursor()
+        if db.kind == "sqlite":
+            cur.execute("SELECT name FROM sqlite_master WHERE type IN ('table', 'view') ORDER BY 1")
+        elif db.kind == "duckdb":
+            cur.execute(
+                "SELECT table_name FROM information_schema.tables "
+                "WHERE table_schema = 'main' ORDER BY 1"
+            )
+        else:
+            cur.execute(
+                "SELECT table_name FROM information_schema.tables "
+                "WHERE table_schema = current_schema() ORDER BY 1"
+            )
+        names = [r[0] for r in cur.fetchall()]
+        tables = {}
+        for t in names:
+            cur.execute(f"SELECT * FROM {quote_ident(t)} LIMIT 0")
+            tables[t] = [d[0] for d in cur.description or ()]
+    finally:
+        con.close()
+    return db, tables
+
+
+def _connect(db: Database, name: str) -> Any:
+    if db.kind == "postgresql":
+        return _connect_server(db, name)
+    try:
+        if db.kind == "sqlite":
+            return sqlite3.connect(f"file:{db.file}?mode=ro", uri=True)
+        import duckdb
+
+        return duckdb.connect(str(db.file), read_only=True)
+    except Exception as e:
+        raise InputError(
+            f"cannot open the database ({name}: {db.label}): {db.scrub(_first(e))}",
+            hint="check that the file is a database of the URI's kind (sqlite or duckdb)",
+        ) from None
+
+
+def _connect_server(db: Database, name: str) -> Any:
+    try:
+        import psycopg
+    except ImportError:
+        raise InputError(
+            f"reading PostgreSQL needs the psycopg driver ({name}: {db.label})",
+            hint="install cscli's database extra: pip install 'cscli[db]'",
+        ) from None
+    try:
+        return psycopg.connect(db.uri, connect_timeout=10)
+    except Exception as e:
+        text = db.scrub(" ".join(str(e).split()))
+        if re.search(r"password|authentication|role .* does not exist", text, re.I):
+            hint = "check the user and password (set them in an environment variable)"
+        elif re.search(r"database .* does not exist", text, re.I):
+            hint = "check the database name at the end of the URI"
+        else:
+            hint = "is the server running, and reachable at the URI's host and port?"
+        raise InputError(
+            f"cannot connect to the database ({name}: {db.label}): {text[:300]}", hint=hint
+        ) from None
+
+
+def _columns(cur: Any, inner: str, db: Database, name: str, cfg: SourceConfig) -> list[str]:
+    try:
+        cur.execute(f"SELECT * FROM {inner} AS cscli_source LIMIT 0")
+    except Exception as e:
+        raise _failed(e, db, name, cfg) from None
+    columns = [d[0] for d in cur.description or ()]
+    seen = {c for c in columns if columns.count(c) > 1}
+    if seen:
+        raise InputError(
+            f"the {db.what} gives the column {sorted(seen)[0]!r} twice ({name}: {db.label})",
+            hint="name every column of the query once (SELECT a.id AS ticket_id, …)",
+        )
+    return columns
+
+
+def _failed(e: BaseException, db: Database, name: str, cfg: SourceConfig) -> InputError:
+    text = db.scrub(_first(e))
+    missing_table = re.search(r"no such table|does not exist|not found", text, re.I)
+    if cfg.table is not None and missing_table:
+        hint = "check the table name (`cscli init --database URI` lists the tables)"
+    elif cfg.query is not None:
+        hint = f"check the SQL of sources.{name}.query: it runs as a subquery"
+    else:
+        hint = "check the table and the database"
+    return InputError(f"cannot read the {db.what} ({name}: {db.label}): {text}", hint=hint)
+
+
+def _first(e: BaseException) -> str:
+    return str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
