@@ -21,7 +21,7 @@ import polars as pl
 
 from cscli.availability import KpiStatus, business_hours, check_dimensions, kpi_status
 from cscli.config import Config, Grain
-from cscli.derived import CONTACT_MEASURES, CONTACT_SOURCES
+from cscli.derived import CONTACT_MEASURES, CONTACT_SOURCES, for_source
 from cscli.engine import engine_for
 from cscli.engine.base import PERIOD_COL, Engine, Plan, ReportPlan, WindowSpec, WindowTables
 from cscli.engine.polars.enrich import Progress
@@ -95,6 +95,18 @@ def select_kpis(config: Config, requested: Sequence[str]) -> list[Kpi]:
 # --- running ------------------------------------------------------------------------------
 
 
+def _linked_sources(config: Config, kpis: Sequence[Kpi]) -> set[str]:
+    """The sources a KPI's derived columns read (a ticket's status history for its status
+    times), when the config has them."""
+    out: set[str] = set()
+    for k in kpis:
+        used = columns_used(k.kind) | {k.anchor}
+        for d in for_source(k.source):
+            if d.needs_sources and d.provides & used:
+                out |= {link.source for link in d.needs_sources if link.source in config.sources}
+    return out
+
+
 def run_report(
     config: Config, request: ReportRequest, period: Period, *, progress: Progress | None = None
 ) -> ReportResult:
@@ -117,6 +129,7 @@ def run_reports(
     needed: set[str] = set()
     for request, kpis in zip(requests, chosen, strict=True):
         needed |= {k.source for k in kpis if k.source in config.sources}
+        needed |= _linked_sources(config, kpis)
         contacts = any(k.source == "contacts" for k in kpis) or any(
             columns_used(k.kind) & CONTACT_MEASURES for k in kpis
         )

@@ -46,6 +46,7 @@ DEFAULT_ANCHOR = {
     "surveys": "responded_at",
     "customers": "started_at",
     "messages": "created_at",
+    "ticket_events": "at",
 }
 
 

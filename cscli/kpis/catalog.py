@@ -11,10 +11,19 @@ order of `cscli kpis` and docs/kpis.md.
 
 from __future__ import annotations
 
-from cscli.kpis.builtin import calls, contacts, customers, messages, sentiment, surveys, tickets
+from cscli.kpis.builtin import (
+    calls,
+    contacts,
+    customers,
+    lifecycle,
+    messages,
+    sentiment,
+    surveys,
+    tickets,
+)
 from cscli.kpis.spec import KpiDef
 
-SUBJECTS = (tickets, calls, surveys, sentiment, messages, contacts, customers)
+SUBJECTS = (tickets, calls, surveys, sentiment, messages, contacts, customers, lifecycle)
 
 CATALOG: dict[str, KpiDef] = {k.id: k for subject in SUBJECTS for k in subject.KPIS}
 

@@ -18,6 +18,7 @@ TIMESTAMPS = {
     "surveys": ("responded_at",),
     "messages": ("created_at",),
     "customers": ("started_at", "churned_at"),
+    "ticket_events": ("at",),
 }
 
 #: a whole number written with a zero fraction: `3.0` (pandas writes integer ids so when the
