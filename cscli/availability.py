@@ -140,6 +140,17 @@ def missing(kpi: Kpi, columns: frozenset[str]) -> list[str]:
     return sorted(out)
 
 
+def _unlinked(kpi: Kpi, columns: frozenset[str]) -> list[str]:
+    """The sources that the derived columns `kpi` reads would come from, when none of them
+    is loaded (a ticket's status times need its ticket_events), sorted."""
+    out: set[str] = set()
+    for c in (columns_used(kpi.kind) | {kpi.anchor}) - columns:
+        d = provider(kpi.source, c)
+        if d is not None and d.needs_sources:
+            out |= {link.source for link in d.needs_sources}
+    return sorted(out)
+
+
 def _blocked(kpi: Kpi, columns: frozenset[str]) -> bool:
     """Whether a business-time column the KPI reads lacks only its calendar."""
     return any(
@@ -179,13 +190,14 @@ def kpi_status(
             f"hours: business needs a calendar for {kpi.source}: define one under calendars: "
             "and name it with calendar: (top level or on the source)",
         )
-    if (
-        absent
-        and kpi.built.fallback is not None
-        and not missing(dataclasses.replace(kpi, built=kpi.built.fallback), cols)
-    ):
-        kpi = dataclasses.replace(kpi, built=kpi.built.fallback)
-        absent = []
+    unlinked = _unlinked(kpi, cols)
+    if (absent or unlinked) and kpi.built.fallback is not None:
+        fallback = dataclasses.replace(kpi, built=kpi.built.fallback)
+        if not missing(fallback, cols) and not _unlinked(fallback, cols):
+            kpi = fallback
+            absent = unlinked = []
+    if unlinked and not absent:
+        return KpiStatus(kpi, f"needs a {' or '.join(unlinked)} source in the config")
     if absent:
         return KpiStatus(kpi, f"{kpi.source} has no {', '.join(absent)} column")
     if pending_columns(kpi.kind) - cols and isinstance(kpi.kind, Ratio | Stat):
