@@ -43,13 +43,15 @@ def ordered_events(events: pl.LazyFrame) -> pl.LazyFrame:
     of its interval (`_end`: the ticket's next change, or the newest event of the export)."""
     names = events.collect_schema().names()
     row = [ROW_COL] if ROW_COL in names else []
-    cols = [KEY, "at", "status", *row]
+    # ticket, time, the row in the file (events of the same minute in the order the system
+    # wrote them), then the status: a total order
+    order = [KEY, "at", *row, "status"]
     frame = events.select(
         pl.col(KEY).cast(pl.String).str.strip_chars(), "at", "status", *row
     ).filter(pl.col(KEY).is_not_null() & pl.col("at").is_not_null())
     export = pl.col("at").max()
     return (
-        frame.sort(cols, nulls_last=True, maintain_order=True)
+        frame.sort(order, nulls_last=True, maintain_order=True)
         .with_columns(_export=export)
         .with_columns(
             _end=pl.coalesce(pl.col("at").shift(-1).over(KEY), pl.col("_export")),
