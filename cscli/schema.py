@@ -176,7 +176,9 @@ TICKET_EVENTS = Table(
     (
         _c("ticket_id", "string", True),
         _c("at", "datetime", True, doc="when the ticket entered the status"),
-        _c("status", "string", True, doc="new | open | pending | hold | solved | closed", code=True),
+        _c(
+            "status", "string", True, doc="new | open | pending | hold | solved | closed", code=True
+        ),
         _c("event_id", "string"),
         _c("actor", "string", doc="who changed the status"),
         _c("group", "string"),

@@ -13,7 +13,6 @@ ticket 102 (created Mon 10:00): new 10–11 (1h), open 11–13 (2h), solved 13:0
 
 from __future__ import annotations
 
-import gzip
 import json
 import textwrap
 from pathlib import Path
@@ -29,6 +28,7 @@ ROOT = Path(__file__).resolve().parents[1]
 HISTORY = ROOT / "tests" / "data" / "presets" / "zendesk" / "ticket_field_history.csv"
 SHARED = ROOT.parent / "shared" / "data"
 HOUR = 3600.0
+PERIOD = ("--from", "2026-03-01", "--to", "2026-03-31")
 
 KPIS = (
     "requester_wait_time",
@@ -51,10 +51,7 @@ def run(tmp_path: Path, body: str, *args: str) -> dict[str, Any]:
     config.write_text(textwrap.dedent(body), encoding="utf-8")
     kpis = [a for k in KPIS for a in ("--kpi", k)]
     result = CliRunner().invoke(
-        app,
-        ["report", "-c", str(config), "-f", "json", "--from", "2026-03-01", "--to", "2026-03-31"]
-        + kpis
-        + list(args),
+        app, ["report", "-c", str(config), "-f", "json", *PERIOD, *kpis, *args]
     )
     assert result.exit_code == 0, result.output
     doc: dict[str, Any] = json.loads(result.stdout)
@@ -101,7 +98,9 @@ calendar: support
 kpis:
 """
     extra += "".join(f"  - {{id: b_{k}, kpi: {k}, hours: business}}\n" for k in KPIS[:6])
-    doc = run(tmp_path, config(tmp_path, extra), *[a for k in KPIS[:6] for a in ("--kpi", f"b_{k}")])
+    doc = run(
+        tmp_path, config(tmp_path, extra), *[a for k in KPIS[:6] for a in ("--kpi", f"b_{k}")]
+    )
     t = totals(doc)
     # open 09–17: 101 new 1h, open 2h, pending 12–17 = 5h, open Mon 18 → Tue 09 = 0, hold 2h,
     # open 0.5h; 102 as in calendar time (all inside the hours)
@@ -192,8 +191,17 @@ kpis:
     config_path.write_text(body, encoding="utf-8")
     result = CliRunner().invoke(
         app,
-        ["report", "-c", str(config_path), "-f", "json", "--from", "2015-01-01",
-         "--to", "2018-12-31"],
+        [
+            "report",
+            "-c",
+            str(config_path),
+            "-f",
+            "json",
+            "--from",
+            "2015-01-01",
+            "--to",
+            "2018-12-31",
+        ],
     )
     assert result.exit_code == 0, result.output
     got = totals(json.loads(result.stdout))

@@ -117,13 +117,13 @@ INTERCOM = Adapter(
 #: ServiceNow incident states → the status vocabulary of ticket_events (awaiting the caller
 #: is pending; awaiting a problem, vendor or evidence is on hold); other states stay as they are
 SERVICENOW_STATES = (
-    "CASE lower(trim(\"incident_state\")) "
+    'CASE lower(trim("incident_state")) '
     "WHEN 'new' THEN 'new' WHEN 'active' THEN 'open' WHEN 'in progress' THEN 'open' "
     "WHEN 'awaiting user info' THEN 'pending' WHEN 'awaiting caller' THEN 'pending' "
     "WHEN 'awaiting problem' THEN 'hold' WHEN 'awaiting vendor' THEN 'hold' "
     "WHEN 'awaiting evidence' THEN 'hold' WHEN 'on hold' THEN 'hold' "
     "WHEN 'resolved' THEN 'solved' WHEN 'closed' THEN 'closed' "
-    "ELSE lower(trim(\"incident_state\")) END"
+    'ELSE lower(trim("incident_state")) END'
 )
 
 SERVICENOW = Adapter(

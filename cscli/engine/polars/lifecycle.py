@@ -100,9 +100,7 @@ def with_status_times(frame: pl.LazyFrame, d: Derivation, ctx: Context) -> pl.La
     )
 
 
-def with_business_status_times(
-    frame: pl.LazyFrame, d: Derivation, ctx: Context
-) -> pl.LazyFrame:
+def with_business_status_times(frame: pl.LazyFrame, d: Derivation, ctx: Context) -> pl.LazyFrame:
     """The status times in business time under the tickets' calendar(s): each interval is
     measured by B(t) (`business_time`), created → first and final solve likewise."""
     if ctx.hours is None:
