@@ -123,10 +123,21 @@ def test_history_order_and_repeats_do_not_matter(tmp_path: Path) -> None:
     other = tmp_path / "history.csv"
     other.write_text("\n".join(shuffled) + "\n", encoding="utf-8")
     body = config(tmp_path).replace(str(HISTORY), str(other))
-    t = totals(run(tmp_path, body))
+    doc = run(tmp_path, body)
+    t = totals(doc)
     assert t["requester_wait_time"] == (pytest.approx(11.75 * HOUR), 2)
     assert t["full_resolution_time"] == (pytest.approx(15 * HOUR), 2)
     assert t["reopen_rate"] == (pytest.approx(0.5), 2)
+    # findings, not a crash: the repeated row (lines[3] = "101,status,10:00,open") once
+    issues = {q["issue"]: q["rows"] for q in doc["data_quality"]}
+    assert (
+        issues["repeated status event (the same ticket_id, at and status as an earlier row)"] == 1
+    )
+    # out of order: reversed, 101's 8 status rows and 102's 3 give 7 + 2 rows earlier than the
+    # ticket's previous row;
+    # the repeat of 101 open 10:00 comes last, after 102's rows (a different ticket): its
+    # previous 101 row is 101 new 09:00, earlier → not out of order
+    assert issues["status event out of order (earlier than the ticket's previous row)"] == 9
 
 
 def test_open_ticket_is_not_placed(tmp_path: Path) -> None:
