@@ -2,7 +2,7 @@
 resolution, reopens from the history, the presets that read histories, and the shared
 ServiceNow audit log cross-checked by an independent DuckDB count.
 
-Fixture (tests/data/presets/zendesk/ticket_field_history.csv, fivetran's ticket_field_history;
+Fixture (tests/data/lifecycle/ticket_field_history.csv, fivetran's ticket_field_history;
 Monday 2026-03-02 and Tuesday 2026-03-03):
 
 ticket 101 (created Mon 09:00): new 09–10 (1h), open 10–12 (2h), pending 12–18 (6h), open
@@ -25,7 +25,7 @@ from typer.testing import CliRunner
 from cscli.cli import app
 
 ROOT = Path(__file__).resolve().parents[1]
-HISTORY = ROOT / "tests" / "data" / "presets" / "zendesk" / "ticket_field_history.csv"
+HISTORY = ROOT / "tests" / "data" / "lifecycle" / "ticket_field_history.csv"
 SHARED = ROOT.parent / "shared" / "data"
 HOUR = 3600.0
 PERIOD = ("--from", "2026-03-01", "--to", "2026-03-31")
