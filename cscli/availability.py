@@ -151,10 +151,11 @@ def _blocked(kpi: Kpi, columns: frozenset[str]) -> bool:
 
 
 def _unlinked(kpi: Kpi, sources: Mapping[str, LoadedSource], columns: frozenset[str]) -> list[str]:
-    """The sources to configure for a derived column the KPI reads that comes from another
-    source (a ticket's replies, from ticket_comments), when none of them is loaded."""
+    """The sources to configure for a derived column the KPI reads (or is placed by) that comes
+    from another source (a ticket's replies from ticket_comments, its status times from
+    ticket_events), when none of them is loaded; in order of first need."""
     out: list[str] = []
-    for c in sorted(columns_used(kpi.kind) - columns):
+    for c in sorted((columns_used(kpi.kind) | {kpi.anchor}) - columns):
         d = provider(kpi.source, c)
         if d is not None and d.needs_sources and not _linked(d, sources, columns):
             out += [link.source for link in d.needs_sources if link.source not in out]
@@ -219,9 +220,6 @@ def kpi_status(
         )
         return KpiStatus(kpi, f"needs a {need} source in the config")
     cols = columns(kpi.source, sources, hours)
-    unlinked = _unlinked(kpi, sources, cols)
-    if unlinked:
-        return KpiStatus(kpi, f"needs a {' or '.join(unlinked)} source in the config")
     absent = missing(kpi, cols)
     if not absent and _blocked(kpi, cols):
         return KpiStatus(
@@ -229,13 +227,14 @@ def kpi_status(
             f"hours: business needs a calendar for {kpi.source}: define one under calendars: "
             "and name it with calendar: (top level or on the source)",
         )
-    if (
-        absent
-        and kpi.built.fallback is not None
-        and not missing(dataclasses.replace(kpi, built=kpi.built.fallback), cols)
-    ):
-        kpi = dataclasses.replace(kpi, built=kpi.built.fallback)
-        absent = []
+    unlinked = _unlinked(kpi, sources, cols)
+    if (absent or unlinked) and kpi.built.fallback is not None:
+        fallback = dataclasses.replace(kpi, built=kpi.built.fallback)
+        if not missing(fallback, cols) and not _unlinked(fallback, sources, cols):
+            kpi = fallback
+            absent = unlinked = []
+    if unlinked and not absent:
+        return KpiStatus(kpi, f"needs a {' or '.join(unlinked)} source in the config")
     if absent:
         return KpiStatus(kpi, f"{kpi.source} has no {', '.join(absent)} column")
     if pending_columns(kpi.kind) - cols and isinstance(kpi.kind, Ratio | Stat):

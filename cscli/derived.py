@@ -72,6 +72,22 @@ class Derivation:
         return self.provides | self.copies | self.inherits
 
 
+#: per ticket, from its status history (`ticket_events`): seconds in each group of statuses
+#: (Zendesk / fivetran dbt_zendesk), created → first and final solve, reopens, whether the
+#: history still has it open, and the instant of its final solve (the KPIs' anchor)
+STATUS_TIMES = frozenset(
+    {
+        "requester_wait_seconds",
+        "agent_work_seconds",
+        "agent_wait_seconds",
+        "on_hold_seconds",
+        "first_resolution_seconds",
+        "full_resolution_seconds",
+    }
+)
+HISTORY_FACTS = frozenset({"first_solved_at", "final_solved_at", "history_reopens", "history_open"})
+BUSINESS_STATUS_TIMES = frozenset(f"business_{c}" for c in STATUS_TIMES)
+
 #: the sources whose records are contacts
 CONTACT_SOURCES = ("tickets", "calls")
 #: per source, the text column whose sentiment is scored
@@ -204,6 +220,24 @@ DERIVATIONS: tuple[Derivation, ...] = (
         doc="the agent, team, channel, queue and priority of the ticket or call a survey rates",
     ),
     *(_next_contact(source) for source in ("contacts", *CONTACT_SOURCES)),
+    Derivation(
+        "status_times",
+        "tickets",
+        STATUS_TIMES | HISTORY_FACTS,
+        frozenset({"ticket_id", "created_at"}),
+        needs_sources=(Link("ticket_events", "ticket_id"),),
+        doc="a ticket's time in each status group, first and final solve, and reopens, from "
+        "its status history",
+    ),
+    Derivation(
+        "business_status_times",
+        "tickets",
+        BUSINESS_STATUS_TIMES,
+        frozenset({"ticket_id", "created_at"}),
+        needs_sources=(Link("ticket_events", "ticket_id"),),
+        requires=CALENDAR,
+        doc="the status times in business time",
+    ),
     Derivation(
         "age_seconds",
         "tickets",

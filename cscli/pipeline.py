@@ -97,6 +97,18 @@ def select_kpis(config: Config, requested: Sequence[str]) -> list[Kpi]:
 # --- running ------------------------------------------------------------------------------
 
 
+def _linked_sources(config: Config, kpis: Sequence[Kpi], by: Sequence[str]) -> set[str]:
+    """The other sources the derived columns of these KPIs and dimensions read (a ticket's
+    status history for its status times, its comments for its replies), when the config has
+    them."""
+    out: set[str] = set()
+    for k in kpis:
+        wanted = columns_used(k.kind) | {k.anchor} | set(by)
+        for d in derivations_for(k.source, wanted):
+            out |= {link.source for link in d.needs_sources if link.source in config.sources}
+    return out
+
+
 def run_report(
     config: Config, request: ReportRequest, period: Period, *, progress: Progress | None = None
 ) -> ReportResult:
@@ -119,6 +131,7 @@ def run_reports(
     needed: set[str] = set()
     for request, kpis in zip(requests, chosen, strict=True):
         needed |= {k.source for k in kpis if k.source in config.sources}
+        needed |= _linked_sources(config, kpis, request.by)
         contacts = any(k.source == "contacts" for k in kpis) or any(
             columns_used(k.kind) & CONTACT_MEASURES for k in kpis
         )
@@ -126,10 +139,6 @@ def run_reports(
             needed |= {c for c in CONTACT_SOURCES if c in config.sources}
         if needs_staffed(kpis) and "agent_states" in config.sources:
             needed.add("agent_states")
-        # the other sources a derived column reads (a ticket's replies, from its comments)
-        for k in kpis:
-            for d in derivations_for(k.source, columns_used(k.kind) | set(request.by)):
-                needed |= {s.source for s in d.needs_sources if s.source in config.sources}
     engine: Engine[LoadedSource] = engine_for(config, progress=progress)
     sources = engine.load(needed)
     hours = business_hours(config)

@@ -212,8 +212,38 @@ TICKET_COMMENTS = Table(
 #: the author roles of a comment; any other value is a data-quality finding
 COMMENT_ROLES = ("end_user", "agent")
 
+#: A ticket's status history (issue 17): one row per status change, from a status-history
+#: export, an `event_log:` source's events, or Zendesk's `ticket_field_history`. Statuses follow
+#: Zendesk's vocabulary (new, open, pending, hold, solved, closed); the interval of a status
+#: runs from its change to the ticket's next change, in time order.
+TICKET_EVENTS = Table(
+    "ticket_events",
+    (
+        _c("ticket_id", "string", True),
+        _c("at", "datetime", True, doc="when the ticket entered the status"),
+        _c(
+            "status", "string", True, doc="new | open | pending | hold | solved | closed", code=True
+        ),
+        _c("event_id", "string"),
+        _c("actor", "string", doc="who changed the status"),
+        _c("group", "string"),
+        _c("assignee", "string"),
+    ),
+    id_column="event_id",
+)
+
 TABLES: dict[str, Table] = {
-    t.name: t for t in (TICKETS, CALLS, SURVEYS, CUSTOMERS, MESSAGES, AGENT_STATES, TICKET_COMMENTS)
+    t.name: t
+    for t in (
+        TICKETS,
+        CALLS,
+        SURVEYS,
+        CUSTOMERS,
+        MESSAGES,
+        AGENT_STATES,
+        TICKET_COMMENTS,
+        TICKET_EVENTS,
+    )
 }
 DERIVED_TABLES: dict[str, Table] = {"contacts": CONTACTS}
 

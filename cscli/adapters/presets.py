@@ -59,7 +59,16 @@ ZENDESK = Adapter(
                 "ELSE user_role END"
             ),
         },
+        # fivetran's zendesk source, table ticket_field_history (one row per field change);
+        # only its status rows are status events (metadata_rows drops the other fields)
+        "ticket_events": {
+            "ticket_id": "ticket_id",
+            "at": "updated",
+            "status": "value",
+            "actor": "user_id",
+        },
     },
+    metadata_rows={"ticket_events": "\"field_name\" <> 'status'"},
     offsets={
         "tickets": {
             # "the time between ticket creation and the first public agent comment, in minutes"
@@ -120,6 +129,18 @@ INTERCOM = Adapter(
     },
 )
 
+#: ServiceNow incident states → the status vocabulary of ticket_events (awaiting the caller
+#: is pending; awaiting a problem, vendor or evidence is on hold); other states stay as they are
+SERVICENOW_STATES = (
+    'CASE lower(trim("incident_state")) '
+    "WHEN 'new' THEN 'new' WHEN 'active' THEN 'open' WHEN 'in progress' THEN 'open' "
+    "WHEN 'awaiting user info' THEN 'pending' WHEN 'awaiting caller' THEN 'pending' "
+    "WHEN 'awaiting problem' THEN 'hold' WHEN 'awaiting vendor' THEN 'hold' "
+    "WHEN 'awaiting evidence' THEN 'hold' WHEN 'on hold' THEN 'hold' "
+    "WHEN 'resolved' THEN 'solved' WHEN 'closed' THEN 'closed' "
+    'ELSE lower(trim("incident_state")) END'
+)
+
 SERVICENOW = Adapter(
     name="servicenow",
     description="ServiceNow incident list export (CSV; field names or labels)",
@@ -144,7 +165,17 @@ SERVICENOW = Adapter(
             "reassignments": ("reassignment_count", "Reassignment count"),
             "subject": ("short_description", "Short description"),
             "description": "description",
-        }
+        },
+        # the incident audit log (one row per update, as the UCI event log has it): its
+        # incident_state in Zendesk's status vocabulary
+        "ticket_events": {
+            "ticket_id": ("number", "Number"),
+            "at": ("sys_updated_at", "Updated"),
+            "status": Sql(SERVICENOW_STATES),
+            "actor": ("sys_updated_by", "Updated by"),
+            "group": ("assignment_group", "Assignment group"),
+            "assignee": ("assigned_to", "Assigned to"),
+        },
     },
 )
 

@@ -48,6 +48,7 @@ DEFAULT_ANCHOR = {
     "customers": "started_at",
     "messages": "created_at",
     "ticket_comments": "created_at",
+    "ticket_events": "at",
 }
 
 

@@ -15,6 +15,7 @@ from cscli.kpis.builtin import (
     calls,
     contacts,
     customers,
+    lifecycle,
     messages,
     replies,
     sentiment,
@@ -36,6 +37,7 @@ SUBJECTS = (
     workforce,
     staffing,
     replies,
+    lifecycle,
 )
 
 CATALOG: dict[str, KpiDef] = {k.id: k for subject in SUBJECTS for k in subject.KPIS}

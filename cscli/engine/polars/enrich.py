@@ -20,6 +20,7 @@ import polars as pl
 from cscli.derived import DERIVATIONS, WINDOW_MEASURES, Derivation, plan
 from cscli.engine.polars.contacts import contacts_table, with_contact_measures
 from cscli.engine.polars.facts import source_end, thread_key, ticket_ended_unresolved
+from cscli.engine.polars.lifecycle import with_business_status_times, with_status_times
 from cscli.engine.polars.loader import LoadedSource
 from cscli.engine.polars.measures import seconds
 from cscli.kpis.measures import MEASURES
@@ -267,6 +268,8 @@ BUILDERS: dict[str, Builder] = {
     "first_public_reply": _first_public_reply,
     "rated_contact": _rated_contact,
     "next_contact": lambda frame, d, ctx: with_contact_measures(frame, ctx.sources, ctx.name),
+    "status_times": with_status_times,
+    "business_status_times": with_business_status_times,
     "age_seconds": _age,
     "business_age_seconds": _business_age,
 }

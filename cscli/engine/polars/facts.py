@@ -20,6 +20,7 @@ TIMESTAMPS = {
     "ticket_comments": ("created_at",),
     "customers": ("started_at", "churned_at"),
     "agent_states": ("started_at", "ended_at"),
+    "ticket_events": ("at",),
 }
 
 #: a whole number written with a zero fraction: `3.0` (pandas writes integer ids so when the

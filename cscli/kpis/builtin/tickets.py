@@ -211,10 +211,18 @@ REOPEN_RATE = KpiDef(
     anchor="resolved_at",
     definition=(
         "Tickets resolved in the period that were reopened at least once (reopens > 0) / tickets "
-        "resolved in the period with a known reopens count."
+        "resolved in the period with a known reopens count. With a ticket_events status "
+        "history, reopens are counted from it (history_reopens: changes from solved or closed "
+        "back to another status) over the resolved tickets that have a history."
     ),
     build=lambda p: Built(
-        Ratio("reopens > 0", where="resolved_at IS NOT NULL AND reopens IS NOT NULL")
+        Ratio(
+            "history_reopens > 0",
+            where="resolved_at IS NOT NULL AND history_reopens IS NOT NULL",
+        ),
+        fallback=Built(
+            Ratio("reopens > 0", where="resolved_at IS NOT NULL AND reopens IS NOT NULL")
+        ),
     ),
 )
 

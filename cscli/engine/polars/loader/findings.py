@@ -264,6 +264,24 @@ def record_checks(
                 effect="counted only (no KPI uses the end of an answered call)",
             )
         )
+    if table.name == "ticket_events" and {"ticket_id", "at", "status"} <= columns:
+        event = pl.struct("ticket_id", "at", "status")
+        checks.append(
+            QualityCheck(
+                issue="repeated status event (the same ticket_id, at and status as an earlier row)",
+                predicate=pl.col("at").is_not_null() & ~event.hash().is_first_distinct(),
+                column="at",
+                effect="kept: a repeat adds a zero-length interval, so no status time changes",
+            )
+        )
+        checks.append(
+            QualityCheck(
+                issue="status event out of order (earlier than the ticket's previous row)",
+                predicate=(pl.col("at") < pl.col("at").shift(1).over("ticket_id")).fill_null(False),
+                column="at",
+                effect="kept: each ticket's history is sorted by time before its intervals",
+            )
+        )
     # Text columns only: free text (subjects, comments) costs most to scan and a replaced
     # character there is cosmetic, unlike in an agent's name or an id; in a date or number
     # column a damaged cell is already unreadable.
