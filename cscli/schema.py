@@ -247,6 +247,17 @@ TABLES: dict[str, Table] = {
 }
 DERIVED_TABLES: dict[str, Table] = {"contacts": CONTACTS}
 
+#: the timestamp that places a custom KPI's records in a period, per source
+DEFAULT_ANCHOR = {
+    "tickets": "created_at",
+    "calls": "queued_at",
+    "surveys": "responded_at",
+    "customers": "started_at",
+    "messages": "created_at",
+    "ticket_comments": "created_at",
+    "ticket_events": "at",
+}
+
 SURVEY_TYPES = ("csat", "nps", "ces", "asat")
 
 #: ticket statuses that end a ticket without a resolution (with no resolved_at)

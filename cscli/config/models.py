@@ -40,18 +40,6 @@ from cscli.suggest import did_you_mean
 
 Format = Literal["csv", "tsv", "parquet", "json", "jsonl"]
 
-#: the timestamp that places a custom KPI's records in a period, per source
-DEFAULT_ANCHOR = {
-    "tickets": "created_at",
-    "calls": "queued_at",
-    "surveys": "responded_at",
-    "customers": "started_at",
-    "messages": "created_at",
-    "ticket_comments": "created_at",
-    "ticket_events": "at",
-}
-
-
 # --- structure: pydantic ------------------------------------------------------------------
 
 

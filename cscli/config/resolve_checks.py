@@ -15,7 +15,6 @@ from typing import Any
 from cscli.conditions import Condition, Quantity, check_units, parse_condition, parse_quantity
 from cscli.config.models import (
     ABSENT,
-    DEFAULT_ANCHOR,
     CheckConfig,
     CheckEntry,
     Freshness,
@@ -26,6 +25,7 @@ from cscli.config.models import (
 from cscli.config.problems import Problems
 from cscli.config.sql import check_one_sql
 from cscli.kpis.spec import Kpi
+from cscli.schema import DEFAULT_ANCHOR
 from cscli.suggest import did_you_mean
 
 _CHECK_KEYS = keys_of(CheckEntry)

@@ -15,7 +15,6 @@ from typing import Any
 
 from cscli.config.models import (
     ABSENT,
-    DEFAULT_ANCHOR,
     BuiltinKpiEntry,
     CustomKpiEntry,
     KpiEntry,
@@ -27,7 +26,7 @@ from cscli.config.problems import Problems
 from cscli.config.sql import check_one_sql, extra_columns, source_columns
 from cscli.kpis.catalog import CATALOG, DEFAULT_KPIS
 from cscli.kpis.spec import Built, Kpi, KpiDef, ParamError, Ratio, SqlAggregate, instantiate
-from cscli.schema import DERIVED_TABLES, TABLES, is_dimension
+from cscli.schema import DEFAULT_ANCHOR, DERIVED_TABLES, TABLES, is_dimension
 from cscli.suggest import did_you_mean
 from cscli.units import UNITS
 
