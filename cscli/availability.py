@@ -162,6 +162,11 @@ def _unlinked(kpi: Kpi, sources: Mapping[str, LoadedSource], columns: frozenset[
     return out
 
 
+def _a(noun: str) -> str:
+    """The noun with its indefinite article (an agent_states source, a tickets source)."""
+    return f"{'an' if noun[:1] in 'aeiou' else 'a'} {noun}"
+
+
 def _needs_extra(kpi: Kpi) -> bool:
     return any(
         d is not None and d.requires == SENTIMENT_EXTRA
@@ -218,7 +223,7 @@ def kpi_status(
             if built is not None
             else kpi.source
         )
-        return KpiStatus(kpi, f"needs a {need} source in the config")
+        return KpiStatus(kpi, f"needs {_a(need)} source in the config")
     cols = columns(kpi.source, sources, hours)
     absent = missing(kpi, cols)
     if not absent and _blocked(kpi, cols):
@@ -234,7 +239,7 @@ def kpi_status(
             kpi = fallback
             absent = unlinked = []
     if unlinked and not absent:
-        return KpiStatus(kpi, f"needs a {' or '.join(unlinked)} source in the config")
+        return KpiStatus(kpi, f"needs {_a(' or '.join(unlinked))} source in the config")
     if absent:
         return KpiStatus(kpi, f"{kpi.source} has no {', '.join(absent)} column")
     if pending_columns(kpi.kind) - cols and isinstance(kpi.kind, Ratio | Stat):

@@ -844,8 +844,9 @@ def test_html_report_fits_a_phone(config: Path, tmp_path: Path, view: str) -> No
     assert measured["vw"] == 390  # the probe saw a phone's viewport
     assert measured["scroll"] <= 390  # the page never scrolls sideways
     assert measured["out"] == []  # only a table inside its card's scroller may be wider
-    # every breakdown here is wider than a phone (6 to 12 columns): it scrolls in its card
-    assert "card table-card wide" in measured["cut"] or view == "totals"
+    # every breakdown here is wider than a phone (6 to 12 columns): it scrolls in its card; a
+    # landscape ("wide") one except the intraday table (weekday, hour and 5 KPIs: A4 portrait)
+    assert "card table-card wide" in measured["cut"] or view in ("totals", "intraday")
     assert "card table-card" in measured["cut"]
 
 
@@ -880,7 +881,9 @@ def test_html_report_tables_fit_their_printed_page(config: Path, tmp_path: Path,
     assert portrait  # the headline and charts
     wide = 'class="card table-card wide"' in html
     assert bool(landscape) == wide
-    assert wide == (view != "totals")  # 12 columns weekly, 3 for the totals
+    # 12 columns weekly, 3 for the totals, 7 for the intraday table (its 25-column heatmaps
+    # fit a portrait page: `cut` is empty above)
+    assert wide == (view not in ("totals", "intraday"))
 
 
 # --- charts per group: the largest groups, "other", faint low-n points, hollow provisional --

@@ -22,7 +22,7 @@ from cscli.kpis.spec import Count, Kpi
 from cscli.period import WEEKDAY_NAMES
 from cscli.render.labels import with_records
 from cscli.results import ReportResult, Row
-from cscli.units import format_value
+from cscli.units import Unit, format_value
 
 #: the KPIs drawn as heatmaps, in this order, when the report has them
 HEAT_KPIS = (
@@ -137,16 +137,34 @@ def _number(value: object) -> float | None:
 def _heatmap(
     k: Kpi, cells: dict[tuple[int, int], Row], days: list[int], hours: list[int]
 ) -> Heatmap:
-    values: dict[tuple[int, int], float | None] = {}
-    texts: dict[tuple[int, int], str] = {}
-    for key, row in cells.items():
-        v = _number(row.kpi(k.id).value)
-        values[key] = v
-        texts[key] = format_value(v, k.unit) if v is not None else ""
+    values = {key: _number(row.kpi(k.id).value) for key, row in cells.items()}
     if isinstance(k.kind, Count):  # an hour without records counted none: 0, not blank
-        for key in ((d, h) for d in days for h in hours if (d, h) not in values):
-            values[key], texts[key] = 0.0, format_value(0, k.unit)
-    return _grid(k.id, k.title, values, texts, days, hours)
+        values |= {(d, h): 0.0 for d in days for h in hours if (d, h) not in values}
+    unit, scale = _cell_unit(k.unit, [v for v in values.values() if v is not None])
+    texts = {key: _compact(v / scale, k.unit) for key, v in values.items() if v is not None}
+    title = f"{k.title} ({unit})" if unit else k.title
+    return _grid(k.id, title, values, texts, days, hours)
+
+
+def _cell_unit(unit: Unit, values: list[float]) -> tuple[str, float]:
+    """What a heatmap's cells are counted in (named in its title) and the divisor that gets
+    them there: a cell has room for a few digits, so durations are in seconds, minutes or
+    hours by the largest one, ratios in whole percents."""
+    if unit == "seconds":
+        top = max((abs(v) for v in values), default=0.0)
+        if top < 120:
+            return "seconds", 1.0
+        return ("minutes", 60.0) if top < 7200 else ("hours", 3600.0)
+    return ("%", 0.01) if unit == "ratio" else ("", 1.0)
+
+
+def _compact(value: float, unit: Unit) -> str:
+    """A cell's number in three or four characters (one decimal below 10 for a duration)."""
+    if unit == "seconds":
+        return f"{value:.1f}" if abs(value) < 9.95 else f"{value:.0f}"
+    if unit == "ratio" or (unit == "count" and float(value).is_integer()):
+        return f"{value:.0f}"
+    return format_value(value, unit)
 
 
 def has_gap(kpis: Sequence[Kpi]) -> bool:
