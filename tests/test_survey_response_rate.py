@@ -1,0 +1,93 @@
+"""survey_response_rate (issue 17): survey responses / survey invitations, from the
+survey_invitations source (one row per invitation, responded_at empty while unanswered),
+placed by sent_at. Every value below is worked out by hand from INVITATIONS."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from cscli import api
+from cscli.cli import app
+from tests.helpers import row, totals, vn
+
+Write = Callable[[str, str], Path]
+
+# The export time is the newest sent_at or responded_at: 2026-03-14T09:00 (i3's response).
+# Seconds observed after sending: i1 12d, i2 11d, i3 10d, i4 9d, i5 8d, i6 2d, i7 1d.
+# i1 answered after 1 h, i3 after 10 d, i4 after 1 d, i7 after 3 h; i2, i5, i6 unanswered.
+# i8 has the unknown type "survey" (a finding, excluded); i9 has no sent_at (a finding, dropped).
+INVITATIONS = """\
+    invitation_id,sent_at,survey_type,responded_at,agent
+    i3,2026-03-04T09:00:00Z,csat,2026-03-14T09:00:00Z,Bob
+    i1,2026-03-02T09:00:00Z,csat,2026-03-02T10:00:00Z,Amy
+    i2,2026-03-03T09:00:00Z,csat,,Amy
+    i4,2026-03-05T09:00:00Z,nps,2026-03-06T09:00:00Z,Bob
+    i5,2026-03-06T09:00:00Z,nps,,Bob
+    i6,2026-03-12T09:00:00Z,nps,,Amy
+    i7,2026-03-13T09:00:00Z,csat,2026-03-13T12:00:00Z,Amy
+    i8,2026-03-07T09:00:00Z,survey,,Amy
+    i9,,csat,,Amy
+"""
+SOURCES = "sources:\n  survey_invitations: {path: invitations.csv}\n"
+KPIS = (
+    "kpis:\n"
+    "  - {id: rr, kpi: survey_response_rate}\n"
+    "  - {id: rr_csat, kpi: survey_response_rate, survey_type: csat, window: 14d}\n"
+    "  - {id: rr_ces, kpi: survey_response_rate, survey_type: ces}\n"
+)
+
+
+@pytest.fixture
+def config(write: Write) -> Path:
+    write("invitations.csv", INVITATIONS)
+    return write("cscli.yaml", SOURCES + KPIS)
+
+
+def test_response_rate_over_judged_invitations(config: Path) -> None:
+    t = totals(api.report(config))
+    # window 7d: i6 (unanswered, seen 2d) is open; judged i1 i2 i3 i4 i5 i7 = 6; answered
+    # within 7d: i1, i4, i7 (i3 took 10d) → 3/6 = 0.5; open share 1 of the 7 typed = 1/7
+    assert vn(t, "rr") == (pytest.approx(0.5), 6)
+    assert t["rr__open"] == pytest.approx(1 / 7)
+    # csat only, window 14d: i2 (unanswered, seen 11d < 14d) is open; judged i1 i3 i7, all
+    # answered within 14d → 3/3 = 1.0; open share 1 of 4
+    assert vn(t, "rr_csat") == (pytest.approx(1.0), 3)
+    assert t["rr_csat__open"] == pytest.approx(1 / 4)
+    # no ces invitation at all → no value, n 0
+    assert vn(t, "rr_ces") == (None, 0)
+
+
+def test_response_rate_by_survey_type(config: Path) -> None:
+    result = api.report(config, by=["survey_type"])
+    # csat: i1 i2 i3 i7 all seen ≥ 7d or answered; answered within 7d: i1, i7 → 2/4
+    csat = row(result, survey_type="csat")
+    assert vn(csat, "rr") == (pytest.approx(0.5), 2 * 2)
+    # nps: i6 open; judged i4 i5; answered i4 → 1/2, open 1/3
+    nps = row(result, survey_type="nps")
+    assert vn(nps, "rr") == (pytest.approx(0.5), 2)
+    assert nps["rr__open"] == pytest.approx(1 / 3)
+    # rr_csat in the nps group: no csat invitation there → null
+    assert vn(nps, "rr_csat") == (None, 0)
+
+
+def test_unknown_type_and_missing_sent_at_are_findings(config: Path) -> None:
+    issues = {(q.source, q.issue): q.rows for q in api.report(config).data_quality}
+    assert issues[("survey_invitations", "survey_type: survey type not one of csat, nps, ces, asat")] == 1
+    assert issues[("survey_invitations", "sent_at: missing value (required)")] == 1
+
+
+def test_cli_report_json(config: Path) -> None:
+    runner = CliRunner()
+    result = runner.invoke(
+        app, ["report", "-c", str(config), "--kpi", "survey_response_rate", "-f", "json"]
+    )
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    got = doc["totals"]["kpis"]["survey_response_rate"]
+    # as rr above: 3 of 6 judged invitations answered within 7 days
+    assert (got["value"], got["n"]) == (pytest.approx(0.5), 6)
