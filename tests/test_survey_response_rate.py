@@ -91,3 +91,47 @@ def test_cli_report_json(config: Path) -> None:
     got = doc["totals"]["kpis"]["survey_response_rate"]
     # as rr above: 3 of 6 judged invitations answered within 7 days
     assert (got["value"], got["n"]) == (pytest.approx(0.5), 6)
+
+
+def test_a_response_before_its_invitation_is_left_out(write: Write) -> None:
+    # a answered an hour before it was sent (a finding, excluded); b answered after 1 h; c is
+    # unanswered and seen 0 s (the export time is its own sent_at) → open
+    write(
+        "invitations.csv",
+        """\
+        invitation_id,sent_at,survey_type,responded_at
+        a,2026-03-01T09:00:00Z,csat,2026-03-01T08:00:00Z
+        b,2026-03-02T09:00:00Z,csat,2026-03-02T10:00:00Z
+        c,2026-03-20T09:00:00Z,csat,
+        """,
+    )
+    result = api.report(write("cscli.yaml", SOURCES + KPIS))
+    t = totals(result)
+    # judged: b only → 1/1; open share: c, 1 of the 2 kept
+    assert vn(t, "rr") == (pytest.approx(1.0), 1)
+    assert t["rr__open"] == pytest.approx(1 / 2)
+    issues = {(q.source, q.issue): q.rows for q in result.data_quality}
+    assert issues[("survey_invitations", "responded_at before sent_at")] == 1
+
+
+def test_survey_type_as_a_constant_of_the_source(write: Write) -> None:
+    # an export of nps invitations only, with its own column names
+    write(
+        "inv.csv",
+        """\
+        id,sent,answered
+        a,2026-03-01T09:00:00Z,2026-03-01T10:00:00Z
+        b,2026-03-02T09:00:00Z,
+        c,2026-03-20T09:00:00Z,
+        """,
+    )
+    path = write(
+        "cscli.yaml",
+        "sources:\n  survey_invitations: {path: inv.csv, survey_type: nps, columns: "
+        "{invitation_id: id, sent_at: sent, responded_at: answered}}\n",
+    )
+    result = api.report(path, kpis=["survey_response_rate"], by=["survey_type"])
+    # a answered (1 h), b unanswered and seen 18 d ≥ 7 d, c seen 0 s → open: 1/2, open 1/3
+    nps = row(result, survey_type="nps")
+    assert vn(nps, "survey_response_rate") == (pytest.approx(0.5), 2)
+    assert nps["survey_response_rate__open"] == pytest.approx(1 / 3)

@@ -184,7 +184,9 @@ def _response_rate(p: Mapping[str, Any]) -> Built:
     return Built(
         Ratio(
             f"invitation_response_seconds <= {w}",
-            where=f"survey_type IN ({listed})",
+            # a response before its invitation is a finding, and the invitation is left out
+            where=f"survey_type IN ({listed}) AND (responded_at IS NULL OR "
+            "invitation_response_seconds IS NOT NULL)",
             judged=f"invitation_response_seconds <= {w} OR invitation_observed_seconds >= {w}",
         )
     )
@@ -205,8 +207,8 @@ SURVEY_RESPONSE_RATE = KpiDef(
         "unanswered). An unanswered invitation sent less than {window} before the export time "
         "(its newest sent_at or responded_at) may still be answered: it leaves the denominator "
         "and its share is the open share; a response later than {window} counts as none. No "
-        "invitations → no value. Invitation types other than csat, nps, ces, asat are "
-        "excluded and reported in data_quality."
+        "invitations → no value. Invitation types other than csat, nps, ces, asat, and "
+        "responses dated before their invitation, are excluded and reported in data_quality."
     ),
     params=(
         Param(
