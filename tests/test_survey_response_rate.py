@@ -5,10 +5,15 @@ placed by sent_at. Every value below is worked out by hand from INVITATIONS."""
 from __future__ import annotations
 
 import json
+import tempfile
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import duckdb
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from cscli import api
@@ -135,3 +140,59 @@ def test_survey_type_as_a_constant_of_the_source(write: Write) -> None:
     nps = row(result, survey_type="nps")
     assert vn(nps, "survey_response_rate") == (pytest.approx(0.5), 2)
     assert nps["survey_response_rate__open"] == pytest.approx(1 / 3)
+
+
+# (hours after the start the invitation is sent, hours to its response or None, type)
+INVITATION = st.tuples(
+    st.integers(0, 24 * 30),
+    st.none() | st.integers(0, 24 * 12),
+    st.sampled_from(["csat", "nps"]),
+)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(INVITATION, min_size=1, max_size=25))
+def test_response_rate_matches_duckdb(rows: list[tuple[int, int | None, str]]) -> None:
+    start = datetime(2026, 3, 1, tzinfo=UTC)
+
+    def stamp(hours: int) -> str:
+        return (start + timedelta(hours=hours)).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    lines = ["sent_at,survey_type,responded_at"]
+    lines += [
+        f"{stamp(s)},{kind},{'' if r is None else stamp(s + r)}" for s, r, kind in rows
+    ]
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        (folder / "invitations.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+        path = folder / "cscli.yaml"
+        path.write_text(
+            SOURCES + "kpis:\n  - {id: rr, kpi: survey_response_rate, window: 3d}\n",
+            encoding="utf-8",
+        )
+        t = totals(api.report(path))
+        # the same definition in SQL, over the hours: export time = newest sent or response
+        con = duckdb.connect()
+        con.execute("CREATE TABLE inv (sent INTEGER, resp INTEGER)")
+        con.executemany(
+            "INSERT INTO inv VALUES (?, ?)", [(s, None if r is None else s + r) for s, r, _ in rows]
+        )
+        judged, answered, total = con.execute(
+            """
+            WITH e AS (SELECT max(greatest(sent, coalesce(resp, sent))) AS export FROM inv),
+            j AS (
+                SELECT resp IS NOT NULL AND resp - sent <= 72 AS answered,
+                       (resp IS NOT NULL AND resp - sent <= 72) OR export - sent >= 72 AS judged
+                FROM inv, e
+            )
+            SELECT count(*) FILTER (WHERE judged), count(*) FILTER (WHERE judged AND answered),
+                   count(*)
+            FROM j
+            """
+        ).fetchone()
+    assert t["rr__n"] == judged
+    if judged == 0:
+        assert t["rr"] is None
+    else:
+        assert t["rr"] == pytest.approx(answered / judged)
+    assert t["rr__open"] == pytest.approx((total - judged) / total)
