@@ -82,7 +82,8 @@ def test_response_rate_by_survey_type(config: Path) -> None:
 
 def test_unknown_type_and_missing_sent_at_are_findings(config: Path) -> None:
     issues = {(q.source, q.issue): q.rows for q in api.report(config).data_quality}
-    assert issues[("survey_invitations", "survey_type: survey type not one of csat, nps, ces, asat")] == 1
+    unknown = "survey_type: survey type not one of csat, nps, ces, asat"
+    assert issues[("survey_invitations", unknown)] == 1
     assert issues[("survey_invitations", "sent_at: missing value (required)")] == 1
 
 
@@ -159,9 +160,7 @@ def test_response_rate_matches_duckdb(rows: list[tuple[int, int | None, str]]) -
         return (start + timedelta(hours=hours)).strftime("%Y-%m-%dT%H:%M:%SZ")
 
     lines = ["sent_at,survey_type,responded_at"]
-    lines += [
-        f"{stamp(s)},{kind},{'' if r is None else stamp(s + r)}" for s, r, kind in rows
-    ]
+    lines += [f"{stamp(s)},{kind},{'' if r is None else stamp(s + r)}" for s, r, kind in rows]
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         (folder / "invitations.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")

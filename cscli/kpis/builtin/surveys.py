@@ -10,7 +10,6 @@ from collections.abc import Mapping
 from typing import Any
 
 from cscli.kpis.builtin.common import sql_num
-from cscli.schema import SURVEY_TYPES
 from cscli.kpis.spec import (
     Built,
     Count,
@@ -22,6 +21,7 @@ from cscli.kpis.spec import (
     Ratio,
     Stat,
 )
+from cscli.schema import SURVEY_TYPES
 
 
 def _survey_where(survey_type: str, low: float, high: float) -> tuple[str, QualityRule]:
@@ -171,7 +171,6 @@ SURVEY_RESPONSES = KpiDef(
     ),
     build=lambda p: Built(Count()),
 )
-
 
 
 def _response_rate(p: Mapping[str, Any]) -> Built:
