@@ -195,3 +195,22 @@ def test_response_rate_matches_duckdb(rows: list[tuple[int, int | None, str]]) -
     else:
         assert t["rr"] == pytest.approx(answered / judged)
     assert t["rr__open"] == pytest.approx((total - judged) / total)
+
+
+def test_a_report_without_kpis_shows_the_response_rate(write: Write) -> None:
+    write("invitations.csv", INVITATIONS)
+    result = api.report(write("cscli.yaml", SOURCES))
+    # the default KPIs of a survey_invitations source: the response rate, as rr above
+    assert [s.kpi.id for s in result.kpis] == ["survey_response_rate"]
+    assert vn(totals(result), "survey_response_rate") == (pytest.approx(0.5), 6)
+
+
+def test_init_proposes_the_invitations_source_with_its_type(write: Write) -> None:
+    folder = write(
+        "exports/nps_invitations.csv",
+        "invitation_id,sent_at,responded_at\na,2026-03-01T09:00:00Z,\n",
+    ).parent
+    result = CliRunner().invoke(app, ["init", "--print", str(folder)])
+    assert result.exit_code == 0, result.output
+    assert "survey_invitations:" in result.stdout
+    assert "survey_type: nps   # every invitation is of this type" in result.stdout
