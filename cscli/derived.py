@@ -256,6 +256,14 @@ DERIVATIONS: tuple[Derivation, ...] = (
         twin_of="age_seconds",
         doc="age_seconds in business time",
     ),
+    Derivation(
+        "invitation_observed_seconds",
+        "survey_invitations",
+        frozenset({"invitation_observed_seconds"}),
+        frozenset({"sent_at"}),
+        doc="how long after an invitation was sent the export still sees (its newest sent_at "
+        "or responded_at − sent_at)",
+    ),
 )
 
 #: the sources built from others

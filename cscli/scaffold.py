@@ -29,7 +29,7 @@ from cscli.adapters.sniff import SNIFF_BYTES, bom_codec, guess_encoding
 from cscli.engine.polars.compile import sql
 from cscli.engine.polars.loader.diagnose import DELIMITER_WORDS, yaml_delimiter
 from cscli.errors import UsageError
-from cscli.schema import SURVEY_TYPES, TABLES, Table
+from cscli.schema import SURVEY_SOURCES, SURVEY_TYPES, TABLES, Table
 
 DATA_SUFFIXES = (
     ".csv",
@@ -367,7 +367,7 @@ def render_config(
         else:
             lines.append("    timezone: UTC   # zone of timestamps written without an offset")
         if (
-            m.table.name == "surveys"
+            m.table.name in SURVEY_SOURCES
             and "survey_type" not in m.columns
             and ("survey_type" not in m.header)
         ):
@@ -375,7 +375,8 @@ def render_config(
                 lines.append(f"    survey_type: {m.survey_type}   # from the {m.adapter} preset")
             else:
                 guess = next((t for t in SURVEY_TYPES if t in m.files[0].name.lower()), "csat")
-                lines.append(f"    survey_type: {guess}   # every response is of this type")
+                record = "response" if m.table.name == "surveys" else "invitation"
+                lines.append(f"    survey_type: {guess}   # every {record} is of this type")
         if m.table.name == "agent_states":
             lines.append(
                 "    states: {}   # export state names → available, on_contact, "

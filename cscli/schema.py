@@ -232,6 +232,27 @@ TICKET_EVENTS = Table(
     id_column="event_id",
 )
 
+#: One row per survey invitation (issue 17): a survey sent, answered or not. `responded_at` is
+#: when it was answered (null = no response yet), so the response rate needs no link to the
+#: surveys source; an unanswered invitation is a row of its own, not a survey with no score.
+SURVEY_INVITATIONS = Table(
+    "survey_invitations",
+    (
+        _c("sent_at", "datetime", True),
+        _c("survey_type", "string", True, doc="csat | nps | ces | asat", code=True),
+        _c("responded_at", "datetime", doc="null = not answered (yet)"),
+        _c("invitation_id", "string"),
+        _c("response_id", "string"),
+        _c("ticket_id", "string"),
+        _c("call_id", "string"),
+        _c("customer_id", "string"),
+        _c("agent", "string"),
+        _c("team", "string"),
+        _c("channel", "string"),
+    ),
+    id_column="invitation_id",
+)
+
 TABLES: dict[str, Table] = {
     t.name: t
     for t in (
@@ -243,6 +264,7 @@ TABLES: dict[str, Table] = {
         AGENT_STATES,
         TICKET_COMMENTS,
         TICKET_EVENTS,
+        SURVEY_INVITATIONS,
     )
 }
 DERIVED_TABLES: dict[str, Table] = {"contacts": CONTACTS}
@@ -256,9 +278,12 @@ DEFAULT_ANCHOR = {
     "messages": "created_at",
     "ticket_comments": "created_at",
     "ticket_events": "at",
+    "survey_invitations": "sent_at",
 }
 
 SURVEY_TYPES = ("csat", "nps", "ces", "asat")
+#: the sources whose records have a survey type (`survey_type:` in a source's config)
+SURVEY_SOURCES = ("surveys", "survey_invitations")
 
 #: ticket statuses that end a ticket without a resolution (with no resolved_at)
 GAVE_UP_STATUSES = ("closed", "cancelled", "canceled", "rejected", "abandoned")

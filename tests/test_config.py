@@ -338,7 +338,8 @@ def test_values_of_the_wrong_type_are_problems_not_crashes(write: Write) -> None
     # source: " 36 and "report: {kpis: [" 16
     assert problems(path) == [
         f"{path}:3:38: custom KPI 'x' needs `source:` one of tickets, calls, surveys, "
-        "customers, messages, agent_states, ticket_comments, ticket_events",
+        "customers, messages, agent_states, ticket_comments, ticket_events, "
+        "survey_invitations",
         f"{path}:4:37: sentiment reads one of surveys, messages, tickets, not ['messages']",
         f"{path}:5:17: report.kpis[0]: Input should be a valid string",
     ]

@@ -60,6 +60,7 @@ DEFAULT_KPIS: tuple[str, ...] = (
     "csat",
     "nps",
     "ces",
+    "survey_response_rate",
     "retention_rate",
     "churn_rate",
     "occupancy",

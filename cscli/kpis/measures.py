@@ -66,6 +66,14 @@ MEASURES: tuple[Measure, ...] = (
         "talk_seconds + hold_seconds + wrap_seconds (null hold or wrap counts as 0)",
         "negative talk, hold or wrap seconds",
     ),
+    Measure(
+        "invitation_response_seconds",
+        "survey_invitations",
+        "seconds_between",
+        ("sent_at", "responded_at"),
+        "responded_at − sent_at (answered invitations)",
+        "responded_at before sent_at",
+    ),
 )
 
 

@@ -28,6 +28,7 @@ SOURCE_TITLES = {
     "messages": "Messages",
     "agent_states": "Agent states",
     "ticket_comments": "Ticket comments",
+    "survey_invitations": "Survey invitations",
 }
 
 

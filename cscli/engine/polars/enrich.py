@@ -259,6 +259,11 @@ def _business_age(frame: pl.LazyFrame, d: Derivation, ctx: Context) -> pl.LazyFr
     return frame if expr is None else frame.with_columns(expr.alias(d.name))
 
 
+def _invitation_observed(frame: pl.LazyFrame, d: Derivation, ctx: Context) -> pl.LazyFrame:
+    as_of = source_end(ctx.name, ctx.columns)
+    return frame.with_columns(seconds(as_of - pl.col("sent_at")).alias(d.name))
+
+
 BUILDERS: dict[str, Builder] = {
     "ticket_ends": lambda frame, d, ctx: with_ticket_ends(frame, ctx.columns),
     **{d.name: _business_twin for d in DERIVATIONS if d.twin_of and d.stage == "enrich"},
@@ -272,6 +277,7 @@ BUILDERS: dict[str, Builder] = {
     "business_status_times": with_business_status_times,
     "age_seconds": _age,
     "business_age_seconds": _business_age,
+    "invitation_observed_seconds": _invitation_observed,
 }
 
 #: the sources built from others, given the derivations asked of them: the contacts compute

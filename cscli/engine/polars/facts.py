@@ -21,6 +21,7 @@ TIMESTAMPS = {
     "customers": ("started_at", "churned_at"),
     "agent_states": ("started_at", "ended_at"),
     "ticket_events": ("at",),
+    "survey_invitations": ("sent_at", "responded_at"),
 }
 
 #: a whole number written with a zero fraction: `3.0` (pandas writes integer ids so when the

@@ -21,6 +21,7 @@ from cscli.kpis.spec import (
     Ratio,
     Stat,
 )
+from cscli.schema import SURVEY_TYPES
 
 
 def _survey_where(survey_type: str, low: float, high: float) -> tuple[str, QualityRule]:
@@ -172,4 +173,60 @@ SURVEY_RESPONSES = KpiDef(
 )
 
 
-KPIS: tuple[KpiDef, ...] = (CSAT, NPS, CES, ASAT, SURVEY_RESPONSES)
+def _response_rate(p: Mapping[str, Any]) -> Built:
+    """Invitations answered within the window among those the export can judge: answered
+    within it, or sent at least a window before the export time (the others are open)."""
+    w = sql_num(p["window"])
+    kind = p["survey_type"]
+    types = SURVEY_TYPES if kind == "all" else (kind,)
+    listed = ", ".join(f"'{t}'" for t in types)
+    return Built(
+        Ratio(
+            f"invitation_response_seconds <= {w}",
+            # a response before its invitation is a finding, and the invitation is left out
+            where=f"survey_type IN ({listed}) AND (responded_at IS NULL OR "
+            "invitation_response_seconds IS NOT NULL)",
+            judged=f"invitation_response_seconds <= {w} OR invitation_observed_seconds >= {w}",
+        )
+    )
+
+
+SURVEY_RESPONSE_RATE = KpiDef(
+    id="survey_response_rate",
+    title="Survey response rate",
+    short="Response rate",
+    source="survey_invitations",
+    unit="ratio",
+    higher_is_better=True,
+    anchor="sent_at",
+    definition=(
+        "Share of survey invitations ({survey_type} types) sent in the period that were "
+        "answered within {window} of being sent (responses / invitations, from the "
+        "survey_invitations source: one row per invitation, responded_at empty while "
+        "unanswered). An unanswered invitation sent less than {window} before the export time "
+        "(its newest sent_at or responded_at) may still be answered: it leaves the denominator "
+        "and its share is the open share; a response later than {window} counts as none. No "
+        "invitations → no value. Invitation types other than csat, nps, ces, asat, and "
+        "responses dated before their invitation, are excluded and reported in data_quality."
+    ),
+    params=(
+        Param(
+            "survey_type",
+            "choice",
+            "all",
+            "the survey type whose invitations count (all: every type; or --by survey_type)",
+            ("all", *SURVEY_TYPES),
+        ),
+        Param(
+            "window",
+            "duration",
+            7 * 86400.0,
+            "how long after an invitation a response counts",
+        ),
+    ),
+    requires=("responded_at",),
+    build=_response_rate,
+)
+
+
+KPIS: tuple[KpiDef, ...] = (CSAT, NPS, CES, ASAT, SURVEY_RESPONSES, SURVEY_RESPONSE_RATE)

@@ -30,7 +30,7 @@ import polars as pl
 from cscli.adapters.base import RAW_PREFIX, ColumnSource
 from cscli.engine.polars.loader.source import QualityCheck
 from cscli.errors import ConfigError, ConfigProblem
-from cscli.schema import FREE_TEXT, SURVEY_TYPES, Column, Table
+from cscli.schema import FREE_TEXT, SURVEY_SOURCES, SURVEY_TYPES, Column, Table
 from cscli.suggest import did_you_mean
 
 if TYPE_CHECKING:
@@ -234,7 +234,7 @@ def record_checks(
                 "exports?)",
             )
         )
-    if table.name == "surveys" and "survey_type" in columns_of:
+    if table.name in SURVEY_SOURCES and "survey_type" in columns_of:
         kind = pl.col("survey_type")
         checks.append(
             QualityCheck(

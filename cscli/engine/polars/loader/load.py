@@ -63,6 +63,7 @@ from cscli.kpis.measures import Measure, measures_for
 from cscli.schema import (
     COMMENT_ROLES,
     FREE_TEXT,
+    SURVEY_SOURCES,
     SURVEY_TYPES,
     TABLES,
     Column,
@@ -201,7 +202,7 @@ def _add_offsets(
 def _add_constants(chosen: _Selection, table: Table, survey_type: str | None) -> None:
     """Columns with one value for the whole source: the survey type, and the table's
     defaults (every call is a phone contact) where the export gives none."""
-    if table.name == "surveys" and survey_type in SURVEY_TYPES:
+    if table.name in SURVEY_SOURCES and survey_type in SURVEY_TYPES:
         chosen.exprs.append(pl.lit(survey_type).alias("survey_type"))
         chosen.columns.add("survey_type")
     for canonical, value in table.defaults:

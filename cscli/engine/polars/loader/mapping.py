@@ -22,7 +22,7 @@ from cscli.engine.polars.loader.parse import as_number
 from cscli.engine.polars.loader.read import first_line
 from cscli.engine.polars.loader.source import QualityCheck
 from cscli.errors import ConfigError, ConfigProblem, InputError
-from cscli.schema import SURVEY_TYPES, Table
+from cscli.schema import SURVEY_SOURCES, SURVEY_TYPES, Table
 from cscli.suggest import closest
 
 if TYPE_CHECKING:
@@ -214,7 +214,7 @@ def _map_columns(
             mapping[c] = ColumnSource(preset[c], preset[c], from_preset=True)
         elif c in present:
             mapping[c] = ColumnSource(c, c)
-    if table.name == "surveys" and cfg.survey_type and cfg.survey_type not in SURVEY_TYPES:
+    if table.name in SURVEY_SOURCES and cfg.survey_type and cfg.survey_type not in SURVEY_TYPES:
         if cfg.survey_type not in present:
             raise InputError(
                 f"survey_type {cfg.survey_type!r} is neither a survey type "
@@ -238,7 +238,7 @@ def _require(
 ) -> None:
     """A required column that nothing gives is an error, with the nearest column and the
     fix (the preset's hint, or the `columns:` to write)."""
-    constant = table.name == "surveys" and (
+    constant = table.name in SURVEY_SOURCES and (
         cfg.survey_type in SURVEY_TYPES
         or adapter.survey_type in SURVEY_TYPES
         or constant_type is not None
