@@ -15,9 +15,12 @@ from __future__ import annotations
 import os
 import re
 import sqlite3
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
 import polars as pl
 
@@ -117,8 +120,21 @@ def quote_ident(name: str) -> str:
     return ".".join('"' + part.replace('"', '""') + '"' for part in name.split("."))
 
 
-def read_database(name: str, cfg: SourceConfig, base_dir: Path) -> tuple[Database, pl.LazyFrame]:
-    """The table or query of a source as a LazyFrame of text columns with `_file`/`_row`."""
+def since_day(since: str, zone: str, today: date | None = None) -> str:
+    """The first day `since:` reads: the day itself, or `Nd` days before today in `zone`."""
+    if not since.endswith("d"):
+        return since
+    today = today or datetime.now(ZoneInfo(zone)).date()
+    return (today - timedelta(days=int(since[:-1]))).isoformat()
+
+
+def read_database(
+    name: str, cfg: SourceConfig, base_dir: Path, anchors: Sequence[str] = ()
+) -> tuple[Database, pl.LazyFrame]:
+    """The table or query of a source as a LazyFrame of text columns with `_file`/`_row`.
+
+    With `since:`, only rows whose anchor column (the first of `anchors` the table has) is on
+    or after the day are read: `WHERE anchor >= 'YYYY-MM-DD'` runs in the database."""
     db = resolve(name, cfg, base_dir)
     inner = quote_ident(cfg.table) if cfg.table is not None else f"({cfg.query})"
     con = _connect(db, name)
@@ -127,8 +143,20 @@ def read_database(name: str, cfg: SourceConfig, base_dir: Path) -> tuple[Databas
         columns = _columns(cur, inner, db, name, cfg)
         text = "TEXT" if db.kind == "sqlite" else "VARCHAR"
         select = ", ".join(f"CAST({quote_ident(c)} AS {text}) AS {quote_ident(c)}" for c in columns)
+        where = ""
+        if cfg.since is not None:
+            anchor = next((a for a in anchors if a in columns), None)
+            if anchor is None:
+                raise InputError(
+                    f"since: needs the anchor column {anchors[0] if anchors else '?'!r}, which "
+                    f"the {db.what} lacks ({name}: {db.label})",
+                    hint=f"map the anchor with sources.{name}.columns, or remove since:",
+                )
+            day = since_day(cfg.since, cfg.timezone)
+            where = f" WHERE {quote_ident(anchor)} >= '{day}'"  # day: validated YYYY-MM-DD
+            db = replace(db, what=f"{db.what} since {day}", label=f"{db.label} since {day}")
         try:
-            cur.execute(f"SELECT {select} FROM {inner} AS cscli_source")
+            cur.execute(f"SELECT {select} FROM {inner} AS cscli_source{where}")
             rows = cur.fetchall()
         except Exception as e:
             raise _failed(e, db, name, cfg) from None
