@@ -248,3 +248,77 @@ def test_since_without_the_anchor_column(runner: CliRunner, write: Write) -> Non
     assert result.exit_code == 2, result.output
     assert "since: needs the anchor column 'created_at'" in result.output
     assert "hint:" in result.output
+
+
+WIDE = """
+ticket_id,created_at,first_response_at,resolved_at,channel,region,notes,legacy_score
+1,2026-01-05T09:00:00Z,2026-01-05T09:10:00Z,2026-01-05T12:00:00Z,email,eu,long text,7
+2,2026-01-06T09:00:00Z,2026-01-06T09:30:00Z,,chat,us,,3
+3,2026-01-13T09:00:00Z,,2026-01-13T08:00:00Z,email,eu,"a, b",
+5,2026-01-14T10:00:00Z,2026-01-14T11:00:00Z,2026-01-15T10:00:00Z,,,x,1
+"""
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "duckdb"])
+def test_projection_selects_only_the_needed_columns(
+    runner: CliRunner, write: Write, kind: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from cscli.engine.polars.loader import database
+
+    csv = write("tickets.csv", WIDE)
+    db = write("wide.db", "") if kind == "sqlite" else csv.parent / "wide.duckdb"
+    db.unlink(missing_ok=True)
+    con = duckdb.connect(str(db)) if kind == "duckdb" else sqlite3.connect(db)
+    if kind == "duckdb":
+        con.execute(f"CREATE TABLE ticket AS SELECT * FROM read_csv('{csv}', all_varchar=true)")
+    else:
+        rows = duckdb.sql(f"SELECT * FROM read_csv('{csv}', all_varchar=true)").fetchall()
+        con.execute(f"CREATE TABLE ticket ({', '.join(WIDE.split()[0].split(','))})")
+        con.executemany(f"INSERT INTO ticket VALUES ({', '.join('?' * 8)})", rows)
+        con.commit()
+    con.close()
+    cfg = write(
+        "db.yaml",
+        f"timezone: UTC\nsources:\n  tickets:\n    database: '{kind}:///{db.name}'\n"
+        "    table: ticket\n    extra_columns: [region]\n",
+    )
+    sent: list[str] = []
+    fetch = database._Reader._fetch
+
+    def spy(self: database._Reader, chosen: list[str], limit: int | None) -> object:
+        out = fetch(self, chosen, limit)
+        sent.append(self.sent[-1])
+        return out
+
+    monkeypatch.setattr(database._Reader, "_fetch", spy)
+    args = ["--by", "region", "--kpi", "ticket_volume", "--kpi", "resolution_time"]
+    projected = _report(runner, cfg, *args)
+    full_reads = [q for q in sent if "LIMIT" not in q]
+    assert full_reads, sent
+    for query in full_reads:
+        assert '"notes"' not in query and '"legacy_score"' not in query, query
+    # the --by dimension and the anchor are read (by one query or another: polars runs the
+    # report's queries in parallel, each asks for its own columns)
+    assert any('"region"' in q for q in full_reads) and all('"created_at"' in q for q in full_reads)
+    # the same report with every column read (projection switched off) and from the CSV
+    monkeypatch.setattr(database._Reader, "_fetch", fetch)
+    call = database._Reader.__call__
+
+    def unprojected(self: database._Reader, with_columns: object, *rest: object) -> object:
+        return (f.select(with_columns or f.columns) for f in call(self, None, *rest))  # type: ignore[arg-type]
+
+    monkeypatch.setattr(database._Reader, "__call__", unprojected)
+    everything = _report(runner, cfg, *args)
+    file_cfg = write(
+        "files.yaml",
+        "timezone: UTC\nsources:\n  tickets: {path: tickets.csv, extra_columns: [region]}\n",
+    )
+    from_file = _report(runner, file_cfg, *args)
+    for other in (everything, from_file):
+        assert projected["rows"] == other["rows"] and projected["totals"] == other["totals"]
+        assert _quality(projected) == _quality(other)
+    # by hand: eu 1, 3 → 2 tickets; us 2 → 1; no region 5 → 1; resolution: ticket 1 3 h
+    # (3 resolves before it opens: excluded), ticket 5 24 h
+    volume = {r["group"]["region"]: r["kpis"]["ticket_volume"]["value"] for r in projected["rows"]}  # type: ignore[attr-defined]
+    assert volume == {"eu": 2, "us": 1, None: 1}
+    assert projected["totals"]["kpis"]["resolution_time"]["value"] == (3 * 3600 + 86400) / 2  # type: ignore[index]

@@ -87,10 +87,13 @@ def scan_source(name: str, cfg: SourceConfig, base_dir: Path, adapter: Adapter) 
 
 def _scan_database(name: str, cfg: SourceConfig, base_dir: Path, adapter: Adapter) -> Scanned:
     """A database table or query read as a CSV would be: text columns, `_file`, `_row`."""
-    db, frame = read_database(name, cfg, base_dir, _anchor_columns(name, cfg, adapter))
+    db, frame, reader = read_database(name, cfg, base_dir, _anchor_columns(name, cfg, adapter))
     present = data_columns(frame.collect_schema())
     frame = _drop_metadata_rows(frame, adapter, name, present)
-    sample = frame.head(SNIFF_ROWS).collect()
+    # the first rows by a LIMIT (polars does not pass head's length down to the scan)
+    first = reader.rows(set(present), SNIFF_ROWS).lazy()
+    first = first.with_row_index(ROW_COL, offset=1).with_columns(pl.lit(db.label).alias(FILE_COL))
+    sample = _drop_metadata_rows(first, adapter, name, present).collect()
     return Scanned((Path(db.label),), "database", (), frame, present, sample, db.label)
 
 
