@@ -322,3 +322,56 @@ def test_projection_selects_only_the_needed_columns(
     volume = {r["group"]["region"]: r["kpis"]["ticket_volume"]["value"] for r in projected["rows"]}  # type: ignore[attr-defined]
     assert volume == {"eu": 2, "us": 1, None: 1}
     assert projected["totals"]["kpis"]["resolution_time"]["value"] == (3 * 3600 + 86400) / 2  # type: ignore[index]
+
+
+def test_amazon_connect_ctr_table_in_duckdb(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from cscli.engine.polars.loader import database
+
+    csv = Path(__file__).parent / "data" / "presets" / "amazon_connect" / "contact_records.csv"
+    duck = tmp_path / "connect.duckdb"
+    con = duckdb.connect(str(duck))
+    # typed columns as DuckDB detects them (timestamps, integers), flattened CTR names
+    con.execute(f"CREATE TABLE ctr AS SELECT * FROM read_csv('{csv}')")
+    assert "TIMESTAMP" in str(
+        con.execute('SELECT typeof("Queue.EnqueueTimestamp") FROM ctr').fetchone()
+    )
+    con.close()
+    sent: list[str] = []
+    fetch = database._Reader._fetch
+
+    def spy(self: database._Reader, chosen: list[str], limit: int | None) -> object:
+        out = fetch(self, chosen, limit)
+        sent.append(self.sent[-1])
+        return out
+
+    monkeypatch.setattr(database._Reader, "_fetch", spy)
+    kpis = ("call_volume", "abandonment_rate", "average_speed_of_answer", "average_handle_time")
+    args = ["report", "--format", "json", *(a for k in kpis for a in ("--kpi", k))]
+    docs = []
+    for source in (
+        f"{{path: '{csv}', adapter: amazon_connect}}",
+        "{database: 'duckdb:///connect.duckdb', table: ctr, adapter: amazon_connect}",
+        "{database: 'duckdb:///connect.duckdb', table: ctr, adapter: amazon_connect, "
+        "since: 2026-03-02}",
+    ):
+        cfg = tmp_path / "c.yaml"
+        cfg.write_text(f"timezone: UTC\nsources:\n  calls: {source}\n")
+        result = runner.invoke(app, [*args, "-c", str(cfg)])
+        assert result.exit_code == 0, result.output
+        docs.append(json.loads(result.stdout))
+    from_file, from_db, since = docs
+    assert from_db["totals"] == from_file["totals"] == since["totals"]
+    got = from_db["totals"]["kpis"]
+    # as tests/test_presets.py: 3 INBOUND contacts; 0002 abandoned; answered after 15 s and
+    # 30 s → 22.5; handle 300 + 20 + 40 = 360 and 200 + 0 + 30 = 230 → 295
+    assert got["call_volume"] == {"value": 3, "n": 3}
+    assert got["average_speed_of_answer"]["value"] == 22.5
+    assert got["average_handle_time"]["value"] == 295.0
+    assert _quality(from_db) == {"Queue.EnqueueTimestamp: missing value (required)": 1}
+    # the dotted names are quoted as one identifier each; unmapped CTR fields are not read
+    reads = [q for q in sent if "LIMIT" not in q]
+    assert reads and all('"Queue.EnqueueTimestamp"' in q for q in reads)
+    assert all('"Agent.NumberOfHolds"' not in q and '"Queue.Duration"' not in q for q in reads)
+    assert any("WHERE \"Queue.EnqueueTimestamp\" >= '2026-03-02'" in q for q in reads)

@@ -119,7 +119,13 @@ def _password(uri: str) -> str:
 
 def quote_ident(name: str) -> str:
     """A table name (`schema.table` allowed) quoted as SQL identifiers."""
-    return ".".join('"' + part.replace('"', '""') + '"' for part in name.split("."))
+    return ".".join(quote_column(part) for part in name.split("."))
+
+
+def quote_column(name: str) -> str:
+    """A column name quoted as one SQL identifier: `Queue.Name` (a flattened CTR field) stays
+    one name, not a table and a column."""
+    return '"' + name.replace('"', '""') + '"'
 
 
 def since_day(since: str, zone: str, today: date | None = None) -> str:
@@ -154,7 +160,7 @@ def read_database(
                 hint=f"map the anchor with sources.{name}.columns, or remove since:",
             )
         day = since_day(cfg.since, cfg.timezone)
-        where = f" WHERE {quote_ident(anchor)} >= '{day}'"  # day: validated YYYY-MM-DD
+        where = f" WHERE {quote_column(anchor)} >= '{day}'"  # day: validated YYYY-MM-DD
         db = replace(db, what=f"{db.what} since {day}", label=f"{db.label} since {day}")
     reader = _Reader(db, name, cfg, f"FROM {inner} AS cscli_source{where}", columns)
     scan = register_io_source(
@@ -202,7 +208,9 @@ class _Reader:
 
     def _fetch(self, chosen: list[str], limit: int | None) -> pl.DataFrame:
         text = "TEXT" if self.db.kind == "sqlite" else "VARCHAR"
-        select = ", ".join(f"CAST({quote_ident(c)} AS {text}) AS {quote_ident(c)}" for c in chosen)
+        select = ", ".join(
+            f"CAST({quote_column(c)} AS {text}) AS {quote_column(c)}" for c in chosen
+        )
         query = f"SELECT {select} {self.source}" + ("" if limit is None else f" LIMIT {limit}")
         self.sent.append(query)
         con = _connect(self.db, self.name)
