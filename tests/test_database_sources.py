@@ -184,3 +184,194 @@ def test_a_config_error_does_not_echo_the_password(runner: CliRunner, write: Wri
     result = runner.invoke(app, ["report", "-c", str(cfg)])
     assert result.exit_code == 2
     assert "table: or a query:" in result.output and "pw123zz" not in result.output
+
+
+FLOWS = ("ticket_volume", "first_response_time", "resolution_time", "resolution_rate")
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "duckdb"])
+def test_since_reads_only_newer_records(runner: CliRunner, write: Write, kind: str) -> None:
+    lite, duck = _databases(write("tickets.csv", CSV))
+    db = lite if kind == "sqlite" else duck
+    head = f"timezone: UTC\nsources:\n  tickets:\n    database: '{kind}:///{db.name}'\n"
+    flows = [a for k in FLOWS for a in ("--kpi", k)]
+    full_cfg = write("full.yaml", head + "    table: ticket\n")
+    since = write("since.yaml", head + "    table: ticket\n    since: 2026-01-13\n")
+    full = _report(runner, full_cfg, "--from", "2026-01-13", *flows)
+    pushed = _report(runner, since, "--from", "2026-01-13", *flows)
+    # the period starts on the 13th: tickets 3 and 5 in both runs, value for value
+    assert pushed["totals"] == full["totals"]
+    assert pushed["totals"]["kpis"]["ticket_volume"] == {"value": 2, "n": 2}  # type: ignore[index]
+    # ticket 5: first response 10:00 → 11:00 = 3600 s, resolved 14th 10:00 → 15th 10:00
+    assert pushed["totals"]["kpis"]["resolution_time"] == {"value": 86400.0, "n": 1}  # type: ignore[index]
+    assert pushed["rows"] == full["rows"]
+    # tickets 1 and 2 are not read; 'not a date' sorts after '2026-01-13' as text, so
+    # ticket 4 is read and still counted as unreadable
+    assert _quality(pushed)["created_at: cannot read as a date-time"] == 1
+    assert "since 2026-01-13" in json.dumps(pushed["data_quality"])
+    query = write("query.yaml", head + "    query: SELECT * FROM ticket\n    since: 2026-01-13\n")
+    assert _report(runner, query, "--from", "2026-01-13", *flows)["totals"] == full["totals"]
+    # a stock is not exact: ticket 2 (opened the 6th, still open) is in the full backlog only
+    stock = ("--from", "2026-01-13", "--kpi", "backlog")
+    backlog = [_report(runner, c, *stock)["totals"]["kpis"]["backlog"] for c in (full_cfg, since)]  # type: ignore[index]
+    assert backlog == [{"value": 1, "n": 1}, {"value": 0, "n": 0}]
+
+
+def test_since_in_days_counts_back_from_today() -> None:
+    from datetime import date
+
+    from cscli.engine.polars.loader.database import since_day
+
+    # 2026-03-01 − 90 days = 2025-12-01 (31 Dec + 31 Jan + 28 Feb = 90)
+    assert since_day("90d", "UTC", date(2026, 3, 1)) == "2025-12-01"
+    assert since_day("2026-01-01", "UTC") == "2026-01-01"
+
+
+def test_since_needs_a_database_and_a_day(runner: CliRunner, write: Write) -> None:
+    for body, said in [
+        ("  tickets: {path: t.csv, since: 2026-01-01}\n", "database source"),
+        ("  tickets: {database: 'sqlite:///x.db', table: t, since: last week}\n", "since"),
+    ]:
+        result = runner.invoke(app, ["report", "-c", str(write("c.yaml", "sources:\n" + body))])
+        assert result.exit_code == 2, result.output
+        assert said in result.output and "Traceback" not in result.output
+
+
+def test_since_without_the_anchor_column(runner: CliRunner, write: Write) -> None:
+    _databases(write("tickets.csv", CSV))
+    cfg = write(
+        "db.yaml",
+        "sources:\n  tickets:\n    database: duckdb:///support.duckdb\n"
+        "    query: SELECT ticket_id, channel FROM ticket\n    since: 90d\n",
+    )
+    result = runner.invoke(app, ["report", "-c", str(cfg)])
+    assert result.exit_code == 2, result.output
+    assert "since: needs the anchor column 'created_at'" in result.output
+    assert "hint:" in result.output
+
+
+WIDE = """
+ticket_id,created_at,first_response_at,resolved_at,channel,region,notes,legacy_score
+1,2026-01-05T09:00:00Z,2026-01-05T09:10:00Z,2026-01-05T12:00:00Z,email,eu,long text,7
+2,2026-01-06T09:00:00Z,2026-01-06T09:30:00Z,,chat,us,,3
+3,2026-01-13T09:00:00Z,,2026-01-13T08:00:00Z,email,eu,"a, b",
+5,2026-01-14T10:00:00Z,2026-01-14T11:00:00Z,2026-01-15T10:00:00Z,,,x,1
+"""
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "duckdb"])
+def test_projection_selects_only_the_needed_columns(
+    runner: CliRunner, write: Write, kind: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from cscli.engine.polars.loader import database
+
+    csv = write("tickets.csv", WIDE)
+    db = write("wide.db", "") if kind == "sqlite" else csv.parent / "wide.duckdb"
+    db.unlink(missing_ok=True)
+    con = duckdb.connect(str(db)) if kind == "duckdb" else sqlite3.connect(db)
+    if kind == "duckdb":
+        con.execute(f"CREATE TABLE ticket AS SELECT * FROM read_csv('{csv}', all_varchar=true)")
+    else:
+        rows = duckdb.sql(f"SELECT * FROM read_csv('{csv}', all_varchar=true)").fetchall()
+        con.execute(f"CREATE TABLE ticket ({', '.join(WIDE.split()[0].split(','))})")
+        con.executemany(f"INSERT INTO ticket VALUES ({', '.join('?' * 8)})", rows)
+        con.commit()
+    con.close()
+    cfg = write(
+        "db.yaml",
+        f"timezone: UTC\nsources:\n  tickets:\n    database: '{kind}:///{db.name}'\n"
+        "    table: ticket\n    extra_columns: [region]\n",
+    )
+    sent: list[str] = []
+    fetch = database._Reader._fetch
+
+    def spy(self: database._Reader, chosen: list[str], limit: int | None) -> object:
+        out = fetch(self, chosen, limit)
+        sent.append(self.sent[-1])
+        return out
+
+    monkeypatch.setattr(database._Reader, "_fetch", spy)
+    args = ["--by", "region", "--kpi", "ticket_volume", "--kpi", "resolution_time"]
+    projected = _report(runner, cfg, *args)
+    full_reads = [q for q in sent if "LIMIT" not in q]
+    assert full_reads, sent
+    for query in full_reads:
+        assert '"notes"' not in query and '"legacy_score"' not in query, query
+    # the --by dimension and the anchor are read (by one query or another: polars runs the
+    # report's queries in parallel, each asks for its own columns)
+    assert any('"region"' in q for q in full_reads) and all('"created_at"' in q for q in full_reads)
+    # the same report with every column read (projection switched off) and from the CSV
+    monkeypatch.setattr(database._Reader, "_fetch", fetch)
+    call = database._Reader.__call__
+
+    def unprojected(self: database._Reader, with_columns: object, *rest: object) -> object:
+        return (f.select(with_columns or f.columns) for f in call(self, None, *rest))  # type: ignore[arg-type]
+
+    monkeypatch.setattr(database._Reader, "__call__", unprojected)
+    everything = _report(runner, cfg, *args)
+    file_cfg = write(
+        "files.yaml",
+        "timezone: UTC\nsources:\n  tickets: {path: tickets.csv, extra_columns: [region]}\n",
+    )
+    from_file = _report(runner, file_cfg, *args)
+    for other in (everything, from_file):
+        assert projected["rows"] == other["rows"] and projected["totals"] == other["totals"]
+        assert _quality(projected) == _quality(other)
+    # by hand: eu 1, 3 → 2 tickets; us 2 → 1; no region 5 → 1; resolution: ticket 1 3 h
+    # (3 resolves before it opens: excluded), ticket 5 24 h
+    volume = {r["group"]["region"]: r["kpis"]["ticket_volume"]["value"] for r in projected["rows"]}  # type: ignore[attr-defined]
+    assert volume == {"eu": 2, "us": 1, None: 1}
+    assert projected["totals"]["kpis"]["resolution_time"]["value"] == (3 * 3600 + 86400) / 2  # type: ignore[index]
+
+
+def test_amazon_connect_ctr_table_in_duckdb(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from cscli.engine.polars.loader import database
+
+    csv = Path(__file__).parent / "data" / "presets" / "amazon_connect" / "contact_records.csv"
+    duck = tmp_path / "connect.duckdb"
+    con = duckdb.connect(str(duck))
+    # typed columns as DuckDB detects them (timestamps, integers), flattened CTR names
+    con.execute(f"CREATE TABLE ctr AS SELECT * FROM read_csv('{csv}')")
+    assert "TIMESTAMP" in str(
+        con.execute('SELECT typeof("Queue.EnqueueTimestamp") FROM ctr').fetchone()
+    )
+    con.close()
+    sent: list[str] = []
+    fetch = database._Reader._fetch
+
+    def spy(self: database._Reader, chosen: list[str], limit: int | None) -> object:
+        out = fetch(self, chosen, limit)
+        sent.append(self.sent[-1])
+        return out
+
+    monkeypatch.setattr(database._Reader, "_fetch", spy)
+    kpis = ("call_volume", "abandonment_rate", "average_speed_of_answer", "average_handle_time")
+    args = ["report", "--format", "json", *(a for k in kpis for a in ("--kpi", k))]
+    docs = []
+    for source in (
+        f"{{path: '{csv}', adapter: amazon_connect}}",
+        "{database: 'duckdb:///connect.duckdb', table: ctr, adapter: amazon_connect}",
+        "{database: 'duckdb:///connect.duckdb', table: ctr, adapter: amazon_connect, "
+        "since: 2026-03-02}",
+    ):
+        cfg = tmp_path / "c.yaml"
+        cfg.write_text(f"timezone: UTC\nsources:\n  calls: {source}\n")
+        result = runner.invoke(app, [*args, "-c", str(cfg)])
+        assert result.exit_code == 0, result.output
+        docs.append(json.loads(result.stdout))
+    from_file, from_db, since = docs
+    assert from_db["totals"] == from_file["totals"] == since["totals"]
+    got = from_db["totals"]["kpis"]
+    # as tests/test_presets.py: 3 INBOUND contacts; 0002 abandoned; answered after 15 s and
+    # 30 s → 22.5; handle 300 + 20 + 40 = 360 and 200 + 0 + 30 = 230 → 295
+    assert got["call_volume"] == {"value": 3, "n": 3}
+    assert got["average_speed_of_answer"]["value"] == 22.5
+    assert got["average_handle_time"]["value"] == 295.0
+    assert _quality(from_db) == {"Queue.EnqueueTimestamp: missing value (required)": 1}
+    # the dotted names are quoted as one identifier each; unmapped CTR fields are not read
+    reads = [q for q in sent if "LIMIT" not in q]
+    assert reads and all('"Queue.EnqueueTimestamp"' in q for q in reads)
+    assert all('"Agent.NumberOfHolds"' not in q and '"Queue.Duration"' not in q for q in reads)
+    assert any("WHERE \"Queue.EnqueueTimestamp\" >= '2026-03-02'" in q for q in reads)

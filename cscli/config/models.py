@@ -17,6 +17,7 @@ from __future__ import annotations
 import codecs
 import dataclasses
 import functools
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -45,6 +46,13 @@ Format = Literal["csv", "tsv", "parquet", "json", "jsonl"]
 
 class _Model(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+
+def _check_since(value: object) -> object:
+    text = value.isoformat() if hasattr(value, "isoformat") else value
+    if text is None or re.fullmatch(r"\d{4}-\d{2}-\d{2}|\d+d", str(text)):
+        return text
+    raise ValueError(f"since: {value!r} is not a day (2026-01-01) or a number of days (90d)")
 
 
 def _check_zone(value: str) -> str:
@@ -182,6 +190,7 @@ class SourceConfig(_Model):
     table: str | None = None
     #: … or the user's own SELECT, read as a subquery
     query: str | None = None
+    since: str | None = None  #: a database source reads records anchored from this day on
     adapter: str = "generic"
     format: Format | None = None
     timezone: str = "UTC"
@@ -210,6 +219,7 @@ class SourceConfig(_Model):
     )
     _adapter = field_validator("adapter")(classmethod(lambda cls, v: _check_adapter(v)))
     _states = field_validator("states")(classmethod(lambda cls, v: _check_states(v)))
+    _since = field_validator("since", mode="before")(classmethod(lambda cls, v: _check_since(v)))
 
     @model_validator(mode="after")
     def _one_origin(self) -> SourceConfig:
@@ -223,8 +233,8 @@ class SourceConfig(_Model):
             )
         if db and (self.table is None) == (self.query is None):
             raise ValueError("a database source names a table: or a query:, exactly one")
-        if not db and (self.table is not None or self.query is not None):
-            raise ValueError("table: and query: belong to a database source (database:)")
+        if not db and (self.table is not None or self.query is not None or self.since):
+            raise ValueError("table:, query: and since: belong to a database source (database:)")
         return self
 
     @property

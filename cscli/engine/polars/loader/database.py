@@ -15,11 +15,16 @@ from __future__ import annotations
 import os
 import re
 import sqlite3
-from dataclasses import dataclass, field
+import threading
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
 import polars as pl
+from polars.io.plugins import register_io_source
 
 from cscli.adapters.base import FILE_COL, ROW_COL
 from cscli.errors import InputError
@@ -114,33 +119,121 @@ def _password(uri: str) -> str:
 
 def quote_ident(name: str) -> str:
     """A table name (`schema.table` allowed) quoted as SQL identifiers."""
-    return ".".join('"' + part.replace('"', '""') + '"' for part in name.split("."))
+    return ".".join(quote_column(part) for part in name.split("."))
 
 
-def read_database(name: str, cfg: SourceConfig, base_dir: Path) -> tuple[Database, pl.LazyFrame]:
-    """The table or query of a source as a LazyFrame of text columns with `_file`/`_row`."""
+def quote_column(name: str) -> str:
+    """A column name quoted as one SQL identifier: `Queue.Name` (a flattened CTR field) stays
+    one name, not a table and a column."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def since_day(since: str, zone: str, today: date | None = None) -> str:
+    """The first day `since:` reads: the day itself, or `Nd` days before today in `zone`."""
+    if not since.endswith("d"):
+        return since
+    today = today or datetime.now(ZoneInfo(zone)).date()
+    return (today - timedelta(days=int(since[:-1]))).isoformat()
+
+
+def read_database(
+    name: str, cfg: SourceConfig, base_dir: Path, anchors: Sequence[str] = ()
+) -> tuple[Database, pl.LazyFrame, _Reader]:
+    """The table or query of a source as a LazyFrame of text columns with `_file`/`_row`.
+
+    With `since:`, only rows whose anchor column (the first of `anchors` the table has) is on
+    or after the day are read: `WHERE anchor >= 'YYYY-MM-DD'` runs in the database."""
     db = resolve(name, cfg, base_dir)
     inner = quote_ident(cfg.table) if cfg.table is not None else f"({cfg.query})"
     con = _connect(db, name)
     try:
-        cur = con.cursor()
-        columns = _columns(cur, inner, db, name, cfg)
-        text = "TEXT" if db.kind == "sqlite" else "VARCHAR"
-        select = ", ".join(f"CAST({quote_ident(c)} AS {text}) AS {quote_ident(c)}" for c in columns)
-        try:
-            cur.execute(f"SELECT {select} FROM {inner} AS cscli_source")
-            rows = cur.fetchall()
-        except Exception as e:
-            raise _failed(e, db, name, cfg) from None
+        columns = _columns(con.cursor(), inner, db, name, cfg)
     finally:
         con.close()
-    frame = pl.DataFrame(rows, schema=dict.fromkeys(columns, pl.String), orient="row")
-    lf = (
-        frame.lazy()
-        .with_row_index(ROW_COL, offset=1)
-        .with_columns(pl.lit(db.label).alias(FILE_COL))
+    where = ""
+    if cfg.since is not None:
+        anchor = next((a for a in anchors if a in columns), None)
+        if anchor is None:
+            raise InputError(
+                f"since: needs the anchor column {anchors[0] if anchors else '?'!r}, which "
+                f"the {db.what} lacks ({name}: {db.label})",
+                hint=f"map the anchor with sources.{name}.columns, or remove since:",
+            )
+        day = since_day(cfg.since, cfg.timezone)
+        where = f" WHERE {quote_column(anchor)} >= '{day}'"  # day: validated YYYY-MM-DD
+        db = replace(db, what=f"{db.what} since {day}", label=f"{db.label} since {day}")
+    reader = _Reader(db, name, cfg, f"FROM {inner} AS cscli_source{where}", columns)
+    scan = register_io_source(
+        reader,
+        schema=dict.fromkeys(columns, pl.String),
+        is_pure=True,
+        explain_name="database",
+        explain_detail=db.label,
     )
-    return db, lf
+    lf = scan.with_row_index(ROW_COL, offset=1).with_columns(pl.lit(db.label).alias(FILE_COL))
+    return db, lf, reader
+
+
+class _Reader:
+    """The scan of a database source: polars hands it the columns the whole query reads
+    (projection pushdown), so the SELECT names only those, cast to text.
+
+    One report runs several queries over a source (its KPIs' windows, its quality counts);
+    the rows read are kept, and a query whose columns were all read already is answered from
+    them, so that a report asks the database once or twice, not once per query."""
+
+    def __init__(
+        self, db: Database, name: str, cfg: SourceConfig, source: str, columns: list[str]
+    ) -> None:
+        self.db, self.name, self.cfg, self.source, self.columns = db, name, cfg, source, columns
+        self.read: pl.DataFrame | None = None
+        self.lock = threading.Lock()
+        #: every SELECT sent, in order (what a test inspects)
+        self.sent: list[str] = []
+
+    def rows(self, wanted: set[str], limit: int | None = None) -> pl.DataFrame:
+        """The rows of the `wanted` columns (at most `limit`), in the table's column order."""
+        with self.lock:
+            held = self.read
+            if held is not None and wanted <= set(held.columns):
+                frame = held.select([c for c in self.columns if c in wanted])
+                return frame if limit is None else frame.head(limit)
+            union = wanted | (set(held.columns) if held is not None and limit is None else set())
+            # no column asked for (a row count): the first column still gives the rows
+            chosen = [c for c in self.columns if c in union] or self.columns[:1]
+            frame = self._fetch(chosen, limit)
+            if limit is None:
+                self.read = frame
+            return frame.select([c for c in chosen if c in wanted])
+
+    def _fetch(self, chosen: list[str], limit: int | None) -> pl.DataFrame:
+        text = "TEXT" if self.db.kind == "sqlite" else "VARCHAR"
+        select = ", ".join(
+            f"CAST({quote_column(c)} AS {text}) AS {quote_column(c)}" for c in chosen
+        )
+        query = f"SELECT {select} {self.source}" + ("" if limit is None else f" LIMIT {limit}")
+        self.sent.append(query)
+        con = _connect(self.db, self.name)
+        try:
+            cur = con.cursor()
+            try:
+                cur.execute(query)
+                rows = cur.fetchall()
+            except Exception as e:
+                raise _failed(e, self.db, self.name, self.cfg) from None
+        finally:
+            con.close()
+        return pl.DataFrame(rows, schema=dict.fromkeys(chosen, pl.String), orient="row")
+
+    def __call__(
+        self,
+        with_columns: list[str] | None,
+        predicate: pl.Expr | None,
+        n_rows: int | None,
+        batch_size: int | None,
+    ) -> Iterator[pl.DataFrame]:
+        frame = self.rows(set(self.columns if with_columns is None else with_columns), n_rows)
+        yield frame if predicate is None else frame.filter(predicate)
 
 
 def list_tables(uri: str, base_dir: Path) -> tuple[Database, dict[str, list[str]]]:
@@ -179,7 +272,8 @@ def _connect(db: Database, name: str) -> Any:
         return _connect_server(db, name)
     try:
         if db.kind == "sqlite":
-            return sqlite3.connect(f"file:{db.file}?mode=ro", uri=True)
+            # polars may pull the batches of a scan from another thread: one reader at a time
+            return sqlite3.connect(f"file:{db.file}?mode=ro", uri=True, check_same_thread=False)
         import duckdb
 
         return duckdb.connect(str(db.file), read_only=True)

@@ -34,6 +34,7 @@ from cscli.engine.polars.loader.diagnose import (
 )
 from cscli.engine.polars.loader.source import QualityCheck
 from cscli.errors import InputError
+from cscli.schema import DEFAULT_ANCHOR
 
 if TYPE_CHECKING:
     from cscli.config import SourceConfig
@@ -86,11 +87,28 @@ def scan_source(name: str, cfg: SourceConfig, base_dir: Path, adapter: Adapter) 
 
 def _scan_database(name: str, cfg: SourceConfig, base_dir: Path, adapter: Adapter) -> Scanned:
     """A database table or query read as a CSV would be: text columns, `_file`, `_row`."""
-    db, frame = read_database(name, cfg, base_dir)
+    db, frame, reader = read_database(name, cfg, base_dir, _anchor_columns(name, cfg, adapter))
     present = data_columns(frame.collect_schema())
     frame = _drop_metadata_rows(frame, adapter, name, present)
-    sample = frame.head(SNIFF_ROWS).collect()
+    # the first rows by a LIMIT (polars does not pass head's length down to the scan)
+    first = reader.rows(set(present), SNIFF_ROWS).lazy()
+    first = first.with_row_index(ROW_COL, offset=1).with_columns(pl.lit(db.label).alias(FILE_COL))
+    sample = _drop_metadata_rows(first, adapter, name, present).collect()
     return Scanned((Path(db.label),), "database", (), frame, present, sample, db.label)
+
+
+def _anchor_columns(name: str, cfg: SourceConfig, adapter: Adapter) -> tuple[str, ...]:
+    """The export columns that may hold a source's anchor (for `since:`), first one first:
+    the source's own `columns:` entry, else the preset's, else the canonical name."""
+    canonical = DEFAULT_ANCHOR.get(name)
+    if canonical is None or cfg.since is None:
+        return ()
+    given = cfg.columns.get(canonical) or adapter.column_map.get(name, {}).get(canonical)
+    if isinstance(given, str):
+        return (given, canonical)
+    if isinstance(given, tuple):
+        return (*given, canonical)
+    return (canonical,)  # SQL over export columns cannot be pushed into the database
 
 
 def data_columns(schema: pl.Schema) -> list[str]:
