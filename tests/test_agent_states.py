@@ -214,15 +214,6 @@ def test_row_without_end_lasts_to_the_agents_next_row(tmp_path: Path) -> None:
     assert t["agents_staffed"] == pytest.approx(10800 / 7200)
 
 
-def _pipeline_has_intervals() -> bool:
-    """Whether the report pipeline fills interval buckets (branch wf-intervals merged)."""
-    import inspect
-
-    import cscli.pipeline
-
-    return hasattr(Grain, "m30") and "is_interval" in inspect.getsource(cscli.pipeline)
-
-
 def _segments(rows: str, grain: str, timezone: str) -> dict[str, tuple[float, float, float]]:
     """The engine's split, straight from `segments`: local bucket start → (on_contact
     seconds, available seconds, bucket seconds)."""
@@ -244,7 +235,6 @@ def _segments(rows: str, grain: str, timezone: str) -> dict[str, tuple[float, fl
     return result
 
 
-@pytest.mark.skipif(not hasattr(Grain, "m30"), reason="needs the interval grains (wf-intervals)")
 def test_split_at_half_hour_edges_and_midnight() -> None:
     rows = """
         a1,on_contact,2026-03-02T23:10:00Z,2026-03-03T00:40:00Z,t1
@@ -260,7 +250,6 @@ def test_split_at_half_hour_edges_and_midnight() -> None:
     assert len(got) == 4
 
 
-@pytest.mark.skipif(not hasattr(Grain, "m30"), reason="needs the interval grains (wf-intervals)")
 def test_dst_fall_back_day_has_50_half_hours() -> None:
     # Europe/Berlin 2026-10-25 00:00 CEST = 24 Oct 22:00Z to 26 Oct 00:00 CET = 25 Oct 23:00Z
     rows = """
@@ -273,7 +262,6 @@ def test_dst_fall_back_day_has_50_half_hours() -> None:
     assert "10-25 02:00+0200" in got and "10-25 02:00+0100" in got
 
 
-@pytest.mark.skipif(not _pipeline_has_intervals(), reason="needs wf-intervals' interval reports")
 def test_state_split_at_half_hour_edges(tmp_path: Path) -> None:
     rows = """
         a1,on_contact,2026-03-02T08:10:00Z,2026-03-02T08:50:00Z,t1

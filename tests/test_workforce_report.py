@@ -1,8 +1,4 @@
-"""A `--grain 30m` report with the Erlang C KPIs, the values worked out by hand.
-
-Runs once interval buckets exist (branch wf-intervals' bucketing); before that merge the
-`--grain 30m` pipeline cannot bucket, and this module is skipped with that reason.
-"""
+"""A `--grain 30m` report with the Erlang C KPIs, the values worked out by hand."""
 
 from __future__ import annotations
 
@@ -14,12 +10,7 @@ import yaml
 
 from cscli import api
 from cscli.config import Grain
-from cscli.engine.polars import stocks
 from tests.helpers import totals, vn
-
-pytestmark = pytest.mark.skipif(
-    not hasattr(stocks, "bucket_range"), reason="interval buckets come with branch wf-intervals"
-)
 
 T0 = datetime(2026, 1, 5, 10, 0, tzinfo=UTC)
 

@@ -6,9 +6,8 @@ data's span.
 
 A row without `ended_at` (or an export without the column, one row per state change) lasts
 to the same agent's next row, and the agent's last one to the export time (the latest start
-or end of the source). A
-row with an unknown state or ending before it starts is left out (counted as a finding by the
-loader). Overlapping rows of one agent both count (a finding too).
+or end of the source). A row with an unknown state or ending before it starts is left out
+(counted as a finding by the loader). Overlapping rows of one agent both count (a finding too).
 """
 
 from __future__ import annotations
@@ -19,12 +18,9 @@ from datetime import datetime
 import polars as pl
 
 from cscli.engine.base import PERIOD_COL
+from cscli.engine.polars.measures import seconds
 from cscli.period import Grain
 from cscli.schema import AGENT_STATE_NAMES
-
-
-def _seconds(expr: pl.Expr) -> pl.Expr:
-    return expr.dt.total_microseconds().cast(pl.Float64) / 1e6
 
 
 def segments(
@@ -81,13 +77,12 @@ def segments(
     seg0 = pl.max_horizontal(pl.col("_s"), b0)
     seg1 = pl.min_horizontal(pl.col("_e"), b1)
     out = lf.with_columns(
-        _sec=_seconds(seg1 - seg0),
-        _len=_seconds(b1 - b0),
+        _sec=seconds(seg1 - seg0),
+        _len=seconds(b1 - b0),
     ).filter(pl.col("_sec") > 0)
     cols = [*dims, "_seg", "state", "_sec", "_len"]
     if grain is not None:
-        is_interval = getattr(Grain(grain), "is_interval", False)
-        period = pl.col("_b") if is_interval else pl.col("_b").dt.date()
+        period = pl.col("_b") if Grain(grain).is_interval else pl.col("_b").dt.date()
         out = out.with_columns(period.alias(PERIOD_COL))
         cols.append(PERIOD_COL)
     return out.select(cols)
