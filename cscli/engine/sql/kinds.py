@@ -1,0 +1,488 @@
+"""The KPI kinds as SQL: one small class per kind, line for line the classes of
+`cscli.engine.polars.compile` (value and n, open share, breach), over sqlglot trees.
+
+The SQL texts of a kind are compiled per dialect by `cscli.engine.sql.text.compile_sql`;
+`compiled(kind, d)` gives its class. Every class builds fresh trees on each call (sqlglot
+trees are mutable: a node has one parent).
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlglot import exp
+
+from cscli.conditions import Condition
+from cscli.engine.sql.dialect import Dialect
+from cscli.engine.sql.text import column_names, compile_sql
+from cscli.kpis.columns import kind_sql
+from cscli.kpis.measures import MEASURES
+from cscli.kpis.spec import (
+    Count,
+    DistinctRatio,
+    Erlang,
+    Kind,
+    NetScore,
+    Ratio,
+    SqlAggregate,
+    Stat,
+    StateTime,
+    Stock,
+    stat_quantile,
+)
+
+Breach = tuple[exp.Expression, exp.Expression | None]
+
+#: dtype names of numeric columns (`CanonicalSource.columns`; polars' numeric, not Boolean)
+NUMERIC = frozenset({"int", "float"})
+
+
+class Unsupported(ValueError):
+    """A kind the SQL engines do not compute; the message says why (for "unavailable on the
+    <engine> engine: …")."""
+
+
+def compiled(kind: Kind, d: Dialect) -> KindSql:
+    """The SQL meaning of one kind on dialect `d`; raises Unsupported (StateTime)."""
+    match kind:
+        case Count():
+            return _Count(kind, d)
+        case Ratio():
+            return _Ratio(kind, d)
+        case Stat():
+            return _Stat(kind, d)
+        case NetScore():
+            return _NetScore(kind, d)
+        case DistinctRatio():
+            return _DistinctRatio(kind, d)
+        case Stock():
+            return _Stock(kind, d)
+        case Erlang():
+            return _Erlang(kind, d)
+        case SqlAggregate():
+            return _SqlAggregate(kind, d)
+        case StateTime():
+            raise Unsupported(
+                "agent state time is split at the bucket edges by the polars engine only"
+            )
+
+
+class KindSql(ABC):
+    """What a kind means in SQL."""
+
+    d: Dialect
+
+    @abstractmethod
+    def value_n(
+        self, lo: datetime | None, hi: datetime | None
+    ) -> tuple[exp.Expression, exp.Expression]:
+        """The value and the records it rests on, over the records of the window [lo, hi)."""
+
+    def open_share(self) -> exp.Expression:
+        """The share of the cohort whose outcome is not known yet (NULL for an empty
+        cohort); only for a kind that `matures`."""
+        raise TypeError(f"{type(self).__name__} does not mature")
+
+    @abstractmethod
+    def breach(self, good: bool | None, cond: Condition | None, hi: datetime | None) -> Breach:
+        """The records behind a breach; `good` is the KPI's direction."""
+
+    # --- shared pieces (polars: _mask, _where, _unknown, _count, _safe_div) ------------
+
+    def sql(self, text: str) -> exp.Expression:
+        return exp.Paren(this=compile_sql(text, self.d))
+
+    def mask(self, *predicates: str | None) -> exp.Expression | None:
+        """A boolean mask in which NULL counts as false; None when nothing filters."""
+        out: exp.Expression | None = None
+        for p in predicates:
+            if p:
+                term = _fill_false(self.sql(p))
+                out = term if out is None else exp.And(this=out, expression=term)
+        return out
+
+    def where(self, *predicates: str | None) -> exp.Expression:
+        """The records matching every predicate (NULL counts as false); TRUE without any."""
+        out: exp.Expression = exp.true()
+        for p in predicates:
+            if p:
+                out = exp.And(this=out, expression=_fill_false(self.sql(p)))
+        return out
+
+    def unknown(self, judged: str) -> exp.Expression:
+        """Records not judged: the predicate does not hold or is unknown (NULL)."""
+        mask = self.mask(judged)
+        assert mask is not None
+        return exp.Not(this=exp.Paren(this=mask))
+
+    def double(self, text: str) -> exp.Expression:
+        return self.d.double(self.sql(text))
+
+
+def _fill_false(e: exp.Expression) -> exp.Expression:
+    return exp.Coalesce(this=e, expressions=[exp.false()])
+
+
+def _and(a: exp.Expression | None, b: exp.Expression) -> exp.Expression:
+    return b if a is None else exp.And(this=a, expression=b)
+
+
+def count(mask: exp.Expression | None) -> exp.Expression:
+    """`COUNT(*)`, or the rows where `mask` holds: `COUNT(CASE WHEN m THEN 1 END)`."""
+    if mask is None:
+        return exp.Count(this=exp.Star())
+    return exp.Count(this=exp.Case(ifs=[exp.If(this=mask, true=exp.Literal.number("1"))]))
+
+
+def safe_div(num: exp.Expression, den: exp.Expression) -> exp.Expression:
+    """`CASE WHEN den > 0 THEN CAST(num AS DOUBLE) / den END`: NULL for a zero denominator."""
+    quotient = exp.Div(
+        this=exp.Cast(this=num, to=exp.DataType.build("DOUBLE")), expression=den.copy()
+    )
+    positive = exp.GT(this=den, expression=exp.Literal.number("0"))
+    return exp.Case(ifs=[exp.If(this=positive, true=quotient)])
+
+
+def _keep(keep: exp.Expression, value: exp.Expression) -> exp.Expression:
+    """`CASE WHEN keep THEN value END`: the values of the kept records (polars' filter)."""
+    return exp.Case(ifs=[exp.If(this=keep, true=value)])
+
+
+def _not_null(e: exp.Expression) -> exp.Expression:
+    return exp.Not(this=exp.Is(this=e, expression=exp.Null()))
+
+
+def _is_null(e: exp.Expression) -> exp.Expression:
+    return exp.Is(this=e, expression=exp.Null())
+
+
+def _column(name: str) -> exp.Expression:
+    return exp.column(name, quoted=True)
+
+
+def statistic(d: Dialect, values: exp.Expression, stat: str) -> exp.Expression:
+    q = stat_quantile(stat)
+    if q is not None:
+        return d.quantile(values, q)
+    if stat == "mean":
+        return exp.Avg(this=values)
+    if stat == "min":
+        return exp.Min(this=values)
+    return exp.Max(this=values)
+
+
+def condition(d: Dialect, value: exp.Expression, cond: Condition) -> exp.Expression:
+    """The records whose own value meets a threshold condition (`> 1h`, `between …`)."""
+    low = d.double(cond.low.value)
+    ops: dict[str, type[exp.Binary]] = {"<": exp.LT, "<=": exp.LTE, ">": exp.GT, ">=": exp.GTE}
+    if cond.op in ops:
+        return ops[cond.op](this=value, expression=low)
+    assert cond.high is not None
+    inside = exp.Between(this=value, low=low, high=d.double(cond.high.value))
+    return inside if cond.op == "between" else exp.Not(this=exp.Paren(this=inside))
+
+
+# --- the kinds ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Count(KindSql):
+    kind: Count
+    d: Dialect
+
+    def value_n(
+        self, lo: datetime | None, hi: datetime | None
+    ) -> tuple[exp.Expression, exp.Expression]:
+        n = self.d.bigint(count(self.mask(self.kind.where)))
+        return n, n.copy()
+
+    def breach(self, good: bool | None, cond: Condition | None, hi: datetime | None) -> Breach:
+        return exp.false(), None
+
+
+@dataclass(frozen=True)
+class _Ratio(KindSql):
+    kind: Ratio
+    d: Dialect
+
+    def value_n(
+        self, lo: datetime | None, hi: datetime | None
+    ) -> tuple[exp.Expression, exp.Expression]:
+        k = self.kind
+        num = count(self.mask(k.where, k.denominator, k.judged, k.numerator))
+        den = count(self.mask(k.where, k.denominator, k.judged))
+        return safe_div(num, den), den.copy()
+
+    def open_share(self) -> exp.Expression:
+        k = self.kind
+        cohort = self.mask(k.where, k.denominator)
+        unknown = self.unknown(k.judged) if k.judged else self.mask(k.pending)
+        assert unknown is not None
+        both = unknown if cohort is None else exp.And(this=cohort.copy(), expression=unknown)
+        return safe_div(count(both), count(cohort))
+
+    def breach(self, good: bool | None, cond: Condition | None, hi: datetime | None) -> Breach:
+        k = self.kind
+        population = self.where(k.where, k.denominator, k.judged)
+        hit = _fill_false(self.sql(k.numerator))
+        if good is True:
+            return exp.And(this=population, expression=exp.Not(this=hit)), None
+        if good is False:
+            return exp.And(this=population, expression=hit), None
+        return population, None
+
+
+@dataclass(frozen=True)
+class _Stat(KindSql):
+    kind: Stat
+    d: Dialect
+
+    def _keep(self) -> exp.Expression:
+        k = self.kind
+        v = self.double(k.value)
+        keep: exp.Expression = _not_null(v)
+        where = self.mask(k.where)
+        if where is not None:
+            keep = exp.And(this=keep, expression=where)
+        if k.nonnegative:
+            zero = exp.GTE(this=self.double(k.value), expression=exp.Literal.number("0"))
+            keep = exp.And(this=keep, expression=zero)
+        return keep
+
+    def value_n(
+        self, lo: datetime | None, hi: datetime | None
+    ) -> tuple[exp.Expression, exp.Expression]:
+        k = self.kind
+        values = _keep(self._keep(), self.double(k.value))
+        return statistic(self.d, values, k.stat), exp.Count(this=values.copy())
+
+    def open_share(self) -> exp.Expression:
+        k = self.kind
+        return safe_div(count(self.mask(k.where, k.pending)), count(self.mask(k.where)))
+
+    def breach(self, good: bool | None, cond: Condition | None, hi: datetime | None) -> Breach:
+        k = self.kind
+        base = exp.And(this=self.where(k.where), expression=_not_null(self.double(k.value)))
+        if k.nonnegative:
+            zero = exp.GTE(this=self.double(k.value), expression=exp.Literal.number("0"))
+            base = exp.And(this=base, expression=zero)
+        if cond:
+            base = exp.And(this=base, expression=condition(self.d, self.double(k.value), cond))
+        return base, self.double(k.value)
+
+
+@dataclass(frozen=True)
+class _NetScore(KindSql):
+    kind: NetScore
+    d: Dialect
+
+    def value_n(
+        self, lo: datetime | None, hi: datetime | None
+    ) -> tuple[exp.Expression, exp.Expression]:
+        k = self.kind
+        keep = _and(self.mask(k.where), _not_null(self.double(k.value)))
+        values = _keep(keep, self.double(k.value))
+
+        def share(op: type[exp.Binary], bound: float) -> exp.Expression:
+            return count(op(this=values.copy(), expression=self.d.double(bound)))
+
+        promoters = share(exp.GTE, k.promoter_min)
+        detractors = share(exp.LTE, k.detractor_max)
+        net = exp.Mul(
+            this=exp.Paren(this=exp.Sub(this=promoters, expression=detractors)),
+            expression=exp.Literal.number("100"),
+        )
+        n = exp.Count(this=values)
+        return safe_div(net, n), n.copy()
+
+    def breach(self, good: bool | None, cond: Condition | None, hi: datetime | None) -> Breach:
+        k = self.kind
+        low = exp.LTE(this=self.double(k.value), expression=self.d.double(k.detractor_max))
+        return exp.And(this=self.where(k.where), expression=low), self.double(k.value)
+
+
+@dataclass(frozen=True)
+class _DistinctRatio(KindSql):
+    kind: DistinctRatio
+    d: Dialect
+
+    def value_n(
+        self, lo: datetime | None, hi: datetime | None
+    ) -> tuple[exp.Expression, exp.Expression]:
+        _, den, num = self._counts()
+        return safe_div(num, den), den.copy()
+
+    def open_share(self) -> exp.Expression:
+        every, judged, _ = self._counts()
+        return safe_div(exp.Sub(this=every, expression=exp.Paren(this=judged)), every.copy())
+
+    def breach(self, good: bool | None, cond: Condition | None, hi: datetime | None) -> Breach:
+        hit = _fill_false(self.sql(self.kind.numerator))
+        mark = hit if good is False else exp.Not(this=hit)
+        return exp.And(this=self.where(self.kind.where), expression=mark), None
+
+    def _counts(self) -> tuple[exp.Expression, exp.Expression, exp.Expression]:
+        """(keys in the population, keys judged, keys in the numerator); with `judged`,
+        |all| − |U ∪ S| + |S| (U: keys of an unjudged record, S: the numerator's keys)."""
+        k = self.kind
+
+        def distinct(mask: exp.Expression | None) -> exp.Expression:
+            key = self.sql(k.key)
+            values = key if mask is None else _keep(mask, key)
+            return exp.Count(this=exp.Distinct(expressions=[values]))
+
+        every = distinct(self.mask(k.where))
+        hit = self.mask(k.numerator)
+        assert hit is not None
+        num = distinct(_and(self.mask(k.where), hit))
+        if k.judged is None:
+            return every, every.copy(), num
+        unknown_or_hit = exp.Or(this=self.unknown(k.judged), expression=hit.copy())
+        unknown_or_hit = _and(self.mask(k.where), exp.Paren(this=unknown_or_hit))
+        judged = exp.Add(
+            this=exp.Sub(this=every.copy(), expression=distinct(unknown_or_hit)),
+            expression=num.copy(),
+        )
+        return every, judged, num
+
+
+@dataclass(frozen=True)
+class _Stock(KindSql):
+    """A level over every record (not only the window's): `lo` and `hi` bound the window."""
+
+    kind: Stock
+    d: Dialect
+
+    def value_n(
+        self, lo: datetime | None, hi: datetime | None
+    ) -> tuple[exp.Expression, exp.Expression]:
+        k = self.kind
+
+        def keep(e: exp.Expression) -> exp.Expression:
+            where = self.mask(k.where)
+            return e if where is None else exp.And(this=e, expression=where)
+
+        end = count(keep(self._open_at(hi)))
+        if k.measure == "end":
+            return end, end.copy()
+        if lo is None:  # no period start: nobody is "active at the start"
+            null = exp.Cast(this=exp.Null(), to=exp.DataType.build("DOUBLE"))
+            return null, exp.Literal.number("0")
+        start = count(keep(self._open_at(lo)))
+        if k.measure == "retention":
+            # N: customers who started in the period and are still active at its end
+            in_window: exp.Expression = exp.GTE(this=self._opened(), expression=self._at(lo))
+            if hi is not None:
+                before = exp.LT(this=self._opened(), expression=self._at(hi))
+                in_window = exp.And(this=in_window, expression=before)
+            new = count(keep(exp.And(this=in_window, expression=self._open_at(hi))))
+            kept = exp.Sub(this=end, expression=new)
+            return safe_div(kept, start), start.copy()
+        closed_in: exp.Expression = exp.GTE(this=self._closed(), expression=self._at(lo))
+        if hi is not None:
+            closed_in = exp.And(
+                this=closed_in, expression=exp.LT(this=self._closed(), expression=self._at(hi))
+            )
+        opened_before = exp.LT(this=self._opened(), expression=self._at(lo))
+        lost = count(keep(exp.And(this=opened_before, expression=closed_in)))
+        return safe_div(lost, start), start.copy()
+
+    def breach(self, good: bool | None, cond: Condition | None, hi: datetime | None) -> Breach:
+        """The records open at `hi`, each with its age then (how long it has been open)."""
+        age = None if hi is None else self.d.seconds_between(self._at(hi), self._opened())
+        return exp.And(this=self.where(self.kind.where), expression=self._open_at(hi)), age
+
+    def _opened(self) -> exp.Expression:
+        return self.sql(self.kind.opened)
+
+    def _closed(self) -> exp.Expression:
+        return self.sql(self.kind.closed)
+
+    def _at(self, at: datetime) -> exp.Expression:
+        return self.d.timestamp(at)
+
+    def _open_at(self, at: datetime | None) -> exp.Expression:
+        """Records open at instant `at` (or still open, after the last record, when None)."""
+        if at is None:
+            return exp.And(this=_not_null(self._opened()), expression=_is_null(self._closed()))
+        still = exp.Or(
+            this=_is_null(self._closed()),
+            expression=exp.GTE(this=self._closed(), expression=self._at(at)),
+        )
+        opened = exp.LT(this=self._opened(), expression=self._at(at))
+        return exp.Paren(this=exp.And(this=opened, expression=exp.Paren(this=still)))
+
+
+@dataclass(frozen=True)
+class _SqlAggregate(KindSql):
+    kind: SqlAggregate
+    d: Dialect
+
+    def value_n(
+        self, lo: datetime | None, hi: datetime | None
+    ) -> tuple[exp.Expression, exp.Expression]:
+        return self.double(self.kind.expr), exp.Count(this=exp.Star())
+
+    def breach(self, good: bool | None, cond: Condition | None, hi: datetime | None) -> Breach:
+        return self.where(), None
+
+
+@dataclass(frozen=True)
+class _Erlang(KindSql):
+    """The additive parts of an Erlang number: n = offered records, value = their mean
+    handle time over answered records (the driver turns them into the number)."""
+
+    kind: Erlang
+    d: Dialect
+
+    def value_n(
+        self, lo: datetime | None, hi: datetime | None
+    ) -> tuple[exp.Expression, exp.Expression]:
+        k = self.kind
+        keep: exp.Expression = exp.And(
+            this=_not_null(self.double(k.handle)),
+            expression=exp.GTE(this=self.double(k.handle), expression=exp.Literal.number("0")),
+        )
+        answered = self.mask(k.answered)
+        if answered is not None:
+            keep = exp.And(this=keep, expression=answered)
+        mean = exp.Avg(this=_keep(keep, self.double(k.handle)))
+        return mean, count(self.mask(k.offered))
+
+    def breach(self, good: bool | None, cond: Condition | None, hi: datetime | None) -> Breach:
+        return self.where(self.kind.offered), None
+
+
+# --- a record's own value -----------------------------------------------------------------
+
+
+def record_value(kind: Kind, d: Dialect, columns: Mapping[str, str]) -> exp.Expression | None:
+    """A record's own value for a kind without one (`cscli.engine.polars.compile.
+    record_value`): the first numeric column its SQL names, else the duration measures of
+    the timestamps it names (the first known), else None. `columns`: name → dtype name."""
+    if isinstance(kind, Count | Stock | StateTime):
+        return None
+    named: list[str] = []
+    # not a distinct ratio's key: a customer id is no value
+    texts = [t for t in kind_sql(kind) if not isinstance(kind, DistinctRatio) or t != kind.key]
+    for text in texts:
+        named += sorted(column_names(text) - set(named), key=text.find)
+    numeric = [c for c in named if columns.get(c) in NUMERIC]
+    if numeric:
+        return d.double(_column(numeric[0]))
+    durations = [
+        m.name
+        for c in named
+        for m in MEASURES
+        if c in m.inputs and m.kind == "seconds_between" and m.name in columns
+    ]
+    durations = list(dict.fromkeys(durations))
+    if durations:
+        return exp.Coalesce(
+            this=d.double(_column(durations[0])),
+            expressions=[d.double(_column(x)) for x in durations[1:]],
+        )
+    return None
