@@ -35,17 +35,17 @@ from cscli.kpis.spec import Kpi
 __all__ = ["Unsupported", "aggregations", "alias", "breach", "record_value"]
 
 #: (records to list, their per-record value or None)
-Breach = tuple[exp.Expression, exp.Expression | None]
+Breach = tuple[exp.Expr, exp.Expr | None]
 
 
-def alias(e: exp.Expression, name: str) -> exp.Expression:
+def alias(e: exp.Expr, name: str) -> exp.Expr:
     """`e AS "name"` (quoted: a KPI id or column is one identifier)."""
     return exp.Alias(this=e, alias=exp.to_identifier(name, quoted=True))
 
 
 def aggregations(
     kpi: Kpi, d: Dialect, lo: datetime | None = None, hi: datetime | None = None
-) -> list[exp.Expression]:
+) -> list[exp.Expr]:
     """The select items (value, n[, open share]) of one KPI, aliased `<id>`, `<id>__n`
     (BIGINT) and, for a maturing KPI, `<id>__open` (DOUBLE).
 

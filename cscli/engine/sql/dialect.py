@@ -76,18 +76,18 @@ class Dialect:
 
     # --- plumbing ---------------------------------------------------------------------
 
-    def fn(self, name: str, *args: exp.Expression) -> exp.Expression:
+    def fn(self, name: str, *args: exp.Expr) -> exp.Expr:
         """A call of one of the functions of `_FUNCTIONS`, under this engine's name."""
         duck, spark = _FUNCTIONS[name]
         return exp.Anonymous(this=duck if self.name == "duckdb" else spark, expressions=list(args))
 
-    def render(self, e: exp.Expression) -> str:
+    def render(self, e: exp.Expr) -> str:
         """The SQL text of a tree whose dialect-sensitive nodes are all ours."""
         return e.sql(dialect=self.sqlglot)
 
     # --- literals and types -----------------------------------------------------------
 
-    def double(self, v: exp.Expression | float | int) -> exp.Expression:
+    def double(self, v: exp.Expr | float | int) -> exp.Expr:
         """`CAST(v AS DOUBLE)`: a float literal (a bare `1.0` is DECIMAL in DuckDB and Spark,
         Float64 in polars) or a value as a double."""
         if isinstance(v, bool):
@@ -98,13 +98,13 @@ class Dialect:
             return v
         return exp.Cast(this=v, to=exp.DataType.build("DOUBLE"))
 
-    def bigint(self, v: exp.Expression | int) -> exp.Expression:
+    def bigint(self, v: exp.Expr | int) -> exp.Expr:
         """`CAST(v AS BIGINT)`: an Int64 count or literal."""
         if isinstance(v, int):
             v = exp.Literal.number(str(v))
         return exp.Cast(this=v, to=exp.DataType.build("BIGINT"))
 
-    def timestamp(self, dt: datetime) -> exp.Expression:
+    def timestamp(self, dt: datetime) -> exp.Expr:
         """A UTC instant as a literal (an aware `dt`, or a naive one read as UTC)."""
         at = dt.astimezone(UTC) if dt.tzinfo is not None else dt
         text = at.strftime("%Y-%m-%d %H:%M:%S.%f")
@@ -117,40 +117,40 @@ class Dialect:
 
     # --- time -------------------------------------------------------------------------
 
-    def epoch_us(self, ts: exp.Expression) -> exp.Expression:
+    def epoch_us(self, ts: exp.Expr) -> exp.Expr:
         """Microseconds since 1970-01-01 UTC (BIGINT)."""
         return self.fn("epoch_us", ts)
 
-    def seconds(self, us: exp.Expression) -> exp.Expression:
+    def seconds(self, us: exp.Expr) -> exp.Expr:
         """Seconds from a microsecond count: µs × 1e-6, as polars computes every duration."""
         micro = exp.Cast(this=exp.Literal.number("1e-06"), to=exp.DataType.build("DOUBLE"))
         return exp.Mul(this=self.double(exp.Paren(this=us)), expression=micro)
 
-    def seconds_between(self, end: exp.Expression, start: exp.Expression) -> exp.Expression:
+    def seconds_between(self, end: exp.Expr, start: exp.Expr) -> exp.Expr:
         """`end − start` in seconds (DOUBLE): `CAST(epoch_us(end) − epoch_us(start) AS
         DOUBLE) * CAST(1e-06 AS DOUBLE)`, bit-identical to polars."""
         return self.seconds(exp.Sub(this=self.epoch_us(end), expression=self.epoch_us(start)))
 
-    def local_ts(self, ts: exp.Expression, tz: str) -> exp.Expression:
+    def local_ts(self, ts: exp.Expr, tz: str) -> exp.Expr:
         """The local wall-clock time in zone `tz` of a UTC instant, as a zone-less timestamp."""
         zone = exp.Literal.string(tz)
         if self.name == "duckdb":
             return exp.Anonymous(this="timezone", expressions=[zone, ts])
         return exp.Anonymous(this="from_utc_timestamp", expressions=[ts, zone])
 
-    def local_date(self, ts: exp.Expression, tz: str) -> exp.Expression:
+    def local_date(self, ts: exp.Expr, tz: str) -> exp.Expr:
         """The local date in zone `tz` of a UTC instant."""
         local = self.local_ts(ts, tz)
         if self.name == "duckdb":
             return exp.Cast(this=local, to=exp.DataType.build("DATE"))
         return exp.Anonymous(this="to_date", expressions=[local])
 
-    def offset_us(self, ts: exp.Expression, tz: str) -> exp.Expression:
+    def offset_us(self, ts: exp.Expr, tz: str) -> exp.Expr:
         """Local wall time − UTC at instant `ts`, in microseconds (+3600000000 in CET)."""
         local = self.epoch_us(self.local_ts(ts.copy(), tz))
         return exp.Sub(this=local, expression=self.epoch_us(ts.copy()))
 
-    def bucket(self, ts: exp.Expression, grain: str, tz: str) -> exp.Expression:
+    def bucket(self, ts: exp.Expr, grain: str, tz: str) -> exp.Expr:
         """The bucket of a UTC instant: for day, week (ISO, from Monday), month and quarter
         the local DATE that starts it; for an interval grain (15m, 30m, hour) the UTC instant
         that starts the local interval, `ts − ((epoch_us(ts) + offset) mod length)` (the
@@ -175,11 +175,11 @@ class Dialect:
             return exp.Cast(this=trunc, to=exp.DataType.build("DATE"))
         return exp.Anonymous(this="trunc", expressions=[day, exp.Literal.string(unit)])
 
-    def hour_of_day(self, ts: exp.Expression, tz: str) -> exp.Expression:
+    def hour_of_day(self, ts: exp.Expr, tz: str) -> exp.Expr:
         """The local hour (0–23) of a UTC instant."""
         return self.fn("hour", self.local_ts(ts, tz))
 
-    def weekday(self, ts: exp.Expression, tz: str) -> exp.Expression:
+    def weekday(self, ts: exp.Expr, tz: str) -> exp.Expr:
         """The local ISO weekday of a UTC instant: 1 = Monday … 7 = Sunday (Spark's
         `dayofweek` is 1 = Sunday: its `weekday` is 0 = Monday, plus one)."""
         local = self.local_ts(ts, tz)
@@ -192,12 +192,12 @@ class Dialect:
 
     # --- aggregates -------------------------------------------------------------------
 
-    def quantile(self, x: exp.Expression, q: float) -> exp.Expression:
+    def quantile(self, x: exp.Expr, q: float) -> exp.Expr:
         """The exact linearly interpolated quantile `q` of `x` (polars `quantile(q,
         "linear")`): DuckDB `quantile_cont`, Spark `percentile`; never an approximation."""
         return self.fn("quantile", x, self.double(q))
 
-    def first_by(self, x: exp.Expression, order: Sequence[exp.Expression]) -> exp.Expression:
+    def first_by(self, x: exp.Expr, order: Sequence[exp.Expr]) -> exp.Expr:
         """The value of `x` on the row with the smallest `order` (a tuple compared left to
         right), NULL values of `x` kept: DuckDB `arg_min_null`, Spark `min_by` over a struct."""
         key = order[0] if len(order) == 1 else self.fn("struct", *order)
@@ -205,24 +205,24 @@ class Dialect:
 
     # --- scalars ----------------------------------------------------------------------
 
-    def trim(self, x: exp.Expression) -> exp.Expression:
+    def trim(self, x: exp.Expr) -> exp.Expr:
         """`x` without leading and trailing whitespace, every Unicode White_Space character
         (SQL TRIM removes spaces only)."""
         pattern = exp.Literal.string(f"^{_WHITESPACE}+|{_WHITESPACE}+$")
-        args: list[exp.Expression] = [x, pattern, exp.Literal.string("")]
+        args: list[exp.Expr] = [x, pattern, exp.Literal.string("")]
         if self.name == "duckdb":
             args.append(exp.Literal.string("g"))  # Spark replaces every match already
         return self.fn("regexp_replace", *args)
 
-    def length(self, x: exp.Expression) -> exp.Expression:
+    def length(self, x: exp.Expr) -> exp.Expr:
         """The number of characters of a string."""
         return self.fn("length", x)
 
-    def round(self, x: exp.Expression, digits: exp.Expression | None = None) -> exp.Expression:
+    def round(self, x: exp.Expr, digits: exp.Expr | None = None) -> exp.Expr:
         """Round half to even (polars `round`), to `digits` decimals (0 when None)."""
         return self.fn("round_even", x, digits if digits is not None else exp.Literal.number("0"))
 
-    def divide(self, a: exp.Expression, b: exp.Expression) -> exp.Expression:
+    def divide(self, a: exp.Expr, b: exp.Expr) -> exp.Expr:
         """`a / b` as polars divides: doubles, IEEE (x / 0 is ±inf, 0 / 0 NaN, NULL in →
         NULL). DuckDB divides so; Spark returns NULL or raises for a zero divisor, so the
         zero case is spelled out there."""
@@ -251,42 +251,42 @@ class Dialect:
             default=quotient,
         )
 
-    def int_div(self, a: exp.Expression, b: exp.Expression) -> exp.Expression:
+    def int_div(self, a: exp.Expr, b: exp.Expr) -> exp.Expr:
         """`a // b` as polars SQL: truncated toward zero (−7 // 2 = −3), NULL for a zero
         divisor."""
         if self.name == "duckdb":
             return exp.Anonymous(this="try", expressions=[exp.IntDiv(this=a, expression=b)])
         return _unless_zero(b, exp.IntDiv(this=a, expression=b))
 
-    def mod(self, a: exp.Expression, b: exp.Expression) -> exp.Expression:
+    def mod(self, a: exp.Expr, b: exp.Expr) -> exp.Expr:
         """`a % b` as polars SQL: the sign of `a` (−7 % 2 = −1), NULL for a zero divisor."""
         if self.name == "duckdb":
             return exp.Anonymous(this="try", expressions=[exp.Mod(this=a, expression=b)])
         return _unless_zero(b, exp.Mod(this=a, expression=b))
 
-    def floor_mod(self, a: exp.Expression, b: exp.Expression) -> exp.Expression:
+    def floor_mod(self, a: exp.Expr, b: exp.Expr) -> exp.Expr:
         """`a mod b` for integers and b > 0, in [0, b) whatever the sign of a (the offset
         into a bucket): `((a % b) + b) % b`."""
         inner = exp.Mod(this=exp.Paren(this=a), expression=b)
         plus = exp.Add(this=inner, expression=b.copy())
         return exp.Mod(this=exp.Paren(this=plus), expression=b.copy())
 
-    def floor_div(self, a: exp.Expression, b: exp.Expression) -> exp.Expression:
+    def floor_div(self, a: exp.Expr, b: exp.Expr) -> exp.Expr:
         """`floor(a / b)` for integers and b > 0, exactly (polars `//` on Int64 columns is a
         floor division): `(a − floor_mod(a, b)) / b` divides without a remainder."""
         exact = exp.Sub(this=exp.Paren(this=a.copy()), expression=self.floor_mod(a, b))
         return exp.IntDiv(this=exp.Paren(this=exact), expression=b.copy())
 
-    def greatest(self, *xs: exp.Expression) -> exp.Expression:
+    def greatest(self, *xs: exp.Expr) -> exp.Expr:
         """The largest non-NULL value (NULL when all are NULL), as `max_horizontal`."""
         return exp.Anonymous(this="greatest", expressions=list(xs))
 
-    def least(self, *xs: exp.Expression) -> exp.Expression:
+    def least(self, *xs: exp.Expr) -> exp.Expr:
         """The smallest non-NULL value (NULL when all are NULL), as `min_horizontal`."""
         return exp.Anonymous(this="least", expressions=list(xs))
 
 
-def _unless_zero(b: exp.Expression, e: exp.Expression) -> exp.Expression:
+def _unless_zero(b: exp.Expr, e: exp.Expr) -> exp.Expr:
     zero = exp.EQ(this=b.copy(), expression=exp.Literal.number("0"))
     return exp.Case(ifs=[exp.If(this=zero, true=exp.Null())], default=e)
 

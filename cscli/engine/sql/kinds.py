@@ -34,7 +34,7 @@ from cscli.kpis.spec import (
     stat_quantile,
 )
 
-Breach = tuple[exp.Expression, exp.Expression | None]
+Breach = tuple[exp.Expr, exp.Expr | None]
 
 #: dtype names of numeric columns (`CanonicalSource.columns`; polars' numeric, not Boolean)
 NUMERIC = frozenset({"int", "float"})
@@ -76,12 +76,10 @@ class KindSql(ABC):
     d: Dialect
 
     @abstractmethod
-    def value_n(
-        self, lo: datetime | None, hi: datetime | None
-    ) -> tuple[exp.Expression, exp.Expression]:
+    def value_n(self, lo: datetime | None, hi: datetime | None) -> tuple[exp.Expr, exp.Expr]:
         """The value and the records it rests on, over the records of the window [lo, hi)."""
 
-    def open_share(self) -> exp.Expression:
+    def open_share(self) -> exp.Expr:
         """The share of the cohort whose outcome is not known yet (NULL for an empty
         cohort); only for a kind that `matures`."""
         raise TypeError(f"{type(self).__name__} does not mature")
@@ -92,52 +90,52 @@ class KindSql(ABC):
 
     # --- shared pieces (polars: _mask, _where, _unknown, _count, _safe_div) ------------
 
-    def sql(self, text: str) -> exp.Expression:
+    def sql(self, text: str) -> exp.Expr:
         return exp.Paren(this=compile_sql(text, self.d))
 
-    def mask(self, *predicates: str | None) -> exp.Expression | None:
+    def mask(self, *predicates: str | None) -> exp.Expr | None:
         """A boolean mask in which NULL counts as false; None when nothing filters."""
-        out: exp.Expression | None = None
+        out: exp.Expr | None = None
         for p in predicates:
             if p:
                 term = _fill_false(self.sql(p))
                 out = term if out is None else exp.And(this=out, expression=term)
         return out
 
-    def where(self, *predicates: str | None) -> exp.Expression:
+    def where(self, *predicates: str | None) -> exp.Expr:
         """The records matching every predicate (NULL counts as false); TRUE without any."""
-        out: exp.Expression = exp.true()
+        out: exp.Expr = exp.true()
         for p in predicates:
             if p:
                 out = exp.And(this=out, expression=_fill_false(self.sql(p)))
         return out
 
-    def unknown(self, judged: str) -> exp.Expression:
+    def unknown(self, judged: str) -> exp.Expr:
         """Records not judged: the predicate does not hold or is unknown (NULL)."""
         mask = self.mask(judged)
         assert mask is not None
         return exp.Not(this=exp.Paren(this=mask))
 
-    def double(self, text: str) -> exp.Expression:
+    def double(self, text: str) -> exp.Expr:
         return self.d.double(self.sql(text))
 
 
-def _fill_false(e: exp.Expression) -> exp.Expression:
+def _fill_false(e: exp.Expr) -> exp.Expr:
     return exp.Coalesce(this=e, expressions=[exp.false()])
 
 
-def _and(a: exp.Expression | None, b: exp.Expression) -> exp.Expression:
+def _and(a: exp.Expr | None, b: exp.Expr) -> exp.Expr:
     return b if a is None else exp.And(this=a, expression=b)
 
 
-def count(mask: exp.Expression | None) -> exp.Expression:
+def count(mask: exp.Expr | None) -> exp.Expr:
     """`COUNT(*)`, or the rows where `mask` holds: `COUNT(CASE WHEN m THEN 1 END)`."""
     if mask is None:
         return exp.Count(this=exp.Star())
     return exp.Count(this=exp.Case(ifs=[exp.If(this=mask, true=exp.Literal.number("1"))]))
 
 
-def safe_div(num: exp.Expression, den: exp.Expression) -> exp.Expression:
+def safe_div(num: exp.Expr, den: exp.Expr) -> exp.Expr:
     """`CASE WHEN den > 0 THEN CAST(num AS DOUBLE) / den END`: NULL for a zero denominator."""
     quotient = exp.Div(
         this=exp.Cast(this=num, to=exp.DataType.build("DOUBLE")), expression=den.copy()
@@ -146,24 +144,24 @@ def safe_div(num: exp.Expression, den: exp.Expression) -> exp.Expression:
     return exp.Case(ifs=[exp.If(this=positive, true=quotient)])
 
 
-def _keep(keep: exp.Expression, value: exp.Expression) -> exp.Expression:
+def _keep(keep: exp.Expr, value: exp.Expr) -> exp.Expr:
     """`CASE WHEN keep THEN value END`: the values of the kept records (polars' filter)."""
     return exp.Case(ifs=[exp.If(this=keep, true=value)])
 
 
-def _not_null(e: exp.Expression) -> exp.Expression:
+def _not_null(e: exp.Expr) -> exp.Expr:
     return exp.Not(this=exp.Is(this=e, expression=exp.Null()))
 
 
-def _is_null(e: exp.Expression) -> exp.Expression:
+def _is_null(e: exp.Expr) -> exp.Expr:
     return exp.Is(this=e, expression=exp.Null())
 
 
-def _column(name: str) -> exp.Expression:
+def _column(name: str) -> exp.Expr:
     return exp.column(name, quoted=True)
 
 
-def statistic(d: Dialect, values: exp.Expression, stat: str) -> exp.Expression:
+def statistic(d: Dialect, values: exp.Expr, stat: str) -> exp.Expr:
     q = stat_quantile(stat)
     if q is not None:
         return d.quantile(values, q)
@@ -174,7 +172,7 @@ def statistic(d: Dialect, values: exp.Expression, stat: str) -> exp.Expression:
     return exp.Max(this=values)
 
 
-def condition(d: Dialect, value: exp.Expression, cond: Condition) -> exp.Expression:
+def condition(d: Dialect, value: exp.Expr, cond: Condition) -> exp.Expr:
     """The records whose own value meets a threshold condition (`> 1h`, `between …`)."""
     low = d.double(cond.low.value)
     ops: dict[str, type[exp.Binary]] = {"<": exp.LT, "<=": exp.LTE, ">": exp.GT, ">=": exp.GTE}
@@ -193,9 +191,7 @@ class _Count(KindSql):
     kind: Count
     d: Dialect
 
-    def value_n(
-        self, lo: datetime | None, hi: datetime | None
-    ) -> tuple[exp.Expression, exp.Expression]:
+    def value_n(self, lo: datetime | None, hi: datetime | None) -> tuple[exp.Expr, exp.Expr]:
         n = self.d.bigint(count(self.mask(self.kind.where)))
         return n, n.copy()
 
@@ -208,15 +204,13 @@ class _Ratio(KindSql):
     kind: Ratio
     d: Dialect
 
-    def value_n(
-        self, lo: datetime | None, hi: datetime | None
-    ) -> tuple[exp.Expression, exp.Expression]:
+    def value_n(self, lo: datetime | None, hi: datetime | None) -> tuple[exp.Expr, exp.Expr]:
         k = self.kind
         num = count(self.mask(k.where, k.denominator, k.judged, k.numerator))
         den = count(self.mask(k.where, k.denominator, k.judged))
         return safe_div(num, den), den.copy()
 
-    def open_share(self) -> exp.Expression:
+    def open_share(self) -> exp.Expr:
         k = self.kind
         cohort = self.mask(k.where, k.denominator)
         unknown = self.unknown(k.judged) if k.judged else self.mask(k.pending)
@@ -240,10 +234,10 @@ class _Stat(KindSql):
     kind: Stat
     d: Dialect
 
-    def _keep(self) -> exp.Expression:
+    def _keep(self) -> exp.Expr:
         k = self.kind
         v = self.double(k.value)
-        keep: exp.Expression = _not_null(v)
+        keep: exp.Expr = _not_null(v)
         where = self.mask(k.where)
         if where is not None:
             keep = exp.And(this=keep, expression=where)
@@ -252,14 +246,12 @@ class _Stat(KindSql):
             keep = exp.And(this=keep, expression=zero)
         return keep
 
-    def value_n(
-        self, lo: datetime | None, hi: datetime | None
-    ) -> tuple[exp.Expression, exp.Expression]:
+    def value_n(self, lo: datetime | None, hi: datetime | None) -> tuple[exp.Expr, exp.Expr]:
         k = self.kind
         values = _keep(self._keep(), self.double(k.value))
         return statistic(self.d, values, k.stat), exp.Count(this=values.copy())
 
-    def open_share(self) -> exp.Expression:
+    def open_share(self) -> exp.Expr:
         k = self.kind
         return safe_div(count(self.mask(k.where, k.pending)), count(self.mask(k.where)))
 
@@ -279,14 +271,12 @@ class _NetScore(KindSql):
     kind: NetScore
     d: Dialect
 
-    def value_n(
-        self, lo: datetime | None, hi: datetime | None
-    ) -> tuple[exp.Expression, exp.Expression]:
+    def value_n(self, lo: datetime | None, hi: datetime | None) -> tuple[exp.Expr, exp.Expr]:
         k = self.kind
         keep = _and(self.mask(k.where), _not_null(self.double(k.value)))
         values = _keep(keep, self.double(k.value))
 
-        def share(op: type[exp.Binary], bound: float) -> exp.Expression:
+        def share(op: type[exp.Binary], bound: float) -> exp.Expr:
             return count(op(this=values.copy(), expression=self.d.double(bound)))
 
         promoters = share(exp.GTE, k.promoter_min)
@@ -309,13 +299,11 @@ class _DistinctRatio(KindSql):
     kind: DistinctRatio
     d: Dialect
 
-    def value_n(
-        self, lo: datetime | None, hi: datetime | None
-    ) -> tuple[exp.Expression, exp.Expression]:
+    def value_n(self, lo: datetime | None, hi: datetime | None) -> tuple[exp.Expr, exp.Expr]:
         _, den, num = self._counts()
         return safe_div(num, den), den.copy()
 
-    def open_share(self) -> exp.Expression:
+    def open_share(self) -> exp.Expr:
         every, judged, _ = self._counts()
         return safe_div(exp.Sub(this=every, expression=exp.Paren(this=judged)), every.copy())
 
@@ -324,12 +312,12 @@ class _DistinctRatio(KindSql):
         mark = hit if good is False else exp.Not(this=hit)
         return exp.And(this=self.where(self.kind.where), expression=mark), None
 
-    def _counts(self) -> tuple[exp.Expression, exp.Expression, exp.Expression]:
+    def _counts(self) -> tuple[exp.Expr, exp.Expr, exp.Expr]:
         """(keys in the population, keys judged, keys in the numerator); with `judged`,
         |all| − |U ∪ S| + |S| (U: keys of an unjudged record, S: the numerator's keys)."""
         k = self.kind
 
-        def distinct(mask: exp.Expression | None) -> exp.Expression:
+        def distinct(mask: exp.Expr | None) -> exp.Expr:
             key = self.sql(k.key)
             values = key if mask is None else _keep(mask, key)
             return exp.Count(this=exp.Distinct(expressions=[values]))
@@ -340,7 +328,7 @@ class _DistinctRatio(KindSql):
         num = distinct(_and(self.mask(k.where), hit))
         if k.judged is None:
             return every, every.copy(), num
-        unknown_or_hit = exp.Or(this=self.unknown(k.judged), expression=hit.copy())
+        unknown_or_hit: exp.Expr = exp.Or(this=self.unknown(k.judged), expression=hit.copy())
         unknown_or_hit = _and(self.mask(k.where), exp.Paren(this=unknown_or_hit))
         judged = exp.Add(
             this=exp.Sub(this=every.copy(), expression=distinct(unknown_or_hit)),
@@ -356,12 +344,10 @@ class _Stock(KindSql):
     kind: Stock
     d: Dialect
 
-    def value_n(
-        self, lo: datetime | None, hi: datetime | None
-    ) -> tuple[exp.Expression, exp.Expression]:
+    def value_n(self, lo: datetime | None, hi: datetime | None) -> tuple[exp.Expr, exp.Expr]:
         k = self.kind
 
-        def keep(e: exp.Expression) -> exp.Expression:
+        def keep(e: exp.Expr) -> exp.Expr:
             where = self.mask(k.where)
             return e if where is None else exp.And(this=e, expression=where)
 
@@ -374,14 +360,14 @@ class _Stock(KindSql):
         start = count(keep(self._open_at(lo)))
         if k.measure == "retention":
             # N: customers who started in the period and are still active at its end
-            in_window: exp.Expression = exp.GTE(this=self._opened(), expression=self._at(lo))
+            in_window: exp.Expr = exp.GTE(this=self._opened(), expression=self._at(lo))
             if hi is not None:
                 before = exp.LT(this=self._opened(), expression=self._at(hi))
                 in_window = exp.And(this=in_window, expression=before)
             new = count(keep(exp.And(this=in_window, expression=self._open_at(hi))))
             kept = exp.Sub(this=end, expression=new)
             return safe_div(kept, start), start.copy()
-        closed_in: exp.Expression = exp.GTE(this=self._closed(), expression=self._at(lo))
+        closed_in: exp.Expr = exp.GTE(this=self._closed(), expression=self._at(lo))
         if hi is not None:
             closed_in = exp.And(
                 this=closed_in, expression=exp.LT(this=self._closed(), expression=self._at(hi))
@@ -395,16 +381,16 @@ class _Stock(KindSql):
         age = None if hi is None else self.d.seconds_between(self._at(hi), self._opened())
         return exp.And(this=self.where(self.kind.where), expression=self._open_at(hi)), age
 
-    def _opened(self) -> exp.Expression:
+    def _opened(self) -> exp.Expr:
         return self.sql(self.kind.opened)
 
-    def _closed(self) -> exp.Expression:
+    def _closed(self) -> exp.Expr:
         return self.sql(self.kind.closed)
 
-    def _at(self, at: datetime) -> exp.Expression:
+    def _at(self, at: datetime) -> exp.Expr:
         return self.d.timestamp(at)
 
-    def _open_at(self, at: datetime | None) -> exp.Expression:
+    def _open_at(self, at: datetime | None) -> exp.Expr:
         """Records open at instant `at` (or still open, after the last record, when None)."""
         if at is None:
             return exp.And(this=_not_null(self._opened()), expression=_is_null(self._closed()))
@@ -421,9 +407,7 @@ class _SqlAggregate(KindSql):
     kind: SqlAggregate
     d: Dialect
 
-    def value_n(
-        self, lo: datetime | None, hi: datetime | None
-    ) -> tuple[exp.Expression, exp.Expression]:
+    def value_n(self, lo: datetime | None, hi: datetime | None) -> tuple[exp.Expr, exp.Expr]:
         return self.double(self.kind.expr), exp.Count(this=exp.Star())
 
     def breach(self, good: bool | None, cond: Condition | None, hi: datetime | None) -> Breach:
@@ -438,11 +422,9 @@ class _Erlang(KindSql):
     kind: Erlang
     d: Dialect
 
-    def value_n(
-        self, lo: datetime | None, hi: datetime | None
-    ) -> tuple[exp.Expression, exp.Expression]:
+    def value_n(self, lo: datetime | None, hi: datetime | None) -> tuple[exp.Expr, exp.Expr]:
         k = self.kind
-        keep: exp.Expression = exp.And(
+        keep: exp.Expr = exp.And(
             this=_not_null(self.double(k.handle)),
             expression=exp.GTE(this=self.double(k.handle), expression=exp.Literal.number("0")),
         )
@@ -459,7 +441,7 @@ class _Erlang(KindSql):
 # --- a record's own value -----------------------------------------------------------------
 
 
-def record_value(kind: Kind, d: Dialect, columns: Mapping[str, str]) -> exp.Expression | None:
+def record_value(kind: Kind, d: Dialect, columns: Mapping[str, str]) -> exp.Expr | None:
     """A record's own value for a kind without one (`cscli.engine.polars.compile.
     record_value`): the first numeric column its SQL names, else the duration measures of
     the timestamps it names (the first known), else None. `columns`: name → dtype name."""

@@ -46,7 +46,7 @@ class SqlTextError(ValueError):
 
 
 #: node types a text may hold as they are (sqlglot renders them the same in every dialect)
-_ALLOWED: frozenset[type[exp.Expression]] = frozenset(
+_ALLOWED: frozenset[type[exp.Expr]] = frozenset(
     {
         exp.Column,
         exp.Identifier,
@@ -111,7 +111,7 @@ _ALLOWED: frozenset[type[exp.Expression]] = frozenset(
 )
 
 #: node types refused with a reason and the portable spelling
-_REFUSED: dict[type[exp.Expression], str] = {
+_REFUSED: dict[type[exp.Expr], str] = {
     exp.WithinGroup: "WITHIN GROUP is not supported: write quantile_cont(x, q)",
     exp.ApproxQuantile: "approximate quantiles are not exact: write quantile_cont(x, q)",
     exp.ApproxDistinct: "approximate distinct counts are not exact: write count(DISTINCT x)",
@@ -136,7 +136,7 @@ _CAST_TYPES = _INTEGER_TYPES | {
 
 
 @lru_cache(maxsize=4096)
-def _parsed(text: str) -> exp.Expression | str:
+def _parsed(text: str) -> exp.Expr | str:
     """The checked tree of `text`, or the reason it is refused (cached: parsed once)."""
     found = check_sql(text)
     if found is not None:
@@ -172,7 +172,7 @@ def _specific(text: str) -> str | None:
     return None
 
 
-def _refusal(node: exp.Expression) -> str | None:
+def _refusal(node: exp.Expr) -> str | None:
     kind = type(node)
     if kind in _REFUSED:
         return _REFUSED[kind]
@@ -213,7 +213,7 @@ def _quantile_of(node: exp.PercentileCont) -> float | None:
     return None
 
 
-def parse(text: str) -> exp.Expression:
+def parse(text: str) -> exp.Expr:
     """The checked tree of `text` (a fresh copy: trees are mutable); raises SqlTextError."""
     tree = _parsed(text)
     if isinstance(tree, str):
@@ -236,33 +236,29 @@ def column_names(text: str) -> set[str]:
     return {c.name for c in parse(text).find_all(exp.Column) if not c.table}
 
 
-def compile_sql(text: str, d: Dialect) -> exp.Expression:
+def compile_sql(text: str, d: Dialect) -> exp.Expr:
     """`text` rewritten for dialect `d` (a fresh copy); raises SqlTextError."""
     return _compiled(text, d).copy()
 
 
 @lru_cache(maxsize=4096)
-def _compiled(text: str, d: Dialect) -> exp.Expression:
+def _compiled(text: str, d: Dialect) -> exp.Expr:
     tree = parse(text).transform(_unfilter, copy=False)
     return _bottom_up(tree, _rewriter(d))
 
 
-def _bottom_up(
-    node: exp.Expression, fun: Callable[[exp.Expression], exp.Expression]
-) -> exp.Expression:
+def _bottom_up(node: exp.Expr, fun: Callable[[exp.Expr], exp.Expr]) -> exp.Expr:
     """`fun` applied to every node, children first (sqlglot's `transform` is top-down and
     does not visit the children of a node it replaced)."""
     for key, value in list(node.args.items()):
-        if isinstance(value, exp.Expression):
+        if isinstance(value, exp.Expr):
             node.set(key, _bottom_up(value, fun))
         elif isinstance(value, list):
-            node.set(
-                key, [_bottom_up(v, fun) if isinstance(v, exp.Expression) else v for v in value]
-            )
+            node.set(key, [_bottom_up(v, fun) if isinstance(v, exp.Expr) else v for v in value])
     return fun(node)
 
 
-def _unfilter(node: exp.Expression) -> exp.Expression:
+def _unfilter(node: exp.Expr) -> exp.Expr:
     """`agg(x) FILTER (WHERE w)` → `agg(CASE WHEN w THEN x END)` (`count(*)`: of 1)."""
     if not isinstance(node, exp.Filter):
         return node
@@ -283,8 +279,8 @@ def _unfilter(node: exp.Expression) -> exp.Expression:
     return new
 
 
-def _rewriter(d: Dialect) -> Callable[[exp.Expression], exp.Expression]:
-    def rewrite(node: exp.Expression) -> exp.Expression:
+def _rewriter(d: Dialect) -> Callable[[exp.Expr], exp.Expr]:
+    def rewrite(node: exp.Expr) -> exp.Expr:
         if isinstance(node, exp.Literal) and node.is_number:
             keep = isinstance(node.parent, exp.Round | exp.PercentileCont)  # arguments
             if any(c in node.this for c in ".eE") and not keep:
