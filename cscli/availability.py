@@ -59,6 +59,8 @@ class Capability:
     engine: str
     derivations: frozenset[str] | None = None
     kinds: frozenset[str] | None = None
+    #: derivations the engine has a builder for but refuses for this config, with why
+    refusals: Mapping[str, str] = dataclasses.field(default_factory=dict)
 
 
 def engine_unavailable(kpi: Kpi, by: Sequence[str], capability: Capability | None) -> str | None:
@@ -76,6 +78,9 @@ def engine_unavailable(kpi: Kpi, by: Sequence[str], capability: Capability | Non
     built = builder_of(kpi.source)
     if built is not None:
         steps.insert(0, built)
+    refused = [capability.refusals[d.name] for d in steps if d.name in capability.refusals]
+    if refused:
+        return prefix + refused[0]
     lacking = [d.name for d in steps if d.name not in capability.derivations]
     if lacking:
         return prefix + f"{', '.join(dict.fromkeys(lacking))} is computed by the polars engine only"

@@ -146,7 +146,7 @@ def run_reports(
         if needs_staffed(kpis) and "agent_states" in config.sources:
             needed.add("agent_states")
     engine: Engine[LoadedSource] = engine_for(config, progress=progress)
-    capability = Capability(engine.name, engine.derivations, engine.kinds)
+    capability = Capability(engine.name, engine.derivations, engine.kinds, engine.refusals)
     try:
         sources = engine.load(needed)
         hours = business_hours(config)
@@ -214,6 +214,7 @@ def run_reports(
                     compare_to=request.compare_to,
                     data_end=aggregates.data_end,
                     min_n=config.report.min_n,
+                    engine="" if engine.name == "polars" else f"{engine.name} {engine.version}",
                 )
             )
         return results

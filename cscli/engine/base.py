@@ -206,6 +206,8 @@ class Engine(Protocol[SourceT]):
     version: str
     derivations: frozenset[str] | None
     kinds: frozenset[str] | None
+    #: derivations refused for this config, with why (a calendar SQL cannot measure exactly)
+    refusals: Mapping[str, str]
 
     def close(self) -> None:
         """Release what the engine holds (a database session, materialised files)."""

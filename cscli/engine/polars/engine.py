@@ -33,6 +33,7 @@ class PolarsEngine:
     #: the reference engine computes every derivation and kind
     derivations: frozenset[str] | None = None
     kinds: frozenset[str] | None = None
+    refusals: Mapping[str, str] = {}
 
     def __init__(self, config: Config, *, progress: Progress | None = None) -> None:
         self.config = config

@@ -24,7 +24,13 @@ import polars as pl
 
 from cscli.business_hours.assignment import BusinessHours, business_hours
 from cscli.config import Config
-from cscli.derived import CONTACT_MEASURES, CONTACT_SOURCES, WINDOW_MEASURES
+from cscli.derived import (
+    CALENDAR,
+    CONTACT_MEASURES,
+    CONTACT_SOURCES,
+    DERIVATIONS,
+    WINDOW_MEASURES,
+)
 from cscli.engine.base import (
     BREACH_COLUMNS,
     BREACH_DIMENSIONS,
@@ -33,6 +39,7 @@ from cscli.engine.base import (
     Plan,
     WindowTables,
 )
+from cscli.engine.sql.business_time import BUSINESS_BUILDERS, Unsupported, grid_lookup
 from cscli.engine.sql.compile import breach
 from cscli.engine.sql.quality import Rule, counts_query, examples_query, rules_for
 from cscli.engine.sql.relations import (
@@ -71,16 +78,31 @@ def builders() -> tuple[dict[str, SqlBuilder], dict[str, SqlSourceBuilder]]:
     try:
         derive = importlib.import_module("cscli.engine.sql.derive")
     except ModuleNotFoundError:  # the derivation builders of cscli.engine.sql.derive
-        return dict(CORE_BUILDERS), {}
+        return {**CORE_BUILDERS, **BUSINESS_BUILDERS}, {}
     steps: dict[str, SqlBuilder] = dict(derive.SQL_BUILDERS)
     sources: dict[str, SqlSourceBuilder] = dict(derive.SQL_SOURCES)
-    return {**steps, **CORE_BUILDERS}, sources
+    return {**steps, **CORE_BUILDERS, **BUSINESS_BUILDERS}, sources
 
 
 def supported_derivations() -> frozenset[str]:
     """The derivations the SQL engines compute (availability refuses KPIs reading others)."""
     steps, sources = builders()
     return frozenset(steps) | frozenset(sources) | MEASURE_NAMES
+
+
+def calendar_refusals(config: Config) -> dict[str, str]:
+    """The business-time derivations refused (with why) when a calendar of the config cannot
+    be measured exactly in SQL."""
+    why = None
+    for calendar in config.calendars.values() if config.calendars else ():
+        try:
+            grid_lookup(calendar)
+        except Unsupported as e:
+            why = str(e)
+            break
+    if why is None:
+        return {}
+    return {d.name: why for d in DERIVATIONS if d.requires == CALENDAR}
 
 
 def _default_materialise(
@@ -104,6 +126,7 @@ class SqlEngine:
         self.version = runner.version
         self.kinds: frozenset[str] | None = SUPPORTED_KINDS
         self.derivations: frozenset[str] | None = supported_derivations()
+        self.refusals: Mapping[str, str] = calendar_refusals(config)
         self._materialise = materialise or _default_materialise
         self._workdir: Path | None = None
         self._sources: dict[str, SqlSource] = {}

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
 
 from sqlglot import exp
@@ -184,6 +185,8 @@ class Canonical(Protocol):
     def findings(self) -> tuple[QualityIssue, ...]: ...
     @property
     def usable_col(self) -> str | None: ...
+    @property
+    def data_end(self) -> datetime | None: ...
 
 
 @dataclass(frozen=True)
