@@ -193,7 +193,8 @@ def test_hand_written_sql_agrees_on_ticket_volume_and_median_first_response() ->
     volume, median = con.execute(
         f"""
         WITH t AS (
-            SELECT TRY_CAST(created_at AS TIMESTAMPTZ) AS c, TRY_CAST(first_response_at AS TIMESTAMPTZ) AS f
+            SELECT TRY_CAST(created_at AS TIMESTAMPTZ) AS c,
+                   TRY_CAST(first_response_at AS TIMESTAMPTZ) AS f
             FROM read_csv('{tickets}', all_varchar = true)
         )
         SELECT count(*),
@@ -210,14 +211,18 @@ def test_hand_written_sql_agrees_on_ticket_volume_and_median_first_response() ->
 def test_hand_written_sql_agrees_on_average_handle_time() -> None:
     result = api.report(SAMPLE, engine="duckdb", by=["channel"])
     calls = str(ROOT / "sample_data" / "calls.parquet")
-    rows = duckdb.connect().execute(
-        f"""
+    rows = (
+        duckdb.connect()
+        .execute(
+            f"""
         SELECT avg(talk_seconds + coalesce(hold_seconds, 0) + coalesce(wrap_seconds, 0))
         FROM read_parquet('{calls}')
         WHERE answered_at IS NOT NULL AND queued_at IS NOT NULL
           AND NOT coalesce(talk_seconds < 0 OR hold_seconds < 0 OR wrap_seconds < 0, false)
         """
-    ).fetchone()
+        )
+        .fetchone()
+    )
     assert rows is not None
     assert result.total.values["average_handle_time"].value == pytest.approx(rows[0], rel=1e-12)
 
@@ -270,7 +275,8 @@ def test_user_sql_the_engine_cannot_run_exactly_is_refused_at_load(tmp_path: Pat
     text = SAMPLE.read_text().replace("../sample_data/", f"{ROOT}/sample_data/")
     text = text.replace(
         "  - ces\n",
-        "  - ces\n  - {id: p50_approx, source: tickets, sql: 'approx_quantile(resolution_seconds, 0.5)'}\n",
+        "  - ces\n  - {id: p50_approx, source: tickets,"
+        " sql: 'approx_quantile(resolution_seconds, 0.5)'}\n",
     )
     cfg = tmp_path / "cscli.yaml"
     cfg.write_text(text)

@@ -47,7 +47,9 @@ class DuckDBRunner:
     def register(self, name: str, source: Canonical) -> None:
         if source.paths:
             files = ", ".join(_string(p) for p in source.paths)
-            body = f"SELECT * FROM read_parquet([{files}], union_by_name = true, hive_partitioning = false)"
+            # the month=YYYY-MM folders are not columns of canonical Parquet
+            options = "union_by_name = true, hive_partitioning = false"
+            body = f"SELECT * FROM read_parquet([{files}], {options})"
         else:  # no rows at all: an empty relation with the source's columns
             types = SQL_TYPES["duckdb"]
             cols = ", ".join(
