@@ -1,7 +1,7 @@
 """The DuckDB runner: one in-process connection in UTC, views over canonical Parquet
 (`read_parquet([...])`), lookups registered from polars frames through Arrow, results back as
 polars frames (`.pl()`). Queries run one after another on the connection; DuckDB parallelises
-each one itself (its default thread count).
+each one itself (its default thread count). DuckDB's statistics propagation is off (NaN, see `__init__`).
 """
 
 from __future__ import annotations
@@ -36,6 +36,10 @@ class DuckDBRunner:
         self.dialect: Dialect = DUCKDB
         self._con: duckdb.DuckDBPyConnection | None = duckdb.connect(":memory:")
         self._con.execute("SET TimeZone = 'UTC'")
+        # Parquet min/max statistics written by polars leave NaN out, and DuckDB's statistics
+        # propagation trusts them (it folds `x <= 30.0` to TRUE for a NaN row, where polars
+        # says FALSE): off, so every comparison sees the values themselves
+        self._con.execute("SET disabled_optimizers = 'statistics_propagation'")
         self._lookups: dict[str, object] = {}
 
     @property
