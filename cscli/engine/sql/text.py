@@ -19,12 +19,13 @@ The rewrites (`compile_sql`, per dialect), each one a place where the engines di
 - `agg(x) FILTER (WHERE w)` → `agg(CASE WHEN w THEN x END)` (`count(*)`: of 1), which every
   engine reads the same way;
 - `trim(x)` → every Unicode whitespace character (polars `strip_chars`), `length(x)` →
-  characters, `round(x[, n])` → half to even (polars), CAST to an integer type truncates
+  characters, `round(x)` → half to even (polars), CAST to an integer type truncates
   (DuckDB rounds: `CAST(trunc(x) AS INT)`), GREATEST/LEAST skip NULL.
 
 Refused: `WITHIN GROUP`, approximate aggregates (`approx_*`, `percentile_approx`),
 `quantile`/`quantile_disc` (discrete), window functions, unknown functions, casts to
-strings or 32-bit floats (formatted or rounded differently by each engine), qualified names.
+strings or 32-bit floats and `round(x, n)` for n ≠ 0 (formatted or rounded differently
+by each engine), qualified names.
 """
 
 from __future__ import annotations
@@ -198,11 +199,22 @@ def _refusal(node: exp.Expr) -> str | None:
         return "quantile_cont(x, q) needs a number q between 0 and 1"
     if isinstance(node, exp.Trim) and (node.args.get("expression") or node.args.get("position")):
         return "TRIM(… FROM …) is not supported: write trim(x) (whitespace)"
+    if isinstance(node, exp.Round) and not _whole(node.args.get("decimals")):
+        return (
+            "round(x, n) rounds decimal digits differently on each engine (polars rounds the "
+            "shortest decimal form of 2.675 up, DuckDB the double down): write round(x * 100) "
+            "/ 100 for two digits"
+        )
     if isinstance(node, exp.Is) and not isinstance(node.expression, exp.Null):
         return "IS TRUE / IS FALSE is not supported: write coalesce(x, FALSE) or x IS NULL"
     if isinstance(node, exp.Like | exp.ILike) and node.args.get("escape"):
         return "LIKE … ESCAPE is not supported on the SQL engines"
     return None
+
+
+def _whole(digits: exp.Expr | None) -> bool:
+    """No digits, or 0: rounding to a whole number, the same on every engine."""
+    return digits is None or (isinstance(digits, exp.Literal) and digits.this == "0")
 
 
 def _quantile_of(node: exp.PercentileCont) -> float | None:
