@@ -258,6 +258,8 @@ AGGREGATES = [
     "avg(CASE WHEN v > 1.0 THEN 1.0 ELSE 0.0 END)",
     "sum(v) / count(*)",
     "max(v) - min(v)",
+    "sum(v > 1.0)",  # a: 3.5 → 1; c: NULL only → NULL
+    "avg(v >= 2.0)",
 ]
 
 
@@ -494,6 +496,7 @@ def test_spark_spellings() -> None:
     assert s.render(compile_sql("median(x)", s)) == "PERCENTILE(x, CAST(0.5 AS DOUBLE))"
     assert s.render(compile_sql("i // j", s)) == "(CASE WHEN j = 0 THEN NULL ELSE i DIV j END)"
     assert s.render(compile_sql("score >= 4.0", s)) == "score >= CAST(4.0 AS DOUBLE)"
+    assert s.render(compile_sql("sum(x > 1)", s)) == "SUM(CAST(x > 1 AS INT))"
     assert s.render(s.trim(COL("s"))).startswith("REGEXP_REPLACE(s, '^[\\\\x{09}-\\\\x{0d}")
     divided = s.render(compile_sql("a / b", s))
     assert divided == (

@@ -18,6 +18,8 @@ The rewrites (`compile_sql`, per dialect), each one a place where the engines di
 - `quantile_cont(x, q)` and `median(x)` → the exact quantile (`Dialect.quantile`);
 - `agg(x) FILTER (WHERE w)` → `agg(CASE WHEN w THEN x END)` (`count(*)`: of 1), which every
   engine reads the same way;
+- `sum(p)` / `avg(p)` of a predicate → of `CAST(p AS INT)` (polars counts it; Spark refuses
+  SUM(boolean));
 - `trim(x)` → every Unicode whitespace character (polars `strip_chars`), `length(x)` →
   characters, `round(x)` → half to even (polars), CAST to an integer type truncates
   (DuckDB rounds: `CAST(trunc(x) AS INT)`), GREATEST/LEAST skip NULL.
@@ -291,6 +293,27 @@ def _unfilter(node: exp.Expr) -> exp.Expr:
     return new
 
 
+#: nodes whose value is a boolean
+_PREDICATES = (
+    exp.EQ,
+    exp.NEQ,
+    exp.GT,
+    exp.GTE,
+    exp.LT,
+    exp.LTE,
+    exp.NullSafeEQ,
+    exp.NullSafeNEQ,
+    exp.And,
+    exp.Or,
+    exp.Not,
+    exp.In,
+    exp.Between,
+    exp.Is,
+    exp.Like,
+    exp.ILike,
+)
+
+
 def _rewriter(d: Dialect) -> Callable[[exp.Expr], exp.Expr]:
     def rewrite(node: exp.Expr) -> exp.Expr:
         if isinstance(node, exp.Literal) and node.is_number:
@@ -304,6 +327,10 @@ def _rewriter(d: Dialect) -> Callable[[exp.Expr], exp.Expr]:
             return exp.Paren(this=d.int_div(node.this, node.expression))
         if isinstance(node, exp.Mod):
             return exp.Paren(this=d.mod(node.this, node.expression))
+        if isinstance(node, exp.Sum | exp.Avg) and isinstance(node.this, _PREDICATES):
+            # polars sums and averages a boolean as 0/1; Spark refuses SUM(boolean)
+            node.set("this", exp.Cast(this=node.this, to=exp.DataType.build("INT")))
+            return node
         if isinstance(node, exp.Median):
             return d.quantile(node.this, 0.5)
         if isinstance(node, exp.PercentileCont):
