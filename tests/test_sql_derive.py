@@ -208,24 +208,29 @@ class World:
         return want
 
 
+def _world(config: Path, names: list[str], out: Path) -> World:
+    """The sources `names` of a config, loaded by polars and, as canonical Parquet, by DuckDB."""
+    loaded = load_sources(load_config(config), names)
+    con = duckdb.connect()
+    con.execute("SET TimeZone='UTC'")
+    sql: dict[str, SqlSource] = {}
+    for name, src in loaded.items():
+        canon = _canonical(src, out)
+        paths = ", ".join(f"'{p}'" for p in canon.paths)
+        con.execute(f'CREATE VIEW "{name}" AS SELECT * FROM read_parquet([{paths}])')
+        sql[name] = SqlSource(name, name, src.columns, src.dimensions, canon)
+    return World(loaded, sql, con)
+
+
 @pytest.fixture
 def world(write: Write, tmp_path: Path) -> Iterator[World]:
     lines = ["sources:"]
     for name, (file, text) in SOURCES.items():
         write(file, text)
         lines.append(f"  {name}: {{path: {file}}}")
-    cfg = load_config(write("cscli.yaml", "\n".join(lines) + "\n"))
-    loaded = load_sources(cfg, list(SOURCES))
-    con = duckdb.connect()
-    con.execute("SET TimeZone='UTC'")
-    sql: dict[str, SqlSource] = {}
-    for name, src in loaded.items():
-        canon = _canonical(src, tmp_path)
-        paths = ", ".join(f"'{p}'" for p in canon.paths)
-        con.execute(f'CREATE VIEW "{name}" AS SELECT * FROM read_parquet([{paths}])')
-        sql[name] = SqlSource(name, name, src.columns, src.dimensions, canon)
-    yield World(loaded, sql, con)
-    con.close()
+    w = _world(write("cscli.yaml", "\n".join(lines) + "\n"), list(SOURCES), tmp_path)
+    yield w
+    w.con.close()
 
 
 def _by(frame: pl.DataFrame, key: str, *cols: str) -> dict[Any, tuple[Any, ...]]:
