@@ -133,7 +133,7 @@ _DTYPES = {
 def _dtype_name(dtype: pl.DataType) -> str:
     if isinstance(dtype, pl.Datetime):
         return "datetime"
-    return _DTYPES.get(dtype.base_type(), "string")  # type: ignore[call-overload]
+    return _DTYPES.get(dtype.base_type(), "string")
 
 
 @dataclass(frozen=True)
@@ -200,9 +200,7 @@ class World:
             got.sort(keys, nulls_last=True),
         )
 
-    def same(
-        self, name: str, needed: set[str], by: tuple[str, ...] = ()
-    ) -> pl.DataFrame:
+    def same(self, name: str, needed: set[str], by: tuple[str, ...] = ()) -> pl.DataFrame:
         want, got = self.both(name, needed, by)
         assert_frame_equal(got, want, check_exact=True)
         return want

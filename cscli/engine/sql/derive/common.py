@@ -33,6 +33,10 @@ def lit(value: str) -> exp.Expr:
     return exp.Literal.string(value)
 
 
+def num(value: int) -> exp.Expr:
+    return exp.Literal.number(str(value))
+
+
 def is_null(x: exp.Expr) -> exp.Expr:
     return exp.Is(this=x, expression=exp.Null())
 
@@ -85,7 +89,7 @@ def window(
     fn: exp.Expr,
     partition: Sequence[exp.Expr] = (),
     order: Sequence[exp.Ordered] = (),
-    frame: tuple[str, str, str | None, str | None] | None = None,
+    frame: tuple[str, str | None, str | None, str | None] | None = None,
 ) -> exp.Expr:
     """`fn OVER (PARTITION BY … ORDER BY … [ROWS BETWEEN …])`; `frame` = (start, start side,
     end, end side), e.g. ("UNBOUNDED", "PRECEDING", "CURRENT ROW", None)."""
@@ -107,13 +111,11 @@ def null_safe(x: exp.Expr) -> list[exp.Expr]:
     """Order keys that sort `x` ascending with NULLs FIRST inside a tuple (polars `sort_by`
     puts nulls first; DuckDB compares a NULL field of a struct as the largest value): whether
     it is present, then its value."""
-    present = when(is_null(x), exp.Literal.number("0"), exp.Literal.number("1"))
+    present = when(is_null(x), num(0), num(1))
     return [present, x.copy()]
 
 
-def grouped(
-    rel: Relation, keys: Sequence[str], aggs: Sequence[tuple[str, exp.Expr]]
-) -> Relation:
+def grouped(rel: Relation, keys: Sequence[str], aggs: Sequence[tuple[str, exp.Expr]]) -> Relation:
     """`SELECT keys, agg AS name… FROM (rel) GROUP BY keys` (polars `group_by(keys).agg`)."""
     items = [col(k) for k in keys] + [alias(e, n) for n, e in aggs]
     query = exp.Select(expressions=items).from_(subquery(rel.query, "_r"), copy=False)

@@ -28,6 +28,7 @@ from cscli.engine.sql.derive.common import (
     lit,
     not_null,
     null_of,
+    num,
     ordered,
     union_all,
     when,
@@ -114,11 +115,11 @@ def with_next_contact(contacts: Relation) -> Relation:
     order = [ordered(col(c), nulls_first=False) for c in _ORDER]
     lag = exp.Anonymous(this="LAG", expressions=[col("_key")])
     step1 = contacts.with_columns(
-        _start=when(eq(col("_key"), window(lag, by, order)), exp.Literal.number("0"), exp.Literal.number("1")),
+        _start=when(eq(col("_key"), window(lag, by, order)), num(0), num(1)),
         _lead_at=window(exp.Anonymous(this="LEAD", expressions=[col("contacted_at")]), by, order),
         _lead_channel=window(exp.Anonymous(this="LEAD", expressions=[col("channel")]), by, order),
     )
-    starts = exp.Count(this=when(eq(col("_start"), exp.Literal.number("1")), exp.Literal.number("1")))
+    starts = exp.Count(this=when(eq(col("_start"), num(1)), num(1)))
     step2 = step1.with_columns(
         _run=window(starts, by, order, ("UNBOUNDED", "PRECEDING", "CURRENT ROW", None))
     )

@@ -44,13 +44,8 @@ def rated_contact(rel: Relation, d: Derivation, ctx: SqlContext) -> Relation:
         rated = exp.Select(expressions=[col(key)]).from_(subquery(rel.query, "_s"), copy=False)
         rated = rated.where(not_null(col(key)), copy=False)
         rows = rows.filter(exp.In(this=col(key), query=exp.Subquery(this=rated)))
-
-        def first(c: str) -> exp.Expr:
-            if not order:  # a warehouse table has no file order: its smallest value
-                return exp.Min(this=col(c))
-            return dia.first_by(col(c), [o.copy() for o in order])
-
-        lookup = grouped(rows, [key], [(f"_{contact}_{c}", first(c)) for c in dims])
+        firsts = [(f"_{contact}_{c}", _first(col(c), order, ctx)) for c in dims]
+        lookup = grouped(rows, [key], firsts)
         rel = rel.left_join(lookup, on=[key], take=[f"_{contact}_{c}" for c in dims])
     for c in wanted:
         parts = [c] if c in ctx.columns else []
@@ -59,6 +54,14 @@ def rated_contact(rel: Relation, d: Derivation, ctx: SqlContext) -> Relation:
             value = col(parts[0]) if len(parts) == 1 else exp.func("COALESCE", *map(col, parts))
             rel = rel.with_columns(**{c: value})
     return rel
+
+
+def _first(x: exp.Expr, order: list[exp.Column], ctx: SqlContext) -> exp.Expr:
+    """The value of `x` on the first record in file order (a warehouse table has no file
+    order: then its smallest value)."""
+    if not order:
+        return exp.Min(this=x)
+    return ctx.d.first_by(x, [o.copy() for o in order])
 
 
 def invitation_observed(rel: Relation, d: Derivation, ctx: SqlContext) -> Relation:

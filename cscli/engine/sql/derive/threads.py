@@ -21,6 +21,7 @@ from cscli.engine.sql.derive.common import (
     not_null,
     null_of,
     null_safe,
+    num,
     ordered,
     thread_key,
     when,
@@ -102,12 +103,12 @@ def with_reply_waits(rel: Relation, d: Derivation, ctx: SqlContext) -> Relation:
     dia = ctx.d
     cols = ctx.columns
     public = _public(cols)
-    one, zero = exp.Literal.number("1"), exp.Literal.number("0")
+    one, zero = num(1), num(0)
     keyed = rel.with_columns(
         _ticket=thread_key(col("ticket_id"), dia), _role=when(_is_agent(), one, zero)
     )
     by = [col("_ticket")]
-    order = [ordered(col("created_at"), nulls_first=False), ordered(col("_role"), nulls_first=False)]
+    order = [ordered(col(c), nulls_first=False) for c in ("created_at", "_role")]
     if "comment_id" in cols:
         order.append(ordered(col("comment_id"), nulls_first=False))
     numbered = keyed.with_columns(
@@ -125,13 +126,9 @@ def with_reply_waits(rel: Relation, d: Derivation, ctx: SqlContext) -> Relation:
         _prev_agent=window(exp.Max(this=last_agent), by, by_rn, before),
     )
     asks = both(public.copy(), eq(col("author_role"), lit("end_user")))
-    prev_is_agent = both(
-        not_null(col("_prev_public")), eq(col("_prev_agent"), col("_prev_public"))
-    )
+    prev_is_agent = both(not_null(col("_prev_public")), eq(col("_prev_agent"), col("_prev_public")))
     waits = marked.with_columns(
-        reply_wait_seconds=when(
-            asks, dia.seconds_between(col("_next_agent"), col("created_at"))
-        ),
+        reply_wait_seconds=when(asks, dia.seconds_between(col("_next_agent"), col("created_at"))),
         next_reply_wait=fill_false(both(asks.copy(), prev_is_agent)),
     )
     return waits.drop("_ticket", "_role", "_rn", "_next_agent", "_prev_public", "_prev_agent")
