@@ -231,7 +231,7 @@ def test_first_by_keeps_null_values(spark_runner) -> None:
 
 def test_decimal_literals_are_doubles(spark_runner) -> None:
     # avg(CASE … 1.0 ELSE 0.0) over v = 1, 3, 5: two of three rows → 2/3. Bare, Spark types the
-    # literals DECIMAL and the average is a DECIMAL rounded to 6 digits (0.666667, 3e-7 off);
+    # literals DECIMAL(2,1) and the average is a DECIMAL(6,5): 0.66667, 3.3e-6 off;
     # rewritten to DOUBLE it is the double 2.0 / 3 (polars sums in another order: its mean is
     # 1 ulp above, within the 1e-12 allowed for float means)
     frame = pl.DataFrame({"v": [1, 3, 5]})
@@ -244,7 +244,7 @@ def test_decimal_literals_are_doubles(spark_runner) -> None:
     table = spark_runner.register_lookup(_Lookup("d", frame))
     [bare] = spark_runner.run([f"SELECT {text} AS a, 0.1 * 3 AS m FROM {table.sql('spark')}"])
     assert isinstance(bare.dtypes[0], pl.Decimal)
-    assert float(bare["a"][0]) == 0.666667 and float(bare["m"][0]) == 0.3
+    assert float(bare["a"][0]) == 0.66667 and float(bare["m"][0]) == 0.3
 
 
 def test_greatest_least_skip_null(spark_runner) -> None:
