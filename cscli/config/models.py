@@ -39,7 +39,8 @@ from cscli.results import MIN_N
 from cscli.schema import AGENT_STATE_NAMES
 from cscli.suggest import did_you_mean
 
-Format = Literal["csv", "tsv", "parquet", "json", "jsonl"]
+#: `canonical`: a folder written by `cscli ingest` (docs/ingest.md)
+Format = Literal["csv", "tsv", "parquet", "json", "jsonl", "canonical"]
 
 # --- structure: pydantic ------------------------------------------------------------------
 
@@ -235,6 +236,8 @@ class SourceConfig(_Model):
             raise ValueError("a database source names a table: or a query:, exactly one")
         if not db and (self.table is not None or self.query is not None or self.since):
             raise ValueError("table:, query: and since: belong to a database source (database:)")
+        if self.format == "canonical" and not isinstance(self.path, str):
+            raise ValueError("format: canonical reads one folder written by `cscli ingest`")
         return self
 
     @property
@@ -268,6 +271,29 @@ class ReportConfig(_Model):
         return [p.strip() for p in v.split(",") if p.strip()] if isinstance(v, str) else v
 
 
+#: the engines a config can name (`engine:`); polars is the default and the reference
+ENGINES = ("polars", "duckdb", "spark")
+EngineName = Literal["polars", "duckdb", "spark"]
+
+
+class EngineConfig(_Model):
+    """`engine: duckdb`, or `engine: {name: spark, master: local[2], remote: sc://…, conf:
+    {…}}`: where the KPIs are computed (`--engine` and `$CSCLI_ENGINE` override the name)."""
+
+    name: EngineName = "polars"
+    #: Spark: the master URL (local[2], spark://host:7077, yarn…)
+    master: str | None = None
+    #: Spark Connect: sc://host:15002
+    remote: str | None = None
+    #: Spark configuration (spark.sql.shuffle.partitions: 64, …)
+    conf: dict[str, str | int | float | bool] = Field(default_factory=dict)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _named(cls, v: Any) -> Any:
+        return {"name": v} if isinstance(v, str) else v
+
+
 class RawConfig(_Model):
     """The whole file's structure. `kpis:` and `checks:` are read entry by entry (`KpiEntry`,
     `CheckEntry`) and `calendars:` by `cscli.business_hours.parse`, each with its own messages,
@@ -281,6 +307,7 @@ class RawConfig(_Model):
     kpis: list[str | dict[str, Any]] | None = None
     report: ReportConfig = ReportConfig()
     checks: list[dict[str, Any]] = Field(default_factory=list)
+    engine: EngineConfig = EngineConfig()
 
     _zone = field_validator("timezone")(classmethod(lambda cls, v: _check_zone(v)))
 
@@ -488,6 +515,7 @@ class Config:
     calendars: Mapping[str, Calendar] = dataclasses.field(default_factory=dict)
     #: the calendar of sources that name none
     default_calendar: str | None = None
+    engine: EngineConfig = dataclasses.field(default_factory=EngineConfig)
 
     @property
     def base_dir(self) -> Path:

@@ -334,3 +334,35 @@ def _moment_of_jump(wall_us: int, zone: ZoneInfo) -> int:
         else:
             lo = mid + 1
     return hi * _US
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Grid:
+    """The "table" lookup of `business_seconds` as a frame, for engines that join it (the SQL
+    engines ship it as a table): B(t) = min(max(t + off, lo), hi) in µs on the row
+    `(t − (origin − width)) // width` (floor division), and null on a row the frame lacks (the
+    instants outside the covered range: the null sentinel rows are left out).
+
+    `frame` holds Int64 columns `row`, `off`, `lo` (only when `needs_lo`) and `hi`, the very
+    arrays `business_seconds` gathers from."""
+
+    origin: int
+    width: int
+    needs_lo: bool
+    frame: pl.DataFrame
+
+
+@lru_cache(maxsize=8)
+def lookup_grid(calendar: Calendar, years: range | None = None) -> Grid | None:
+    """The lookup grid `business_seconds` uses for `calendar` by default, or None when it uses
+    the sorted search instead (the grid would exceed `_MAX_GRID_BYTES`)."""
+    table = _lookup(calendar, DEFAULT_YEARS if years is None else years, "auto")
+    if table.width is None:
+        return None
+    n = len(table.hi)
+    columns = {"row": pl.int_range(1, n - 1, dtype=pl.Int64, eager=True)}
+    columns["off"] = table.off.slice(1, n - 2)
+    if table.lo is not None:
+        columns["lo"] = table.lo.slice(1, n - 2)
+    columns["hi"] = table.hi.slice(1, n - 2)
+    return Grid(table.origin, table.width, table.lo is not None, pl.DataFrame(columns))
