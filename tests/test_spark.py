@@ -31,13 +31,18 @@ class _Lookup:
     broadcast: bool = False
 
 
+def lookup(runner, name: str, frame: pl.DataFrame, broadcast: bool = False) -> exp.Table:
+    runner.register_lookup(_Lookup(name, frame, broadcast))
+    return exp.to_table(name)
+
+
 def col(name: str) -> exp.Expr:
     return exp.column(name)
 
 
 def spark_select(runner, frame: pl.DataFrame, **named: exp.Expr) -> pl.DataFrame:
     """`SELECT <named> FROM frame ORDER BY _i` on Spark (the frame shipped through Arrow)."""
-    table = runner.register_lookup(_Lookup("t", frame.with_row_index("_i")))
+    table = lookup(runner, "t", frame.with_row_index("_i"))
     select = exp.select(*[exp.alias_(e, n, quoted=True) for n, e in named.items()]).from_(table)
     query = SPARK.render(select.order_by("_i"))
     [out] = runner.run([query])
@@ -45,7 +50,7 @@ def spark_select(runner, frame: pl.DataFrame, **named: exp.Expr) -> pl.DataFrame
 
 
 def spark_agg(runner, frame: pl.DataFrame, **named: exp.Expr) -> dict[str, object]:
-    table = runner.register_lookup(_Lookup("a", frame))
+    table = lookup(runner, "a", frame)
     select = exp.select(*[exp.alias_(e, n, quoted=True) for n, e in named.items()]).from_(table)
     [out] = runner.run([SPARK.render(select)])
     return out.row(0, named=True)
@@ -174,7 +179,7 @@ def test_percentile_is_exact_linear_as_polars(spark_runner) -> None:
     values = [rng.lognormvariate(5, 1.2) for _ in range(1553)]
     groups = [rng.randrange(12) for _ in values]
     frame = pl.DataFrame({"g": groups, "v": values})
-    table = spark_runner.register_lookup(_Lookup("p", frame))
+    table = lookup(spark_runner, "p", frame)
     select = (
         exp.select(
             "g",
@@ -218,7 +223,7 @@ def test_first_by_keeps_null_values(spark_runner) -> None:
             "_row": [1, 2, 10, 5, 3],
         }
     )
-    table = spark_runner.register_lookup(_Lookup("f", frame))
+    table = lookup(spark_runner, "f", frame)
     first = SPARK.first_by(col("channel"), [col("_file"), col("_row")])
     select = exp.select("k", exp.alias_(first, "c")).from_(table).group_by("k").order_by("k")
     [out] = spark_runner.run([SPARK.render(select)])
@@ -241,8 +246,8 @@ def test_decimal_literals_are_doubles(spark_runner) -> None:
     assert isinstance(row["a"], float)
     assert row["a"] == pytest.approx(frame.select(pl.sql_expr(text)).item(), rel=1e-12)
     assert row["m"] == 0.1 * 3  # 0.30000000000000004 in doubles; DECIMAL would give 0.3
-    table = spark_runner.register_lookup(_Lookup("d", frame))
-    [bare] = spark_runner.run([f"SELECT {text} AS a, 0.1 * 3 AS m FROM {table.sql('spark')}"])
+    table = lookup(spark_runner, "d", frame)
+    [bare] = spark_runner.run([f"SELECT {text} AS a, 0.1 * 3 AS m FROM d"])
     assert isinstance(bare.dtypes[0], pl.Decimal)
     assert float(bare["a"][0]) == 0.66667 and float(bare["m"][0]) == 0.3
 
@@ -323,13 +328,13 @@ def test_runner_reads_partitioned_parquet_and_broadcasts_lookups(spark_runner, t
         ).write_parquet(path)
         parts.append(str(path))
     columns = {"id": "string", "created_at": "datetime"}
-    table = spark_runner.register("tickets", Source(tuple(parts), columns))
-    empty = spark_runner.register("nothing", Source((), columns))
-    grid = spark_runner.register_lookup(_Lookup("grid", pl.DataFrame({"id": ["a", "c"], "w": [1.5, 2.5]}), True))
-    joined = f"SELECT t.id, g.w FROM {table.sql('spark')} t JOIN {grid.sql('spark')} g ON t.id = g.id"
+    spark_runner.register("tickets", Source(tuple(parts), columns))
+    spark_runner.register("nothing", Source((), columns))
+    lookup(spark_runner, "grid", pl.DataFrame({"id": ["a", "c"], "w": [1.5, 2.5]}), broadcast=True)
+    joined = "SELECT t.id, g.w FROM tickets t JOIN grid g ON t.id = g.id"
     out, count, schema = spark_runner.run(
-        [joined + " ORDER BY t.id", f"SELECT COUNT(*) AS n FROM {empty.sql('spark')}",
-         f"SELECT * FROM {table.sql('spark')} LIMIT 0"],
+        [joined + " ORDER BY t.id", "SELECT COUNT(*) AS n FROM nothing",
+         "SELECT * FROM tickets LIMIT 0"],
     )  # fmt: skip
     assert out.rows() == [("a", 1.5), ("c", 2.5)]
     assert count.rows() == [(0,)]
@@ -342,10 +347,11 @@ def test_runner_reads_partitioned_parquet_and_broadcasts_lookups(spark_runner, t
 def test_a_failing_query_is_one_error_with_a_hint(spark_runner) -> None:
     from cscli.engine.sql.spark import SparkError
 
+    query = "SELECT COUNT(nope) AS `frt`, COUNT(*) AS `frt__n`, 1 AS `aht__n` FROM range(1)"
     with pytest.raises(SparkError) as caught:
-        spark_runner.run(["SELECT nope FROM range(1)"], ["first_response_time (tickets)"])
+        spark_runner.run([query, "SELECT 1 AS x"])
     message = caught.value.message
-    assert message.startswith("Spark could not compute first_response_time (tickets): ")
+    assert message.startswith("Spark could not compute the KPIs frt, aht: ")
     assert "UNRESOLVED_COLUMN" in message
     assert "\tat " not in message and len(message.splitlines()) <= 7
-    assert caught.value.hint is not None and "SELECT nope FROM range(1)" in caught.value.hint
+    assert caught.value.hint is not None and "SELECT COUNT(nope)" in caught.value.hint

@@ -36,8 +36,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 import polars as pl
-from sqlglot import exp
-
 from cscli.engine.sql.dialect import SPARK, Dialect
 from cscli.errors import CscliError
 
@@ -301,18 +299,23 @@ class SparkRunner:
 
     dialect: Dialect = SPARK
 
-    def __init__(self, settings: SparkSettings | None = None, session: SparkSession | None = None):
-        self.settings = settings or SparkSettings()
+    name = "spark"
+
+    def __init__(self, settings: object | None = None, session: SparkSession | None = None):
+        """`settings`: a `SparkSettings`, or the config's `engine:` (`EngineConfig`: master,
+        remote, conf); `session`: an existing session to use (not stopped by `close`)."""
+        self.settings = settings if isinstance(settings, SparkSettings) else SparkSettings.of(settings)
         self._owned = session is None
         self.session = session if session is not None else start_session(self.settings)
-        self.name = f"spark {self.session.version}"
+        self.version: str = str(self.session.version)
         self._views: list[str] = []
 
     # --- tables ---------------------------------------------------------------------------
 
-    def register(self, name: str, source: _Source) -> exp.Expr:
-        """Canonical Parquet as a temporary view `name` (every file of `source.paths`; an
-        empty source as an empty view with its columns); the table to select from."""
+    def register(self, name: str, source: _Source) -> None:
+        """Canonical Parquet as a temporary view `name` (every file of `source.paths`, not the
+        folder: the month=… folder names add no column; an empty source as an empty view with
+        its columns)."""
         view = _view_name(name)
         wanted = list(source.columns)
         if source.paths:
@@ -332,28 +335,28 @@ class SparkRunner:
             frame = self.session.createDataFrame([], ddl or "_empty STRING")
         frame.createOrReplaceTempView(view)
         self._views.append(view)
-        return exp.to_table(view, dialect="spark")
 
-    def register_table(self, name: str, table: str) -> tuple[exp.Expr, dict[str, str]]:
-        """A catalog table (`db.name`, or `catalog.db.name`) read for source `name`: the table
-        to select from and its columns as `CanonicalSource` dtype names (columns of other types
-        are left out)."""
+    def register_table(self, name: str, table: str) -> dict[str, str]:
+        """A catalog table (`db.name`, or `catalog.db.name`) as the temporary view `name`;
+        returns its columns as `CanonicalSource` dtype names (columns of other types are left
+        out)."""
         try:
             frame = self.session.table(table)
         except Exception as e:
             raise SparkError(
-                f"source '{name}': Spark has no table {table}: {_first_lines(str(e), 2)}",
-                hint="name a table the session's catalog knows (SHOW TABLES IN <db>), "
-                "as db.table",
+                f"Spark has no table {table} (for view {name}): {_first_lines(_message(e), 2)}",
+                hint="name a table the session's catalog knows (SHOW TABLES IN <db>), as db.table",
             ) from None
         columns: dict[str, str] = {}
         for f in frame.schema.fields:
             kind = dtype_name(f.dataType.simpleString())
             if kind is not None:
                 columns[f.name] = kind
-        return exp.to_table(table, dialect="spark"), columns
+        frame.select(*[f"`{c}`" for c in columns]).createOrReplaceTempView(_view_name(name))
+        self._views.append(name)
+        return columns
 
-    def register_lookup(self, lookup: _Lookup) -> exp.Expr:
+    def register_lookup(self, lookup: _Lookup) -> None:
         """A small driver-side table as a temporary view (BROADCAST-hinted when asked)."""
         view = _view_name(lookup.name)
         frame: DataFrame = self._from_polars(lookup.frame)
@@ -361,7 +364,6 @@ class SparkRunner:
             frame = frame.hint("broadcast")
         frame.createOrReplaceTempView(view)
         self._views.append(view)
-        return exp.to_table(view, dialect="spark")
 
     def _from_polars(self, frame: pl.DataFrame) -> DataFrame:
         # Spark has no unsigned integers (a row index is UInt32): as Int64, the same values
@@ -384,7 +386,7 @@ class SparkRunner:
         small thread pool. `labels` name each query in an error (e.g. the KPIs it computes)."""
         if not queries:
             return []
-        names = list(labels) if labels is not None else [f"query {i + 1}" for i in range(len(queries))]
+        names = list(labels) if labels is not None else [_label(q) for q in queries]
         if len(queries) == 1:
             return [self._one(queries[0], names[0])]
         with ThreadPoolExecutor(max_workers=min(THREADS, len(queries))) as pool:
@@ -434,5 +436,18 @@ def _shorten(sql: str, limit: int = 300) -> str:
 
 
 def _view_name(name: str) -> str:
-    """A temporary view name for a source or lookup (letters, digits, underscores)."""
-    return "cscli_" + re.sub(r"\W", "_", name)
+    """The temporary view of a source or lookup: its name (letters, digits, underscores)."""
+    if not re.fullmatch(r"[A-Za-z_]\w*", name):
+        raise ValueError(f"not a view name: {name!r}")
+    return name
+
+
+def _label(query: str) -> str:
+    kpis = _kpis_of(query)
+    return f"the KPIs {kpis}" if kpis else "a query"
+
+
+def _kpis_of(query: str) -> str:
+    """The KPIs a query computes (its `<id>__n` columns), for an error message."""
+    ids = dict.fromkeys(re.findall(r"[`\"]?(\w+)__n[`\"]?(?:\s|,|$)", query))
+    return ", ".join(ids)
