@@ -148,24 +148,38 @@ def missing() -> str | None:
     return None
 
 
+# Root at FATAL until the session is up (then ERROR, `setLogLevel`): a root at ERROR with one
+# console appender is what Spark takes for log4j's unconfigured default, which it replaces
+_LOG4J2 = """\
+rootLogger.level = fatal
+rootLogger.appenderRef.stderr.ref = console
+appender.console.type = Console
+appender.console.name = console
+appender.console.target = SYSTEM_ERR
+appender.console.layout.type = PatternLayout
+appender.console.layout.pattern = spark: %p %c{1}: %m%n%ex{3}
+# the shell's level: when it equals the root's, Spark prints no "Setting default log level"
+logger.repl.name = org.apache.spark.repl.Main
+logger.repl.level = fatal
+logger.gateway.name = org.apache.spark.api.python.PythonGatewayServer
+logger.gateway.level = fatal
+logger.submit.name = org.apache.spark.deploy.SparkSubmit
+logger.submit.level = fatal
+# a failed query is reported by cscli (one screen); Spark's own log of it is noise
+logger.sql.name = org.apache.spark.sql.execution
+logger.sql.level = off
+"""
+
+
 def _quiet_logging() -> str:
     """A log4j2 configuration that keeps Spark's JVM at ERROR from the first line (the
     start-up WARNs come before `setLogLevel` could run); returns its path."""
-    path = Path(tempfile.gettempdir()) / "cscli-spark-log4j2.properties"
-    if not path.exists():
-        path.write_text(
-            "rootLogger.level = error\n"
-            "rootLogger.appenderRef.stderr.ref = console\n"
-            "appender.console.type = Console\n"
-            "appender.console.name = console\n"
-            "appender.console.target = SYSTEM_ERR\n"
-            "appender.console.layout.type = PatternLayout\n"
-            "appender.console.layout.pattern = spark: %p %c{1}: %m%n%ex{3}\n"
-            # a failed query is reported by cscli (one screen); Spark's own log of it is noise
-            "logger.sql.name = org.apache.spark.sql.execution\n"
-            "logger.sql.level = off\n",
-            encoding="utf-8",
-        )
+    path = Path(tempfile.gettempdir()) / f"cscli-spark-log4j2-{os.getuid()}.properties"
+    if not path.exists() or path.read_text(encoding="utf-8") != _LOG4J2:
+        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".properties")
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            out.write(_LOG4J2)
+        os.replace(tmp, path)
     return str(path)
 
 
