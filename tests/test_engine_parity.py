@@ -11,6 +11,7 @@ written by hand over the sample CSV.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 from datetime import UTC, datetime
@@ -23,12 +24,12 @@ import pytest
 from typer.testing import CliRunner
 
 from cscli import api
-from cscli.availability import Capability, kpi_status
+from cscli.availability import Capability, engine_unavailable, kpi_status
 from cscli.cli import app
 from cscli.engine.polars.sources import load_sources
 from cscli.errors import ConfigError, UsageError
 from cscli.kpis.catalog import CATALOG
-from cscli.kpis.spec import SqlAggregate, Stat
+from cscli.kpis.spec import SqlAggregate, Stat, instantiate
 from cscli.results import ReportResult
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -303,3 +304,36 @@ def test_capability_refuses_what_the_engine_lacks() -> None:
         "unavailable on the duckdb engine: the Stock kind is computed by the polars engine only"
     )
     assert kpi_status(backlog, sources, []).available
+
+
+def test_erlang_service_level_without_agents_is_refused_on_sql_engines() -> None:
+    # the agents staffed of an agent_states source are a StateTime KPI: polars only
+    kpi = instantiate(CATALOG["erlang_c_service_level"])
+    sql = Capability("duckdb", None, frozenset({"Erlang", "Count"}))
+    assert engine_unavailable(kpi, [], sql) == (
+        "unavailable on the duckdb engine: the agents staffed come from agent_states time "
+        "(StateTime), which the polars engine only computes; set agents: in its kpis: entry"
+    )
+    assert engine_unavailable(kpi, [], None) is None
+    occupancy = instantiate(CATALOG["occupancy"])
+    assert engine_unavailable(occupancy, [], sql) == (
+        "unavailable on the duckdb engine: the StateTime kind is computed by the polars engine only"
+    )
+
+
+def test_duckdb_on_ingested_canonical_parquet_equals_polars_on_the_exports(tmp_path: Path) -> None:
+    from cscli.engine.polars.ingest import ingest
+
+    config = api.open_config(SAMPLE)
+    ingest(config, [], tmp_path / "lake")
+    lines = ["version: 1", "timezone: Europe/Berlin", "sources:"]
+    for name in config.sources:
+        lines.append(f"  {name}: {{path: {tmp_path / 'lake' / name}, format: canonical}}")
+    body = SAMPLE.read_text().split("kpis:", 1)[1]
+    lake = tmp_path / "lake.yaml"
+    lake.write_text("\n".join(lines) + "\nkpis:" + body)
+    cut = {"by": ["channel"], "grain": "week", "date_from": "2026-02-01", "date_to": "2026-03-31"}
+    polars = api.report(SAMPLE, **cut)
+    duck = api.report(lake, engine="duckdb", **cut)
+    duck = dataclasses.replace(duck, sources=polars.sources)  # file lists differ: CSV vs Parquet
+    assert_equal_reports(polars, duck)

@@ -1,7 +1,8 @@
 """The DuckDB runner: one in-process connection in UTC, views over canonical Parquet
 (`read_parquet([...])`), lookups registered from polars frames through Arrow, results back as
 polars frames (`.pl()`). Queries run one after another on the connection; DuckDB parallelises
-each one itself (its default thread count). DuckDB's statistics propagation is off (NaN, see `__init__`).
+each one itself (its default thread count). Statistics propagation is off (NaN: see
+`__init__`).
 """
 
 from __future__ import annotations

@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 import polars as pl
+
 from cscli.engine.sql.dialect import SPARK, Dialect
 from cscli.errors import CscliError
 
