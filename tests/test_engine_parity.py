@@ -337,3 +337,29 @@ def test_duckdb_on_ingested_canonical_parquet_equals_polars_on_the_exports(tmp_p
     duck = api.report(lake, engine="duckdb", **cut)
     duck = dataclasses.replace(duck, sources=polars.sources)  # file lists differ: CSV vs Parquet
     assert_equal_reports(polars, duck)
+
+
+def test_checks_and_breach_records_equal_on_duckdb() -> None:
+    out = []
+    for engine in ("polars", "duckdb"):
+        cfg = api.open_config(SAMPLE, engine=engine)
+        result = api.check(cfg, date_from="2026-03-01", date_to="2026-03-31")
+        statuses = [(o.check.name, o.group_label, o.status, o.value) for o in result.outcomes]
+        out.append((statuses, api.breaches(cfg, result, strict=True)))
+    (ref_status, ref), (duck_status, duck) = out
+    assert ref_status == duck_status
+    assert ref.height > 0  # warned SLA attainment records in March
+    assert ref.schema == duck.schema
+    assert ref.drop("value").equals(duck.drop("value"))
+    for u, v in zip(ref["value"].to_list(), duck["value"].to_list(), strict=True):
+        assert _same(u, v, 0.0), (u, v)
+
+
+def test_cli_check_on_duckdb() -> None:
+    runner = CliRunner()
+    duck = runner.invoke(app, ["check", "--demo", "--engine", "duckdb", "-f", "json"])
+    ref = runner.invoke(app, ["check", "--demo", "-f", "json"])
+    assert duck.exit_code == ref.exit_code
+    doc, ref_doc = json.loads(duck.stdout), json.loads(ref.stdout)
+    assert doc["status"] == ref_doc["status"]
+    assert doc["checks"] == ref_doc["checks"]
