@@ -129,7 +129,8 @@ CUTS: list[dict[str, Any]] = [
     {"by": ["channel"]},
     {"by": ["agent"], "grain": "day"},
     {"by": ["team"], "grain": "week", "date_from": "2026-02-01", "date_to": "2026-03-31"},
-    {"grain": "month", "trend": True},
+    {"grain": "month", "trend": True, "by": ["channel"]},
+    {"grain": "15m", "by": ["queue"], "date_from": "2026-03-02", "date_to": "2026-03-02"},
     {"by": ["channel"], "grain": "hour", "date_from": "2026-03-28", "date_to": "2026-03-30"},
     {"by": ["channel"], "compare": True, "date_from": "2026-03-01", "date_to": "2026-03-31"},
     {
