@@ -185,8 +185,9 @@ class Dialect:
         local = self.local_ts(ts, tz)
         if self.name == "duckdb":
             return exp.Anonymous(this="isodow", expressions=[local])
+        day = exp.Anonymous(this="to_date", expressions=[local])
         return exp.Add(
-            this=exp.Anonymous(this="weekday", expressions=[local]),
+            this=exp.Anonymous(this="weekday", expressions=[day]),
             expression=exp.Literal.number("1"),
         )
 
@@ -208,7 +209,8 @@ class Dialect:
     def trim(self, x: exp.Expr) -> exp.Expr:
         """`x` without leading and trailing whitespace, every Unicode White_Space character
         (SQL TRIM removes spaces only)."""
-        pattern = exp.Literal.string(f"^{_WHITESPACE}+|{_WHITESPACE}+$")
+        # \A and \z: the ends of the text (Java's `$` also matches before a final newline)
+        pattern = exp.Literal.string(rf"\A{_WHITESPACE}+|{_WHITESPACE}+\z")
         args: list[exp.Expr] = [x, pattern, exp.Literal.string("")]
         if self.name == "duckdb":
             args.append(exp.Literal.string("g"))  # Spark replaces every match already

@@ -24,6 +24,11 @@ The rewrites (`compile_sql`, per dialect), each one a place where the engines di
   characters, `round(x)` → half to even (polars), CAST to an integer type truncates
   (DuckDB rounds: `CAST(trunc(x) AS INT)`), GREATEST/LEAST skip NULL.
 
+One difference stays, documented: a user `max(x)` over doubles that mix NaN with numbers is
+NaN on the SQL engines (they order NaN above every number) where polars skips the NaN; the
+kinds' own statistics spell polars' rule out (`kinds.nan_max`, on DOUBLE values), but a user
+expression's type is not known here.
+
 Refused: `WITHIN GROUP`, approximate aggregates (`approx_*`, `percentile_approx`),
 `quantile`/`quantile_disc` (discrete), window functions, unknown functions, casts to
 strings or 32-bit floats and `round(x, n)` for n ≠ 0 (formatted or rounded differently
