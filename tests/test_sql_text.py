@@ -174,6 +174,13 @@ ROW_EXPRESSIONS = [
     "lower(s)",
     "upper(s)",
     "s || 'z'",
+    "concat(s, 'z', s)",  # NULL skipped: concat(NULL, 'z', NULL) = 'z'
+    "starts_with(s, 'A')",
+    "ends_with(s, 'o')",
+    "replace(s, 'l', 'L')",
+    "left(s, 2)",
+    "right(s, 2)",
+    "ifnull(s, 'none')",
     "s LIKE '%a%'",
     "s ILIKE 'ab'",
     "coalesce(i, j, 0)",
@@ -499,6 +506,8 @@ def test_spark_spellings() -> None:
     assert s.render(compile_sql("median(x)", s)) == "PERCENTILE(x, CAST(0.5 AS DOUBLE))"
     assert s.render(compile_sql("i // j", s)) == "(CASE WHEN j = 0 THEN NULL ELSE i DIV j END)"
     assert s.render(compile_sql("score >= 4.0", s)) == "score >= CAST(4.0 AS DOUBLE)"
+    assert s.render(compile_sql("concat(a, b)", s)) == "CONCAT_WS('', a, b)"
+    assert s.render(compile_sql("starts_with(a, 'x')", s)) == "STARTSWITH(a, 'x')"
     assert s.render(compile_sql("sum(x > 1)", s)) == "SUM(CAST(x > 1 AS INT))"
     assert s.render(s.trim(COL("s"))).startswith("REGEXP_REPLACE(s, '\\\\A[\\\\x{09}-\\\\x{0d}")
     divided = s.render(compile_sql("a / b", s))

@@ -53,6 +53,11 @@ _FUNCTIONS: dict[str, tuple[str, str]] = {
     "hour": ("hour", "hour"),
     "length": ("length", "char_length"),
     "isnan": ("isnan", "isnan"),
+    "starts_with": ("starts_with", "startswith"),
+    "ends_with": ("ends_with", "endswith"),
+    "replace": ("replace", "replace"),
+    "left": ("left", "left"),
+    "right": ("right", "right"),
 }
 
 #: every Unicode White_Space character (what Rust's `char::is_whitespace`, hence polars'
@@ -219,6 +224,13 @@ class Dialect:
     def length(self, x: exp.Expr) -> exp.Expr:
         """The number of characters of a string."""
         return self.fn("length", x)
+
+    def concat(self, *xs: exp.Expr) -> exp.Expr:
+        """The strings joined, NULLs skipped (polars SQL `concat`: all NULL gives '');
+        Spark's `concat` is NULL as soon as one is, its `concat_ws('', …)` skips them."""
+        if self.name == "duckdb":
+            return exp.Anonymous(this="concat", expressions=list(xs))
+        return exp.Anonymous(this="concat_ws", expressions=[exp.Literal.string(""), *xs])
 
     def round(self, x: exp.Expr, digits: exp.Expr | None = None) -> exp.Expr:
         """Round half to even (polars `round`), to `digits` decimals (0 when None)."""
