@@ -48,8 +48,10 @@ def register(con: duckdb.DuckDBPyConnection, name: str, df: pl.DataFrame, tmp: P
     con.execute(f"CREATE OR REPLACE VIEW {name} AS SELECT * FROM read_parquet('{path}')")
 
 
-def same(a: Any, b: Any, rel: float = 0.0) -> bool:
-    """Equal values: NULLs equal, NaNs equal, floats within `rel` relative."""
+def same(a: Any, b: Any, rel: float = 0.0, scale: float = 0.0) -> bool:
+    """Equal values: NULLs equal, NaNs equal, floats within `rel` relative to the larger of
+    them or to `scale` (the inputs' magnitude: an interpolated quantile near zero between a
+    negative and a positive value loses digits to cancellation, 1 ulp of the inputs)."""
     if a is None or b is None:
         return a is None and b is None
     if isinstance(a, float) or isinstance(b, float):
@@ -58,12 +60,16 @@ def same(a: Any, b: Any, rel: float = 0.0) -> bool:
             return math.isnan(fa) and math.isnan(fb)
         if fa == fb:
             return True
-        return rel > 0 and abs(fa - fb) <= rel * max(abs(fa), abs(fb))
+        return rel > 0 and abs(fa - fb) <= rel * max(abs(fa), abs(fb), scale)
     return bool(a == b)
 
 
 def assert_frames(
-    polars_df: pl.DataFrame, duck_df: pl.DataFrame, keys: Sequence[str], rel: dict[str, float]
+    polars_df: pl.DataFrame,
+    duck_df: pl.DataFrame,
+    keys: Sequence[str],
+    rel: dict[str, float],
+    scale: float = 0.0,
 ) -> None:
     """Same rows (sorted by `keys`, nulls first) and values; `rel`: column → tolerance."""
     assert sorted(polars_df.columns) == sorted(duck_df.columns)
@@ -73,4 +79,6 @@ def assert_frames(
         duck_df = duck_df.sort(keys, nulls_last=False)
     for col in polars_df.columns:
         for i, (a, b) in enumerate(zip(polars_df[col], duck_df[col], strict=True)):
-            assert same(a, b, rel.get(col, 0.0)), f"{col} row {i}: polars {a!r}, duckdb {b!r}"
+            assert same(a, b, rel.get(col, 0.0), scale), (
+                f"{col} row {i}: polars {a!r}, duckdb {b!r}"
+            )

@@ -70,6 +70,7 @@ def both(
     lo: datetime | None = None,
     hi: datetime | None = None,
     rel: float = 0.0,
+    scale: float = 0.0,
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """(grouped by g, totals) from polars and from DuckDB, compared; the DuckDB pair back."""
     exprs = pc.aggregations(kpi, lo, hi)
@@ -81,8 +82,8 @@ def both(
     grouped = _run(con, items, ["g"])
     totals = _run(con, [i.copy() for i in items], [])
     tolerance = {c: rel for c in want_totals.columns if not c.endswith("__n")}
-    assert_frames(want_grouped, grouped, ["g"], tolerance)
-    assert_frames(want_totals, totals, [], tolerance)
+    assert_frames(want_grouped, grouped, ["g"], tolerance, scale)
+    assert_frames(want_totals, totals, [], tolerance, scale)
     # the counts are BIGINT (Int64), as polars gives them
     assert grouped[kpi.id + "__n"].dtype == pl.Int64
     return grouped, totals
@@ -152,7 +153,13 @@ def test_stat(tmp_path: Path, stat: str) -> None:
     assert row(grouped, "a")["k"] == 10.0 and row(grouped, "a")["k__n"] == 1
     # b: 30.0 and NaN (NaN is kept: not null, and NaN >= 0 holds in polars and DuckDB)
     assert row(grouped, "b")["k__n"] == 2
-    both(tmp_path, TICKETS, kpi_of(Stat(value="frt", stat=stat, nonnegative=False)), rel=rel)
+    both(
+        tmp_path,
+        TICKETS,
+        kpi_of(Stat(value="frt", stat=stat, nonnegative=False)),
+        rel=rel,
+        scale=30.0,
+    )
     both(tmp_path, TICKETS, kpi_of(Stat(value="frt", stat=stat, where="NOT spam")), rel=rel)
     assert totals["k__open"][0] == pytest.approx(3 / 7)  # rows 2, 5, 7 open (row 3 NULL)
 
@@ -423,5 +430,98 @@ def test_random_frames_equal_polars(
     both(tmp_path, df, kpi_of(Ratio(numerator="p", denominator="q IS NOT NULL", judged="q")))
     both(tmp_path, df, kpi_of(Ratio(numerator="p", where="v > 10.0", pending="q")))
     both(tmp_path, df, kpi_of(Stat(value="v", stat=stat, where="p", pending="q")), rel=rel)
-    both(tmp_path, df, kpi_of(Stat(value="v", stat=stat, nonnegative=False)), rel=rel)
+    # negative and positive values: quantiles near zero compare at the inputs' magnitude
+    signed = kpi_of(Stat(value="v", stat=stat, nonnegative=False))
+    both(tmp_path, df, signed, rel=rel, scale=1000.0)
     both(tmp_path, df, kpi_of(NetScore(value="v", promoter_min=500.0, detractor_max=100.0)))
+
+
+# --- every built-in KPI on a synthetic frame -------------------------------------------------
+
+_BOOLS = {"gave_up", "ticket_end_unknown", "ticket_open", "next_reply_wait"}
+_INTS = {"history_reopens", "public_replies"}
+_LO, _HI = datetime(2026, 1, 5, tzinfo=UTC), datetime(2026, 1, 20, tzinfo=UTC)
+
+
+def _logical(source: str, column: str) -> str:
+    from cscli.schema import TABLES
+
+    table = TABLES.get(source)
+    if table is not None and table.has(column):
+        return table.column(column).type
+    if column in _BOOLS:
+        return "bool"
+    if column in _INTS:
+        return "int"
+    if column.endswith(("seconds", "_wait")) or column == "sentiment":
+        return "float"
+    return "datetime" if column.endswith("_at") else "string"
+
+
+def _synthetic(kind: Kind, source: str, seed: int, rows: int = 80) -> pl.DataFrame:
+    """Random values of every column the kind reads, drawn from the literals its SQL names
+    (so that its predicates hit and miss) with NULLs, ties and negative durations."""
+    import random
+
+    from cscli.engine.sql.text import parse
+    from cscli.kpis.columns import columns_used, kind_sql, pending_columns
+
+    rng = random.Random(seed)
+    texts = [*kind_sql(kind), getattr(kind, "pending", None) or "TRUE"]
+    literals = [lit for t in texts for lit in parse(t).find_all(exp.Literal)]
+    strings = [lit.this for lit in literals if lit.is_string] + ["other"]
+    numbers = [float(lit.this) for lit in literals if lit.is_number] + [0.0, 1.0]
+    data: dict[str, pl.Series] = {
+        "g": pl.Series([rng.choice(["a", "b", None]) for _ in range(rows)])
+    }
+    for column in sorted(columns_used(kind) | pending_columns(kind)):
+        logical = _logical(source, column)
+        if logical == "bool":
+            values: list[Any] = [rng.choice([True, False, None]) for _ in range(rows)]
+            data[column] = pl.Series(values, dtype=pl.Boolean)
+        elif logical in ("float", "int"):
+            pool = [*numbers, *(rng.uniform(-10, 1e6) for _ in range(8)), None]
+            values = [rng.choice(pool) for _ in range(rows)]
+            if logical == "int":
+                values = [None if v is None else round(v) for v in values]
+            data[column] = pl.Series(values, dtype=pl.Int64 if logical == "int" else pl.Float64)
+        elif logical == "datetime":
+            days = [rng.choice([None, *range(1, 28)]) for _ in range(rows)]
+            stamps = [
+                None if d is None else datetime(2026, 1, d, rng.randrange(24), tzinfo=UTC)
+                for d in days
+            ]
+            data[column] = pl.Series(stamps, dtype=pl.Datetime("us", "UTC"))
+        else:
+            data[column] = pl.Series([rng.choice([*strings, None]) for _ in range(rows)])
+    return pl.DataFrame(data)
+
+
+def _tolerance(kind: Kind) -> tuple[float, float]:
+    """Exact, but float means within 1e-12 and DuckDB quantiles within 1e-15 (of the inputs'
+    magnitude when values of both signs are kept)."""
+    if isinstance(kind, Stat):
+        if kind.stat == "mean":
+            return MEANS, 0.0
+        return QUANTILES, 0.0 if kind.nonnegative else 1e6
+    if isinstance(kind, Erlang | SqlAggregate):
+        return MEANS, 0.0
+    return 0.0, 0.0
+
+
+@pytest.mark.parametrize("kpi_id", sorted(CATALOG))
+def test_every_builtin_kpi_equals_polars_on_duckdb(tmp_path: Path, kpi_id: str) -> None:
+    kpi = instantiate(CATALOG[kpi_id])
+    built: Built | None = kpi.built
+    seed = 0
+    while built is not None:
+        if isinstance(built.kind, StateTime):
+            with pytest.raises(sc.Unsupported):
+                sc.aggregations(kpi_of(built.kind), D)
+        else:
+            for lo, hi in ((_LO, _HI), (None, None)):
+                seed += 1
+                df = _synthetic(built.kind, kpi.source, seed)
+                rel, scale = _tolerance(built.kind)
+                both(tmp_path, df, kpi_of(built.kind, kpi.id), lo, hi, rel=rel, scale=scale)
+        built = built.fallback

@@ -174,6 +174,13 @@ ROW_EXPRESSIONS = [
     "lower(s)",
     "upper(s)",
     "s || 'z'",
+    "concat(s, 'z', s)",  # NULL skipped: concat(NULL, 'z', NULL) = 'z'
+    "starts_with(s, 'A')",
+    "ends_with(s, 'o')",
+    "replace(s, 'l', 'L')",
+    "left(s, 2)",
+    "right(s, 2)",
+    "ifnull(s, 'none')",
     "s LIKE '%a%'",
     "s ILIKE 'ab'",
     "coalesce(i, j, 0)",
@@ -390,7 +397,10 @@ def test_exact_quantile_equals_polars_linear(values: list[float | None], q: floa
     con.register("t", df.to_arrow())
     got = con.execute(D.render(exp.select(D.quantile(COL("x"), q)).from_("t"))).fetchone()
     assert got is not None
-    assert same(want, got[0], rel=1e-15)
+    # DuckDB's quantile_cont interpolates its own way: within 1e-15 of the inputs' magnitude
+    # (0.0 and −3.0 at 0.95: polars −3 + 0.95 × 3 = −0.15000000000000036, DuckDB …013)
+    scale = max((abs(v) for v in values if v is not None), default=0.0)
+    assert same(want, got[0], rel=1e-15, scale=scale)
 
 
 def test_first_by_keeps_null_values() -> None:
@@ -483,7 +493,7 @@ def test_spark_spellings() -> None:
         "FROM_UTC_TIMESTAMP(ts, 'UTC')) - UNIX_MICROS(ts))) % 3600000000 + 3600000000) "
         "% 3600000000)"
     )
-    assert s.render(s.weekday(ts, "UTC")) == "WEEKDAY(FROM_UTC_TIMESTAMP(ts, 'UTC')) + 1"
+    assert s.render(s.weekday(ts, "UTC")) == ("WEEKDAY(TO_DATE(FROM_UTC_TIMESTAMP(ts, 'UTC'))) + 1")
     assert s.render(s.hour_of_day(ts, "UTC")) == "HOUR(FROM_UTC_TIMESTAMP(ts, 'UTC'))"
     assert s.render(s.quantile(COL("x"), 0.9)) == "PERCENTILE(x, CAST(0.9 AS DOUBLE))"
     first = s.first_by(COL("x"), [COL("_file"), COL("_row")])
@@ -496,8 +506,10 @@ def test_spark_spellings() -> None:
     assert s.render(compile_sql("median(x)", s)) == "PERCENTILE(x, CAST(0.5 AS DOUBLE))"
     assert s.render(compile_sql("i // j", s)) == "(CASE WHEN j = 0 THEN NULL ELSE i DIV j END)"
     assert s.render(compile_sql("score >= 4.0", s)) == "score >= CAST(4.0 AS DOUBLE)"
+    assert s.render(compile_sql("concat(a, b)", s)) == "CONCAT_WS('', a, b)"
+    assert s.render(compile_sql("starts_with(a, 'x')", s)) == "STARTSWITH(a, 'x')"
     assert s.render(compile_sql("sum(x > 1)", s)) == "SUM(CAST(x > 1 AS INT))"
-    assert s.render(s.trim(COL("s"))).startswith("REGEXP_REPLACE(s, '^[\\\\x{09}-\\\\x{0d}")
+    assert s.render(s.trim(COL("s"))).startswith("REGEXP_REPLACE(s, '\\\\A[\\\\x{09}-\\\\x{0d}")
     divided = s.render(compile_sql("a / b", s))
     assert divided == (
         "(CASE WHEN b = 0 THEN CASE WHEN ISNAN(CAST(a AS DOUBLE)) OR a = 0 THEN "

@@ -53,6 +53,11 @@ _FUNCTIONS: dict[str, tuple[str, str]] = {
     "hour": ("hour", "hour"),
     "length": ("length", "char_length"),
     "isnan": ("isnan", "isnan"),
+    "starts_with": ("starts_with", "startswith"),
+    "ends_with": ("ends_with", "endswith"),
+    "replace": ("replace", "replace"),
+    "left": ("left", "left"),
+    "right": ("right", "right"),
 }
 
 #: every Unicode White_Space character (what Rust's `char::is_whitespace`, hence polars'
@@ -185,8 +190,9 @@ class Dialect:
         local = self.local_ts(ts, tz)
         if self.name == "duckdb":
             return exp.Anonymous(this="isodow", expressions=[local])
+        day = exp.Anonymous(this="to_date", expressions=[local])
         return exp.Add(
-            this=exp.Anonymous(this="weekday", expressions=[local]),
+            this=exp.Anonymous(this="weekday", expressions=[day]),
             expression=exp.Literal.number("1"),
         )
 
@@ -208,7 +214,8 @@ class Dialect:
     def trim(self, x: exp.Expr) -> exp.Expr:
         """`x` without leading and trailing whitespace, every Unicode White_Space character
         (SQL TRIM removes spaces only)."""
-        pattern = exp.Literal.string(f"^{_WHITESPACE}+|{_WHITESPACE}+$")
+        # \A and \z: the ends of the text (Java's `$` also matches before a final newline)
+        pattern = exp.Literal.string(rf"\A{_WHITESPACE}+|{_WHITESPACE}+\z")
         args: list[exp.Expr] = [x, pattern, exp.Literal.string("")]
         if self.name == "duckdb":
             args.append(exp.Literal.string("g"))  # Spark replaces every match already
@@ -217,6 +224,13 @@ class Dialect:
     def length(self, x: exp.Expr) -> exp.Expr:
         """The number of characters of a string."""
         return self.fn("length", x)
+
+    def concat(self, *xs: exp.Expr) -> exp.Expr:
+        """The strings joined, NULLs skipped (polars SQL `concat`: all NULL gives '');
+        Spark's `concat` is NULL as soon as one is, its `concat_ws('', …)` skips them."""
+        if self.name == "duckdb":
+            return exp.Anonymous(this="concat", expressions=list(xs))
+        return exp.Anonymous(this="concat_ws", expressions=[exp.Literal.string(""), *xs])
 
     def round(self, x: exp.Expr, digits: exp.Expr | None = None) -> exp.Expr:
         """Round half to even (polars `round`), to `digits` decimals (0 when None)."""

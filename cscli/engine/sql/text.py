@@ -21,8 +21,15 @@ The rewrites (`compile_sql`, per dialect), each one a place where the engines di
 - `sum(p)` / `avg(p)` of a predicate → of `CAST(p AS INT)` (polars counts it; Spark refuses
   SUM(boolean));
 - `trim(x)` → every Unicode whitespace character (polars `strip_chars`), `length(x)` →
-  characters, `round(x)` → half to even (polars), CAST to an integer type truncates
-  (DuckDB rounds: `CAST(trunc(x) AS INT)`), GREATEST/LEAST skip NULL.
+  characters, `concat` skips NULLs (Spark: `concat_ws('', …)`), `starts_with`, `ends_with`,
+  `replace`, `left`, `right` by each engine's name, `round(x)` → half to even (polars),
+  CAST to an integer type truncates (DuckDB rounds: `CAST(trunc(x) AS INT)`), GREATEST/LEAST
+  skip NULL.
+
+One difference stays, documented: a user `max(x)` over doubles that mix NaN with numbers is
+NaN on the SQL engines (they order NaN above every number) where polars skips the NaN; the
+kinds' own statistics spell polars' rule out (`kinds.nan_max`, on DOUBLE values), but a user
+expression's type is not known here.
 
 Refused: `WITHIN GROUP`, approximate aggregates (`approx_*`, `percentile_approx`),
 `quantile`/`quantile_disc` (discrete), window functions, unknown functions, casts to
@@ -110,6 +117,12 @@ _ALLOWED: frozenset[type[exp.Expr]] = frozenset(
         exp.Round,
         exp.Greatest,
         exp.Least,
+        exp.StartsWith,
+        exp.EndsWith,
+        exp.Replace,
+        exp.Left,
+        exp.Right,
+        exp.Concat,
     }
 )
 
@@ -343,6 +356,18 @@ def _rewriter(d: Dialect) -> Callable[[exp.Expr], exp.Expr]:
             return d.length(node.this)
         if isinstance(node, exp.Round):
             return d.round(node.this, node.args.get("decimals"))
+        if isinstance(node, exp.StartsWith | exp.EndsWith | exp.Left | exp.Right):
+            name = {
+                exp.StartsWith: "starts_with",
+                exp.EndsWith: "ends_with",
+                exp.Left: "left",
+                exp.Right: "right",
+            }[type(node)]
+            return d.fn(name, node.this, node.expression)
+        if isinstance(node, exp.Replace):
+            return d.fn("replace", node.this, node.expression, node.args["replacement"])
+        if isinstance(node, exp.Concat):
+            return d.concat(*node.expressions)
         if isinstance(node, exp.Greatest):
             return d.greatest(node.this, *node.expressions)
         if isinstance(node, exp.Least):
