@@ -200,6 +200,9 @@ class SourceConfig(_Model):
     filter: str | None = None
     survey_type: str | None = None
     delimiter: str | None = Field(default=None, min_length=1, max_length=1)
+    #: what separates the values of a list column written as text (a ticket's tags); `,`
+    #: unless the adapter says otherwise (Zendesk's CSV export: a space)
+    list_separator: str | None = Field(default=None, min_length=1)
     null_values: tuple[str, ...] = ()
     event_log: EventLogConfig | None = None
     #: business calendar for durations with `hours: business`: a name, or per team/queue…

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
-from cscli.derived import DERIVATIONS, WINDOW_MEASURES, Derivation, plan
+from cscli.derived import DERIVATIONS, MULTI_VALUED, WINDOW_MEASURES, Derivation, plan
 from cscli.engine.polars.contacts import contacts_table, with_contact_measures
 from cscli.engine.polars.facts import source_end, thread_key, ticket_ended_unresolved
 from cscli.engine.polars.lifecycle import with_business_status_times, with_status_times
@@ -264,6 +264,23 @@ def _invitation_observed(frame: pl.LazyFrame, d: Derivation, ctx: Context) -> pl
     return frame.with_columns(seconds(as_of - pl.col("sent_at")).alias(d.name))
 
 
+def _tag(frame: pl.LazyFrame, d: Derivation, ctx: Context) -> pl.LazyFrame:
+    """`tag`: the ticket's tags (already trimmed, lower-cased and each once, by the loader),
+    null for a ticket without any; the queries that group by it explode it (`exploded`)."""
+    tags = pl.col("tags")
+    return frame.with_columns(tag=pl.when(tags.list.len() > 0).then(tags))
+
+
+def exploded(frame: pl.LazyFrame, by: Sequence[str]) -> pl.LazyFrame:
+    """One row per record and value of each multi-valued dimension in `by` (a ticket with two
+    tags is in both tags' groups; one without any, in the null group). Only for the grouped
+    queries: the totals read the records as they are, each once."""
+    multi = [d for d in by if d in MULTI_VALUED]
+    for d in multi:
+        frame = frame.explode(d, empty_as_null=True, keep_nulls=True)
+    return frame
+
+
 BUILDERS: dict[str, Builder] = {
     "ticket_ends": lambda frame, d, ctx: with_ticket_ends(frame, ctx.columns),
     **{d.name: _business_twin for d in DERIVATIONS if d.twin_of and d.stage == "enrich"},
@@ -278,6 +295,7 @@ BUILDERS: dict[str, Builder] = {
     "age_seconds": _age,
     "business_age_seconds": _business_age,
     "invitation_observed_seconds": _invitation_observed,
+    "tag": _tag,
 }
 
 #: the sources built from others, given the derivations asked of them: the contacts compute

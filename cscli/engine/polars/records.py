@@ -14,7 +14,7 @@ import polars as pl
 
 from cscli.business_hours.assignment import business_hours
 from cscli.config import Config
-from cscli.derived import CONTACT_MEASURES, CONTACT_SOURCES, WINDOW_MEASURES
+from cscli.derived import CONTACT_MEASURES, CONTACT_SOURCES, MULTI_VALUED, WINDOW_MEASURES
 from cscli.engine.base import BREACH_COLUMNS, BREACH_DIMENSIONS, Breach
 from cscli.engine.polars.compile import breach
 from cscli.engine.polars.enrich import Progress, enriched, with_age
@@ -57,7 +57,12 @@ def kpi_records(
                 frame = frame.filter(at < hi)
         for dim, value in group.items():
             col = pl.col(dim)
-            frame = frame.filter(col.is_null() if value is None else col == value)
+            if value is None:
+                frame = frame.filter(col.is_null())
+            elif dim in MULTI_VALUED:  # a record is in the group of each of its values
+                frame = frame.filter(col.list.contains(pl.lit(value, pl.String)).fill_null(False))
+            else:
+                frame = frame.filter(col == value)
         out.append(frame)
     return out
 
