@@ -303,6 +303,9 @@ def render_notes(result: ReportResult, console: Console) -> None:
             ),
             soft_wrap=True,
         )
+    overlap = result.overlap_note()
+    if overlap:
+        console.print(safe.labelled("note:", "yellow", overlap), soft_wrap=True)
     for name, day in result.data_ends().items():
         console.print(
             safe.labelled(
