@@ -20,7 +20,7 @@ import polars as pl
 from cscli.business_hours.assignment import BusinessHours
 from cscli.derived import WINDOW_MEASURES
 from cscli.engine.base import PERIOD_COL, ReportPlan, WindowSpec, WindowTables
-from cscli.engine.polars.compile import aggregations
+from cscli.engine.polars.compile import aggregations, with_as_of
 from cscli.engine.polars.enrich import exploded, with_age
 from cscli.engine.polars.states import segments
 from cscli.engine.polars.stocks import bucket, events_query
@@ -114,7 +114,7 @@ def add_window(
 
     for k in report.stocks:
         assert isinstance(k.kind, Stock)
-        lf = frame_for(k.source, [k])
+        lf = with_as_of(frame_for(k.source, [k]), k.kind, hi)
         exprs = list(aggregations(k, lo, hi))
         local_day = pl.col(k.kind.opened).dt.convert_time_zone(timezone).dt.date()
         span = [local_day.min().alias("_first"), local_day.max().alias("_last")]
