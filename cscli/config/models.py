@@ -200,9 +200,7 @@ class SourceConfig(_Model):
     filter: str | None = None
     survey_type: str | None = None
     delimiter: str | None = Field(default=None, min_length=1, max_length=1)
-    #: what separates the values of a list column written as text (a ticket's tags); `,`
-    #: unless the adapter says otherwise (Zendesk's CSV export: a space)
-    list_separator: str | None = Field(default=None, min_length=1)
+    list_separator: str | None = Field(default=None, min_length=1)  #: of tags as text; else `,`
     null_values: tuple[str, ...] = ()
     event_log: EventLogConfig | None = None
     #: business calendar for durations with `hours: business`: a name, or per team/queue…
@@ -211,8 +209,7 @@ class SourceConfig(_Model):
     encoding: str | None = None
     #: numbers written with a decimal comma (`1,5` for 1.5), as a German or French Excel writes
     decimal_comma: bool = False
-    #: agent_states: the export's state names → available, on_contact, after_contact_work,
-    #: break, offline (case-insensitive); canonical names need no entry
+    #: agent_states: export state names → available, on_contact, after_contact_work, break, offline
     states: dict[str, str] = Field(default_factory=dict)
 
     _zone = field_validator("timezone")(classmethod(lambda cls, v: _check_zone(v)))
