@@ -144,9 +144,8 @@ def test_one_member_and_compare(tmp_path: Path) -> None:
 
 def test_a_check_on_a_bucket(tmp_path: Path) -> None:
     config = write(tmp_path, "checks:\n  - {kpi: backlog_age_ge_7d, fail: '> 0'}\n")
-    result = CliRunner().invoke(
-        app, ["check", "-c", str(config), "-f", "json", "--from", "2026-03-01", "--to", "2026-03-07"]
-    )
+    period = ("--from", "2026-03-01", "--to", "2026-03-07")
+    result = CliRunner().invoke(app, ["check", "-c", str(config), "-f", "json", *period])
     assert result.exit_code == 1, result.output
     (outcome,) = json.loads(result.stdout)["checks"]
     assert (outcome["kpi"], outcome["value"], outcome["status"]) == ("backlog_age_ge_7d", 1, "fail")
@@ -209,8 +208,7 @@ def test_daily_levels_match_duckdb(tmp_path: Path) -> None:
         FROM days LEFT JOIN open USING (day) GROUP BY day ORDER BY day
     """
     want = {
-        day: [int(v) for v in rest]
-        for day, *rest in duckdb.sql(textwrap.dedent(sql)).fetchall()
+        day: [int(v) for v in rest] for day, *rest in duckdb.sql(textwrap.dedent(sql)).fetchall()
     }
     assert got == want
     assert all(sum(v[:4]) == v[4] for v in got.values())  # the buckets sum to the backlog

@@ -20,10 +20,9 @@ from __future__ import annotations
 
 import json
 import textwrap
+from datetime import date
 from pathlib import Path
 from typing import Any
-
-from datetime import date
 
 import duckdb
 import polars as pl
@@ -279,9 +278,7 @@ def test_a_check_by_tag(tmp_path: Path) -> None:
 
 def test_breach_records_of_a_tag_group(tmp_path: Path) -> None:
     config = write(tmp_path)
-    config.write_text(
-        config.read_text() + "checks:\n  - {kpi: backlog, by: [tag], fail: '> 0'}\n"
-    )
+    config.write_text(config.read_text() + "checks:\n  - {kpi: backlog, by: [tag], fail: '> 0'}\n")
     target = tmp_path / "breaches.csv"
     result = CliRunner().invoke(
         app, ["check", "-c", str(config), *PERIOD, "--breaches", str(target)]

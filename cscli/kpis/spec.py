@@ -12,6 +12,7 @@ the same path: `KpiDef` → `instantiate` → `Kpi` → compile.
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 from collections.abc import Callable, Mapping
@@ -20,9 +21,7 @@ from typing import Any, Literal
 
 from cscli.units import Unit, describe_duration, parse_duration, parse_ratio
 
-ParamKind = Literal[
-    "stat", "duration", "ratio", "number", "choice", "bool", "targets", "durations"
-]
+ParamKind = Literal["stat", "duration", "ratio", "number", "choice", "bool", "targets", "durations"]
 
 _STAT = re.compile(r"^(mean|median|min|max|p(\d{1,2}(?:\.\d+)?))$")
 
@@ -55,7 +54,7 @@ def parse_edges(raw: Any) -> tuple[float, ...]:
     for v, text in zip(edges, raw, strict=True):
         if v < 1 or v != int(v):
             raise ValueError(f"expected whole seconds of at least 1s, got {text!r}")
-    if any(b <= a for a, b in zip(edges, edges[1:], strict=False)):
+    if any(b <= a for a, b in itertools.pairwise(edges)):
         raise ValueError(f"expected increasing durations, got {list(raw)!r}")
     return edges
 

@@ -82,7 +82,9 @@ def _in_band(lf: pl.LazyFrame, kind: Stock) -> tuple[pl.LazyFrame, pl.Expr, pl.E
     the band's level at every bucket's end. A record that ends before it reaches the band
     opens and closes in one bucket (closed' < opened'), and counts in none."""
     opened, closed = pl.col(kind.opened), pl.col(kind.closed)
-    start = opened if not kind.age_from else opened + timedelta(seconds=kind.age_from) - _MICROSECOND
+    start = opened
+    if kind.age_from:
+        start = opened + timedelta(seconds=kind.age_from) - _MICROSECOND
     end = closed
     if kind.age_below is not None:
         leaves = opened + timedelta(seconds=kind.age_below) - _MICROSECOND
