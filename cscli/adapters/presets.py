@@ -104,6 +104,7 @@ FRESHDESK = Adapter(
             "customer_id": "Contact ID",
             "agent_replies": "Agent interactions",
             "subject": "Subject",
+            "tags": "Tags",  # comma-separated in the export
         }
     },
 )
