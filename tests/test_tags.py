@@ -318,3 +318,17 @@ def test_counts_per_tag_match_duckdb(tmp_path: Path) -> None:
     want = dict(duckdb.sql(textwrap.dedent(sql)).fetchall())
     assert got == want
     assert total(doc, "ticket_volume") == (200, 200)
+
+
+def test_freshdesk_preset_reads_its_tags(tmp_path: Path) -> None:
+    # tests/data/presets/freshdesk/tickets.csv: ticket 1 login, 2 refund, 3 untagged
+    export = Path(__file__).parent / "data" / "presets" / "freshdesk" / "tickets.csv"
+    config = write(
+        tmp_path, export.read_text(encoding="utf-8"), "{path: tickets.csv, adapter: freshdesk}"
+    )
+    doc = report(config, "--by", "tag", "--kpi", "ticket_volume")
+    assert by_group(doc, "ticket_volume") == {
+        ("login",): (1, 1),
+        ("refund",): (1, 1),
+        (None,): (1, 1),
+    }
