@@ -332,3 +332,14 @@ def test_freshdesk_preset_reads_its_tags(tmp_path: Path) -> None:
         ("refund",): (1, 1),
         (None,): (1, 1),
     }
+
+
+def test_by_tag_without_a_tags_column_names_it(tmp_path: Path) -> None:
+    config = write(tmp_path, "ticket_id,created_at\nt1,2026-03-02 09:00:00\n")
+    result = CliRunner().invoke(app, ["report", "-c", str(config), *PERIOD, "--by", "tag"])
+    assert result.exit_code == 2
+    assert "error: --by tag: tickets has no tags column" in result.stderr
+    assert "hint: map it on the tickets source: `columns: {tags: <export column>}`" in (
+        result.stderr
+    )
+    assert "Traceback" not in result.output
