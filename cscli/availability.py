@@ -21,8 +21,8 @@ from cscli.business_hours.assignment import BusinessHours as BusinessHours
 from cscli.business_hours.assignment import business_hours as business_hours
 from cscli.derived import (
     BUILT_SOURCES,
-    DERIVATIONS,
     CALENDAR,
+    DERIVATIONS,
     SENTIMENT_EXTRA,
     Derivation,
     builder_of,
@@ -280,8 +280,7 @@ def check_dimensions(by: Sequence[str], sources: Mapping[str, LoadedSource]) -> 
             source, needed = derived
             raise UnknownDimension(
                 d,
-                f"{source} has no {', '.join(needed)} column, which the dimension {d!r} comes "
-                "from",
+                f"{source} has no {', '.join(needed)} column, which the dimension {d!r} comes from",
                 hint=f"map it on the {source} source: `columns: {{{needed[0]}: <export column>}}`",
             )
         if d not in everywhere:

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import openpyxl
 import polars as pl
 import pytest
 from typer.testing import CliRunner
@@ -101,6 +102,14 @@ def test_a_ticket_is_in_each_of_its_tags_groups_and_counted_once_in_the_total(
     assert doc["overlapping"] == ["tag"]
 
 
+def test_a_kpi_may_not_be_called_tag(tmp_path: Path) -> None:
+    config = write(tmp_path)
+    config.write_text(config.read_text() + "kpis:\n  - {id: tag, source: tickets, sql: count(*)}\n")
+    result = CliRunner().invoke(app, ["report", "-c", str(config), *PERIOD])
+    assert result.exit_code == 2
+    assert "KPI id 'tag' is the name of a report column or dimension" in result.output
+
+
 def test_other_cuts_say_nothing_about_overlap(tmp_path: Path) -> None:
     doc = report(write(tmp_path), "--by", "channel", "--kpi", "ticket_volume")
     assert "overlapping" not in doc
@@ -123,6 +132,15 @@ def test_every_format_says_the_groups_do_not_sum(tmp_path: Path) -> None:
     )
     assert result.exit_code == 0, result.output
     assert "groups do not sum to the total" in html.read_text(encoding="utf-8")
+    xlsx = tmp_path / "r.xlsx"
+    result = CliRunner().invoke(
+        app,
+        ["report", "-c", str(config), *PERIOD, "--by", "tag", "--kpi", "ticket_volume", "-o", xlsx],
+    )
+    assert result.exit_code == 0, result.output
+    summary = openpyxl.load_workbook(xlsx)["Summary"]
+    cells = [str(c.value) for row in summary.iter_rows() for c in row if c.value is not None]
+    assert any("groups do not sum to the total" in c for c in cells)
     plain = report(config, "--by", "channel", "--kpi", "ticket_volume", fmt="md")
     assert "do not sum" not in plain
 

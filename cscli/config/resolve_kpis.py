@@ -24,6 +24,7 @@ from cscli.config.models import (
 )
 from cscli.config.problems import Problems
 from cscli.config.sql import check_one_sql, extra_columns, source_columns
+from cscli.derived import DERIVATIONS
 from cscli.kpis.catalog import CATALOG, DEFAULT_KPIS
 from cscli.kpis.spec import (
     Built,
@@ -103,6 +104,7 @@ def _resolve(entry: KpiEntry, problems: Problems, data: Mapping[str, Any]) -> Kp
 def _taken_names(data: Mapping[str, Any]) -> frozenset[str]:
     """Names a KPI id may not take: report columns and every dimension a report can group by."""
     names = set(_INTERNAL_NAMES) | {"responder"}
+    names |= {dim for d in DERIVATIONS for dim in d.dimensions}  # tag, first_responder, …
     for table in (*TABLES.values(), *DERIVED_TABLES.values()):
         names |= {c for c in table.names if is_dimension(table, c)}
     sources = data.get("sources")
