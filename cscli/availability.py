@@ -118,8 +118,9 @@ def dimensions(name: str, sources: Mapping[str, LoadedSource]) -> set[str]:
     for d in for_source(name):
         if _usable(d, sources, cols, None):
             dims |= d.dimensions & cols
-            for linked in _linked(d, sources, cols):
-                dims.update(c for c in linked.dimensions if c in d.inherits)
+            for linked in _linked(d, sources, cols) if d.inherits else ():
+                # the linked source's own dimensions and those its derivations give (tag)
+                dims.update(c for c in dimensions(linked.name, sources) if c in d.inherits)
     return dims
 
 

@@ -220,8 +220,9 @@ DERIVATIONS: tuple[Derivation, ...] = (
         "rated_contact",
         "surveys",
         needs_sources=(Link("tickets", "ticket_id"), Link("calls", "call_id")),
-        inherits=frozenset(SURVEY_CONTACT_DIMENSIONS),
-        doc="the agent, team, channel, queue and priority of the ticket or call a survey rates",
+        inherits=frozenset({*SURVEY_CONTACT_DIMENSIONS, "tag"}),
+        doc="the agent, team, channel, queue and priority of the ticket or call a survey rates "
+        "(and the ticket's tags)",
     ),
     *(_next_contact(source) for source in ("contacts", *CONTACT_SOURCES)),
     Derivation(

@@ -361,3 +361,29 @@ def test_by_tag_without_a_tags_column_names_it(tmp_path: Path) -> None:
         result.stderr
     )
     assert "Traceback" not in result.output
+
+
+def test_surveys_by_the_tags_of_the_ticket_they_rate(tmp_path: Path) -> None:
+    # s1 rates t1 (billing, refund) 5; s2 t2 (billing) 2; s3 t3 (untagged) 4; s4 t4 (vip) 1;
+    # s5 a ticket the export lacks (no tags known: the null group) 5. CSAT = share of 4–5:
+    # billing s1, s2 → 1/2; refund s1 → 1/1; vip s4 → 0/1; (none) s3, s5 → 2/2;
+    # total 3/5 (each response once)
+    (tmp_path / "surveys.csv").write_text(
+        "response_id,responded_at,score,survey_type,ticket_id\n"
+        "s1,2026-03-03 10:00:00,5,csat,t1\n"
+        "s2,2026-03-04 10:00:00,2,csat,t2\n"
+        "s3,2026-03-05 10:00:00,4,csat,t3\n"
+        "s4,2026-03-11 10:00:00,1,csat,t4\n"
+        "s5,2026-03-12 10:00:00,5,csat,t99\n",
+        encoding="utf-8",
+    )
+    config = write(tmp_path)
+    config.write_text(config.read_text() + "  surveys: {path: surveys.csv}\n")
+    doc = report(config, "--by", "tag", "--kpi", "csat")
+    assert by_group(doc, "csat") == {
+        ("billing",): (0.5, 2),
+        ("refund",): (1.0, 1),
+        ("vip",): (0.0, 1),
+        (None,): (1.0, 2),
+    }
+    assert total(doc, "csat") == (0.6, 5)

@@ -216,6 +216,21 @@ def _sentiment(frame: pl.LazyFrame, d: Derivation, ctx: Context) -> pl.LazyFrame
     return frame
 
 
+#: a dimension a survey inherits from a column of another name: the ticket's tags
+_INHERITED = {"tag": "tags"}
+
+
+def _inherited(dim: str) -> str:
+    """The rated contact's column behind an inherited dimension."""
+    return _INHERITED.get(dim, dim)
+
+
+def _inherited_value(dim: str) -> pl.Expr:
+    """The rated contact's value of an inherited dimension (tags: null when there are none)."""
+    col = pl.col(_inherited(dim))
+    return pl.when(col.list.len() > 0).then(col) if dim == "tag" else col
+
+
 def _rated_contact(frame: pl.LazyFrame, d: Derivation, ctx: Context) -> pl.LazyFrame:
     """A survey's `--by` dimensions that it lacks, from the ticket or call it rates."""
     wanted = [c for c in ctx.by if c in d.inherits]
@@ -225,7 +240,7 @@ def _rated_contact(frame: pl.LazyFrame, d: Derivation, ctx: Context) -> pl.LazyF
         if link.source in ctx.sources and link.key is not None and link.key in ctx.columns
     ]
     for contact, key in links:
-        dims = [c for c in wanted if c in ctx.sources[contact].columns]
+        dims = [c for c in wanted if _inherited(c) in ctx.sources[contact].columns]
         if not dims:
             continue
         # one row per contact id, so a duplicated id cannot multiply survey responses; only
@@ -234,15 +249,15 @@ def _rated_contact(frame: pl.LazyFrame, d: Derivation, ctx: Context) -> pl.LazyF
         rated = frame.select(key).filter(pl.col(key).is_not_null())
         lookup = (
             ctx.sources[contact]
-            .usable.select(key, *dims)
+            .usable.select(key, *dict.fromkeys(_inherited(c) for c in dims))
             .join(rated, on=key, how="semi")
             .group_by(key)
-            .agg(pl.col(c).first().alias(f"_{contact}_{c}") for c in dims)
+            .agg(_inherited_value(c).first().alias(f"_{contact}_{c}") for c in dims)
         )
         frame = frame.join(lookup, on=key, how="left")
     for c in wanted:
         parts = [c] if c in ctx.columns else []
-        parts += [f"_{s}_{c}" for s, _ in links if c in ctx.sources[s].columns]
+        parts += [f"_{s}_{c}" for s, _ in links if _inherited(c) in ctx.sources[s].columns]
         if parts:
             frame = frame.with_columns(pl.coalesce(parts).alias(c))
     return frame
