@@ -387,3 +387,23 @@ def test_surveys_by_the_tags_of_the_ticket_they_rate(tmp_path: Path) -> None:
         (None,): (1.0, 2),
     }
     assert total(doc, "csat") == (0.6, 5)
+
+
+def test_json_lines_with_lists_and_texts(tmp_path: Path) -> None:
+    # a JSON Lines file whose tags are a list on one line and text on another is read as
+    # text (`["A", "b"]`): a JSON list written as text is still that list
+    (tmp_path / "tickets.jsonl").write_text(
+        '{"ticket_id": "j1", "created_at": "2026-03-02T09:00:00Z", "tags": ["A", "b"]}\n'
+        '{"ticket_id": "j2", "created_at": "2026-03-02T09:00:00Z", "tags": "b, c"}\n'
+        '{"ticket_id": "j3", "created_at": "2026-03-02T09:00:00Z", "tags": []}\n',
+        encoding="utf-8",
+    )
+    config = tmp_path / "jsonl.yaml"
+    config.write_text("version: 1\nsources:\n  tickets: {path: tickets.jsonl}\n")
+    doc = report(config, "--by", "tag", "--kpi", "ticket_volume")
+    assert by_group(doc, "ticket_volume") == {
+        ("a",): (1, 1),
+        ("b",): (2, 2),  # j1 and j2
+        ("c",): (1, 1),
+        (None,): (1, 1),  # j3
+    }

@@ -186,17 +186,21 @@ def coerce(
 
 
 def as_list(raw: pl.Expr, dtype: pl.DataType, separator: str = ",") -> pl.Expr:
-    """A list of codes: a list column as it is, text split at `separator`, any other value
-    as a one-element list; each value trimmed and lower-cased, empty and repeated values
-    dropped (first seen order kept). A record without any value has an empty list; a
-    missing cell stays null."""
+    """A list of codes: a list column as it is, text split at `separator` (or, written as a
+    JSON list, read as one), any other value as text; each value trimmed (of spaces and
+    quotes) and lower-cased, empty and repeated values dropped (first seen order kept). A
+    record without any value has an empty list; a missing cell stays null."""
     if isinstance(dtype, pl.List | pl.Array):
         items = raw.cast(pl.List(pl.String))
-    elif dtype == pl.String:
-        items = raw.str.split(separator)
+        clean = pl.element().str.strip_chars().str.to_lowercase()
     else:
-        items = raw.cast(pl.String).str.split(separator)
-    clean = pl.element().str.strip_chars().str.to_lowercase()
+        # text written as a JSON list (`["a", "b"]`, as a JSON file with mixed cells is
+        # read) is that list, whatever the separator
+        text = (raw if dtype == pl.String else raw.cast(pl.String)).str.strip_chars()
+        listed = text.str.starts_with("[") & text.str.ends_with("]")
+        body = text.str.strip_prefix("[").str.strip_suffix("]")
+        items = pl.when(listed).then(body.str.split(",")).otherwise(text.str.split(separator))
+        clean = pl.element().str.strip_chars().str.strip_chars("\"'").str.to_lowercase()
     return items.list.eval(clean.filter(clean != "")).list.unique(maintain_order=True)
 
 
