@@ -407,3 +407,28 @@ def test_json_lines_with_lists_and_texts(tmp_path: Path) -> None:
         ("c",): (1, 1),
         (None,): (1, 1),  # j3
     }
+
+
+def test_feedback_counts_labels_per_tag(tmp_path: Path) -> None:
+    pytest.importorskip("vaderSentiment")
+    # f1 "terrible and broken" (negative) is tagged billing and vip; f2 "Great help, thanks"
+    # (positive) billing; f3 "Awful, awful" (negative) untagged
+    config = write(
+        tmp_path,
+        "ticket_id,created_at,subject,tags\n"
+        'f1,2026-03-02 09:00:00,This is terrible and broken,"billing,vip"\n'
+        'f2,2026-03-02 09:00:00,"Great help, thanks",billing\n'
+        'f3,2026-03-02 09:00:00,"Awful, awful",\n',
+    )
+    result = CliRunner().invoke(
+        app,
+        ["feedback", "-c", str(config), "--source", "tickets", "--by", "tag", "-f", "json"],
+    )
+    assert result.exit_code == 0, result.output
+    counts = {(r["tag"], r["label"]): r["n"] for r in json.loads(result.stdout)["labels"]}
+    assert {k: n for k, n in counts.items() if n} == {
+        ("billing", "negative"): 1,
+        ("billing", "positive"): 1,
+        ("vip", "negative"): 1,
+        (None, "negative"): 1,
+    }
