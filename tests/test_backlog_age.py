@@ -271,3 +271,10 @@ def test_the_buckets_partition_the_backlog_on_both_paths(
         direct = [frame.select(aggregations(k, None, end)).collect()[k.id][0] for k in members]
         assert [daily[k.id].get(at, 0) for k in members] == direct
         assert sum(direct) == daily["backlog"].get(at, 0)
+
+
+def test_report_kpis_may_name_the_family(tmp_path: Path) -> None:
+    config = write(tmp_path, "report:\n  kpis: [backlog_age, backlog]\n")
+    doc = run(config, "--from", "2026-03-01", "--to", "2026-03-07")
+    assert [k["id"] for k in doc["kpis"]] == [*BANDS, "backlog"]
+    assert totals(doc) == [2, 1, 0, 1, 4]  # as in the first test

@@ -188,8 +188,7 @@ class SourceConfig(_Model):
     database_env: str | None = None
     #: the table (or `schema.table`) a database source reads …
     table: str | None = None
-    #: … or the user's own SELECT, read as a subquery
-    query: str | None = None
+    query: str | None = None  #: … or the user's own SELECT, read as a subquery
     since: str | None = None  #: a database source reads records anchored from this day on
     adapter: str = "generic"
     format: Format | None = None
@@ -209,7 +208,8 @@ class SourceConfig(_Model):
     encoding: str | None = None
     #: numbers written with a decimal comma (`1,5` for 1.5), as a German or French Excel writes
     decimal_comma: bool = False
-    #: agent_states: export state names → available, on_contact, after_contact_work, break, offline
+    #: agent_states: the export's state names → available, on_contact, after_contact_work,
+    #: break, offline (case-insensitive); canonical names need no entry
     states: dict[str, str] = Field(default_factory=dict)
 
     _zone = field_validator("timezone")(classmethod(lambda cls, v: _check_zone(v)))

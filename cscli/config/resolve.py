@@ -62,9 +62,8 @@ def resolve(data: dict[str, Any], raw: RawConfig | None, problems: Problems) -> 
     )
     report = data.get("report")
     report_kpis = report.get("kpis") if isinstance(report, dict) else None
+    families = {k.family for k in known.values()}  # a family's id names all its members
     for i, kpi_id in enumerate(report_kpis if isinstance(report_kpis, list) else []):
-        # a family's id (backlog_age) names all of its members
-        families = {k.family for k in known.values()}
         if isinstance(kpi_id, str) and kpi_id not in known and kpi_id not in families:
             problems.add(
                 ("report", "kpis", i), f"unknown KPI {kpi_id!r}{did_you_mean(kpi_id, known)}"
