@@ -22,6 +22,7 @@ from cscli.engine.polars.quality import quality_checks, quality_query, quality_r
 from cscli.engine.polars.records import breach_records
 from cscli.engine.polars.sources import load_sources
 from cscli.engine.polars.window import Batch, add_window
+from cscli.engine.reads import needed
 from cscli.period import Period
 
 
@@ -38,6 +39,9 @@ class PolarsEngine:
 
     def aggregate(self, sources: Mapping[str, LoadedSource], plan: Plan) -> Aggregates:
         hours = business_hours(self.config)
+        for name, source in sources.items():
+            if source.reader is not None:  # a database source reads only what the plan needs
+                source.reader.restrict(needed(plan, name, sources.keys()), plan.timezone)
         batch = Batch()
         planned = []
         for report in plan.reports:
