@@ -38,7 +38,8 @@ FIVETRAN = [
     "INSERT INTO zd_ticket VALUES "
     "(101, '2026-01-05 09:00:00', now(), 'solved', 'high', 'email', 7, 1, 500, 'a', false, now()),"
     "(102, '2026-01-05 09:30:00', now(), 'open', 'normal', 'web', 8, 1, 501, 'b', false, now()),"
-    "(103, '2026-01-06 12:00:00', now(), 'pending', NULL, 'email', NULL, 2, 502, 'c', false, now()),"
+    "(103, '2026-01-06 12:00:00', now(), 'pending', NULL, 'email', NULL, 2, 502, 'c', false, "
+    "now()),"
     "(104, '2026-01-06 13:00:00', now(), 'open', 'low', 'email', 7, 2, 503, 'd', true, now())",
 ]
 
@@ -83,7 +84,9 @@ def loaded() -> str:
             "first_response_at datetime, resolved_at datetime, channel varchar(8))"
         )
         cur.executemany("INSERT INTO pushed_text VALUES (%s, %s, %s, %s, %s)", ROWS)
-        naive = [[v.replace("T", " ").rstrip("Z") if v and "T" in v else v for v in r] for r in ROWS]
+        naive = [
+            [v.replace("T", " ").rstrip("Z") if v and "T" in v else v for v in r] for r in ROWS
+        ]
         cur.executemany("INSERT INTO pushed_typed VALUES (%s, %s, %s, %s, %s)", naive)
     con.close()
     return URI

@@ -177,7 +177,8 @@ def test_report_period_pushed_into_postgres(
     files = write("files.yaml", "timezone: UTC\nsources:\n  tickets: {path: tickets.csv}\n")
     monkeypatch.setenv("CSCLI_PG", loaded)
     cfg = write(
-        "db.yaml", f"timezone: UTC\nsources:\n  tickets: {{database_env: CSCLI_PG, table: {table}}}\n"
+        "db.yaml",
+        f"timezone: UTC\nsources:\n  tickets: {{database_env: CSCLI_PG, table: {table}}}\n",
     )
     sent: list[tuple[str, tuple[object, ...]]] = []
     fetch = database.Reader._fetch

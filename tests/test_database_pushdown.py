@@ -98,8 +98,10 @@ def _unrestricted(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def _config(write: Write, uri: str, extra: str = "") -> Path:
-    return write("db.yaml", f"timezone: UTC\nsources:\n  tickets:\n    database: '{uri}'\n"
-                 f"    table: ticket\n{extra}")
+    return write(
+        "db.yaml",
+        f"timezone: UTC\nsources:\n  tickets:\n    database: '{uri}'\n    table: ticket\n{extra}",
+    )
 
 
 @pytest.mark.parametrize(
@@ -271,7 +273,9 @@ def test_needed_rows_of_a_plan() -> None:
         assert reads.terms == () and why in reads.why_all, (source, reads)
 
 
-@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(
     days=st.lists(
         st.tuples(st.integers(0, 40), st.none() | st.integers(0, 30)), min_size=1, max_size=12
@@ -280,7 +284,10 @@ def test_needed_rows_of_a_plan() -> None:
     length=st.integers(1, 14),
 )
 def test_pushed_report_equals_the_whole_read(
-    tmp_path_factory: pytest.TempPathFactory, days: list[tuple[int, int | None]], start: int, length: int
+    tmp_path_factory: pytest.TempPathFactory,
+    days: list[tuple[int, int | None]],
+    start: int,
+    length: int,
 ) -> None:
     """Whatever the tickets and the period: the report from the rows pushed down equals the
     report from every row, for flows and a stock, with --compare."""
@@ -299,7 +306,9 @@ def test_pushed_report_equals_the_whole_read(
         rows.append((str(i), iso(created), None, resolved, "email"))
     _sqlite(folder / "t.db", rows)
     cfg = folder / "c.yaml"
-    cfg.write_text("timezone: UTC\nsources:\n  tickets: {database: 'sqlite:///t.db', table: ticket}\n")
+    cfg.write_text(
+        "timezone: UTC\nsources:\n  tickets: {database: 'sqlite:///t.db', table: ticket}\n"
+    )
     first = date(2026, 1, 1) + timedelta(days=start)
     last = first + timedelta(days=length - 1)
     args = ["--from", first.isoformat(), "--to", last.isoformat(), "--compare"]

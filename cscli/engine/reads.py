@@ -26,7 +26,6 @@ from cscli.engine.base import Plan
 from cscli.kpis.columns import columns_used, pending_columns
 from cscli.kpis.spec import StateTime, Stock
 
-
 #: a derived close time → the column whose "null or on or after lo" covers its own: a ticket's
 #: `ended_at` is coalesce(resolved_at, closed_at), so ended_at ≥ lo or null implies
 #: resolved_at ≥ lo or null (`cscli.derived` TICKET_ENDS)

@@ -332,4 +332,3 @@ def _failed(e: BaseException, db: Database, name: str, cfg: SourceConfig) -> Inp
     else:
         hint = "check the table and the database"
     return InputError(f"cannot read the {db.what} ({name}: {db.label}): {text}", hint=hint)
-

@@ -83,7 +83,11 @@ def column_kinds(kind: str, description: Any) -> list[str]:
         elif kind == "postgresql":
             out.append(_PG_TYPES.get(code) or _PG_NAMES.get(code, f"type {code}"))
         else:
-            out.append(_MYSQL_TYPES.get(code, "a number" if code in (1, 2, 3, 4, 5, 8, 9) else f"type {code}"))
+            out.append(
+                _MYSQL_TYPES.get(
+                    code, "a number" if code in (1, 2, 3, 4, 5, 8, 9) else f"type {code}"
+                )
+            )
     return out
 
 
@@ -96,7 +100,9 @@ def tables_sql(kind: str) -> str:
         "postgresql": "current_schema()",
         "mysql": "DATABASE()",
     }[kind]
-    return f"SELECT table_name FROM information_schema.tables WHERE table_schema = {schema} ORDER BY 1"
+    return (
+        f"SELECT table_name FROM information_schema.tables WHERE table_schema = {schema} ORDER BY 1"
+    )
 
 
 def connect(db: Database, name: str) -> Any:
