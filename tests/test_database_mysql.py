@@ -171,14 +171,16 @@ def test_report_period_pushed_into_mysql(
         if table == "pushed_text":  # text compared as text, with the ISO day before --from
             assert query.endswith(
                 " WHERE (CAST(`created_at` AS CHAR) >= %s OR (CAST(`resolved_at` AS CHAR) IS "
-                "NULL OR CAST(`resolved_at` AS CHAR) >= %s))"
+                "NULL OR CAST(`resolved_at` AS CHAR) >= %s) OR CAST(`first_response_at` AS CHAR) "
+                ">= %s)"
             ), query
-            assert params == ("2026-01-12", "2026-01-12")
+            assert params == ("2026-01-12",) * 3
         else:  # DATETIME: a local date-time, a day before 2026-01-13 00:00 UTC
             assert query.endswith(
-                " WHERE (`created_at` >= %s OR (`resolved_at` IS NULL OR `resolved_at` >= %s))"
+                " WHERE (`created_at` >= %s OR (`resolved_at` IS NULL OR `resolved_at` >= %s) "
+                "OR `first_response_at` >= %s)"
             ), query
-            assert params == (datetime(2026, 1, 12), datetime(2026, 1, 12))
+            assert params == (datetime(2026, 1, 12),) * 3
     from_file = _json(runner, files, *args)
     assert pushed["totals"] == from_file["totals"] and pushed["rows"] == from_file["rows"]
     assert "since 2026-01-13" in pushed["rows_read"]["tickets"]

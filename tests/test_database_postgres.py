@@ -198,15 +198,16 @@ def test_report_period_pushed_into_postgres(
             text = 'CAST("{}" AS TEXT) COLLATE "C"'
             assert query.endswith(
                 f" WHERE ({text.format('created_at')} >= %s OR ({text.format('resolved_at')} "
-                f"IS NULL OR {text.format('resolved_at')} >= %s))"
+                f"IS NULL OR {text.format('resolved_at')} >= %s) OR "
+                f"{text.format('first_response_at')} >= %s)"
             ), query
-            assert params == ("2026-01-12", "2026-01-12")
+            assert params == ("2026-01-12",) * 3
         else:  # timestamptz: --from itself, an instant
             assert query.endswith(
-                ' WHERE ("created_at" >= %s OR ("resolved_at" IS NULL OR "resolved_at" >= %s))'
+                ' WHERE ("created_at" >= %s OR ("resolved_at" IS NULL OR "resolved_at" >= %s) '
+                'OR "first_response_at" >= %s)'
             ), query
-            start = datetime(2026, 1, 13, tzinfo=UTC)
-            assert params == (start, start)
+            assert params == (datetime(2026, 1, 13, tzinfo=UTC),) * 3
     from_file = _json(runner, files, *args)
     assert pushed["totals"] == from_file["totals"] and pushed["rows"] == from_file["rows"]
     # as tests/test_database_pushdown.py: created in the period 4 and 5; backlog 3 and 5

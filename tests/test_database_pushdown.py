@@ -111,26 +111,29 @@ def _config(write: Write, uri: str, extra: str = "") -> Path:
             "sqlite",
             "TEXT",
             'WHERE (CAST("created_at" AS TEXT) >= ? OR (CAST("resolved_at" AS TEXT) IS NULL OR '
-            'CAST("resolved_at" AS TEXT) >= ?))',
+            'CAST("resolved_at" AS TEXT) >= ?) OR CAST("first_response_at" AS TEXT) >= ?)',
             "2026-01-12",  # text: the ISO day before --from
         ),
         (
             "duckdb",
             "TIMESTAMPTZ",
-            'WHERE ("created_at" >= ? OR ("resolved_at" IS NULL OR "resolved_at" >= ?))',
+            'WHERE ("created_at" >= ? OR ("resolved_at" IS NULL OR "resolved_at" >= ?) '
+            'OR "first_response_at" >= ?)',
             datetime(2026, 1, 13, tzinfo=UTC),  # an instant: --from itself
         ),
         (
             "duckdb",
             "TIMESTAMP",
-            'WHERE ("created_at" >= ? OR ("resolved_at" IS NULL OR "resolved_at" >= ?))',
+            'WHERE ("created_at" >= ? OR ("resolved_at" IS NULL OR "resolved_at" >= ?) '
+            'OR "first_response_at" >= ?)',
             datetime(2026, 1, 12),  # a local date-time: a day early
         ),
         (
             "duckdb",
             "VARCHAR",
             'WHERE (CAST("created_at" AS VARCHAR) >= ? OR (CAST("resolved_at" AS VARCHAR) IS '
-            'NULL OR CAST("resolved_at" AS VARCHAR) >= ?))',
+            'NULL OR CAST("resolved_at" AS VARCHAR) >= ?) OR CAST("first_response_at" AS VARCHAR) '
+            ">= ?)",
             "2026-01-12",
         ),
     ],
@@ -148,8 +151,9 @@ def test_report_period_is_pushed_into_the_sql(
     assert spy.reads
     for query, params, height in spy.reads:
         assert query.endswith(where), query
-        assert params == (value, value)
-        assert height == 5  # ticket 1 is not read: resolved 2025-12-21, created before
+        # the KPIs' anchors, and first_response_at for the export time (the newest stamp)
+        assert params == (value, value, value)
+        assert height == 5  # ticket 1 is not read: created, answered, resolved in December
     files = write("files.yaml", "timezone: UTC\nsources:\n  tickets: {path: tickets.csv}\n")
     from_file = _json(files, *args)
     _unrestricted(monkeypatch)
@@ -185,9 +189,10 @@ def test_compare_reads_from_the_previous_window(
     pushed = _json(cfg, *args)
     # the previous 7 days: 6th–12th, so the rows from the 6th on
     start = datetime(2026, 1, 6, tzinfo=UTC)
-    assert {p for _, p, _ in spy.reads} == {(start, start)}
+    assert {p for _, p, _ in spy.reads} == {(start, start, start)}
     # rows read: 2 (resolved the 14th), 4, 5, 6 (created since); not 3 (created the 2nd,
-    # still open: no stock here, and a null resolved_at is not on or after the 6th), nor 1
+    # never answered, still open: no stock here, and a null resolved_at is not on or after
+    # the 6th), nor 1
     assert {h for _, _, h in spy.reads} == {4}
     assert "since 2026-01-06" in pushed["rows_read"]["tickets"]
     _unrestricted(monkeypatch)
@@ -195,6 +200,26 @@ def test_compare_reads_from_the_previous_window(
     assert pushed["totals"] == whole["totals"]
     # previous window 6th–12th: created there: none; resolved there: none
     assert whole["totals"]["kpis"]["ticket_volume"]["previous"] == 0
+
+
+def test_the_export_time_is_the_whole_tables(write: Write, monkeypatch: pytest.MonkeyPatch) -> None:
+    db = write("tickets.csv", csv_text()).parent / "support.db"
+    # 7 was created in December but resolved on the 22nd: the newest timestamp of all
+    late = ("7", "2025-12-01T09:00:00Z", "2025-12-01T10:00:00Z", "2026-01-22T10:00:00Z", "web")
+    _sqlite(db, [*ROWS, late])
+    cfg = _config(write, f"sqlite:///{db.name}")
+    args = ("--from", "2026-01-13", "--to", "2026-01-31", "--kpi", "ticket_volume")
+    spy = Spy(monkeypatch)
+    pushed = _json(cfg, *args)
+    # ticket_volume needs created_at ≥ the 13th only; resolved_at is read for the export time
+    assert [h for _, _, h in spy.reads] == [5]  # 2, 4, 5, 6 and 7 (1 and 3 are older)
+    _unrestricted(monkeypatch)
+    whole = _json(cfg, *args)
+    # the data ends the 22nd (7's resolution), before the period's end, in both runs
+    assert pushed["data_end"] == whole["data_end"] == {"tickets": "2026-01-22"}
+    # created 13th–31st: 4, 5, 6
+    assert pushed["totals"] == whole["totals"]
+    assert pushed["totals"]["kpis"]["ticket_volume"] == {"value": 3, "n": 3}
 
 
 def test_since_and_the_period_together(write: Write, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -205,9 +230,12 @@ def test_since_and_the_period_together(write: Write, monkeypatch: pytest.MonkeyP
     doc = _json(cfg, *PERIOD, "--kpi", "ticket_volume")
     [(query, params, height)] = spy.reads
     assert query.endswith(
-        """ WHERE "created_at" >= '2026-01-14' AND (CAST("created_at" AS TEXT) >= ?)"""
+        """ WHERE "created_at" >= '2026-01-14' AND (CAST("created_at" AS TEXT) >= ? OR """
+        """CAST("first_response_at" AS TEXT) >= ?)"""
     )
-    assert params == ("2026-01-12",)
+    # first_response_at for the export time; resolved_at is not compared: the first rows
+    # (since the 14th: 5 and 6) have none, so they cannot tell how it is written
+    assert params == ("2026-01-12",) * 2
     # since: wins, being later: 5 and 6 are read, 5 is in the period
     assert height == 2
     assert doc["totals"]["kpis"]["ticket_volume"] == {"value": 1, "n": 1}

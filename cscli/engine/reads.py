@@ -48,6 +48,8 @@ class Reads:
 
     terms: tuple[Term, ...] = ()
     why_all: str = ""
+    #: terms read when they can be pushed, and dropped otherwise (`with_export_time`)
+    optional: tuple[Term, ...] = ()
 
     @property
     def start(self) -> datetime | None:
@@ -87,6 +89,22 @@ def needed(plan: Plan, source: str, loaded: Collection[str]) -> Reads:
     if not found:
         return Reads(why_all="no KPI of the report reads it directly")
     return Reads(tuple(found.values()))
+
+
+def with_export_time(reads: Reads, stamps: Collection[str]) -> Reads:
+    """`reads` that also read the records with any of the source's timestamps (`stamps`, whose
+    newest is the export time) on or after the earliest start, where that can be pushed: the
+    export time (a ticket's age, what is still open) is then the whole table's whenever any
+    record is that recent."""
+    start = reads.start
+    if start is None:
+        return reads
+    have = {t.column: t for t in reads.terms}
+    terms = tuple(
+        Term(t.column, min(t.lo, start), t.nulls) if t.column in stamps else t for t in reads.terms
+    )
+    extra = tuple(Term(c, start) for c in stamps if c not in have)
+    return Reads(terms, reads.why_all, extra)
 
 
 def _linked_by(plan: Plan, loaded: Collection[str]) -> dict[str, str]:

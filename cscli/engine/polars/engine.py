@@ -17,12 +17,13 @@ from cscli.business_hours.assignment import business_hours
 from cscli.config import Config
 from cscli.engine.base import Aggregates, Breach, Plan
 from cscli.engine.polars.enrich import Progress, enriched
+from cscli.engine.polars.facts import TIMESTAMPS
 from cscli.engine.polars.loader import LoadedSource
 from cscli.engine.polars.quality import quality_checks, quality_query, quality_results
 from cscli.engine.polars.records import breach_records
 from cscli.engine.polars.sources import load_sources
 from cscli.engine.polars.window import Batch, add_window
-from cscli.engine.reads import needed
+from cscli.engine.reads import needed, with_export_time
 from cscli.period import Period
 
 
@@ -41,7 +42,9 @@ class PolarsEngine:
         hours = business_hours(self.config)
         for name, source in sources.items():
             if source.reader is not None:  # a database source reads only what the plan needs
-                source.reader.restrict(needed(plan, name, sources.keys()), plan.timezone)
+                reads = needed(plan, name, sources.keys())
+                stamps = [c for c in TIMESTAMPS.get(name, ()) if c in source.columns]
+                source.reader.restrict(with_export_time(reads, stamps), plan.timezone)
         batch = Batch()
         planned = []
         for report in plan.reports:

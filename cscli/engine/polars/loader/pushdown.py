@@ -11,7 +11,8 @@ Each term `column ≥ lo` becomes a comparison on the table's own column with a 
 
 The day of margin covers any UTC offset a local or written time may carry; the window filters
 then cut exactly. A term that cannot be pushed (a derived column, a number, text in another
-format) leaves the whole table read, and says why.
+format) leaves the whole table read, and says why; an optional one (a timestamp read only for
+the export time) is left out.
 """
 
 from __future__ import annotations
@@ -57,10 +58,15 @@ def push(
     zone = ZoneInfo(timezone)
     parts, params, shown = [], [], []
     mark = placeholder(kind)
-    for term in reads.terms:
+    todo = [(t, False) for t in reads.terms] + [(t, True) for t in reads.optional]
+    for term, optional in todo:
         column = anchors.get(term.column)
-        if column is None:
-            return f"{term.column} is not read from one column of the table as is"
+        why = _unpushable(term.column, column, stored, first)
+        if why is not None:
+            if optional:
+                continue  # an export-time column: read as far as it can be
+            return why
+        assert column is not None
         how = stored.get(column, "?")
         quoted = quote_column(kind, column)
         if how == TZ:
@@ -69,20 +75,34 @@ def push(
             value = (term.lo - _DAY).astimezone(zone).replace(tzinfo=None)
         elif how == DATE:
             value = (term.lo.astimezone(zone) - _DAY).date()
-        elif how == TEXT:
-            cells = first[column].drop_nulls() if column in first.columns else pl.Series([])
-            if cells.is_empty() or not cells.str.contains(_ISO_DAY).all():
-                return f"{column} is text whose first rows are not ISO dates (YYYY-MM-DD…)"
+        else:
             value = (term.lo.astimezone(zone) - _DAY).date().isoformat()
             quoted = _as_text(kind, quoted)
-        else:
-            return f"{column} is stored as {how}, which is not compared in SQL"
         test = f"{quoted} >= {mark}"
         parts.append(f"({quoted} IS NULL OR {test})" if term.nulls else test)
         params.append(value)
         said = value.isoformat() if hasattr(value, "isoformat") else str(value)
         shown.append(f"{column} ≥ {said}" + (" or null" if term.nulls else ""))
     return Pushed(" OR ".join(parts), tuple(params), ", or ".join(shown))
+
+
+def _unpushable(
+    canonical: str,
+    column: str | None,
+    stored: Mapping[str, str],
+    first: pl.DataFrame,
+) -> str | None:
+    """Why a term on `canonical` (read from the table's `column`) cannot be pushed, or None."""
+    if column is None:
+        return f"{canonical} is not read from one column of the table as is"
+    how = stored.get(column, "?")
+    if how == TEXT:
+        cells = first[column].drop_nulls() if column in first.columns else pl.Series([])
+        if cells.is_empty() or not cells.str.contains(_ISO_DAY).all():
+            return f"{column} is text whose first rows are not ISO dates (YYYY-MM-DD…)"
+    elif how not in (TZ, NAIVE, DATE):
+        return f"{column} is stored as {how}, which is not compared in SQL"
+    return None
 
 
 def _as_text(kind: str, quoted: str) -> str:
