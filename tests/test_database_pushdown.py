@@ -21,7 +21,7 @@ from typer.testing import CliRunner
 from cscli.cli import app
 from cscli.engine.base import Plan, ReportPlan, WindowSpec
 from cscli.engine.polars.loader import database
-from cscli.engine.reads import Reads, Term, needed
+from cscli.engine.reads import Reads, Term, needed, with_export_time
 from cscli.kpis.catalog import CATALOG
 from cscli.kpis.spec import instantiate
 
@@ -295,10 +295,19 @@ def test_needed_rows_of_a_plan() -> None:
         (_plan(("ticket_volume",), week), "calls", "no KPI of the report reads it"),
         (_plan(("gave_up_rate",), week), "tickets", "the contacts (gave_up_rate)"),
         (_plan(("full_resolution_time",), week), "ticket_events", "status_times of tickets"),
+        (_plan(("occupancy",), week), "agent_states", "reads every interval"),
+        (_plan(("message_first_response_time",), week), "messages", "reads replies"),
     ]
     for plan, source, why in cases:
         reads = needed(plan, source, {"tickets", "calls", "ticket_events"})
         assert reads.terms == () and why in reads.why_all, (source, reads)
+    # an age at the export time: the export time's columns are compared too, not optionally
+    sla = needed(_plan(("sla_attainment",), week), "tickets", {"tickets"})
+    assert sla == Reads((Term("created_at", LO),), exact_end=True)
+    both = with_export_time(sla, ["created_at", "first_response_at"])
+    assert both == Reads((Term("created_at", LO), Term("first_response_at", LO)), exact_end=True)
+    flows = with_export_time(Reads((Term("created_at", LO),)), ["created_at", "resolved_at"])
+    assert flows == Reads((Term("created_at", LO),), optional=(Term("resolved_at", LO),))
 
 
 @settings(

@@ -20,16 +20,25 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 
-from cscli.derived import CONTACT_SOURCES
+from cscli.derived import CONTACT_SOURCES, Stage
 from cscli.derived import plan as derivations_for
 from cscli.engine.base import Plan
 from cscli.kpis.columns import columns_used, pending_columns
 from cscli.kpis.spec import StateTime, Stock
 
+STAGES: tuple[Stage, ...] = ("load", "enrich", "window")
+
 #: a derived close time → the column whose "null or on or after lo" covers its own: a ticket's
 #: `ended_at` is coalesce(resolved_at, closed_at), so ended_at ≥ lo or null implies
 #: resolved_at ≥ lo or null (`cscli.derived` TICKET_ENDS)
 STAND_INS = {("tickets", "ended_at"): "resolved_at"}
+
+
+#: derivations that compare a record with the other records of its source (a message's first
+#: reply, a comment's next agent comment): the records before the window may change them
+OTHER_RECORDS = frozenset({"replies", "comment_replies"})
+#: derivations measured against the export time (the newest timestamp): it must be exact
+EXPORT_TIME = frozenset({"age_seconds", "business_age_seconds", "invitation_observed_seconds"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +59,8 @@ class Reads:
     why_all: str = ""
     #: terms read when they can be pushed, and dropped otherwise (`with_export_time`)
     optional: tuple[Term, ...] = ()
+    #: a KPI measures against the export time: its terms are not optional
+    exact_end: bool = False
 
     @property
     def start(self) -> datetime | None:
@@ -67,6 +78,7 @@ def needed(plan: Plan, source: str, loaded: Collection[str]) -> Reads:
             lo, nulls = min(lo, old.lo), nulls or old.nulls
         found[column] = Term(column, lo, nulls)
 
+    exact_end = False
     for report in plan.reports:
         kpis = [k for k in report.kpis if k.source == source]
         if not kpis:
@@ -76,6 +88,12 @@ def needed(plan: Plan, source: str, loaded: Collection[str]) -> Reads:
             return Reads(why_all="the report period has no start: no --from")
         lo = min(s for s in starts if s is not None)
         for k in kpis:
+            wanted = columns_used(k.kind) | pending_columns(k.kind) | set(report.by)
+            derived = {d.name for stage in STAGES for d in derivations_for(source, wanted, stage)}
+            if derived & OTHER_RECORDS:
+                name = sorted(derived & OTHER_RECORDS)[0]
+                return Reads(why_all=f"{k.id} reads {name}, which compares records with others")
+            exact_end = exact_end or bool(derived & EXPORT_TIME)
             if isinstance(k.kind, StateTime):
                 return Reads(why_all=f"{k.id} reads every interval (agent state time)")
             if isinstance(k.kind, Stock):
@@ -88,7 +106,7 @@ def needed(plan: Plan, source: str, loaded: Collection[str]) -> Reads:
         return Reads(why_all=f"{readers[source]} reads it to derive its columns")
     if not found:
         return Reads(why_all="no KPI of the report reads it directly")
-    return Reads(tuple(found.values()))
+    return Reads(tuple(found.values()), exact_end=exact_end)
 
 
 def with_export_time(reads: Reads, stamps: Collection[str]) -> Reads:
@@ -104,6 +122,8 @@ def with_export_time(reads: Reads, stamps: Collection[str]) -> Reads:
         Term(t.column, min(t.lo, start), t.nulls) if t.column in stamps else t for t in reads.terms
     )
     extra = tuple(Term(c, start) for c in stamps if c not in have)
+    if reads.exact_end:  # an age at the export time: every timestamp must be compared
+        return Reads((*terms, *extra), reads.why_all, exact_end=True)
     return Reads(terms, reads.why_all, extra)
 
 
