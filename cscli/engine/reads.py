@@ -7,10 +7,15 @@ opened before it and not yet closed, so a stock needs the records still open at 
 window's start: closed on or after it, not closed, or opened on or after it. The windows' ends
 are not pushed down: the newest record is the export time (the data end, a ticket's age).
 
+The records with any timestamp on or after that start are read too where the engine can
+(`with_export_time`), so the export time stays the whole source's; a KPI measured against
+it (a ticket's age) needs them.
+
 A source gives no bound (every record is needed) when some KPI of the run reads it without an
-anchor it can be cut by (agent-state intervals), when a window has no start, when another
-source's derived columns read it (a ticket's status history, the contacts a customer made),
-or when no KPI reads it at all. The bound is plain data over canonical columns: an engine
+anchor it can be cut by (agent-state intervals), or compares a record with the others of its
+source (a message's first reply), when a window has no start, when another source's derived
+columns read it (a ticket's status history, the contacts a customer made), or when no KPI
+reads it at all. The bound is plain data over canonical columns: an engine
 turns it into its own predicate (`cscli.engine.polars.loader.pushdown` for SQL).
 """
 
