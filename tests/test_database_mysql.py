@@ -233,3 +233,15 @@ def test_init_database_on_the_server(loaded: str, tmp_path: Path) -> None:
     assert password not in text and password not in result.output  # type: ignore[operator]
     assert "${CSCLI_DB_PASSWORD}" in text and "adapter: fivetran_zendesk" in text
     assert 'table: "zd_ticket"' in text
+
+
+def test_since_on_a_datetime_column(loaded: str, write: Write) -> None:
+    cfg = write(
+        "db.yaml",
+        f"timezone: UTC\nsources:\n  tickets: {{database: '{loaded}', table: pushed_typed, "
+        "since: 2026-01-14}\n",
+    )
+    doc = _json(CliRunner(), cfg, "--kpi", "ticket_volume")
+    # created on or after the 14th: 5 (15th) and 6 (20th)
+    assert doc["totals"]["kpis"]["ticket_volume"] == {"value": 2, "n": 2}
+    assert doc["period"]["from"] == "2026-01-15"
