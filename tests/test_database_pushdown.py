@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import jsonschema
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -26,6 +27,7 @@ from cscli.kpis.catalog import CATALOG
 from cscli.kpis.spec import instantiate
 
 Write = Callable[[str, str], Path]
+SCHEMA = json.loads((Path(__file__).parent.parent / "docs" / "report.schema.json").read_text())
 COLUMNS = ("ticket_id", "created_at", "first_response_at", "resolved_at", "channel")
 
 #: ticket 1 was resolved before the day before --from: no KPI of the report needs it; 2 was
@@ -176,6 +178,7 @@ def test_report_period_is_pushed_into_the_sql(
     assert got["resolution_rate"]["value"] == 0.5
     assert pushed["rows_read"]["tickets"].startswith("rows read: since 2026-01-13 (")
     assert "rows_read" not in whole and "rows_read" not in from_file
+    jsonschema.validate(pushed, SCHEMA)  # the JSON contract documents rows_read
 
 
 def test_compare_reads_from_the_previous_window(
