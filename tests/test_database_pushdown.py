@@ -225,6 +225,31 @@ def test_the_export_time_is_the_whole_tables(write: Write, monkeypatch: pytest.M
     assert pushed["totals"]["kpis"]["ticket_volume"] == {"value": 3, "n": 3}
 
 
+def test_a_period_after_the_data_reads_it_whole(
+    write: Write, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db = write("tickets.csv", csv_text()).parent / "support.db"
+    _sqlite(db, ROWS[:3])  # 1–3: created before the 3rd; 3 is still open
+    cfg = _config(write, f"sqlite:///{db.name}")
+    args = ("--from", "2026-01-13", "--to", "2026-01-19", "--grain", "day", "--kpi", "backlog")
+    spy = Spy(monkeypatch)
+    pushed = _json(cfg, *args)
+    # the backlog reads 2 (resolved the 14th) and 3 (open); the newest stamp, 2's resolution,
+    # is after the window's start: the export time is the table's, one pass suffices
+    assert {h for _, _, h in spy.reads} == {2}
+    _sqlite(db, [ROWS[0], ROWS[2]])  # 1 and 3 only: the newest stamp is 2 Jan, before the 13th
+    spy.reads.clear()
+    pushed = _json(cfg, *args)
+    # the bound read 3 alone; its export time (2 Jan) is older than the window: read again,
+    # whole, so that the export time (and the days after the data: unknown) are the table's
+    assert {("WHERE" in q, h) for q, _, h in spy.reads} == {(True, 1), (False, 2)}
+    _unrestricted(monkeypatch)
+    whole = _json(cfg, *args)
+    assert pushed["rows"] == whole["rows"] and pushed["totals"] == whole["totals"]
+    assert pushed["data_end"] == whole["data_end"] == {"tickets": "2026-01-02"}
+    assert "rows_read" not in pushed
+
+
 def test_since_and_the_period_together(write: Write, monkeypatch: pytest.MonkeyPatch) -> None:
     db = write("tickets.csv", csv_text()).parent / "support.db"
     _sqlite(db)
@@ -322,15 +347,18 @@ def test_needed_rows_of_a_plan() -> None:
     ),
     start=st.integers(0, 40),
     length=st.integers(1, 14),
+    grain=st.sampled_from([None, "day", "week"]),
 )
 def test_pushed_report_equals_the_whole_read(
     tmp_path_factory: pytest.TempPathFactory,
     days: list[tuple[int, int | None]],
     start: int,
     length: int,
+    grain: str | None,
 ) -> None:
-    """Whatever the tickets and the period: the report from the rows pushed down equals the
-    report from every row, for flows and a stock, with --compare."""
+    """Whatever the tickets, the period and the grain: the report from the rows pushed down
+    equals the report from every row, for flows and a stock, with --compare (the previous
+    window, and with a grain the whole earlier buckets)."""
     from datetime import timedelta
 
     folder = tmp_path_factory.mktemp("push")
@@ -353,8 +381,9 @@ def test_pushed_report_equals_the_whole_read(
     last = first + timedelta(days=length - 1)
     args = ["--from", first.isoformat(), "--to", last.isoformat(), "--compare"]
     args += [a for k in ("ticket_volume", "resolution_time", "backlog") for a in ("--kpi", k)]
+    args += ["--grain", grain] if grain else []
     pushed = _json(cfg, *args)
     with pytest.MonkeyPatch.context() as mp:
         _unrestricted(mp)
         whole = _json(cfg, *args)
-    assert pushed["totals"] == whole["totals"]
+    assert pushed["totals"] == whole["totals"] and pushed["rows"] == whole["rows"]

@@ -203,6 +203,8 @@ class Reader:
         #: the first rows read (sniffing), all columns
         self.first = pl.DataFrame()
         self.pushed: Pushed | None = None
+        #: the earliest instant the bound reads from (None: no bound)
+        self.start: datetime | None = None
         #: which rows were read, in words (the source summary)
         self.note = ""
 
@@ -213,6 +215,7 @@ class Reader:
         kind, zone = self.db.kind, self.cfg.timezone  # the zone the table's times are in
         pushed = push(reads, kind, self.anchors, self.stored, self.first, zone)
         with self.lock:
+            self.start = reads.start
             if isinstance(pushed, str):
                 self.pushed = None
                 self.note = f"rows read: all ({pushed})"
