@@ -26,7 +26,6 @@ from cscli.engine.polars.window import Batch, add_window
 from cscli.engine.reads import Reads, needed, with_export_time
 from cscli.period import Period
 
-
 #: why a database source is read whole when its newest record is older than the earliest window
 STALE = Reads(why_all="its newest record is older than the report's earliest window")
 
