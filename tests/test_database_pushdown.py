@@ -147,7 +147,7 @@ def test_report_period_is_pushed_into_the_sql(
     db = csv.parent / f"support.{kind}"
     _sqlite(db) if kind == "sqlite" else _duckdb(db, stamp)
     cfg = _config(write, f"{kind}:///{db.name}")
-    args = [*PERIOD, "--by", "channel", *(a for k in KPIS for a in ("--kpi", k))]
+    args = [*PERIOD, "--grain", "day", *(a for k in KPIS for a in ("--kpi", k))]
     spy = Spy(monkeypatch)
     pushed = _json(cfg, *args)
     assert spy.reads
@@ -164,6 +164,7 @@ def test_report_period_is_pushed_into_the_sql(
         assert pushed["rows"] == other["rows"] and pushed["totals"] == other["totals"]
         assert pushed["period"] == other["period"]
         assert pushed["data_quality"] == other["data_quality"] == []
+    assert [r["group"]["period"] for r in pushed["rows"]] == [f"2026-01-{d}" for d in range(13, 20)]
     got = pushed["totals"]["kpis"]
     # by hand: created 13th–19th: tickets 4 and 5
     assert got["ticket_volume"] == {"value": 2, "n": 2}
@@ -324,6 +325,7 @@ def test_needed_rows_of_a_plan() -> None:
         (_plan(("gave_up_rate",), week), "tickets", "the contacts (gave_up_rate)"),
         (_plan(("full_resolution_time",), week), "ticket_events", "status_times of tickets"),
         (_plan(("occupancy",), week), "agent_states", "reads every interval"),
+        (_plan(("backlog",), week, by=("channel",)), "tickets", "backlog by channel lists"),
         (_plan(("message_first_response_time",), week), "messages", "reads replies"),
     ]
     for plan, source, why in cases:

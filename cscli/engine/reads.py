@@ -13,7 +13,8 @@ it (a ticket's age) needs them.
 
 A source gives no bound (every record is needed) when some KPI of the run reads it without an
 anchor it can be cut by (agent-state intervals), or compares a record with the others of its
-source (a message's first reply), when a window has no start, when another source's derived
+source (a message's first reply), or is a stock cut by a dimension (its groups are those of
+every record), when a window has no start, when another source's derived
 columns read it (a ticket's status history, the contacts a customer made), or when no KPI
 reads it at all. The bound is plain data over canonical columns: an engine
 turns it into its own predicate (`cscli.engine.polars.loader.pushdown` for SQL).
@@ -101,6 +102,11 @@ def needed(plan: Plan, source: str, loaded: Collection[str]) -> Reads:
             exact_end = exact_end or bool(derived & EXPORT_TIME)
             if isinstance(k.kind, StateTime):
                 return Reads(why_all=f"{k.id} reads every interval (agent state time)")
+            if isinstance(k.kind, Stock) and report.by:
+                # its groups come from every record: one whose records all closed before the
+                # window is still listed (a level of 0)
+                by = ", ".join(report.by)
+                return Reads(why_all=f"{k.id} by {by} lists every group, older ones too")
             if isinstance(k.kind, Stock):
                 add(STAND_INS.get((source, k.kind.closed), k.kind.closed), lo, nulls=True)
                 add(k.kind.opened, lo)
