@@ -142,7 +142,12 @@ def _page(result: ReportResult, now: datetime | None, min_n: int) -> dict[str, A
         "quality": [_quality(q) for q in result.data_quality],
         "notes": _notes(result),
         "sources": [
-            (s.name, ", ".join(f.name for f in s.files), f"{s.rows:,}") for s in result.sources
+            (
+                s.name,
+                ", ".join(f.name for f in s.files) + (f" ({s.read})" if s.read else ""),
+                f"{s.rows:,}",
+            )
+            for s in result.sources
         ],
         "definitions": [_definition(s.kpi, s.reason) for s in result.kpis],
         "empty": not kpis,

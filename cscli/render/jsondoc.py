@@ -108,6 +108,10 @@ def report_document(result: ReportResult, *, now: datetime | None = None) -> dic
     }
     if result.overlapping:  # the rows do not sum to the totals (a ticket in each tag's group)
         doc["overlapping"] = list(result.overlapping)
+    # a database source read only the rows since a day: what the findings count
+    read = {s.name: s.read for s in result.sources if s.read.startswith("rows read: since")}
+    if read:
+        doc["rows_read"] = read
     return doc
 
 

@@ -113,6 +113,13 @@ def load_source(
     available = chosen.columns | {m.name for m in measures} | set(cfg.extra_columns)
     out = _restrict(out, chosen, cfg, name, available, config_file)
     dims = tuple(c for c in table.names if c in chosen.columns and is_dimension(table, c))
+    if scanned.reader is not None and cfg.event_log is None:
+        # the timestamps read from one table column as is: what a run's bound can compare
+        scanned.reader.anchors = {
+            c: src.name
+            for c, src in mapped.columns_of.items()
+            if table.column(c).type == "datetime" and src.name in scanned.present
+        }
     return LoadedSource(
         name=name,
         table=table,
@@ -123,6 +130,7 @@ def load_source(
         files=scanned.files,
         mapping=_shown(mapped.columns_of, usable_offsets),
         unmapped=_unmapped(scanned.present, present, mapped, usable_offsets, cfg),
+        reader=scanned.reader,
     )
 
 
