@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 
@@ -48,12 +49,17 @@ class LoadedSource:
     files: tuple[Path, ...]
     mapping: Mapping[str, str]
     unmapped: tuple[str, ...]
+<<<<<<< HEAD
     #: data read back from `cscli ingest` (docs/ingest.md): the findings counted when it was
     #: ingested (reported as the source's own, its `checks` are then empty), the column that
     #: marks its usable records, and the folder it was read from
     findings: tuple[QualityIssue, ...] = ()
     usable_col: str | None = None
     canonical_dir: Path | None = None
+=======
+    #: a database source's reader (`loader.database.Reader`): what narrows the rows it reads
+    reader: Any = None
+>>>>>>> main
 
     @property
     def usable(self) -> pl.LazyFrame:
