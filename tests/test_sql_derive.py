@@ -69,12 +69,12 @@ CALLS = """\
 # s1 rates T1 (twice in the tickets: the first row's Amy/A/email), s2 rates T2 (no team: the
 # NULL is kept, not skipped), s3 rates a call, s4 has its own agent, s5 rates nothing known
 SURVEYS = """\
-    response_id,responded_at,score,survey_type,ticket_id,call_id,agent
-    s1,2026-03-02T12:00:00Z,5,csat,T1,,
-    s2,2026-03-02T13:00:00Z,4,csat,T2,,
-    s3,2026-03-02T10:00:00Z,3,csat,,Q2,
-    s4,2026-03-02T10:30:00Z,2,csat,T3,,Own
-    s5,2026-03-02T11:00:00Z,1,csat,T9,Q9,
+    response_id,responded_at,score,survey_type,ticket_id,call_id,agent,comment
+    s1,2026-03-02T12:00:00Z,5,csat,T1,,,"Great help, thank you!"
+    s2,2026-03-02T13:00:00Z,4,csat,T2,,,"  "
+    s3,2026-03-02T10:00:00Z,3,csat,,Q2,,terrible wait
+    s4,2026-03-02T10:30:00Z,2,csat,T3,,Own,terrible wait
+    s5,2026-03-02T11:00:00Z,1,csat,T9,Q9,,
 """
 # m1 is answered by m2 and m3 at the same instant (m2's author: the lower id) and by m5
 # later; m6 answers "7.0", i.e. the message "7"; m7's direction is empty (not a reply)
@@ -181,6 +181,7 @@ class World:
         want = polars_enriched(name, self.polars, by, needed).collect()
         columns = self.polars[name].columns if name in self.polars else frozenset()
         ctx = SqlContext(name, self.sql, columns, by, DUCKDB)
+        ctx.run = lambda queries: [self.con.sql(q).pl() for q in queries]
         rel = enriched(
             name,
             self.sql,
@@ -191,6 +192,8 @@ class World:
             SQL_SOURCES,
         )
         assert set(rel.columns) == set(want.columns)
+        for lookup in ctx.lookups:
+            self.con.register(lookup.name, lookup.frame.to_arrow())
         got = self.con.sql(rel.sql(DUCKDB)).pl()
         assert tuple(got.columns) == rel.columns
         got = got.select(want.columns)
@@ -303,3 +306,16 @@ def test_invitation_observed_equals_polars(world: World) -> None:
     assert rows["i1"] == (86400.0 + 1800.0,)  # from 03-02 09:00: 24.5 h
     assert rows["i2"] == (2 * 86400.0 + 1800.0,)  # from 03-01 09:00: 48.5 h
     assert rows["i3"] == (0.0,)
+
+
+def test_sentiment_is_scored_on_the_driver_and_joined(world: World) -> None:
+    pytest.importorskip("vaderSentiment")
+    surveys = world.same("surveys", {"sentiment"})
+    scores = _by(surveys, "response_id", "sentiment")
+    assert scores["s1"][0] > 0.5 and scores["s3"][0] < -0.3  # VADER: positive, negative
+    assert scores["s3"] == scores["s4"]  # one text, one score
+    assert scores["s2"] == (None,) and scores["s5"] == (None,)  # blank, missing: not neutral
+    messages = world.same("messages", {"sentiment"})
+    outbound = _by(messages, "message_id", "sentiment")
+    assert outbound["m2"] == (None,) and outbound["m7"] == (None,)  # a brand's reply; unknown
+    assert outbound["m1"][0] is not None  # "help", from a customer
