@@ -177,7 +177,10 @@ class SqlEngine:
         by: Sequence[str],
         columns: frozenset[str],
     ) -> SqlContext:
-        return SqlContext(name, sources, columns, by, self.d, self._hours)
+        run = self.runner.run
+        return SqlContext(
+            name, sources, columns, by, self.d, self._hours, run=lambda q: run(list(q))
+        )
 
     @property
     def _hours(self) -> BusinessHours | None:
@@ -201,7 +204,7 @@ class SqlEngine:
         self, sources: Mapping[str, SqlSource], lookups: list[Any]
     ) -> Callable[[Relation], Relation]:
         def add(rel: Relation) -> Relation:
-            ctx = SqlContext("tickets", sources, frozenset(rel.columns), (), self.d, self._hours)
+            ctx = self._context("tickets", sources, (), frozenset(rel.columns))
             out = with_window_measures(rel, ctx, self.builders)
             lookups.extend(ctx.lookups)
             return out
