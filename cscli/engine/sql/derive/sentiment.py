@@ -46,9 +46,7 @@ def _scores(rel: Relation, text_col: str, ctx: SqlContext) -> Lookup:
     (texts,) = ctx.run([render(query, ctx.d)])
     scorer = VaderScorer()
     series = texts[TEXT].cast(pl.String)
-    scored = sentiment_frame(
-        series.drop_nulls(), scorer, cache=SentimentCache.for_scorer(scorer)
-    )
+    scored = sentiment_frame(series.drop_nulls(), scorer, cache=SentimentCache.for_scorer(scorer))
     table = scored.select(pl.col("text").alias(TEXT), SCORE_COL).unique(TEXT)
     return Lookup(lookup_name(ctx.name), table, broadcast=True)
 
