@@ -130,6 +130,7 @@ SQL_TREES = (
     "cscli.engine.sql.derive",
     "cscli.engine.sql.derive.common",
     "cscli.engine.sql.derive.contacts",
+    "cscli.engine.sql.derive.lifecycle",
     "cscli.engine.sql.derive.surveys",
     "cscli.engine.sql.derive.threads",
 )

@@ -28,13 +28,18 @@ from cscli.derived import (
     COMMENT_MEASURES,
     CONTACT_MEASURES,
     FIRST_REPLY_COLUMNS,
+    HISTORY_FACTS,
     MESSAGE_MEASURES,
+    STATUS_TIMES,
 )
+from cscli.engine.polars import lifecycle as polars_lifecycle
 from cscli.engine.polars.enrich import enriched as polars_enriched
 from cscli.engine.polars.ingest import materialise
 from cscli.engine.polars.loader import LoadedSource
+from cscli.engine.polars.measures import MICRO
 from cscli.engine.polars.sources import load_sources
 from cscli.engine.sql.derive import SQL_BUILDERS, SQL_SOURCES
+from cscli.engine.sql.derive import lifecycle as sql_lifecycle
 from cscli.engine.sql.dialect import DUCKDB
 from cscli.engine.sql.relations import (
     BOOKKEEPING,
@@ -117,6 +122,26 @@ INVITATIONS = """\
     2026-03-01T09:00:00Z,csat,,i2
     2026-03-03T09:30:00Z,nps,,i3
 """
+# stamps to the microsecond (a sum of float seconds would depend on its order); T1 is solved,
+# reopened and solved again, then closed at the same instant (the row order decides); " T2 "
+# is padded and out of time order, and still open (its last interval runs to the export
+# time, T9's event); T5 has no history
+EVENTS = """\
+    ticket_id,at,status,event_id
+    T1,2026-03-02T09:00:00.000001Z,new,e1
+    T1,2026-03-02T09:10:00.123456Z,open,e2
+    T1,2026-03-02T09:30:00.500000Z,pending,e3
+    T1,2026-03-02T09:45:00.250001Z,open,e4
+    T1,2026-03-02T10:00:00.700000Z,solved,e5
+    T1,2026-03-02T10:30:00.000000Z,open,e6
+    T1,2026-03-02T11:00:00.000003Z,solved,e7
+    T1,2026-03-02T11:00:00.000003Z,closed,e8
+    " T2 ",2026-03-02T09:20:00.300000Z,hold,e10
+    T2,2026-03-02T09:00:00.100000Z,new,e9
+    T2,2026-03-02T09:40:00.900000Z,open,e11
+    T3,2026-03-03T10:00:00.000000Z,solved,e12
+    T9,2026-03-03T11:00:00.999999Z,new,e13
+"""
 SOURCES = {
     "tickets": ("tickets.csv", TICKETS),
     "calls": ("calls.csv", CALLS),
@@ -124,6 +149,7 @@ SOURCES = {
     "messages": ("messages.csv", MESSAGES),
     "ticket_comments": ("comments.csv", COMMENTS),
     "survey_invitations": ("invitations.csv", INVITATIONS),
+    "ticket_events": ("events.csv", EVENTS),
 }
 
 
@@ -318,3 +344,27 @@ def test_twitter_replies_equal_polars(tmp_path: Path) -> None:
     messages = w.same("messages", set(MESSAGE_MEASURES), ("responder",))
     assert messages["reply_seconds"].drop_nulls().len() > 1000
     w.con.close()
+
+
+def test_status_times_equal_polars(world: World) -> None:
+    tickets = world.same("tickets", set(STATUS_TIMES | HISTORY_FACTS))
+    rows = _by(
+        tickets.unique("ticket_id"),
+        "ticket_id",
+        "requester_wait_seconds",
+        "agent_wait_seconds",
+        "history_reopens",
+        "history_open",
+    )
+    # T1 new + open: 600.123455 + 1200.376544 + 900.449999 + 1800.000003 s, summed in µs;
+    # pending 09:30:00.5 → 09:45:00.250001; solved, reopened at 10:30, solved again
+    assert rows["T1"] == (4_500_950_001 * MICRO, 899_750_001 * MICRO, 1, False)
+    # T2: new 09:00:00.1 → hold 09:20:00.3 → open 09:40:00.9 → export 03-03 11:00:00.999999
+    open_us = (86_400 + 3600 + 20 * 60) * 10**6 + 99_999  # 25 h 20 min 0.099999 s
+    assert rows["T2"] == ((1_200_200_000 + 1_200_600_000 + open_us) * MICRO, 0.0, 0, True)
+    assert rows["T5"] == (None, None, None, None)
+
+
+def test_the_sql_status_groups_are_polars_ones() -> None:
+    assert sql_lifecycle.SOLVED == polars_lifecycle.SOLVED
+    assert sql_lifecycle.STATUS_GROUPS == polars_lifecycle.GROUPS
