@@ -204,6 +204,7 @@ def _world(config: Path, names: list[str], out: Path) -> World:
     loaded = load_sources(cfg, names)
     con = duckdb.connect()
     con.execute("SET TimeZone='UTC'")
+    con.execute("SET disabled_optimizers = 'statistics_propagation'")  # as the DuckDB runner
     sql: dict[str, SqlSource] = {}
     for name, canon in materialise(cfg, names, out).items():
         paths = ", ".join(f"'{p}'" for p in canon.paths)
