@@ -126,6 +126,13 @@ SQL_TREES = (
     "cscli.engine.sql.text",
     "cscli.engine.sql.compile",
     "cscli.engine.sql.kinds",
+    # the derivation builders (the sentiment lookup's frame is the one polars among them)
+    "cscli.engine.sql.derive",
+    "cscli.engine.sql.derive.common",
+    "cscli.engine.sql.derive.contacts",
+    "cscli.engine.sql.derive.lifecycle",
+    "cscli.engine.sql.derive.surveys",
+    "cscli.engine.sql.derive.threads",
 )
 
 

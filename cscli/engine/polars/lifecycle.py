@@ -6,7 +6,9 @@ in a status is the sum of its intervals. requester wait = new + open + hold, age
 new + open, agent wait = pending, on hold = hold; first resolution = created → the first
 solved; full resolution = created → the final solve (the start of the final run of solved /
 closed statuses). The last interval of a ticket the history still has open runs to the export
-time of the events (their newest `at`).
+time of the events (their newest `at`). A status time in calendar time sums the intervals'
+whole microseconds, then converts (µs × 1e-6): exact whatever the order of the sum, so every
+engine gives the same bits (a sum of float seconds depends on the summation order).
 
 Events are ordered totally — ticket, time, then their row in the file — and every step is a
 window (`.over`) or a group-by: no Python loop touches an event.
@@ -14,6 +16,7 @@ window (`.over`) or a group-by: no Python loop touches an event.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import polars as pl
@@ -60,23 +63,31 @@ def ordered_events(events: pl.LazyFrame) -> pl.LazyFrame:
     )
 
 
-def _durations(interval: pl.Expr, prefix: str) -> list[pl.Expr]:
+def _durations(
+    interval: pl.Expr, prefix: str, total: Callable[[pl.Expr], pl.Expr]
+) -> list[pl.Expr]:
     status = pl.col("status")
     return [
-        interval.filter(status.is_in(list(members))).sum().alias(f"{prefix}{name}")
+        total(interval.filter(status.is_in(list(members))).sum()).alias(f"{prefix}{name}")
         for name, members in GROUPS.items()
     ]
 
 
-def _history(events: pl.LazyFrame, interval: pl.Expr, prefix: str) -> pl.LazyFrame:
-    """One row per ticket: its status times, solves, reopens and whether it is still open."""
+def _history(
+    events: pl.LazyFrame,
+    interval: pl.Expr,
+    prefix: str,
+    total: Callable[[pl.Expr], pl.Expr] = lambda e: e,
+) -> pl.LazyFrame:
+    """One row per ticket: its status times (`total` of the sum of its intervals per status
+    group), solves, reopens and whether it is still open."""
     solved = pl.col("_solved")
     position = pl.int_range(pl.len())
     last_open = position.filter(~solved).max()
     final = pl.col("at").filter(solved & (last_open.is_null() | (position > last_open))).min()
     reopened = (~solved & solved.shift(1).fill_null(False)).cast(pl.Int64).sum()
     aggs = [
-        *_durations(interval, prefix),
+        *_durations(interval, prefix, total),
         pl.col("at").filter(solved).min().alias("first_solved_at"),
         final.alias("final_solved_at"),
         reopened.alias("history_reopens"),
@@ -92,7 +103,8 @@ def with_status_times(frame: pl.LazyFrame, d: Derivation, ctx: Context) -> pl.La
     """Add `derived.STATUS_TIMES` and the history facts to the tickets, per ticket_id (a
     ticket without history gets nulls)."""
     events = ordered_events(ctx.sources["ticket_events"].usable)
-    history = _history(events, seconds(pl.col("_end") - pl.col("at")), "")
+    # whole microseconds summed (Duration), then seconds: exact in any summation order
+    history = _history(events, pl.col("_end") - pl.col("at"), "", seconds)
     start = pl.col("created_at")
     return frame.join(history, on=KEY, how="left").with_columns(
         first_resolution_seconds=seconds(pl.col("first_solved_at") - start),

@@ -11,6 +11,8 @@ the ticket ends and ages from `cscli.engine.sql.relations.CORE_BUILDERS`).
 from __future__ import annotations
 
 from cscli.engine.sql.derive.contacts import contacts_table, with_contact_measures
+from cscli.engine.sql.derive.lifecycle import with_status_times
+from cscli.engine.sql.derive.sentiment import with_sentiment
 from cscli.engine.sql.derive.surveys import invitation_observed, rated_contact
 from cscli.engine.sql.derive.threads import first_public_reply, with_replies, with_reply_waits
 from cscli.engine.sql.relations import SqlBuilder, SqlSourceBuilder
@@ -22,6 +24,8 @@ SQL_BUILDERS: dict[str, SqlBuilder] = {
     "rated_contact": rated_contact,
     "next_contact": lambda rel, d, ctx: with_contact_measures(rel, ctx),
     "invitation_observed_seconds": invitation_observed,
+    "sentiment": with_sentiment,
+    "status_times": with_status_times,
 }
 
 SQL_SOURCES: dict[str, SqlSourceBuilder] = {"contacts": contacts_table}
