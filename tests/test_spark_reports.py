@@ -9,7 +9,7 @@ Java. About 1–2 minutes on 2 cores after the session start."""
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -74,7 +74,7 @@ def config_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def on_spark(spark_runner: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+def on_spark(spark_runner: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     """`--engine spark` reports run on the session's one SparkSession (not a new one each)."""
     from cscli.engine.sql import spark
 
@@ -83,7 +83,6 @@ def on_spark(spark_runner: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Non
             super().__init__(settings, session=spark_runner.session)
 
     monkeypatch.setattr(spark, "SparkRunner", Shared)
-    yield
 
 
 def compare(polars: Any, other: Any, path: str = "", kpi: str | None = None) -> list[str]:
@@ -113,7 +112,9 @@ def compare(polars: Any, other: Any, path: str = "", kpi: str | None = None) -> 
 Run = Callable[..., dict[str, Any]]
 
 
-def both(config: Path | None, **options: Any) -> tuple[dict[str, Any], dict[str, Any], dict[str, str]]:
+def both(
+    config: Path | None, **options: Any
+) -> tuple[dict[str, Any], dict[str, Any], dict[str, str]]:
     """The report's JSON document on polars and on Spark, and the KPIs Spark refused (id →
     reason) left out of both: a KPI the SQL engines cannot compute exactly is reported
     unavailable with its reason, never approximated (derivations not yet ported to SQL)."""
@@ -157,10 +158,14 @@ def test_demo_by_channel_and_week_with_trend_equal_polars(on_spark: None) -> Non
     assert set(refused) <= {"csat", "nps"}  # by the ticket's channel: the survey link
 
 
-def test_business_hours_user_sql_and_contacts_equal_polars(on_spark: None, config_path: Path) -> None:
+def test_business_hours_user_sql_and_contacts_equal_polars(
+    on_spark: None, config_path: Path
+) -> None:
+    # 15 March – 14 April: the spring-forward day inside, by channel
     polars, spark, refused = both(
-        config_path, by=["channel"], date_from="2026-03-01", date_to="2026-04-30"
+        config_path, by=["channel"], date_from="2026-03-15", date_to="2026-04-14"
     )
+    assert set(refused) <= {"channel_switch_rate"}, refused  # contacts: not yet in SQL
     assert compare(polars, spark) == []
     computed = set(spark["totals"]["kpis"])
     assert {"frt_business", "res_business_p90", "sla_business", "replies_per_ticket",
@@ -179,9 +184,14 @@ def test_previous_period_compare_equal_polars(on_spark: None, config_path: Path)
     assert polars["compare"] is not None and refused == {}
 
 
-def test_spark_engine_is_named_in_the_config(spark_runner: Any, on_spark: None, tmp_path: Path) -> None:
+def test_spark_engine_is_named_in_the_config(
+    spark_runner: Any, on_spark: None, tmp_path: Path
+) -> None:
     # `engine: {name: spark, master: local[2], conf: …}` in the file, no --engine
-    text = CONFIG + "engine: {name: spark, master: 'local[2]', conf: {spark.sql.shuffle.partitions: 2}}\n"
+    text = (
+        CONFIG
+        + "engine: {name: spark, master: 'local[2]', conf: {spark.sql.shuffle.partitions: 2}}\n"
+    )
     path = tmp_path / "cscli.yaml"
     path.write_text(text, encoding="utf-8")
     config = load_config(path)

@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 import polars as pl
+
 from cscli.engine.sql.dialect import SPARK, Dialect
 from cscli.errors import CscliError
 
@@ -237,8 +238,7 @@ def _connect(remote: str, conf: Mapping[str, str]) -> SparkSession:
         session: SparkSession = builder.getOrCreate()
     except ImportError as e:
         raise SparkError(
-            f"Spark Connect ({remote}) needs the Spark Connect client, which is not "
-            f"installed: {e}",
+            f"Spark Connect ({remote}) needs the Spark Connect client, which is not installed: {e}",
             hint='pip install "pyspark[connect]" (grpcio, pandas), or use master: instead',
         ) from None
     except Exception as e:
@@ -318,7 +318,9 @@ class SparkRunner:
     def __init__(self, settings: object | None = None, session: SparkSession | None = None):
         """`settings`: a `SparkSettings`, or the config's `engine:` (`EngineConfig`: master,
         remote, conf); `session`: an existing session to use (not stopped by `close`)."""
-        self.settings = settings if isinstance(settings, SparkSettings) else SparkSettings.of(settings)
+        self.settings = (
+            settings if isinstance(settings, SparkSettings) else SparkSettings.of(settings)
+        )
         self._owned = session is None
         self.session = session if session is not None else start_session(self.settings)
         self.version: str = str(self.session.version)
