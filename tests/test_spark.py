@@ -361,3 +361,32 @@ def test_a_failing_query_is_one_error_with_a_hint(spark_runner) -> None:
     assert "UNRESOLVED_COLUMN" in message
     assert "\tat " not in message and len(message.splitlines()) <= 7
     assert caught.value.hint is not None and "SELECT COUNT(nope)" in caught.value.hint
+
+
+def test_a_catalog_table_becomes_the_view_with_its_columns(spark_runner) -> None:
+    # a table the session's catalog knows, by its qualified name (a global temporary view
+    # stands in for a metastore table: same `spark.table("db.name")` path)
+    frame = pl.DataFrame(
+        {
+            "ticket_id": ["1", "2"],
+            "created_at": [utc(2026, 1, 2, 8), utc(2026, 1, 3, 9)],
+            "csat": [4.5, None],
+            "reassignments": pl.Series([1, 3], dtype=pl.Int32),
+            "blob": [b"x", b"y"],  # a type no canonical column has: left out
+        }
+    )
+    spark_runner.session.createDataFrame(frame.to_arrow()).createOrReplaceGlobalTempView("tk")
+    columns = spark_runner.register_table("catalog_tickets", "global_temp.tk")
+    assert columns == {
+        "ticket_id": "string",
+        "created_at": "datetime",
+        "csat": "float",
+        "reassignments": "int",
+    }
+    [out] = spark_runner.run(["SELECT * FROM catalog_tickets ORDER BY ticket_id"])
+    assert out.columns == ["ticket_id", "created_at", "csat", "reassignments"]
+    assert out["reassignments"].to_list() == [1, 3]
+    from cscli.engine.sql.spark import SparkError
+
+    with pytest.raises(SparkError, match=r"Spark has no table support\.nope"):
+        spark_runner.register_table("x", "support.nope")
