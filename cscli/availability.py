@@ -71,6 +71,13 @@ def engine_unavailable(kpi: Kpi, by: Sequence[str], capability: Capability | Non
     kind = type(kpi.kind).__name__
     if capability.kinds is not None and kind not in capability.kinds:
         return prefix + f"the {kind} kind is computed by the polars engine only"
+    erlang = kpi.kind if isinstance(kpi.kind, Erlang) else None
+    staffed = erlang is not None and erlang.measure == "service_level" and erlang.agents is None
+    if staffed and capability.kinds is not None and "StateTime" not in capability.kinds:
+        return prefix + (
+            "the agents staffed come from agent_states time (StateTime), which the polars "
+            "engine only computes; set agents: in its kpis: entry"
+        )
     if capability.derivations is None:
         return None
     wanted = columns_used(kpi.kind) | {kpi.anchor} | set(by)

@@ -13,7 +13,8 @@ import os
 from collections.abc import Mapping, Sequence
 from typing import Any, cast
 
-from cscli.config.models import ENGINES, Config, EngineName
+from cscli.config.engines import ENGINES, EngineName
+from cscli.config.models import Config
 from cscli.config.problems import Problems
 from cscli.errors import ConfigError, ConfigProblem, UsageError
 from cscli.kpis.columns import kind_sql

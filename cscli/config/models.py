@@ -17,7 +17,6 @@ from __future__ import annotations
 import codecs
 import dataclasses
 import functools
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -31,6 +30,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from cscli.adapters import ADAPTERS
 from cscli.business_hours.model import Calendar
 from cscli.conditions import Condition, Quantity
+from cscli.config.engines import EngineConfig, check_since
 from cscli.config.marks import Path_
 from cscli.config.problems import Problems
 from cscli.kpis.spec import Kpi
@@ -47,13 +47,6 @@ Format = Literal["csv", "tsv", "parquet", "json", "jsonl", "canonical"]
 
 class _Model(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
-
-
-def _check_since(value: object) -> object:
-    text = value.isoformat() if hasattr(value, "isoformat") else value
-    if text is None or re.fullmatch(r"\d{4}-\d{2}-\d{2}|\d+d", str(text)):
-        return text
-    raise ValueError(f"since: {value!r} is not a day (2026-01-01) or a number of days (90d)")
 
 
 def _check_zone(value: str) -> str:
@@ -220,7 +213,7 @@ class SourceConfig(_Model):
     )
     _adapter = field_validator("adapter")(classmethod(lambda cls, v: _check_adapter(v)))
     _states = field_validator("states")(classmethod(lambda cls, v: _check_states(v)))
-    _since = field_validator("since", mode="before")(classmethod(lambda cls, v: _check_since(v)))
+    _since = field_validator("since", mode="before")(classmethod(lambda cls, v: check_since(v)))
 
     @model_validator(mode="after")
     def _one_origin(self) -> SourceConfig:
@@ -269,29 +262,6 @@ class ReportConfig(_Model):
     @classmethod
     def _split(cls, v: Any) -> Any:
         return [p.strip() for p in v.split(",") if p.strip()] if isinstance(v, str) else v
-
-
-#: the engines a config can name (`engine:`); polars is the default and the reference
-ENGINES = ("polars", "duckdb", "spark")
-EngineName = Literal["polars", "duckdb", "spark"]
-
-
-class EngineConfig(_Model):
-    """`engine: duckdb`, or `engine: {name: spark, master: local[2], remote: sc://…, conf:
-    {…}}`: where the KPIs are computed (`--engine` and `$CSCLI_ENGINE` override the name)."""
-
-    name: EngineName = "polars"
-    #: Spark: the master URL (local[2], spark://host:7077, yarn…)
-    master: str | None = None
-    #: Spark Connect: sc://host:15002
-    remote: str | None = None
-    #: Spark configuration (spark.sql.shuffle.partitions: 64, …)
-    conf: dict[str, str | int | float | bool] = Field(default_factory=dict)
-
-    @model_validator(mode="before")
-    @classmethod
-    def _named(cls, v: Any) -> Any:
-        return {"name": v} if isinstance(v, str) else v
 
 
 class RawConfig(_Model):

@@ -191,7 +191,7 @@ def read_manifest(path: Path) -> Manifest:
         ) from e
     if not isinstance(raw, dict) or raw.get("format") != FORMAT_NAME:
         raise InputError(
-            f"{path.name} is not a cscli ingest manifest (no \"format\": \"{FORMAT_NAME}\")",
+            f'{path.name} is not a cscli ingest manifest (no "format": "{FORMAT_NAME}")',
             file=str(path),
             hint="point the source at a folder written by `cscli ingest`",
         )
@@ -233,7 +233,9 @@ def manifest_of(folder: Path) -> Path | None:
     return candidate if candidate.is_file() else None
 
 
-def canonical_folder(path: str | tuple[str, ...] | None, fmt: str | None, base_dir: Path) -> Path | None:
+def canonical_folder(
+    path: str | tuple[str, ...] | None, fmt: str | None, base_dir: Path
+) -> Path | None:
     """The folder of a source that reads canonical data: `format: canonical`, or a path that
     is a folder beside a manifest (detected). None for any other source."""
     if path is None or not isinstance(path, str):

@@ -1,7 +1,8 @@
 """The DuckDB runner: one in-process connection in UTC, views over canonical Parquet
 (`read_parquet([...])`), lookups registered from polars frames through Arrow, results back as
 polars frames (`.pl()`). Queries run one after another on the connection; DuckDB parallelises
-each one itself (its default thread count).
+each one itself (its default thread count). Statistics propagation is off (NaN: see
+`__init__`).
 """
 
 from __future__ import annotations
@@ -36,6 +37,10 @@ class DuckDBRunner:
         self.dialect: Dialect = DUCKDB
         self._con: duckdb.DuckDBPyConnection | None = duckdb.connect(":memory:")
         self._con.execute("SET TimeZone = 'UTC'")
+        # Parquet min/max statistics written by polars leave NaN out, and DuckDB's statistics
+        # propagation trusts them (it folds `x <= 30.0` to TRUE for a NaN row, where polars
+        # says FALSE): off, so every comparison sees the values themselves
+        self._con.execute("SET disabled_optimizers = 'statistics_propagation'")
         self._lookups: dict[str, object] = {}
 
     @property
@@ -47,7 +52,9 @@ class DuckDBRunner:
     def register(self, name: str, source: Canonical) -> None:
         if source.paths:
             files = ", ".join(_string(p) for p in source.paths)
-            body = f"SELECT * FROM read_parquet([{files}], union_by_name = true)"
+            # the month=YYYY-MM folders are not columns of canonical Parquet
+            options = "union_by_name = true, hive_partitioning = false"
+            body = f"SELECT * FROM read_parquet([{files}], {options})"
         else:  # no rows at all: an empty relation with the source's columns
             types = SQL_TYPES["duckdb"]
             cols = ", ".join(

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import polars as pl
+from sqlglot import exp
 
 from cscli.business_hours.assignment import BusinessHours, business_hours
 from cscli.config import Config
@@ -64,7 +65,7 @@ from cscli.engine.sql.runner import Runner
 from cscli.engine.sql.window import Batch, Shape, WindowQueries, add_window
 from cscli.kpis.columns import columns_used
 from cscli.kpis.measures import measures_for
-from cscli.kpis.spec import Kpi, Stock
+from cscli.kpis.spec import Stock
 from cscli.period import TIME_DIMENSIONS, Grain, Period
 from cscli.quality import QualityIssue
 from cscli.schema import DERIVED_TABLES, TABLES
@@ -176,7 +177,10 @@ class SqlEngine:
         by: Sequence[str],
         columns: frozenset[str],
     ) -> SqlContext:
-        return SqlContext(name, sources, columns, by, self.d, self._hours)
+        run = self.runner.run
+        return SqlContext(
+            name, sources, columns, by, self.d, self._hours, run=lambda q: run(list(q))
+        )
 
     @property
     def _hours(self) -> BusinessHours | None:
@@ -200,7 +204,7 @@ class SqlEngine:
         self, sources: Mapping[str, SqlSource], lookups: list[Any]
     ) -> Callable[[Relation], Relation]:
         def add(rel: Relation) -> Relation:
-            ctx = SqlContext("tickets", sources, frozenset(rel.columns), (), self.d, self._hours)
+            ctx = self._context("tickets", sources, (), frozenset(rel.columns))
             out = with_window_measures(rel, ctx, self.builders)
             lookups.extend(ctx.lookups)
             return out
@@ -335,26 +339,21 @@ class SqlEngine:
         items: list[Any] = [
             alias(col(table.id_column), "id") if table.id_column in names else alias(null(), "id"),
             alias(col(kpi.anchor), "at"),
-            alias(value if value is not None else d.double(exp_null()), "value"),
+            alias(value if value is not None else d.double(null()), "value"),
             *(alias(col(c), c) if c in names else alias(null(), c) for c in BREACH_DIMENSIONS),
             alias(col(FILE_COL), "file") if FILE_COL in names else alias(null(), "file"),
             alias(col(ROW_COL), "row") if ROW_COL in names else alias(null(), "row"),
         ]
         order = [c for c in (FILE_COL, ROW_COL) if c in names] or [kpi.anchor]
-        from sqlglot import exp
-
-        query = (
+        return (
             exp.Select(expressions=items)
             .from_(subquery(rel.filter(predicate).query, "_r"))
             .order_by(*(col(c) for c in order))
             .limit(limit)
         )
-        return query
 
 
 # --- small SQL helpers -----------------------------------------------------------------------
-
-from sqlglot import exp  # noqa: E402
 
 #: the kinds the SQL engines compile (`cscli.engine.sql.kinds`; StateTime is polars-only)
 SUPPORTED_KINDS = frozenset(
@@ -363,10 +362,6 @@ SUPPORTED_KINDS = frozenset(
 
 
 def null() -> exp.Expr:
-    return exp.Null()
-
-
-def exp_null() -> exp.Expr:
     return exp.Null()
 
 
@@ -470,7 +465,3 @@ def _tables(w: WindowQueries, results: Sequence[pl.DataFrame]) -> WindowTables:
         stock_rows=[(k, results[i], dims) for k, i, dims in w.stock_rows],
         stock_trend=[(k, results[i]) for k, i in w.stock_trend],
     )
-
-
-def kpi_kind_name(k: Kpi) -> str:
-    return type(k.kind).__name__

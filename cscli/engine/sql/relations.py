@@ -265,6 +265,9 @@ class SqlContext:
     d: Dialect
     hours: BusinessHours | None = None
     lookups: list[Lookup] = field(default_factory=list)
+    #: runs rendered queries at once (a builder that needs data first: the distinct texts
+    #: to score for sentiment); set by the engine
+    run: Callable[[Sequence[str]], list[pl.DataFrame]] | None = None
 
     def lookup(self, item: Lookup) -> None:
         """Ask for a lookup table (once per name)."""

@@ -19,7 +19,7 @@ from sqlglot import exp
 
 from cscli.derived import WINDOW_MEASURES
 from cscli.engine.base import PERIOD_COL, ReportPlan, WindowSpec
-from cscli.engine.sql.compile import aggregations
+from cscli.engine.sql.compile import Unsupported, aggregations
 from cscli.engine.sql.dialect import Dialect
 from cscli.engine.sql.relations import Relation, alias, col, subquery
 from cscli.engine.sql.text import compile_sql
@@ -135,6 +135,8 @@ def add_window(
             items = [*(col(c) for c in by), *exprs()]
             out.grouped.append(batch.add(_select(rel, items, by)))
 
+    if report.intervals:  # availability refuses them: StateTime is not in SUPPORTED_KINDS
+        raise Unsupported(f"{report.intervals[0].id}: the polars engine only computes StateTime")
     for k in report.stocks:
         assert isinstance(k.kind, Stock)
         rel = rel_for(k.source, [k])
