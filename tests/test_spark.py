@@ -76,7 +76,7 @@ def test_epoch_us_and_seconds_are_bit_identical_to_polars(spark_runner) -> None:
         none=SPARK.seconds_between(col("x"), col("s")),
     )
     # 2026-01-01T00:00:00Z = 20454 days × 86400 s after 1970-01-01 (56 years, 14 leap days)
-    assert (20454 * 86400) * 10**6 == int(start.timestamp()) * 10**6
+    assert int(start.timestamp()) * 10**6 == (20454 * 86400) * 10**6
     expected_us = frame.select(pl.col("e").dt.epoch("us"))["e"]
     assert out["us"].to_list() == expected_us.to_list()
     # polars' duration in seconds: µs × (1/1e6) — the reference every engine must match bitwise
@@ -166,7 +166,9 @@ def test_iso_weekday_every_day(spark_runner) -> None:
 def test_timestamp_literal_is_the_utc_instant(spark_runner) -> None:
     frame = pl.DataFrame({"x": [1]})
     at = datetime(2026, 3, 29, 3, 0, tzinfo=UTC) + timedelta(microseconds=7)
-    row = spark_agg(spark_runner, frame, t=SPARK.timestamp(at), us=SPARK.epoch_us(SPARK.timestamp(at)))
+    row = spark_agg(
+        spark_runner, frame, t=SPARK.timestamp(at), us=SPARK.epoch_us(SPARK.timestamp(at))
+    )
     assert row["us"] == int(at.timestamp()) * 10**6 + 7
     assert row["t"] == at
 
@@ -229,7 +231,9 @@ def test_first_by_keeps_null_values(spark_runner) -> None:
     [out] = spark_runner.run([SPARK.render(select)])
     assert out.rows() == [("a", None), ("b", None)]
     expected = (
-        frame.sort("_file", "_row").group_by("k", maintain_order=True).agg(pl.col("channel").first())
+        frame.sort("_file", "_row")
+        .group_by("k", maintain_order=True)
+        .agg(pl.col("channel").first())
     )
     assert expected.sort("k").rows() == out.rows()
 
@@ -241,12 +245,14 @@ def test_decimal_literals_are_doubles(spark_runner) -> None:
     # 1 ulp above, within the 1e-12 allowed for float means)
     frame = pl.DataFrame({"v": [1, 3, 5]})
     text = "avg(CASE WHEN v > 2 THEN 1.0 ELSE 0.0 END)"
-    row = spark_agg(spark_runner, frame, a=compile_sql(text, SPARK), m=compile_sql("0.1 * 3", SPARK))
+    row = spark_agg(
+        spark_runner, frame, a=compile_sql(text, SPARK), m=compile_sql("0.1 * 3", SPARK)
+    )
     assert row["a"] == 2.0 / 3
     assert isinstance(row["a"], float)
     assert row["a"] == pytest.approx(frame.select(pl.sql_expr(text)).item(), rel=1e-12)
     assert row["m"] == 0.1 * 3  # 0.30000000000000004 in doubles; DECIMAL would give 0.3
-    table = lookup(spark_runner, "d", frame)
+    lookup(spark_runner, "d", frame)
     [bare] = spark_runner.run([f"SELECT {text} AS a, 0.1 * 3 AS m FROM d"])
     assert isinstance(bare.dtypes[0], pl.Decimal)
     assert float(bare["a"][0]) == 0.66667 and float(bare["m"][0]) == 0.3
@@ -355,3 +361,32 @@ def test_a_failing_query_is_one_error_with_a_hint(spark_runner) -> None:
     assert "UNRESOLVED_COLUMN" in message
     assert "\tat " not in message and len(message.splitlines()) <= 7
     assert caught.value.hint is not None and "SELECT COUNT(nope)" in caught.value.hint
+
+
+def test_a_catalog_table_becomes_the_view_with_its_columns(spark_runner) -> None:
+    # a table the session's catalog knows, by its qualified name (a global temporary view
+    # stands in for a metastore table: same `spark.table("db.name")` path)
+    frame = pl.DataFrame(
+        {
+            "ticket_id": ["1", "2"],
+            "created_at": [utc(2026, 1, 2, 8), utc(2026, 1, 3, 9)],
+            "csat": [4.5, None],
+            "reassignments": pl.Series([1, 3], dtype=pl.Int32),
+            "blob": [b"x", b"y"],  # a type no canonical column has: left out
+        }
+    )
+    spark_runner.session.createDataFrame(frame.to_arrow()).createOrReplaceGlobalTempView("tk")
+    columns = spark_runner.register_table("catalog_tickets", "global_temp.tk")
+    assert columns == {
+        "ticket_id": "string",
+        "created_at": "datetime",
+        "csat": "float",
+        "reassignments": "int",
+    }
+    [out] = spark_runner.run(["SELECT * FROM catalog_tickets ORDER BY ticket_id"])
+    assert out.columns == ["ticket_id", "created_at", "csat", "reassignments"]
+    assert out["reassignments"].to_list() == [1, 3]
+    from cscli.engine.sql.spark import SparkError
+
+    with pytest.raises(SparkError, match=r"Spark has no table support\.nope"):
+        spark_runner.register_table("x", "support.nope")

@@ -49,17 +49,14 @@ class LoadedSource:
     files: tuple[Path, ...]
     mapping: Mapping[str, str]
     unmapped: tuple[str, ...]
-<<<<<<< HEAD
     #: data read back from `cscli ingest` (docs/ingest.md): the findings counted when it was
     #: ingested (reported as the source's own, its `checks` are then empty), the column that
     #: marks its usable records, and the folder it was read from
     findings: tuple[QualityIssue, ...] = ()
     usable_col: str | None = None
     canonical_dir: Path | None = None
-=======
     #: a database source's reader (`loader.database.Reader`): what narrows the rows it reads
     reader: Any = None
->>>>>>> main
 
     @property
     def usable(self) -> pl.LazyFrame:

@@ -1,0 +1,207 @@
+"""Fixture reports on Spark local mode against polars (the reference engine): every value, n,
+open share, previous value and data-quality finding of the report's JSON document equal —
+exactly, except float means (within 1e-12 relative: the summation order differs).
+
+Marked `spark` (`pytest -m spark`, `.ci/spark`): one Spark session for the whole pytest session
+(`spark_runner`, shared with tests/test_spark.py); skipped, with the reason, without pyspark or
+Java. About 1–2 minutes on 2 cores after the session start."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from cscli import api
+from cscli.config.load import load_config
+from cscli.period import Grain
+from cscli.render.jsondoc import report_document
+
+from .conftest import ROOT
+
+pytestmark = pytest.mark.spark
+
+SAMPLE = ROOT / "sample_data"
+
+#: KPIs whose value is a float mean (summed in another order by Spark: ≤ 1e-12 relative)
+MEANS = {"average_handle_time", "average_speed_of_answer", "ces", "frt_mean", "frt_business",
+         "replies_per_ticket", "res_business_mean"}  # fmt: skip
+
+CONFIG = f"""
+timezone: Europe/Berlin
+calendars:
+  office:
+    timezone: Europe/Berlin
+    hours: {{mon-fri: ["09:00-12:30", "13:30-17:00"], sat: "10:00-14:00"}}
+calendar: office
+sources:
+  tickets:
+    path: {SAMPLE / "tickets.csv"}
+    columns: {{agent: assignee}}
+  calls: {{path: {SAMPLE / "calls.parquet"}}}
+  surveys: {{path: {SAMPLE / "surveys.csv"}, timezone: Europe/Berlin}}
+  customers: {{path: {SAMPLE / "customers.csv"}}}
+kpis:
+  - ticket_volume
+  - first_response_time
+  - {{id: frt_mean, kpi: first_response_time, stat: mean}}
+  - {{id: frt_business, kpi: first_response_time, stat: mean, hours: business}}
+  - {{id: res_business_p90, kpi: resolution_time, stat: p90, hours: business}}
+  - {{id: sla_business, kpi: sla_attainment, hours: business,
+      params: {{targets: {{urgent: 1h, high: 4h, normal: 8h, low: 24h}}}}}}
+  - backlog
+  - {{id: replies_per_ticket, source: tickets, sql: "avg(agent_replies)", unit: count}}
+  - {{id: long_share, source: tickets, type: ratio,
+      numerator: "resolution_seconds > 86400.0", denominator: "resolved_at IS NOT NULL"}}
+  - {{id: chat_median_frt, source: tickets,
+      sql: "quantile_cont(CASE WHEN channel = 'chat' THEN first_response_seconds END, 0.5)"}}
+  - channel_switch_rate
+  - average_handle_time
+  - service_level
+  - csat
+  - nps
+"""
+
+
+@pytest.fixture(scope="module")
+def config_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("spark-reports") / "cscli.yaml"
+    path.write_text(CONFIG, encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def on_spark(spark_runner: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`--engine spark` reports run on the session's one SparkSession (not a new one each)."""
+    from cscli.engine.sql import spark
+
+    class Shared(spark.SparkRunner):
+        def __init__(self, settings: object | None = None) -> None:
+            super().__init__(settings, session=spark_runner.session)
+
+    monkeypatch.setattr(spark, "SparkRunner", Shared)
+
+
+def compare(polars: Any, other: Any, path: str = "", kpi: str | None = None) -> list[str]:
+    """Where two JSON documents differ (floats of MEANS: relative 1e-12, the rest exact)."""
+    out: list[str] = []
+    if isinstance(polars, dict):
+        if set(polars) - {"engine", "generated_at"} != set(other) - {"engine", "generated_at"}:
+            return [f"{path}: keys {sorted(polars)} != {sorted(other)}"]
+        for key, value in polars.items():
+            if key in ("engine", "generated_at"):
+                continue
+            inner = key if isinstance(value, dict) and path.endswith("kpis") else kpi
+            out += compare(value, other[key], f"{path}/{key}", inner)
+    elif isinstance(polars, list):
+        if len(polars) != len(other):
+            return [f"{path}: {len(polars)} items != {len(other)}"]
+        for i, (a, b) in enumerate(zip(polars, other, strict=True)):
+            out += compare(a, b, f"{path}[{i}]", kpi)
+    elif isinstance(polars, float) and isinstance(other, float) and kpi in MEANS:
+        if not math.isclose(polars, other, rel_tol=1e-12, abs_tol=0.0):
+            out.append(f"{path}: {polars!r} != {other!r} (beyond 1e-12)")
+    elif polars != other or type(polars) is not type(other):
+        out.append(f"{path}: {polars!r} != {other!r}")
+    return out
+
+
+Run = Callable[..., dict[str, Any]]
+
+
+def both(
+    config: Path | None, **options: Any
+) -> tuple[dict[str, Any], dict[str, Any], dict[str, str]]:
+    """The report's JSON document on polars and on Spark, and the KPIs Spark refused (id →
+    reason) left out of both: a KPI the SQL engines cannot compute exactly is reported
+    unavailable with its reason, never approximated (derivations not yet ported to SQL)."""
+    kw: dict[str, Any] = {"demo": True} if config is None else {"config": config}
+    reference = report_document(api.report(**kw, **options))
+    spark = report_document(api.report(**kw, **options, engine="spark"))
+    available = {k["id"] for k in reference["kpis"] if "unavailable" not in k}
+    refused = {k["id"]: k["unavailable"] for k in spark["kpis"] if "unavailable" in k}
+    refused = {k: why for k, why in refused.items() if k in available}
+    assert all("spark engine" in why for why in refused.values()), refused
+    for doc in (reference, spark):
+        doc["kpis"] = [k for k in doc["kpis"] if k["id"] not in refused]
+        for part in [doc["totals"], *doc["rows"], *doc.get("trend", [])]:
+            for kpi in refused:
+                part.get("kpis", {}).pop(kpi, None)
+    return reference, spark, refused
+
+
+def test_demo_totals_equal_polars(on_spark: None) -> None:
+    # the 17 KPIs of the demo: counts, ratios, medians, p90, means, the backlog stock,
+    # SLA attainment with the open period's age, FCR, calls and surveys
+    polars, spark, refused = both(None)
+    assert refused == {}
+    assert spark["engine"] == "spark 4.3.0"
+    assert compare(polars, spark) == []
+    assert polars["totals"]["kpis"]["ticket_volume"] == {"value": 19998, "n": 19998}
+    assert len(polars["data_quality"]) == len(spark["data_quality"]) > 0
+
+
+def test_demo_by_channel_and_week_with_trend_equal_polars(on_spark: None) -> None:
+    # grouped cells, ISO weeks in Berlin (both DST changes inside), the backlog by bucket
+    polars, spark, refused = both(
+        None,
+        by=["channel"],
+        grain=Grain("week"),
+        kpis=["ticket_volume", "first_response_time", "frt_p90", "backlog", "csat", "nps"],
+        trend=True,
+    )
+    assert compare(polars, spark) == []
+    assert len(polars["rows"]) > 50  # channels × 26 weeks
+    assert set(refused) <= {"csat", "nps"}  # by the ticket's channel: the survey link
+
+
+def test_business_hours_user_sql_and_contacts_equal_polars(
+    on_spark: None, config_path: Path
+) -> None:
+    # 15 March – 14 April: the spring-forward day inside, by channel
+    polars, spark, refused = both(
+        config_path, by=["channel"], date_from="2026-03-15", date_to="2026-04-14"
+    )
+    assert set(refused) <= {"channel_switch_rate"}, refused  # contacts: not yet in SQL
+    assert compare(polars, spark) == []
+    computed = set(spark["totals"]["kpis"])
+    assert {"frt_business", "res_business_p90", "sla_business", "replies_per_ticket",
+            "long_share", "chat_median_frt", "backlog"} <= computed  # fmt: skip
+
+
+def test_previous_period_compare_equal_polars(on_spark: None, config_path: Path) -> None:
+    polars, spark, refused = both(
+        config_path,
+        date_from="2026-05-01",
+        date_to="2026-05-31",
+        compare=True,
+        kpis=["ticket_volume", "frt_mean", "frt_business", "replies_per_ticket", "backlog"],
+    )
+    assert compare(polars, spark) == []
+    assert polars["compare"] is not None and refused == {}
+
+
+def test_spark_engine_is_named_in_the_config(
+    spark_runner: Any, on_spark: None, tmp_path: Path
+) -> None:
+    # `engine: {name: spark, master: local[2], conf: …}` in the file, no --engine
+    text = (
+        CONFIG
+        + "engine: {name: spark, master: 'local[2]', conf: {spark.sql.shuffle.partitions: 2}}\n"
+    )
+    path = tmp_path / "cscli.yaml"
+    path.write_text(text, encoding="utf-8")
+    config = load_config(path)
+    assert config.engine.name == "spark" and config.engine.master == "local[2]"
+    from cscli.engine.sql.spark import SparkSettings
+
+    settings = SparkSettings.of(config.engine)
+    conf = settings.session_conf()
+    assert conf["spark.sql.shuffle.partitions"] == "2"  # the config's, over the local default 4
+    assert conf["spark.sql.session.timeZone"] == "UTC"
+    doc = report_document(api.report(path, kpis=["ticket_volume", "long_share"]))
+    assert doc["engine"] == "spark 4.3.0"
+    assert doc["totals"]["kpis"]["ticket_volume"] == {"value": 19998, "n": 19998}
