@@ -67,6 +67,7 @@ __all__ = [
     "with_clock",
 ]
 
+
 def grid_lookup(calendar: Calendar, years: range | None = None) -> tuple[Grid, Lookup]:
     """The polars engine's lookup grid of `calendar` and the `Lookup` table that ships it
     (columns `__bh_row`, `__bh_off`, [`__bh_lo`,] `__bh_hi`). Raises `Unsupported` for a
