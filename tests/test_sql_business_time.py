@@ -12,7 +12,7 @@ on Sun 03-29 (02:00 → 03:00) and back on Sun 10-25 (03:00 → 02:00).
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -29,12 +29,12 @@ from cscli.business_hours.parse import parse_calendar
 from cscli.config import CalendarAssignment
 from cscli.derived import DERIVATIONS
 from cscli.engine.polars import enrich
-from cscli.engine.polars.business_time import business_seconds, lookup_grid
+from cscli.engine.polars.business_time import Grid, business_seconds, lookup_grid
 from cscli.engine.polars.measures import seconds
 from cscli.engine.sql.business_time import (
     BUSINESS_BUILDERS,
-    Unsupported,
-    grid_lookup,
+    Strategy,
+    lookup_table,
     with_business_seconds,
 )
 from cscli.engine.sql.dialect import DUCKDB
@@ -82,6 +82,19 @@ def frame_of(
     )
 
 
+#: one connection for the module: a lookup table is registered once, as a runner does per run
+_CON: duckdb.DuckDBPyConnection | None = None
+_REGISTERED: set[str] = set()
+
+
+def connection() -> duckdb.DuckDBPyConnection:
+    global _CON
+    if _CON is None:
+        _CON = duckdb.connect()
+        _CON.execute("SET TimeZone='UTC'")
+    return _CON
+
+
 def run_duckdb(
     frame: pl.DataFrame,
     build: Callable[[Relation, SqlContext], Relation],
@@ -90,32 +103,31 @@ def run_duckdb(
 ) -> pl.DataFrame:
     """`build` applied to `frame` as a DuckDB table, the lookups registered as the runner
     does, rows back in id order."""
-    con = duckdb.connect()
-    try:
-        con.execute("SET TimeZone='UTC'")
-        con.register("src", frame.to_arrow())
-        ctx = SqlContext(name, {}, frozenset(frame.columns), (), DUCKDB, hours)
-        rel = build(Relation.table("src", frame.columns), ctx)
-        for lookup in ctx.lookups:
+    con = connection()
+    con.register("src", frame.to_arrow())
+    ctx = SqlContext(name, {}, frozenset(frame.columns), (), DUCKDB, hours)
+    rel = build(Relation.table("src", frame.columns), ctx)
+    for lookup in ctx.lookups:
+        if lookup.name not in _REGISTERED:
             con.register(lookup.name, lookup.frame.to_arrow())
-        sql = f'SELECT * FROM ({rel.sql(DUCKDB)}) AS _q ORDER BY "id"'
-        out = pl.from_arrow(con.sql(sql).to_arrow_table())
-        assert isinstance(out, pl.DataFrame)
-        return out
-    finally:
-        con.close()
+            _REGISTERED.add(lookup.name)
+    sql = f'SELECT * FROM ({rel.sql(DUCKDB)}) AS _q ORDER BY "id"'
+    out = pl.from_arrow(con.sql(sql).to_arrow_table())
+    assert isinstance(out, pl.DataFrame)
+    return out
 
 
 def sql_seconds(
     cal: Calendar,
     rows: Sequence[tuple[datetime | None, datetime | None]],
     years: range | None = None,
+    strategy: Strategy = "auto",
 ) -> list[float | None]:
     hours = BusinessHours({cal.name: cal}, {"tickets": cal.name})
     out = run_duckdb(
         frame_of(rows),
         lambda rel, ctx: with_business_seconds(
-            rel, "start", "end", "bs", cal.name, ctx, years=years
+            rel, "start", "end", "bs", cal.name, ctx, years=years, strategy=strategy
         ),
         hours,
     )
@@ -127,8 +139,9 @@ def polars_seconds(
     cal: Calendar,
     rows: Sequence[tuple[datetime | None, datetime | None]],
     years: range | None = None,
+    strategy: Strategy = "auto",
 ) -> list[float | None]:
-    expr = business_seconds(pl.col("start"), pl.col("end"), cal, years=years)
+    expr = business_seconds(pl.col("start"), pl.col("end"), cal, years=years, strategy=strategy)
     return frame_of(rows).lazy().select(expr).collect().to_series().to_list()
 
 
@@ -154,6 +167,10 @@ def test_hand_worked_values() -> None:
     spring = (local("2026-03-28 21:00"), local("2026-03-29 07:00"))
     autumn = (local("2026-10-24 21:00"), local("2026-10-25 07:00"))
     assert sql_seconds(NIGHTS, [spring, autumn]) == [25200.0, 32400.0]
+    # 08:15–19:45 Mon–Sat (an hourly grid whose 08:00 bucket opens at 08:15, so B is clamped
+    # up to the bucket's start value there): Mon 08:05 → 08:30 = 08:15–08:30 = 900 s
+    early = (local("2026-01-12 08:05"), local("2026-01-12 08:30"))
+    assert sql_seconds(HOURLY_LO, [early]) == [900.0]
     # a NULL stamp, and a stamp outside the covered years (2000–2050), give NULL
     far = datetime(1999, 6, 1, tzinfo=UTC)
     assert sql_seconds(NINE_TO_FIVE_DE, [(None, mon), (fri, None), (far, mon)]) == [None] * 3
@@ -182,28 +199,63 @@ def test_random_calendars_equal_polars(
     assert sql_seconds(cal, rows, YEARS) == polars_seconds(cal, rows, YEARS)
 
 
-# stamps over the default years: anywhere from 1998 to 2052, and dense around clock changes
-wide = st.one_of(
-    st.integers(0, 54 * 365 * 86400).map(
-        lambda s: datetime(1998, 1, 1, tzinfo=UTC) + timedelta(seconds=s)
-    ),
-    instants_2026,
-    st.none(),
-)
-
-
-@settings(max_examples=25, deadline=None)
-@given(st.sampled_from(FIXTURES), st.lists(st.tuples(wide, wide), min_size=1, max_size=40))
-def test_fixture_calendars_equal_polars_over_the_default_years(
+@settings(max_examples=40, deadline=None)
+@given(random_calendars(), pairs)
+def test_random_calendars_searched_equal_polars(
     cal: Calendar, rows: list[tuple[datetime | None, datetime | None]]
 ) -> None:
+    # the sorted-search arrays (what polars falls back to for a grid over 64 MiB), joined by
+    # day with a range condition
+    searched = polars_seconds(cal, rows, YEARS, "search")
+    assert sql_seconds(cal, rows, YEARS, "search") == searched == polars_seconds(cal, rows, YEARS)
+
+
+# stamps over the default years: anywhere from 1998 to 2052, dense around clock changes, and
+# in the local hours that the calendars open or close in (where a bucket is partly open)
+def near_edges(cals: Sequence[Calendar]) -> st.SearchStrategy[datetime]:
+    hours = sorted({t.hour for c in cals for day in c.hours for iv in day for t in iv})
+    return st.builds(
+        lambda day, hour, second: (
+            datetime.combine(date(2026, 1, 1) + timedelta(days=day), time(hour))
+            .replace(tzinfo=ZoneInfo(BERLIN))
+            .astimezone(UTC)
+            + timedelta(seconds=second)
+        ),
+        st.integers(0, 364),
+        st.sampled_from(hours),
+        st.integers(0, 3599),
+    )
+
+
+def wide(cals: Sequence[Calendar]) -> st.SearchStrategy[datetime | None]:
+    edges = near_edges(cals)
+    anywhere = st.integers(0, 54 * 365 * 86400).map(
+        lambda s: datetime(1998, 1, 1, tzinfo=UTC) + timedelta(seconds=s)
+    )
+    return st.one_of(anywhere, instants_2026, edges, edges, edges, st.none())
+
+
+@pytest.mark.parametrize("cal", FIXTURES, ids=[c.name for c in FIXTURES])
+@settings(max_examples=10, deadline=None)
+@given(data=st.data())
+def test_fixture_calendars_equal_polars_over_the_default_years(
+    cal: Calendar, data: st.DataObject
+) -> None:
+    stamp = wide([cal])
+    rows = data.draw(st.lists(st.tuples(stamp, stamp), min_size=5, max_size=40))
     assert sql_seconds(cal, rows) == polars_seconds(cal, rows)
 
 
 @settings(max_examples=25, deadline=None)
 @given(
     st.lists(
-        st.tuples(wide, wide, st.sampled_from(["A", "B", "C", None])), min_size=1, max_size=30
+        st.tuples(
+            wide([OFFICE, LATE, NIGHTS]),
+            wide([OFFICE, LATE, NIGHTS]),
+            st.sampled_from(["A", "B", "C", None]),
+        ),
+        min_size=1,
+        max_size=30,
     ),
     st.booleans(),
 )
@@ -241,7 +293,7 @@ def tickets(rows: Sequence[tuple[datetime | None, datetime | None]]) -> pl.DataF
 
 
 @settings(max_examples=25, deadline=None)
-@given(st.lists(st.tuples(wide, wide), min_size=1, max_size=30))
+@given(st.lists(st.tuples(wide([OFFICE]), wide([OFFICE])), min_size=1, max_size=30))
 def test_builders_equal_polars(rows: list[tuple[datetime | None, datetime | None]]) -> None:
     hours = BusinessHours({"office": OFFICE}, {"tickets": "office"})
     frame = tickets(rows)
@@ -291,7 +343,7 @@ def test_an_expression_as_the_end() -> None:
 
 
 def test_lookup_table_is_polars_grid_without_sentinels() -> None:
-    grid, lookup = grid_lookup(QUARTERS)
+    grid, lookup = lookup_table(QUARTERS)
     assert lookup.broadcast
     assert lookup.frame.columns == ["__bh_row", "__bh_off", "__bh_hi"]
     assert lookup.frame.null_count().sum_horizontal().item() == 0
@@ -303,37 +355,52 @@ def test_lookup_table_is_polars_grid_without_sentinels() -> None:
     assert lookup.frame.height == 1_788_288
     assert lookup.frame.estimated_size() == 42_918_912
     # one year of it (2026, a local year of 365 × 24 UTC hours): 35,040 rows, 840,960 bytes
-    one = grid_lookup(QUARTERS, YEARS)[1].frame
+    one = lookup_table(QUARTERS, YEARS)[1].frame
     assert (one.height, one.estimated_size()) == (35_040, 840_960)
     # openings on whole hours (09:00–18:00): an hourly grid, 18,628 × 24 = 447,072 rows,
     # 10,729,728 bytes; one on half hours (13:30 in `office`): 894,144 rows
-    assert grid_lookup(LATE)[1].frame.estimated_size() == 447_072 * 24
-    assert grid_lookup(OFFICE)[1].frame.height == 894_144
+    assert lookup_table(LATE)[1].frame.estimated_size() == 447_072 * 24
+    assert lookup_table(OFFICE)[1].frame.height == 894_144
     # openings at :15 with long gaps: an hourly grid with `lo` (4 columns, 32 B a row)
-    grid, lookup = grid_lookup(HOURLY_LO)
+    grid, lookup = lookup_table(HOURLY_LO)
     assert (grid.width, grid.needs_lo) == (3600 * 10**6, True)
     assert lookup.frame.columns == ["__bh_row", "__bh_off", "__bh_lo", "__bh_hi"]
     assert lookup.frame.estimated_size() == 447_072 * 32
 
 
-def test_a_calendar_polars_searches_is_refused() -> None:
+def test_a_calendar_polars_searches_is_joined_by_range() -> None:
     # openings at 09:01 and 12:01 with a one-minute gap need a 1-minute grid: 51 years ×
-    # ~525,960 minutes × 16 B ≈ 429 MB > 64 MiB, so polars uses a sorted search; refused here
+    # ~525,960 minutes × 16 B ≈ 429 MB > 64 MiB, so polars searches the sorted stretches
     fine = calendar("fine", {"mon-fri": ["09:01-12:00", "12:01-17:00"]})
     assert lookup_grid(fine) is None
-    with pytest.raises(Unsupported, match="sorted search"):
-        grid_lookup(fine)
-    # over one year the 1-minute grid fits, and is joined
-    rows = [(local("2026-01-13 11:59:30"), local("2026-01-13 12:01:30"))]
-    # 11:59:30 → 12:00 = 30 s + 12:01 → 12:01:30 = 30 s → 60 s
-    assert sql_seconds(fine, rows, YEARS) == [60.0] == polars_seconds(fine, rows, YEARS)
+    table, lookup = lookup_table(fine)
+    assert not isinstance(table, Grid)
+    assert lookup.frame.columns == [
+        "__bh_bucket",
+        "__bh_start",
+        "__bh_until",
+        "__bh_off",
+        "__bh_hi",
+    ]
+    # a row per day a search row [start, next start) meets: 18,628 days, plus one for each
+    # of the ~2 × 261 × 51 ≈ 26,600 stretch starts that split a day: ~45k rows, under 2 MB
+    assert lookup.frame.height < 50_000 and lookup.frame.estimated_size() < 2_000_000
+    # Tue 11:59:30 → 12:01:30 = 11:59:30–12:00 30 s + 12:01–12:01:30 30 s = 60 s; Fri 16:59
+    # → Mon 09:02 = 60 s + 60 s = 120 s; a NULL, and 1999 (outside), give NULL
+    rows = [
+        (local("2026-01-13 11:59:30"), local("2026-01-13 12:01:30")),
+        (local("2026-01-16 16:59"), local("2026-01-19 09:02")),
+        (None, local("2026-01-19 09:02")),
+        (datetime(1999, 1, 1, tzinfo=UTC), local("2026-01-19 09:02")),
+    ]
+    assert sql_seconds(fine, rows) == [60.0, 120.0, None, None] == polars_seconds(fine, rows)
 
 
 def test_lookup_names_differ_by_definition() -> None:
     other = calendar("office", {"mon-fri": "08:00-16:00"})  # same name, other hours
-    assert grid_lookup(OFFICE)[1].name != grid_lookup(other)[1].name
-    assert grid_lookup(OFFICE)[1].name == grid_lookup(OFFICE)[1].name
-    assert grid_lookup(OFFICE, YEARS)[1].name != grid_lookup(OFFICE)[1].name
+    assert lookup_table(OFFICE)[1].name != lookup_table(other)[1].name
+    assert lookup_table(OFFICE)[1].name == lookup_table(OFFICE)[1].name
+    assert lookup_table(OFFICE, YEARS)[1].name != lookup_table(OFFICE)[1].name
 
 
 def test_the_dates_of_the_docstring() -> None:

@@ -1,5 +1,5 @@
-"""Business seconds between two instants on a SQL engine: the lookup grid of the polars engine
-(`cscli.engine.polars.business_time`), shipped to the engine as a table and equi-joined.
+"""Business seconds between two instants on a SQL engine: the lookup arrays of the polars
+engine (`cscli.engine.polars.business_time`), shipped to the engine as a table and joined.
 
 Polars reads B(t), a calendar's open time from a fixed origin up to instant t, from a grid of
 equal UTC buckets: for the bucket that holds t (row `(us − (origin − width)) // width`, with
@@ -14,14 +14,19 @@ so every value is bit-identical to polars'. The grid's null sentinel rows (insta
 the covered years) are left out of the table: a LEFT JOIN finds no row there, and a NULL
 instant computes a NULL row that matches nothing, so B is NULL exactly where polars' is.
 
-Polars falls back to a sorted search over the open stretches when a calendar's grid would
-exceed 64 MiB (openings off every 10-minute mark with short closed gaps, over the default 51
-years); those calendars are refused here (`Unsupported`), never approximated.
+When a calendar's grid would exceed 64 MiB (openings off the 10-minute marks with short closed
+gaps, over the default 51 years), polars searches its sorted open stretches instead: B(t) =
+min(us + off, hi) on the last stretch starting at or before t. The SQL engines join those
+arrays too, bucketed by UTC day from the origin (`bucket`, `start`, `until`, `off`, `hi`: each
+stretch listed under every day it meets), on `bucket = (us − origin) // day` AND `start ≤ us <
+until`: an equi-join with a residual range condition, a few rows per bucket.
 
 Table size: a 15-minute grid holds 35,040 rows a year (4 × 24 × 365), 3 BIGINT columns (24
 bytes a row, 841 KB a year) or 4 with `lo`; over the default years 2000–2050 that is 1.79M rows
 (43 MB), above Spark's 10 MB broadcast threshold: the join carries a BROADCAST hint. A calendar
-whose openings all fall on whole hours has an hourly grid: 447k rows (10.7 MB).
+whose openings all fall on whole hours has an hourly grid: 447k rows (10.7 MB). The searched
+tables are smaller (a row per day and per open stretch: ~45k rows, 1.8 MB, for Mon–Fri with a
+break).
 """
 
 from __future__ import annotations
@@ -29,67 +34,69 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from sqlglot import exp
 
 from cscli.derived import DERIVATIONS, Derivation
-from cscli.engine.sql.kinds import Unsupported
 from cscli.engine.sql.relations import (
     Lookup,
     Relation,
     SqlBuilder,
     SqlContext,
+    alias,
     col,
     null_timestamp,
     source_end,
+    subquery,
 )
 from cscli.kpis.measures import MEASURES
 
 if TYPE_CHECKING:
     from cscli.business_hours.model import Calendar
     from cscli.config import CalendarAssignment
-    from cscli.engine.polars.business_time import Grid
+    from cscli.engine.polars.business_time import Grid, Pieces
 
 #: the prefix of the helper columns a business-seconds step adds and drops again
 PREFIX = "__bh_"
-_GRID_COLUMNS = ("row", "off", "lo", "hi")
 
+#: "auto": the lookup polars uses by default; "search": its sorted-search arrays (as polars'
+#: `strategy`)
+Strategy = Literal["auto", "search"]
 
 __all__ = [
     "BUSINESS_BUILDERS",
-    "Unsupported",
     "business_age",
     "business_twin",
-    "grid_lookup",
+    "lookup_table",
     "with_business_seconds",
     "with_calendar_seconds",
     "with_clock",
 ]
 
 
-def grid_lookup(calendar: Calendar, years: range | None = None) -> tuple[Grid, Lookup]:
-    """The polars engine's lookup grid of `calendar` and the `Lookup` table that ships it
-    (columns `__bh_row`, `__bh_off`, [`__bh_lo`,] `__bh_hi`). Raises `Unsupported` for a
-    calendar polars measures by a sorted search."""
+def lookup_table(
+    calendar: Calendar, years: range | None = None, strategy: Strategy = "auto"
+) -> tuple[Grid | Pieces, Lookup]:
+    """The polars engine's lookup of `calendar` (its grid, or its searched stretches by day)
+    and the `Lookup` table that ships it: columns `__bh_row`, `__bh_off`, [`__bh_lo`,]
+    `__bh_hi` for a grid; `__bh_bucket`, `__bh_start`, `__bh_until`, `__bh_off`, `__bh_hi`
+    for the stretches."""
     # The arrays are polars' own (equal results by construction); building them needs polars,
     # which is loaded anyway when a Lookup frame exists.
-    from cscli.engine.polars.business_time import lookup_grid
+    from cscli.engine.polars.business_time import lookup_grid, lookup_pieces
 
-    grid = lookup_grid(calendar, years)
-    if grid is None:
-        raise Unsupported(
-            f"calendar {calendar.name!r} has openings so finely spread that the polars engine "
-            "measures it by a sorted search, which the SQL engines do not do; put its "
-            "openings and closings on 10-minute marks"
-        )
-    frame = grid.frame.rename({c: PREFIX + c for c in grid.frame.columns})
-    return grid, Lookup(_table_name(calendar, years), frame, broadcast=True)
+    found = lookup_grid(calendar, years) if strategy == "auto" else None
+    table = found if found is not None else lookup_pieces(calendar, years)
+    frame = table.frame.rename({c: PREFIX + c for c in table.frame.columns})
+    kind = "grid" if found is not None else "search"
+    return table, Lookup(_table_name(calendar, years, kind), frame, broadcast=True)
 
 
-def _table_name(calendar: Calendar, years: range | None) -> str:
-    """A table name unique to the calendar's definition and years (names are free text)."""
-    digest = hashlib.sha256(repr((calendar, years)).encode()).hexdigest()[:12]
+def _table_name(calendar: Calendar, years: range | None, kind: str) -> str:
+    """A table name unique to the calendar's definition, years and kind (names are free
+    text)."""
+    digest = hashlib.sha256(repr((calendar, years, kind)).encode()).hexdigest()[:12]
     slug = re.sub(r"[^a-z0-9]+", "_", calendar.name.lower()).strip("_")[:24]
     return f"cscli_hours_{slug}_{digest}"
 
@@ -101,31 +108,62 @@ def with_clock(
     calendar: Calendar,
     ctx: SqlContext,
     years: range | None = None,
+    strategy: Strategy = "auto",
 ) -> Relation:
     """`rel` plus `out_col`: B(instant) in µs (BIGINT), NULL for a NULL instant or one outside
     the covered years; the lookup table is added to `ctx.lookups`."""
-    grid, lookup = grid_lookup(calendar, years)
+    from cscli.engine.polars.business_time import Grid
+
+    table, lookup = lookup_table(calendar, years, strategy)
     ctx.lookup(lookup)
     d = ctx.d
     us, key = PREFIX + "us", PREFIX + "key"
     stamp = col(instant) if isinstance(instant, str) else instant
-    shifted = exp.Sub(
-        this=d.epoch_us(stamp.copy()), expression=exp.Literal.number(str(grid.origin - grid.width))
-    )
+    is_grid = isinstance(table, Grid)
+    # grid rows count from 1 (row 0 of polars' arrays is the sentinel below the range)
+    first = table.origin - table.width if is_grid else table.origin
+    shifted = exp.Sub(this=d.epoch_us(stamp.copy()), expression=exp.Literal.number(str(first)))
     rel = rel.with_columns(
         **{
             us: d.epoch_us(stamp),
-            key: d.floor_div(shifted, exp.Literal.number(str(grid.width))),
+            key: d.floor_div(shifted, exp.Literal.number(str(table.width))),
         }
     )
-    taken = [PREFIX + c for c in _GRID_COLUMNS if c != "row" and (c != "lo" or grid.needs_lo)]
-    table = Relation.table(lookup.name, list(lookup.frame.columns))
-    rel = rel.left_join(table, on={key: PREFIX + "row"}, take=taken, broadcast=True)
+    columns = list(lookup.frame.columns)
     value: exp.Expr = exp.Add(this=col(us), expression=col(PREFIX + "off"))
-    if grid.needs_lo:
-        value = d.greatest(value, col(PREFIX + "lo"))
+    if is_grid:
+        taken = columns[1:]
+        other = Relation.table(lookup.name, columns)
+        rel = rel.left_join(other, on={key: PREFIX + "row"}, take=taken, broadcast=True)
+        if PREFIX + "lo" in taken:
+            value = d.greatest(value, col(PREFIX + "lo"))
+    else:
+        taken = [PREFIX + "off", PREFIX + "hi"]
+        rel = _range_join(rel, lookup.name, key, us, taken)
     value = d.least(value, col(PREFIX + "hi"))
     return _replace(rel, (us, key, *taken), **{out_col: value})
+
+
+def _range_join(rel: Relation, table: str, key: str, us: str, take: Sequence[str]) -> Relation:
+    """`rel` LEFT JOIN the bucketed stretches on `bucket = key AND start <= us < until`,
+    taking `take` (at most one stretch matches: they are disjoint)."""
+    cond = exp.and_(
+        exp.EQ(this=col(key, "_l"), expression=col(PREFIX + "bucket", "_j")),
+        exp.GTE(this=col(us, "_l"), expression=col(PREFIX + "start", "_j")),
+        exp.LT(this=col(us, "_l"), expression=col(PREFIX + "until", "_j")),
+    )
+    kept = [c for c in rel.columns if c not in take]
+    items = [col(c, "_l") for c in kept] + [alias(col(c, "_j"), c) for c in take]
+    query = exp.Select(expressions=items).from_(subquery(rel.query, "_l"), copy=False)
+    query.set(
+        "hint",
+        exp.Hint(
+            expressions=[exp.Anonymous(this="BROADCAST", expressions=[exp.to_identifier("_j")])]
+        ),
+    )
+    other = subquery(exp.Table(this=exp.to_identifier(table, quoted=True)), "_j")
+    query = query.join(other, on=cond, join_type="left", copy=False)
+    return Relation(query, (*kept, *take))
 
 
 def _replace(rel: Relation, dropped: Sequence[str], **named: exp.Expr) -> Relation:
@@ -143,12 +181,13 @@ def with_calendar_seconds(
     calendar: Calendar,
     ctx: SqlContext,
     years: range | None = None,
+    strategy: Strategy = "auto",
 ) -> Relation:
     """`rel` plus `out_col`: business seconds from `start` to `end` on one calendar (DOUBLE),
     B(end) − B(start) as µs × 1e-6; NULL where either instant is NULL or outside the years."""
     b_start, b_end = PREFIX + "b_start", PREFIX + "b_end"
-    rel = with_clock(rel, start, b_start, calendar, ctx, years)
-    rel = with_clock(rel, end, b_end, calendar, ctx, years)
+    rel = with_clock(rel, start, b_start, calendar, ctx, years, strategy)
+    rel = with_clock(rel, end, b_end, calendar, ctx, years, strategy)
     value = ctx.d.seconds(exp.Sub(this=col(b_end), expression=col(b_start)))
     return _replace(rel, (b_start, b_end), **{out_col: value})
 
@@ -163,6 +202,7 @@ def with_business_seconds(
     *,
     when: exp.Expr | None = None,
     years: range | None = None,
+    strategy: Strategy = "auto",
 ) -> Relation:
     """`rel` plus `out_col`, the business seconds from `start` to `end` (column names or
     expressions over `rel`'s columns) under `assigned`, what `BusinessHours.for_source`
@@ -170,7 +210,7 @@ def with_business_seconds(
     where no calendar applies), as `cscli.engine.polars.enrich.business_expr`. `when`: the
     value is NULL where this predicate is not true (a twin is NULL where its measure is).
     `rel` unchanged when `assigned` is None (no calendar: the column is not made, as polars).
-    Raises `Unsupported` for a calendar the SQL engines cannot measure exactly."""
+    `years` and `strategy` as `cscli.engine.polars.business_time.business_seconds`'s."""
     if assigned is None:
         return rel
     assert ctx.hours is not None, "a calendar assignment comes from the context's hours"
@@ -190,17 +230,18 @@ def with_business_seconds(
         chosen = [*assigned.map.values(), *([assigned.default] if assigned.default else [])]
         names = {name: f"{PREFIX}s{i}" for i, name in enumerate(dict.fromkeys(chosen))}
     for name, column in names.items():
-        rel = with_calendar_seconds(rel, s_col, e_col, column, calendars[name], ctx, years)
+        cal = calendars[name]
+        rel = with_calendar_seconds(rel, s_col, e_col, column, cal, ctx, years, strategy)
     if isinstance(assigned, str):
         value: exp.Expr = col(names[assigned])
     else:
         # first match wins, a NULL or unmapped value takes the default (polars when/then chain)
         ifs = [
             exp.If(
-                this=exp.EQ(this=col(assigned.by), expression=exp.Literal.string(value)),
-                true=col(names[cal]),
+                this=exp.EQ(this=col(assigned.by), expression=exp.Literal.string(key)),
+                true=col(names[target]),
             )
-            for value, cal in assigned.map.items()
+            for key, target in assigned.map.items()
         ]
         default = col(names[assigned.default]) if assigned.default else _null_double()
         value = exp.Case(ifs=ifs, default=default)
