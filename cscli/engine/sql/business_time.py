@@ -39,6 +39,7 @@ from typing import TYPE_CHECKING, Literal
 from sqlglot import exp
 
 from cscli.derived import DERIVATIONS, Derivation
+from cscli.engine.sql.kinds import Unsupported
 from cscli.engine.sql.relations import (
     Lookup,
     Relation,
@@ -66,8 +67,10 @@ Strategy = Literal["auto", "search"]
 
 __all__ = [
     "BUSINESS_BUILDERS",
+    "Unsupported",
     "business_age",
     "business_twin",
+    "grid_lookup",
     "lookup_table",
     "with_business_seconds",
     "with_calendar_seconds",
@@ -91,6 +94,13 @@ def lookup_table(
     frame = table.frame.rename({c: PREFIX + c for c in table.frame.columns})
     kind = "grid" if found is not None else "search"
     return table, Lookup(_table_name(calendar, years, kind), frame, broadcast=True)
+
+
+def grid_lookup(calendar: Calendar, years: range | None = None) -> tuple[Grid | Pieces, Lookup]:
+    """`lookup_table(calendar, years)`: kept for the engine's calendar check. Every calendar
+    is measured exactly now (a grid or the searched stretches), so it never raises
+    `Unsupported` (re-exported for the callers that catch it)."""
+    return lookup_table(calendar, years)
 
 
 def _table_name(calendar: Calendar, years: range | None, kind: str) -> str:
