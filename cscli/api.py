@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from cscli.config import Config, find_config, load_config
+from cscli.config.engine import with_engine
 from cscli.errors import ConfigError, ConfigProblem, UsageError
 from cscli.kpis.catalog import CATALOG
 from cscli.kpis.spec import KpiDef, instantiate
@@ -48,11 +49,14 @@ def demo_config_path() -> Path:
     )
 
 
-def open_config(path: Path | None = None, *, demo: bool = False) -> Config:
-    """Load the config: the demo one, `path`, `$CSCLI_CONFIG`, or `./cscli.yaml`."""
+def open_config(
+    path: Path | None = None, *, demo: bool = False, engine: str | None = None
+) -> Config:
+    """Load the config: the demo one, `path`, `$CSCLI_CONFIG`, or `./cscli.yaml`; `engine`
+    (polars, duckdb, spark) overrides its `engine:`."""
     if demo and path is not None:
         raise UsageError("--demo and --config cannot be combined")
-    return load_config(demo_config_path() if demo else find_config(path))
+    return with_engine(load_config(demo_config_path() if demo else find_config(path)), engine)
 
 
 def report(
@@ -68,6 +72,7 @@ def report(
     compare: bool | str | None = None,
     profile: str | None = None,
     trend: bool = False,
+    engine: str | None = None,
 ) -> ReportResult:
     """Compute the report's KPIs.
 
@@ -77,7 +82,11 @@ def report(
     """
     from cscli.pipeline import ReportRequest, run_report
 
-    cfg = config if isinstance(config, Config) else open_config(config, demo=demo)
+    cfg = (
+        with_engine(config, engine)
+        if isinstance(config, Config)
+        else open_config(config, demo=demo, engine=engine)
+    )
     period = resolve_period(date_from, date_to, last, cfg.timezone)
     chosen = get_profile(profile) if profile else None
     if by is None:
@@ -137,11 +146,17 @@ def check(
     date_to: str | None = None,
     last: str | None = None,
     rules: Sequence[str] = (),
+    engine: str | None = None,
 ) -> CheckResult:
-    """Evaluate the config's SLA rules over the period (all rules, or those named in `rules`)."""
+    """Evaluate the config's SLA rules over the period (all rules, or those named in `rules`);
+    `engine` overrides the config's."""
     from cscli.checks import run_checks
 
-    cfg = config if isinstance(config, Config) else open_config(config, demo=demo)
+    cfg = (
+        with_engine(config, engine)
+        if isinstance(config, Config)
+        else open_config(config, demo=demo, engine=engine)
+    )
     period = resolve_period(date_from, date_to, last, cfg.timezone)
     return run_checks(cfg, period, only=rules)
 
@@ -158,11 +173,18 @@ def breaches(
     return breach_records(cfg, result, strict=strict)
 
 
-def validate(config: Path | Config | None = None, *, demo: bool = False) -> ValidationResult:
-    """Load every source of the config and report rows, mappings and data-quality findings."""
+def validate(
+    config: Path | Config | None = None, *, demo: bool = False, engine: str | None = None
+) -> ValidationResult:
+    """Load every source of the config and report rows, mappings and data-quality findings;
+    `engine` overrides the config's (its KPI SQL is checked for it)."""
     from cscli.validate import validate as run
 
-    cfg = config if isinstance(config, Config) else open_config(config, demo=demo)
+    cfg = (
+        with_engine(config, engine)
+        if isinstance(config, Config)
+        else open_config(config, demo=demo, engine=engine)
+    )
     return run(cfg)
 
 

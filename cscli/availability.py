@@ -23,9 +23,11 @@ from cscli.derived import (
     BUILT_SOURCES,
     CALENDAR,
     SENTIMENT_EXTRA,
+    WINDOW_MEASURES,
     Derivation,
     builder_of,
     for_source,
+    plan,
     provider,
 )
 from cscli.errors import UnknownDimension
@@ -46,6 +48,50 @@ class KpiStatus:
     @property
     def available(self) -> bool:
         return self.reason is None
+
+
+@dataclass(frozen=True, slots=True)
+class Capability:
+    """What an engine computes, declared by the engine as plain data: the names of the
+    derivations (`cscli.derived`) it builds and of the kinds (`cscli.kpis.spec` classes) it
+    compiles; None = all of them (the polars engine, the reference)."""
+
+    engine: str
+    derivations: frozenset[str] | None = None
+    kinds: frozenset[str] | None = None
+    #: derivations the engine has a builder for but refuses for this config, with why
+    refusals: Mapping[str, str] = dataclasses.field(default_factory=dict)
+
+
+def engine_unavailable(kpi: Kpi, by: Sequence[str], capability: Capability | None) -> str | None:
+    """Why the engine cannot compute `kpi` cut `by` (a kind or derivation it lacks), or None."""
+    if capability is None:
+        return None
+    prefix = f"unavailable on the {capability.engine} engine: "
+    kind = type(kpi.kind).__name__
+    if capability.kinds is not None and kind not in capability.kinds:
+        return prefix + f"the {kind} kind is computed by the polars engine only"
+    erlang = kpi.kind if isinstance(kpi.kind, Erlang) else None
+    staffed = erlang is not None and erlang.measure == "service_level" and erlang.agents is None
+    if staffed and capability.kinds is not None and "StateTime" not in capability.kinds:
+        return prefix + (
+            "the agents staffed come from agent_states time (StateTime), which the polars "
+            "engine only computes; set agents: in its kpis: entry"
+        )
+    if capability.derivations is None:
+        return None
+    wanted = columns_used(kpi.kind) | {kpi.anchor} | set(by)
+    steps = plan(kpi.source, wanted) + plan(kpi.source, wanted & WINDOW_MEASURES, "window")
+    built = builder_of(kpi.source)
+    if built is not None:
+        steps.insert(0, built)
+    refused = [capability.refusals[d.name] for d in steps if d.name in capability.refusals]
+    if refused:
+        return prefix + refused[0]
+    lacking = [d.name for d in steps if d.name not in capability.derivations]
+    if lacking:
+        return prefix + f"{', '.join(dict.fromkeys(lacking))} is computed by the polars engine only"
+    return None
 
 
 def sentiment_unavailable() -> str | None:
@@ -209,10 +255,11 @@ def kpi_status(
     by: Sequence[str],
     hours: BusinessHours | None = None,
     grain: str | None = None,
+    capability: Capability | None = None,
 ) -> KpiStatus:
     """Whether `kpi` can be computed over `sources` cut `by` (by `grain`), as the KPI to
     compute (its fallback definition, or without its provisional mark, where the data needs
-    it)."""
+    it); `capability`: what the engine of the run computes (None: everything)."""
     why = erlang_unavailable(kpi, grain, sources, by)
     if why:
         return KpiStatus(kpi, why)
@@ -259,6 +306,9 @@ def kpi_status(
     refused = [f"{d}: {why}" for d, why in kpi.base.degenerate_by if d in by]
     if refused:
         return KpiStatus(kpi, f"cannot be cut by {'; '.join(refused)}")
+    why = engine_unavailable(kpi, by, capability)
+    if why:
+        return KpiStatus(kpi, why)
     if _needs_extra(kpi):
         why = sentiment_unavailable()
         if why:

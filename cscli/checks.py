@@ -466,4 +466,8 @@ def breach_records(
         for o in result.outcomes
         if o.status in statuses and o.kpi is not None
     ]
-    return engine_for(config).records(breaches, result.period, limit)
+    engine = engine_for(config)
+    try:
+        return engine.records(breaches, result.period, limit)
+    finally:
+        engine.close()

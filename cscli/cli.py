@@ -35,6 +35,7 @@ from cscli.options import (
     ConfigOpt,
     DataFormat,
     DemoOpt,
+    EngineOpt,
     FromOpt,
     LastOpt,
     ReportFormat,
@@ -148,6 +149,7 @@ def report(
     width: WidthOpt = None,
     strict_data: StrictDataOpt = False,
     strict: DeprecatedStrictOpt = False,
+    engine: EngineOpt = None,
 ) -> ExitCode:
     """Compute the KPIs of the config and print them."""
     from cscli import api
@@ -172,6 +174,7 @@ def report(
             compare=compare,
             profile=profile,
             trend=formats.needs_trend(fmt, output or ()),
+            engine=engine,
         )
     written = formats.write_report(result, output, fallback=fmt) if output else []
     chosen = formats.REPORT_FORMATS[fmt]
@@ -244,6 +247,7 @@ def check(
     ] = False,
     demo: DemoOpt = False,
     width: WidthOpt = None,
+    engine: EngineOpt = None,
 ) -> ExitCode:
     """Evaluate the SLA rules of the config: exit 0 pass, 1 a rule failed, 2 an error."""
     from cscli import api
@@ -252,7 +256,7 @@ def check(
 
     err = _stderr()
     with spinner(err, "Checking…"):
-        cfg = api.open_config(config, demo=demo)
+        cfg = api.open_config(config, demo=demo, engine=engine)
         rules = split_values(rule) or ()
         result = api.check(cfg, date_from=date_from, date_to=date_to, last=last, rules=rules)
     chosen = formats.CHECK_FORMATS[fmt or formats.auto_check_format()]
@@ -288,6 +292,7 @@ def validate(
     strict: DeprecatedStrictOpt = False,
     demo: DemoOpt = False,
     width: WidthOpt = None,
+    engine: EngineOpt = None,
 ) -> ExitCode:
     """Load every source and print the data-quality report: rows, mappings, findings, KPIs."""
     from cscli import api
@@ -298,7 +303,7 @@ def validate(
     if strict and not strict_data:
         _deprecated_strict("validate")
 
-    result = api.validate(config, demo=demo)
+    result = api.validate(config, demo=demo, engine=engine)
     if fmt is DataFormat.json:
         _emit(validation.validation_json(result))
     else:

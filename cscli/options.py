@@ -50,6 +50,15 @@ LastOpt = Annotated[
     ),
 ]
 DemoOpt = Annotated[bool, typer.Option("--demo", help="Use the bundled sample data and config.")]
+EngineOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--engine",
+        metavar="NAME",
+        help="Where the KPIs are computed: polars (default), duckdb or spark; overrides "
+        "engine: in the config and $CSCLI_ENGINE.",
+    ),
+]
 WidthOpt = Annotated[
     int | None, typer.Option("--width", metavar="N", help="Terminal width (default: detected).")
 ]

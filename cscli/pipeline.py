@@ -19,7 +19,13 @@ from zoneinfo import ZoneInfo
 
 import polars as pl
 
-from cscli.availability import KpiStatus, business_hours, check_dimensions, kpi_status
+from cscli.availability import (
+    Capability,
+    KpiStatus,
+    business_hours,
+    check_dimensions,
+    kpi_status,
+)
 from cscli.config import Config, Grain
 from cscli.derived import CONTACT_MEASURES, CONTACT_SOURCES
 from cscli.derived import plan as derivations_for
@@ -140,75 +146,80 @@ def run_reports(
         if needs_staffed(kpis) and "agent_states" in config.sources:
             needed.add("agent_states")
     engine: Engine[LoadedSource] = engine_for(config, progress=progress)
-    sources = engine.load(needed)
-    hours = business_hours(config)
-    planned = []
-    for request, kpis in zip(requests, chosen, strict=True):
-        by = request.by
-        check_dimensions(by, sources)
-        if request.grain is not None and Grain(request.grain).is_interval:
-            first, last = _bucket_bounds(period, request.grain, config.timezone)
-            if isinstance(first, datetime) and isinstance(last, datetime):
-                check_interval_span(Grain(request.grain), first, last)
-        statuses = [kpi_status(k, sources, by, hours, request.grain) for k in kpis]
-        available = [s.kpi for s in statuses if s.available]
-        previous = period.previous(request.compare_to) if request.compare else None
-        earlier = None
-        if previous is not None and request.grain:
-            earlier = bucket_window(period, request.grain, request.compare_to)
-        planned.append((request, statuses, available, previous, earlier))
-    plan = Plan(
-        tuple(
-            ReportPlan(
-                (*available, *_helpers(available)),
-                request.by,
-                _windows(request, period, previous, earlier),
-            )
-            for request, _, available, previous, earlier in planned
-        ),
-        config.timezone,
-    )
-    aggregates = engine.aggregate(sources, plan)
-
-    tz = config.timezone
-    results = []
-    for (request, statuses, available, previous, earlier), windows in zip(
-        planned, aggregates.reports, strict=True
-    ):
-        table, totals, span = _assemble(windows[0], available, request, tz, period)
-        trend = _assemble_trend(windows[0], available, request, tz, period)
-        if previous is not None:
-            prev_table, prev_totals, _ = _assemble(windows[1], available, request, tz, previous)
-            if earlier is not None:
-                prev_table, _, _ = _assemble(windows[2], available, request, tz, earlier)
-            table = _attach_previous(table, prev_table, available, request, period)
-            totals = _attach_totals_previous(totals, prev_totals, available)
-        keys = (*request.by, PERIOD_COL) if request.grain else request.by
-        rows, total, trend_rows = from_frames(table, totals, trend, keys=keys, kpis=available)
-        results.append(
-            ReportResult(
-                config_path=config.path,
-                timezone=tz,
-                period=period,
-                data_span=span,
-                by=request.by,
-                grain=request.grain,
-                kpis=tuple(statuses),
-                table=table,
-                totals=totals,
-                rows=rows,
-                total=total,
-                trend_rows=trend_rows,
-                data_quality=aggregates.issues,
-                sources=aggregates.sources,
-                compare=previous,
-                trend=trend,
-                compare_to=request.compare_to,
-                data_end=aggregates.data_end,
-                min_n=config.report.min_n,
-            )
+    capability = Capability(engine.name, engine.derivations, engine.kinds, engine.refusals)
+    try:
+        sources = engine.load(needed)
+        hours = business_hours(config)
+        planned = []
+        for request, kpis in zip(requests, chosen, strict=True):
+            by = request.by
+            check_dimensions(by, sources)
+            if request.grain is not None and Grain(request.grain).is_interval:
+                first, last = _bucket_bounds(period, request.grain, config.timezone)
+                if isinstance(first, datetime) and isinstance(last, datetime):
+                    check_interval_span(Grain(request.grain), first, last)
+            statuses = [kpi_status(k, sources, by, hours, request.grain, capability) for k in kpis]
+            available = [s.kpi for s in statuses if s.available]
+            previous = period.previous(request.compare_to) if request.compare else None
+            earlier = None
+            if previous is not None and request.grain:
+                earlier = bucket_window(period, request.grain, request.compare_to)
+            planned.append((request, statuses, available, previous, earlier))
+        plan = Plan(
+            tuple(
+                ReportPlan(
+                    (*available, *_helpers(available)),
+                    request.by,
+                    _windows(request, period, previous, earlier),
+                )
+                for request, _, available, previous, earlier in planned
+            ),
+            config.timezone,
         )
-    return results
+        aggregates = engine.aggregate(sources, plan)
+
+        tz = config.timezone
+        results = []
+        for (request, statuses, available, previous, earlier), windows in zip(
+            planned, aggregates.reports, strict=True
+        ):
+            table, totals, span = _assemble(windows[0], available, request, tz, period)
+            trend = _assemble_trend(windows[0], available, request, tz, period)
+            if previous is not None:
+                prev_table, prev_totals, _ = _assemble(windows[1], available, request, tz, previous)
+                if earlier is not None:
+                    prev_table, _, _ = _assemble(windows[2], available, request, tz, earlier)
+                table = _attach_previous(table, prev_table, available, request, period)
+                totals = _attach_totals_previous(totals, prev_totals, available)
+            keys = (*request.by, PERIOD_COL) if request.grain else request.by
+            rows, total, trend_rows = from_frames(table, totals, trend, keys=keys, kpis=available)
+            results.append(
+                ReportResult(
+                    config_path=config.path,
+                    timezone=tz,
+                    period=period,
+                    data_span=span,
+                    by=request.by,
+                    grain=request.grain,
+                    kpis=tuple(statuses),
+                    table=table,
+                    totals=totals,
+                    rows=rows,
+                    total=total,
+                    trend_rows=trend_rows,
+                    data_quality=aggregates.issues,
+                    sources=aggregates.sources,
+                    compare=previous,
+                    trend=trend,
+                    compare_to=request.compare_to,
+                    data_end=aggregates.data_end,
+                    min_n=config.report.min_n,
+                    engine="" if engine.name == "polars" else f"{engine.name} {engine.version}",
+                )
+            )
+        return results
+    finally:
+        engine.close()
 
 
 def _helpers(available: Sequence[Kpi]) -> tuple[Kpi, ...]:

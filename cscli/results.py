@@ -130,6 +130,9 @@ class ReportResult:
     data_end: Mapping[str, datetime] = field(default_factory=dict)
     #: below this n a value is faded and its change is grey in the HTML report
     min_n: int = MIN_N
+    #: the engine that computed it and its version ("duckdb 2.0.1"); "" for the default
+    #: engine (polars)
+    engine: str = ""
 
     @property
     def group_columns(self) -> tuple[str, ...]:

@@ -42,3 +42,17 @@ def _isolated_env(
     monkeypatch.setenv("CSCLI_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "cache"))
     monkeypatch.setenv("NO_COLOR", "1")
     monkeypatch.setenv("COLUMNS", "120")
+
+
+@pytest.fixture(scope="session")
+def spark_runner() -> object:
+    """One local Spark session for the whole pytest session (tests marked `spark`): local[2],
+    UI off, session time zone UTC; skipped, saying why, without pyspark or Java."""
+    from cscli.engine.sql import spark
+
+    why = spark.missing()
+    if why is not None:
+        pytest.skip(f"Spark tests skipped: {why}")
+    runner = spark.SparkRunner(spark.SparkSettings(master="local[2]"))
+    yield runner
+    runner.close()

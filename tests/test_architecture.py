@@ -119,6 +119,22 @@ def test_neutral_layers_import_no_polars() -> None:
     ] == []
 
 
+#: the SQL engines' tree builders (#15): sqlglot trees only; the polars frames of results are
+#: built by the SQL engine and its runners
+SQL_TREES = (
+    "cscli.engine.sql.dialect",
+    "cscli.engine.sql.text",
+    "cscli.engine.sql.compile",
+    "cscli.engine.sql.kinds",
+)
+
+
+def test_the_sql_tree_builders_import_no_polars() -> None:
+    assert [m for m in SQL_TREES if m not in MODULES] == []
+    banned = ("polars", "pyarrow", "cscli.engine.polars")
+    assert [m for m in SQL_TREES if any(uses(m, b) for b in banned)] == []
+
+
 def test_only_the_engine_choosers_name_the_polars_engine() -> None:
     outside = [m for m in MODULES if not in_package(m, "cscli.engine.polars")]
     at_import = [m for m in outside if uses(m, "cscli.engine.polars", top_only=True)]

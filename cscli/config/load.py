@@ -21,6 +21,7 @@ from typing import Any, Union, get_args, get_origin
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
+from cscli.config.engine import check_sql, env_engine
 from cscli.config.marks import load_yaml
 from cscli.config.models import Config, RawConfig
 from cscli.config.problems import Problems
@@ -95,8 +96,14 @@ def parse_config(text: str, path: Path) -> Config:
     problems.extend(found)
     raw = _structure(data, problems)
     resolved = resolve(data, raw, problems)
+    engine = raw.engine if raw is not None else None
+    if engine is not None:
+        chosen = env_engine()
+        if chosen is not None and chosen != engine.name:
+            engine = engine.model_copy(update={"name": chosen})
+        check_sql(problems, resolved.kpis, engine.name, data)
     problems.raise_if_any()
-    assert raw is not None  # a structure problem is a problem
+    assert raw is not None and engine is not None  # a structure problem is a problem
     return Config(
         path=path,
         timezone=raw.timezone,
@@ -107,6 +114,7 @@ def parse_config(text: str, path: Path) -> Config:
         checks=resolved.checks,
         calendars=resolved.calendars,
         default_calendar=raw.calendar,
+        engine=engine,
     )
 
 

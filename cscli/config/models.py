@@ -17,7 +17,6 @@ from __future__ import annotations
 import codecs
 import dataclasses
 import functools
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -31,6 +30,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from cscli.adapters import ADAPTERS
 from cscli.business_hours.model import Calendar
 from cscli.conditions import Condition, Quantity
+from cscli.config.engines import EngineConfig, check_since
 from cscli.config.marks import Path_
 from cscli.config.problems import Problems
 from cscli.kpis.spec import Kpi
@@ -39,20 +39,14 @@ from cscli.results import MIN_N
 from cscli.schema import AGENT_STATE_NAMES
 from cscli.suggest import did_you_mean
 
-Format = Literal["csv", "tsv", "parquet", "json", "jsonl"]
+#: `canonical`: a folder written by `cscli ingest` (docs/ingest.md)
+Format = Literal["csv", "tsv", "parquet", "json", "jsonl", "canonical"]
 
 # --- structure: pydantic ------------------------------------------------------------------
 
 
 class _Model(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
-
-
-def _check_since(value: object) -> object:
-    text = value.isoformat() if hasattr(value, "isoformat") else value
-    if text is None or re.fullmatch(r"\d{4}-\d{2}-\d{2}|\d+d", str(text)):
-        return text
-    raise ValueError(f"since: {value!r} is not a day (2026-01-01) or a number of days (90d)")
 
 
 def _check_zone(value: str) -> str:
@@ -219,7 +213,7 @@ class SourceConfig(_Model):
     )
     _adapter = field_validator("adapter")(classmethod(lambda cls, v: _check_adapter(v)))
     _states = field_validator("states")(classmethod(lambda cls, v: _check_states(v)))
-    _since = field_validator("since", mode="before")(classmethod(lambda cls, v: _check_since(v)))
+    _since = field_validator("since", mode="before")(classmethod(lambda cls, v: check_since(v)))
 
     @model_validator(mode="after")
     def _one_origin(self) -> SourceConfig:
@@ -235,6 +229,8 @@ class SourceConfig(_Model):
             raise ValueError("a database source names a table: or a query:, exactly one")
         if not db and (self.table is not None or self.query is not None or self.since):
             raise ValueError("table:, query: and since: belong to a database source (database:)")
+        if self.format == "canonical" and not isinstance(self.path, str):
+            raise ValueError("format: canonical reads one folder written by `cscli ingest`")
         return self
 
     @property
@@ -281,6 +277,7 @@ class RawConfig(_Model):
     kpis: list[str | dict[str, Any]] | None = None
     report: ReportConfig = ReportConfig()
     checks: list[dict[str, Any]] = Field(default_factory=list)
+    engine: EngineConfig = EngineConfig()
 
     _zone = field_validator("timezone")(classmethod(lambda cls, v: _check_zone(v)))
 
@@ -488,6 +485,7 @@ class Config:
     calendars: Mapping[str, Calendar] = dataclasses.field(default_factory=dict)
     #: the calendar of sources that name none
     default_calendar: str | None = None
+    engine: EngineConfig = dataclasses.field(default_factory=EngineConfig)
 
     @property
     def base_dir(self) -> Path:

@@ -197,7 +197,21 @@ SourceT = TypeVar("SourceT")
 
 
 class Engine(Protocol[SourceT]):
-    """Where KPI kinds are computed; `SourceT` is the engine's handle of a loaded source."""
+    """Where KPI kinds are computed; `SourceT` is the engine's handle of a loaded source.
+
+    `name` and `version` label a report ("duckdb 2.0.1"); `derivations` and `kinds` are the
+    names of the derivations and kinds the engine computes (None: all), for availability."""
+
+    name: str
+    version: str
+    derivations: frozenset[str] | None
+    kinds: frozenset[str] | None
+    #: derivations refused for this config, with why (a calendar SQL cannot measure exactly)
+    refusals: Mapping[str, str]
+
+    def close(self) -> None:
+        """Release what the engine holds (a database session, materialised files)."""
+        ...
 
     def load(self, names: Collection[str]) -> Mapping[str, SourceT]:
         """The canonical sources of these names (raises UsageError / ConfigError)."""

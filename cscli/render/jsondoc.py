@@ -105,6 +105,8 @@ def report_document(result: ReportResult, *, now: datetime | None = None) -> dic
         "rows": rows,
         "totals": {"kpis": _values(result.total, result)},
         "data_quality": [_issue(q) for q in result.data_quality],
+        # which engine computed it, when not the default (polars)
+        **({"engine": result.engine} if result.engine else {}),
     }
 
 

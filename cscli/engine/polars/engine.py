@@ -29,9 +29,19 @@ class PolarsEngine:
     """The sources of one config, aggregated with polars; `progress` hears of slow steps
     (scoring sentiment)."""
 
+    name = "polars"
+    #: the reference engine computes every derivation and kind
+    derivations: frozenset[str] | None = None
+    kinds: frozenset[str] | None = None
+    refusals: Mapping[str, str] = {}
+
     def __init__(self, config: Config, *, progress: Progress | None = None) -> None:
         self.config = config
         self.progress = progress
+        self.version: str = pl.__version__
+
+    def close(self) -> None:
+        """Nothing to release: polars holds no session."""
 
     def load(self, names: Collection[str]) -> dict[str, LoadedSource]:
         return load_sources(self.config, names)

@@ -87,7 +87,7 @@ def quality_results(
         for name, check, _ in found
     ]
     examples = pl.collect_all(queries) if queries else []
-    issues = [
+    counted = [
         QualityIssue(
             name,
             check.issue,
@@ -97,6 +97,12 @@ def quality_results(
             check.effect,
         )
         for (name, check, count), rows in zip(found, examples, strict=True)
+    ]
+    # a source read back from `cscli ingest` brings the findings of its own checks
+    issues = [
+        issue
+        for name in counts
+        for issue in (*sources[name].findings, *(i for i in counted if i.source == name))
     ]
     return issues, summaries
 

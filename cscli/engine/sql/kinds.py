@@ -138,9 +138,10 @@ def count(mask: exp.Expr | None) -> exp.Expr:
 def safe_div(num: exp.Expr, den: exp.Expr) -> exp.Expr:
     """`CASE WHEN den > 0 THEN CAST(num AS DOUBLE) / den END`: NULL for a zero denominator."""
     quotient = exp.Div(
-        this=exp.Cast(this=num, to=exp.DataType.build("DOUBLE")), expression=den.copy()
+        this=exp.Cast(this=num, to=exp.DataType.build("DOUBLE")),
+        expression=exp.Paren(this=den.copy()),
     )
-    positive = exp.GT(this=den, expression=exp.Literal.number("0"))
+    positive = exp.GT(this=exp.Paren(this=den), expression=exp.Literal.number("0"))
     return exp.Case(ifs=[exp.If(this=positive, true=quotient)])
 
 
@@ -167,9 +168,19 @@ def statistic(d: Dialect, values: exp.Expr, stat: str) -> exp.Expr:
         return d.quantile(values, q)
     if stat == "mean":
         return exp.Avg(this=values)
-    if stat == "min":
+    if stat == "min":  # NaN sorts above every number: MIN skips it unless all are NaN
         return exp.Min(this=values)
-    return exp.Max(this=values)
+    return nan_max(d, values)
+
+
+def nan_max(d: Dialect, values: exp.Expr) -> exp.Expr:
+    """polars' `max` of doubles: the largest number, NaN only when every value is NaN (SQL
+    engines order NaN above every number, so their MAX is NaN as soon as one is):
+    `COALESCE(MAX(CASE WHEN isnan(v) THEN NULL ELSE v END), MAX(v))`."""
+    numbers = exp.Case(
+        ifs=[exp.If(this=d.fn("isnan", values.copy()), true=exp.Null())], default=values.copy()
+    )
+    return exp.Coalesce(this=exp.Max(this=numbers), expressions=[exp.Max(this=values)])
 
 
 def condition(d: Dialect, value: exp.Expr, cond: Condition) -> exp.Expr:
@@ -355,8 +366,9 @@ class _Stock(KindSql):
         if k.measure == "end":
             return end, end.copy()
         if lo is None:  # no period start: nobody is "active at the start"
-            null = exp.Cast(this=exp.Null(), to=exp.DataType.build("DOUBLE"))
-            return null, exp.Literal.number("0")
+            # aggregates, so that a totals query gives one row (polars' broadcast literals)
+            null = exp.Max(this=exp.Cast(this=exp.Null(), to=exp.DataType.build("DOUBLE")))
+            return null, count(exp.false())
         start = count(keep(self._open_at(lo)))
         if k.measure == "retention":
             # N: customers who started in the period and are still active at its end

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
 
 from sqlglot import exp
@@ -184,6 +185,8 @@ class Canonical(Protocol):
     def findings(self) -> tuple[QualityIssue, ...]: ...
     @property
     def usable_col(self) -> str | None: ...
+    @property
+    def data_end(self) -> datetime | None: ...
 
 
 @dataclass(frozen=True)
@@ -262,6 +265,9 @@ class SqlContext:
     d: Dialect
     hours: BusinessHours | None = None
     lookups: list[Lookup] = field(default_factory=list)
+    #: runs rendered queries at once (a builder that needs data first: the distinct texts
+    #: to score for sentiment); set by the engine
+    run: Callable[[Sequence[str]], list[pl.DataFrame]] | None = None
 
     def lookup(self, item: Lookup) -> None:
         """Ask for a lookup table (once per name)."""

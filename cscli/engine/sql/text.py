@@ -18,13 +18,16 @@ The rewrites (`compile_sql`, per dialect), each one a place where the engines di
 - `quantile_cont(x, q)` and `median(x)` → the exact quantile (`Dialect.quantile`);
 - `agg(x) FILTER (WHERE w)` → `agg(CASE WHEN w THEN x END)` (`count(*)`: of 1), which every
   engine reads the same way;
+- `sum(p)` / `avg(p)` of a predicate → of `CAST(p AS INT)` (polars counts it; Spark refuses
+  SUM(boolean));
 - `trim(x)` → every Unicode whitespace character (polars `strip_chars`), `length(x)` →
-  characters, `round(x[, n])` → half to even (polars), CAST to an integer type truncates
+  characters, `round(x)` → half to even (polars), CAST to an integer type truncates
   (DuckDB rounds: `CAST(trunc(x) AS INT)`), GREATEST/LEAST skip NULL.
 
 Refused: `WITHIN GROUP`, approximate aggregates (`approx_*`, `percentile_approx`),
 `quantile`/`quantile_disc` (discrete), window functions, unknown functions, casts to
-strings or 32-bit floats (formatted or rounded differently by each engine), qualified names.
+strings or 32-bit floats and `round(x, n)` for n ≠ 0 (formatted or rounded differently
+by each engine), qualified names.
 """
 
 from __future__ import annotations
@@ -198,11 +201,22 @@ def _refusal(node: exp.Expr) -> str | None:
         return "quantile_cont(x, q) needs a number q between 0 and 1"
     if isinstance(node, exp.Trim) and (node.args.get("expression") or node.args.get("position")):
         return "TRIM(… FROM …) is not supported: write trim(x) (whitespace)"
+    if isinstance(node, exp.Round) and not _whole(node.args.get("decimals")):
+        return (
+            "round(x, n) rounds decimal digits differently on each engine (polars rounds the "
+            "shortest decimal form of 2.675 up, DuckDB the double down): write round(x * 100) "
+            "/ 100 for two digits"
+        )
     if isinstance(node, exp.Is) and not isinstance(node.expression, exp.Null):
         return "IS TRUE / IS FALSE is not supported: write coalesce(x, FALSE) or x IS NULL"
     if isinstance(node, exp.Like | exp.ILike) and node.args.get("escape"):
         return "LIKE … ESCAPE is not supported on the SQL engines"
     return None
+
+
+def _whole(digits: exp.Expr | None) -> bool:
+    """No digits, or 0: rounding to a whole number, the same on every engine."""
+    return digits is None or (isinstance(digits, exp.Literal) and digits.this == "0")
 
 
 def _quantile_of(node: exp.PercentileCont) -> float | None:
@@ -279,6 +293,27 @@ def _unfilter(node: exp.Expr) -> exp.Expr:
     return new
 
 
+#: nodes whose value is a boolean
+_PREDICATES = (
+    exp.EQ,
+    exp.NEQ,
+    exp.GT,
+    exp.GTE,
+    exp.LT,
+    exp.LTE,
+    exp.NullSafeEQ,
+    exp.NullSafeNEQ,
+    exp.And,
+    exp.Or,
+    exp.Not,
+    exp.In,
+    exp.Between,
+    exp.Is,
+    exp.Like,
+    exp.ILike,
+)
+
+
 def _rewriter(d: Dialect) -> Callable[[exp.Expr], exp.Expr]:
     def rewrite(node: exp.Expr) -> exp.Expr:
         if isinstance(node, exp.Literal) and node.is_number:
@@ -292,6 +327,10 @@ def _rewriter(d: Dialect) -> Callable[[exp.Expr], exp.Expr]:
             return exp.Paren(this=d.int_div(node.this, node.expression))
         if isinstance(node, exp.Mod):
             return exp.Paren(this=d.mod(node.this, node.expression))
+        if isinstance(node, exp.Sum | exp.Avg) and isinstance(node.this, _PREDICATES):
+            # polars sums and averages a boolean as 0/1; Spark refuses SUM(boolean)
+            node.set("this", exp.Cast(this=node.this, to=exp.DataType.build("INT")))
+            return node
         if isinstance(node, exp.Median):
             return d.quantile(node.this, 0.5)
         if isinstance(node, exp.PercentileCont):

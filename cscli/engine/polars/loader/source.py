@@ -13,6 +13,7 @@ from pathlib import Path
 
 import polars as pl
 
+from cscli.quality import QualityIssue
 from cscli.schema import Table
 
 
@@ -47,9 +48,17 @@ class LoadedSource:
     files: tuple[Path, ...]
     mapping: Mapping[str, str]
     unmapped: tuple[str, ...]
+    #: data read back from `cscli ingest` (docs/ingest.md): the findings counted when it was
+    #: ingested (reported as the source's own, its `checks` are then empty), the column that
+    #: marks its usable records, and the folder it was read from
+    findings: tuple[QualityIssue, ...] = ()
+    usable_col: str | None = None
+    canonical_dir: Path | None = None
 
     @property
     def usable(self) -> pl.LazyFrame:
+        if self.usable_col is not None:
+            return self.frame.filter(pl.col(self.usable_col))
         required = [pl.col(c).is_not_null() for c in self.table.required]
         drops = [c.predicate.fill_null(False).not_() for c in self.checks if c.drops_record]
         return self.frame.filter(*required, *drops)
