@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -42,6 +43,7 @@ from cscli.engine.sql.relations import Relation, SqlContext, col
 from tests.test_calendar import calendars as random_calendars
 from tests.test_calendar import instants as instants_2026
 
+ROOT = Path(__file__).resolve().parent.parent
 UTC_US = pl.Datetime("us", "UTC")
 BERLIN = "Europe/Berlin"
 YEARS = range(2026, 2027)
@@ -405,3 +407,57 @@ def test_lookup_names_differ_by_definition() -> None:
 
 def test_the_dates_of_the_docstring() -> None:
     assert date(2026, 1, 9).weekday() == 4 and date(2026, 5, 1).weekday() == 4  # Fridays
+
+
+# --- end to end: a report in business hours on DuckDB equals the polars report ----------------
+
+BUSINESS_CONFIG = """
+version: 1
+timezone: Europe/Berlin
+calendars:
+  office:
+    timezone: Europe/Berlin
+    hours: {{mon-fri: ["09:00-12:30", "13:30-17:00"]}}
+    holidays: DE-BE
+  late: {{timezone: Europe/Berlin, hours: {{mon-fri: "08:15-19:45", sat: "10:00-14:00"}}}}
+  fine: {{timezone: Europe/Berlin, hours: {{mon-fri: ["09:01-12:00", "12:01-17:00"]}}}}
+  nights: {{timezone: Europe/Berlin, hours: {{daily: "22:00-06:00"}}}}
+calendar: office
+sources:
+  tickets:
+    path: {data}/tickets.csv
+    columns: {{agent: assignee}}
+    calendar:
+      by: team
+      map: {{Billing: late, Onboarding: fine, "Tech L2": nights}}
+      default: office
+  calls:
+    path: {data}/calls.parquet
+    calendar: late
+kpis:
+  - {{id: frt_b, kpi: first_response_time, hours: business}}
+  - {{id: frt_b_mean, kpi: first_response_time, stat: mean, hours: business}}
+  - {{id: frt_b_p90, kpi: first_response_time, stat: p90, hours: business}}
+  - {{id: res_b, kpi: resolution_time, hours: business}}
+  - {{id: sla_b, kpi: sla_attainment, hours: business}}
+  - {{id: asa_b, kpi: average_speed_of_answer, hours: business}}
+"""
+
+
+@pytest.mark.parametrize(
+    "cut",
+    [{}, {"by": ["team"], "grain": "week", "date_from": "2026-03-02", "date_to": "2026-04-12"}],
+    ids=["totals", "team-week"],
+)
+def test_business_hours_report_on_duckdb_equals_polars(tmp_path: Path, cut: dict[str, Any]) -> None:
+    # four calendars by team (a grid with and without `lo`, the searched one, overnight
+    # shifts) and one for the calls, over the DST change of 2026-03-29
+    from cscli import api
+    from tests.test_engine_parity import assert_equal_reports
+
+    config = tmp_path / "cscli.yaml"
+    config.write_text(BUSINESS_CONFIG.format(data=ROOT / "sample_data"), encoding="utf-8")
+    polars_result = api.report(config, **cut)
+    duck_result = api.report(config, engine="duckdb", **cut)
+    assert all(s.available for s in duck_result.kpis), [s.reason for s in duck_result.kpis]
+    assert_equal_reports(polars_result, duck_result)

@@ -57,6 +57,7 @@ if TYPE_CHECKING:
     from cscli.business_hours.model import Calendar
     from cscli.config import CalendarAssignment
     from cscli.engine.polars.business_time import Grid, Pieces
+    from cscli.engine.sql.dialect import Dialect
 
 #: the prefix of the helper columns a business-seconds step adds and drops again
 PREFIX = "__bh_"
@@ -73,8 +74,6 @@ __all__ = [
     "grid_lookup",
     "lookup_table",
     "with_business_seconds",
-    "with_calendar_seconds",
-    "with_clock",
 ]
 
 
@@ -111,69 +110,70 @@ def _table_name(calendar: Calendar, years: range | None, kind: str) -> str:
     return f"cscli_hours_{slug}_{digest}"
 
 
-def with_clock(
-    rel: Relation,
-    instant: str | exp.Expr,
-    out_col: str,
-    calendar: Calendar,
-    ctx: SqlContext,
-    years: range | None = None,
-    strategy: Strategy = "auto",
-) -> Relation:
-    """`rel` plus `out_col`: B(instant) in µs (BIGINT), NULL for a NULL instant or one outside
-    the covered years; the lookup table is added to `ctx.lookups`."""
+def _clock(
+    d: Dialect, us: exp.Expr, table: Grid | Pieces, lookup: Lookup, alias_: str
+) -> tuple[exp.Expr, exp.Expr, exp.Expr]:
+    """(the joined table, its ON condition, B) for the instant `us` (µs, a column of `_l`)
+    read from `lookup` joined as `alias_`: B(t) in µs, NULL for a NULL instant or one
+    outside the covered years."""
     from cscli.engine.polars.business_time import Grid
 
-    table, lookup = lookup_table(calendar, years, strategy)
-    ctx.lookup(lookup)
-    d = ctx.d
-    us, key = PREFIX + "us", PREFIX + "key"
-    stamp = col(instant) if isinstance(instant, str) else instant
+    def j(name: str) -> exp.Expr:
+        return col(PREFIX + name, alias_)
+
     is_grid = isinstance(table, Grid)
     # grid rows count from 1 (row 0 of polars' arrays is the sentinel below the range)
     first = table.origin - table.width if is_grid else table.origin
-    shifted = exp.Sub(this=d.epoch_us(stamp.copy()), expression=exp.Literal.number(str(first)))
-    rel = rel.with_columns(
-        **{
-            us: d.epoch_us(stamp),
-            key: d.floor_div(shifted, exp.Literal.number(str(table.width))),
-        }
-    )
-    columns = list(lookup.frame.columns)
-    value: exp.Expr = exp.Add(this=col(us), expression=col(PREFIX + "off"))
+    shifted = exp.Sub(this=us.copy(), expression=exp.Literal.number(str(first)))
+    key = d.floor_div(shifted, exp.Literal.number(str(table.width)))
+    on: exp.Expr
     if is_grid:
-        taken = columns[1:]
-        other = Relation.table(lookup.name, columns)
-        rel = rel.left_join(other, on={key: PREFIX + "row"}, take=taken, broadcast=True)
-        if PREFIX + "lo" in taken:
-            value = d.greatest(value, col(PREFIX + "lo"))
+        on = exp.EQ(this=j("row"), expression=key)
     else:
-        taken = [PREFIX + "off", PREFIX + "hi"]
-        rel = _range_join(rel, lookup.name, key, us, taken)
-    value = d.least(value, col(PREFIX + "hi"))
-    return _replace(rel, (us, key, *taken), **{out_col: value})
+        on = exp.and_(
+            exp.EQ(this=j("bucket"), expression=key),
+            exp.GTE(this=us.copy(), expression=j("start")),
+            exp.LT(this=us.copy(), expression=j("until")),
+        )
+    value: exp.Expr = exp.Add(this=us.copy(), expression=j("off"))
+    if PREFIX + "lo" in lookup.frame.columns:
+        value = d.greatest(value, j("lo"))
+    joined = subquery(exp.Table(this=exp.to_identifier(lookup.name, quoted=True)), alias_)
+    return joined, on, d.least(value, j("hi"))
 
 
-def _range_join(rel: Relation, table: str, key: str, us: str, take: Sequence[str]) -> Relation:
-    """`rel` LEFT JOIN the bucketed stretches on `bucket = key AND start <= us < until`,
-    taking `take` (at most one stretch matches: they are disjoint)."""
-    cond = exp.and_(
-        exp.EQ(this=col(key, "_l"), expression=col(PREFIX + "bucket", "_j")),
-        exp.GTE(this=col(us, "_l"), expression=col(PREFIX + "start", "_j")),
-        exp.LT(this=col(us, "_l"), expression=col(PREFIX + "until", "_j")),
-    )
-    kept = [c for c in rel.columns if c not in take]
-    items = [col(c, "_l") for c in kept] + [alias(col(c, "_j"), c) for c in take]
+def _seconds_by_calendar(
+    rel: Relation,
+    s_us: str,
+    e_us: str,
+    outs: dict[str, Calendar],
+    ctx: SqlContext,
+    years: range | None,
+    strategy: Strategy,
+) -> Relation:
+    """`rel` plus, for each `out → calendar` of `outs`, B(end) − B(start) on that calendar in
+    seconds (µs × 1e-6), from the instants `s_us`, `e_us` (µs columns): one SELECT joining
+    each calendar's lookup twice (a LEFT JOIN: an instant without a row gives NULL)."""
+    d = ctx.d
+    joins: list[tuple[exp.Expr, exp.Expr]] = []
+    values: list[exp.Expr] = []
+    for i, calendar in enumerate(outs.values()):
+        table, lookup = lookup_table(calendar, years, strategy)
+        ctx.lookup(lookup)
+        clocks = []
+        for side, us in (("s", s_us), ("e", e_us)):
+            joined, on, clock = _clock(d, col(us, "_l"), table, lookup, f"_j{side}{i}")
+            joins.append((joined, on))
+            clocks.append(clock)
+        values.append(d.seconds(exp.Sub(this=clocks[1], expression=clocks[0])))
+    kept = [c for c in rel.columns if c not in outs]
+    items = [col(c, "_l") for c in kept] + [alias(v, o) for o, v in zip(outs, values, strict=True)]
     query = exp.Select(expressions=items).from_(subquery(rel.query, "_l"), copy=False)
-    query.set(
-        "hint",
-        exp.Hint(
-            expressions=[exp.Anonymous(this="BROADCAST", expressions=[exp.to_identifier("_j")])]
-        ),
-    )
-    other = subquery(exp.Table(this=exp.to_identifier(table, quoted=True)), "_j")
-    query = query.join(other, on=cond, join_type="left", copy=False)
-    return Relation(query, (*kept, *take))
+    hinted = [exp.to_identifier(j.alias) for j, _ in joins]
+    query.set("hint", exp.Hint(expressions=[exp.Anonymous(this="BROADCAST", expressions=hinted)]))
+    for joined, on in joins:
+        query = query.join(joined, on=on, join_type="left", copy=False)
+    return Relation(query, (*kept, *outs))
 
 
 def _replace(rel: Relation, dropped: Sequence[str], **named: exp.Expr) -> Relation:
@@ -181,25 +181,6 @@ def _replace(rel: Relation, dropped: Sequence[str], **named: exp.Expr) -> Relati
     SELECT."""
     kept = [c for c in rel.columns if c not in dropped and c not in named]
     return rel.select(*kept, *named.items())
-
-
-def with_calendar_seconds(
-    rel: Relation,
-    start: str | exp.Expr,
-    end: str | exp.Expr,
-    out_col: str,
-    calendar: Calendar,
-    ctx: SqlContext,
-    years: range | None = None,
-    strategy: Strategy = "auto",
-) -> Relation:
-    """`rel` plus `out_col`: business seconds from `start` to `end` on one calendar (DOUBLE),
-    B(end) − B(start) as µs × 1e-6; NULL where either instant is NULL or outside the years."""
-    b_start, b_end = PREFIX + "b_start", PREFIX + "b_end"
-    rel = with_clock(rel, start, b_start, calendar, ctx, years, strategy)
-    rel = with_clock(rel, end, b_end, calendar, ctx, years, strategy)
-    value = ctx.d.seconds(exp.Sub(this=col(b_end), expression=col(b_start)))
-    return _replace(rel, (b_start, b_end), **{out_col: value})
 
 
 def with_business_seconds(
@@ -220,28 +201,30 @@ def with_business_seconds(
     where no calendar applies), as `cscli.engine.polars.enrich.business_expr`. `when`: the
     value is NULL where this predicate is not true (a twin is NULL where its measure is).
     `rel` unchanged when `assigned` is None (no calendar: the column is not made, as polars).
-    `years` and `strategy` as `cscli.engine.polars.business_time.business_seconds`'s."""
+    `years` and `strategy` as `cscli.engine.polars.business_time.business_seconds`'s.
+
+    Three SELECTs deep whatever the number of calendars: the instants in µs, then every
+    lookup joined in one SELECT, then the choice of calendar."""
     if assigned is None:
         return rel
     assert ctx.hours is not None, "a calendar assignment comes from the context's hours"
-    calendars = ctx.hours.calendars
-    # the instants once, as columns, so that an expression (COALESCE, a window MAX) is not
+    d = ctx.d
+    # the instants once, as µs columns, so that an expression (COALESCE, a window MAX) is not
     # evaluated again for every calendar
-    s_col, e_col = PREFIX + "start", PREFIX + "end"
+    s_us, e_us = PREFIX + "start_us", PREFIX + "end_us"
     rel = rel.with_columns(
         **{
-            s_col: col(start) if isinstance(start, str) else start,
-            e_col: col(end) if isinstance(end, str) else end,
+            s_us: d.epoch_us(col(start) if isinstance(start, str) else start),
+            e_us: d.epoch_us(col(end) if isinstance(end, str) else end),
         }
     )
     if isinstance(assigned, str):
-        names = {assigned: PREFIX + "s0"}
+        chosen = [assigned]
     else:
         chosen = [*assigned.map.values(), *([assigned.default] if assigned.default else [])]
-        names = {name: f"{PREFIX}s{i}" for i, name in enumerate(dict.fromkeys(chosen))}
-    for name, column in names.items():
-        cal = calendars[name]
-        rel = with_calendar_seconds(rel, s_col, e_col, column, cal, ctx, years, strategy)
+    names = {name: f"{PREFIX}s{i}" for i, name in enumerate(dict.fromkeys(chosen))}
+    outs = {column: ctx.hours.calendars[name] for name, column in names.items()}
+    rel = _seconds_by_calendar(rel, s_us, e_us, outs, ctx, years, strategy)
     if isinstance(assigned, str):
         value: exp.Expr = col(names[assigned])
     else:
@@ -257,7 +240,7 @@ def with_business_seconds(
         value = exp.Case(ifs=ifs, default=default)
     if when is not None:
         value = exp.Case(ifs=[exp.If(this=when, true=value)])
-    return _replace(rel, (s_col, e_col, *names.values()), **{out_col: value})
+    return _replace(rel, (s_us, e_us, *names.values()), **{out_col: value})
 
 
 def _null_double() -> exp.Expr:
