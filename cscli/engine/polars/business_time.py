@@ -366,3 +366,51 @@ def lookup_grid(calendar: Calendar, years: range | None = None) -> Grid | None:
         columns["lo"] = table.lo.slice(1, n - 2)
     columns["hi"] = table.hi.slice(1, n - 2)
     return Grid(table.origin, table.width, table.lo is not None, pl.DataFrame(columns))
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Pieces:
+    """The "search" lookup of `business_seconds` as a frame bucketed for an equi-join: per
+    bucket of `width` µs from `origin` (`bucket = (t − origin) // width`, floor division), the
+    search rows whose range [start, until) meets it, with their `off` and `hi`: B(t) =
+    min(t + off, hi) on the row with start ≤ t < until; no row outside the covered range."""
+
+    origin: int
+    width: int
+    frame: pl.DataFrame
+
+
+#: the bucket of `Pieces`: a day (a bucket holds few open stretches, so few rows)
+_PIECE_US = 24 * _HOUR_US
+
+
+@lru_cache(maxsize=8)
+def lookup_pieces(calendar: Calendar, years: range | None = None) -> Pieces:
+    """The sorted-search arrays of `business_seconds` (`strategy="search"`) for `calendar`,
+    bucketed by day (`Pieces`)."""
+    table = _lookup(calendar, DEFAULT_YEARS if years is None else years, "search")
+    assert table.starts is not None
+    n = len(table.starts)
+    # rows 1 … n − 2: the zero-length row at the origin and the open intervals, each ranging
+    # to the next row's start (the last one to the end sentinel's start, the range's end)
+    frame = (
+        pl.DataFrame(
+            {
+                "start": table.starts.slice(1, n - 2),
+                "until": table.starts.slice(2, n - 2),
+                "off": table.off.slice(1, n - 2),
+                "hi": table.hi.slice(1, n - 2),
+            }
+        )
+        .filter(pl.col("until") > pl.col("start"))
+        .with_columns(
+            bucket=pl.int_ranges(
+                (pl.col("start") - table.origin) // _PIECE_US,
+                (pl.col("until") - 1 - table.origin) // _PIECE_US + 1,
+                dtype=pl.Int64,
+            )
+        )
+        .explode("bucket")
+        .select("bucket", "start", "until", "off", "hi")
+    )
+    return Pieces(table.origin, _PIECE_US, frame)

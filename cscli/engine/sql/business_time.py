@@ -1,5 +1,5 @@
-"""Business seconds between two instants on a SQL engine: the lookup grid of the polars engine
-(`cscli.engine.polars.business_time`), shipped to the engine as a table and equi-joined.
+"""Business seconds between two instants on a SQL engine: the lookup arrays of the polars
+engine (`cscli.engine.polars.business_time`), shipped to the engine as a table and joined.
 
 Polars reads B(t), a calendar's open time from a fixed origin up to instant t, from a grid of
 equal UTC buckets: for the bucket that holds t (row `(us − (origin − width)) // width`, with
@@ -14,14 +14,19 @@ so every value is bit-identical to polars'. The grid's null sentinel rows (insta
 the covered years) are left out of the table: a LEFT JOIN finds no row there, and a NULL
 instant computes a NULL row that matches nothing, so B is NULL exactly where polars' is.
 
-Polars falls back to a sorted search over the open stretches when a calendar's grid would
-exceed 64 MiB (openings off every 10-minute mark with short closed gaps, over the default 51
-years); those calendars are refused here (`Unsupported`), never approximated.
+When a calendar's grid would exceed 64 MiB (openings off the 10-minute marks with short closed
+gaps, over the default 51 years), polars searches its sorted open stretches instead: B(t) =
+min(us + off, hi) on the last stretch starting at or before t. The SQL engines join those
+arrays too, bucketed by UTC day from the origin (`bucket`, `start`, `until`, `off`, `hi`: each
+stretch listed under every day it meets), on `bucket = (us − origin) // day` AND `start ≤ us <
+until`: an equi-join with a residual range condition, a few rows per bucket.
 
 Table size: a 15-minute grid holds 35,040 rows a year (4 × 24 × 365), 3 BIGINT columns (24
 bytes a row, 841 KB a year) or 4 with `lo`; over the default years 2000–2050 that is 1.79M rows
 (43 MB), above Spark's 10 MB broadcast threshold: the join carries a BROADCAST hint. A calendar
-whose openings all fall on whole hours has an hourly grid: 447k rows (10.7 MB).
+whose openings all fall on whole hours has an hourly grid: 447k rows (10.7 MB). The searched
+tables are smaller (a row per day and per open stretch: ~45k rows, 1.8 MB, for Mon–Fri with a
+break).
 """
 
 from __future__ import annotations
@@ -29,7 +34,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from sqlglot import exp
 
@@ -40,21 +45,26 @@ from cscli.engine.sql.relations import (
     Relation,
     SqlBuilder,
     SqlContext,
+    alias,
     col,
     null_timestamp,
     source_end,
+    subquery,
 )
 from cscli.kpis.measures import MEASURES
 
 if TYPE_CHECKING:
     from cscli.business_hours.model import Calendar
     from cscli.config import CalendarAssignment
-    from cscli.engine.polars.business_time import Grid
+    from cscli.engine.polars.business_time import Grid, Pieces
+    from cscli.engine.sql.dialect import Dialect
 
 #: the prefix of the helper columns a business-seconds step adds and drops again
 PREFIX = "__bh_"
-_GRID_COLUMNS = ("row", "off", "lo", "hi")
 
+#: "auto": the lookup polars uses by default; "search": its sorted-search arrays (as polars'
+#: `strategy`)
+Strategy = Literal["auto", "search"]
 
 __all__ = [
     "BUSINESS_BUILDERS",
@@ -62,70 +72,108 @@ __all__ = [
     "business_age",
     "business_twin",
     "grid_lookup",
+    "lookup_table",
     "with_business_seconds",
-    "with_calendar_seconds",
-    "with_clock",
 ]
 
 
-def grid_lookup(calendar: Calendar, years: range | None = None) -> tuple[Grid, Lookup]:
-    """The polars engine's lookup grid of `calendar` and the `Lookup` table that ships it
-    (columns `__bh_row`, `__bh_off`, [`__bh_lo`,] `__bh_hi`). Raises `Unsupported` for a
-    calendar polars measures by a sorted search."""
+def lookup_table(
+    calendar: Calendar, years: range | None = None, strategy: Strategy = "auto"
+) -> tuple[Grid | Pieces, Lookup]:
+    """The polars engine's lookup of `calendar` (its grid, or its searched stretches by day)
+    and the `Lookup` table that ships it: columns `__bh_row`, `__bh_off`, [`__bh_lo`,]
+    `__bh_hi` for a grid; `__bh_bucket`, `__bh_start`, `__bh_until`, `__bh_off`, `__bh_hi`
+    for the stretches."""
     # The arrays are polars' own (equal results by construction); building them needs polars,
     # which is loaded anyway when a Lookup frame exists.
-    from cscli.engine.polars.business_time import lookup_grid
+    from cscli.engine.polars.business_time import lookup_grid, lookup_pieces
 
-    grid = lookup_grid(calendar, years)
-    if grid is None:
-        raise Unsupported(
-            f"calendar {calendar.name!r} has openings so finely spread that the polars engine "
-            "measures it by a sorted search, which the SQL engines do not do; put its "
-            "openings and closings on 10-minute marks"
-        )
-    frame = grid.frame.rename({c: PREFIX + c for c in grid.frame.columns})
-    return grid, Lookup(_table_name(calendar, years), frame, broadcast=True)
+    found = lookup_grid(calendar, years) if strategy == "auto" else None
+    table = found if found is not None else lookup_pieces(calendar, years)
+    frame = table.frame.rename({c: PREFIX + c for c in table.frame.columns})
+    kind = "grid" if found is not None else "search"
+    return table, Lookup(_table_name(calendar, years, kind), frame, broadcast=True)
 
 
-def _table_name(calendar: Calendar, years: range | None) -> str:
-    """A table name unique to the calendar's definition and years (names are free text)."""
-    digest = hashlib.sha256(repr((calendar, years)).encode()).hexdigest()[:12]
+def grid_lookup(calendar: Calendar, years: range | None = None) -> tuple[Grid | Pieces, Lookup]:
+    """`lookup_table(calendar, years)`: kept for the engine's calendar check. Every calendar
+    is measured exactly now (a grid or the searched stretches), so it never raises
+    `Unsupported` (re-exported for the callers that catch it)."""
+    return lookup_table(calendar, years)
+
+
+def _table_name(calendar: Calendar, years: range | None, kind: str) -> str:
+    """A table name unique to the calendar's definition, years and kind (names are free
+    text)."""
+    digest = hashlib.sha256(repr((calendar, years, kind)).encode()).hexdigest()[:12]
     slug = re.sub(r"[^a-z0-9]+", "_", calendar.name.lower()).strip("_")[:24]
     return f"cscli_hours_{slug}_{digest}"
 
 
-def with_clock(
+def _clock(
+    d: Dialect, us: exp.Expr, table: Grid | Pieces, lookup: Lookup, alias_: str
+) -> tuple[exp.Expr, exp.Expr, exp.Expr]:
+    """(the joined table, its ON condition, B) for the instant `us` (µs, a column of `_l`)
+    read from `lookup` joined as `alias_`: B(t) in µs, NULL for a NULL instant or one
+    outside the covered years."""
+    from cscli.engine.polars.business_time import Grid
+
+    def j(name: str) -> exp.Expr:
+        return col(PREFIX + name, alias_)
+
+    is_grid = isinstance(table, Grid)
+    # grid rows count from 1 (row 0 of polars' arrays is the sentinel below the range)
+    first = table.origin - table.width if is_grid else table.origin
+    shifted = exp.Sub(this=us.copy(), expression=exp.Literal.number(str(first)))
+    key = d.floor_div(shifted, exp.Literal.number(str(table.width)))
+    on: exp.Expr
+    if is_grid:
+        on = exp.EQ(this=j("row"), expression=key)
+    else:
+        on = exp.and_(
+            exp.EQ(this=j("bucket"), expression=key),
+            exp.GTE(this=us.copy(), expression=j("start")),
+            exp.LT(this=us.copy(), expression=j("until")),
+        )
+    value: exp.Expr = exp.Add(this=us.copy(), expression=j("off"))
+    if PREFIX + "lo" in lookup.frame.columns:
+        value = d.greatest(value, j("lo"))
+    joined = subquery(exp.Table(this=exp.to_identifier(lookup.name, quoted=True)), alias_)
+    return joined, on, d.least(value, j("hi"))
+
+
+def _seconds_by_calendar(
     rel: Relation,
-    instant: str | exp.Expr,
-    out_col: str,
-    calendar: Calendar,
+    s_us: str,
+    e_us: str,
+    outs: dict[str, Calendar],
     ctx: SqlContext,
-    years: range | None = None,
+    years: range | None,
+    strategy: Strategy,
 ) -> Relation:
-    """`rel` plus `out_col`: B(instant) in µs (BIGINT), NULL for a NULL instant or one outside
-    the covered years; the lookup table is added to `ctx.lookups`."""
-    grid, lookup = grid_lookup(calendar, years)
-    ctx.lookup(lookup)
+    """`rel` plus, for each `out → calendar` of `outs`, B(end) − B(start) on that calendar in
+    seconds (µs × 1e-6), from the instants `s_us`, `e_us` (µs columns): one SELECT joining
+    each calendar's lookup twice (a LEFT JOIN: an instant without a row gives NULL)."""
     d = ctx.d
-    us, key = PREFIX + "us", PREFIX + "key"
-    stamp = col(instant) if isinstance(instant, str) else instant
-    shifted = exp.Sub(
-        this=d.epoch_us(stamp.copy()), expression=exp.Literal.number(str(grid.origin - grid.width))
-    )
-    rel = rel.with_columns(
-        **{
-            us: d.epoch_us(stamp),
-            key: d.floor_div(shifted, exp.Literal.number(str(grid.width))),
-        }
-    )
-    taken = [PREFIX + c for c in _GRID_COLUMNS if c != "row" and (c != "lo" or grid.needs_lo)]
-    table = Relation.table(lookup.name, list(lookup.frame.columns))
-    rel = rel.left_join(table, on={key: PREFIX + "row"}, take=taken, broadcast=True)
-    value: exp.Expr = exp.Add(this=col(us), expression=col(PREFIX + "off"))
-    if grid.needs_lo:
-        value = d.greatest(value, col(PREFIX + "lo"))
-    value = d.least(value, col(PREFIX + "hi"))
-    return _replace(rel, (us, key, *taken), **{out_col: value})
+    joins: list[tuple[exp.Expr, exp.Expr]] = []
+    values: list[exp.Expr] = []
+    for i, calendar in enumerate(outs.values()):
+        table, lookup = lookup_table(calendar, years, strategy)
+        ctx.lookup(lookup)
+        clocks = []
+        for side, us in (("s", s_us), ("e", e_us)):
+            joined, on, clock = _clock(d, col(us, "_l"), table, lookup, f"_j{side}{i}")
+            joins.append((joined, on))
+            clocks.append(clock)
+        values.append(d.seconds(exp.Sub(this=clocks[1], expression=clocks[0])))
+    kept = [c for c in rel.columns if c not in outs]
+    items = [col(c, "_l") for c in kept] + [alias(v, o) for o, v in zip(outs, values, strict=True)]
+    query = exp.Select(expressions=items).from_(subquery(rel.query, "_l"), copy=False)
+    hinted = [exp.to_identifier(j.alias) for j, _ in joins]
+    query.set("hint", exp.Hint(expressions=[exp.Anonymous(this="BROADCAST", expressions=hinted)]))
+    for joined, on in joins:
+        query = query.join(joined, on=on, join_type="left", copy=False)
+    return Relation(query, (*kept, *outs))
 
 
 def _replace(rel: Relation, dropped: Sequence[str], **named: exp.Expr) -> Relation:
@@ -133,24 +181,6 @@ def _replace(rel: Relation, dropped: Sequence[str], **named: exp.Expr) -> Relati
     SELECT."""
     kept = [c for c in rel.columns if c not in dropped and c not in named]
     return rel.select(*kept, *named.items())
-
-
-def with_calendar_seconds(
-    rel: Relation,
-    start: str | exp.Expr,
-    end: str | exp.Expr,
-    out_col: str,
-    calendar: Calendar,
-    ctx: SqlContext,
-    years: range | None = None,
-) -> Relation:
-    """`rel` plus `out_col`: business seconds from `start` to `end` on one calendar (DOUBLE),
-    B(end) − B(start) as µs × 1e-6; NULL where either instant is NULL or outside the years."""
-    b_start, b_end = PREFIX + "b_start", PREFIX + "b_end"
-    rel = with_clock(rel, start, b_start, calendar, ctx, years)
-    rel = with_clock(rel, end, b_end, calendar, ctx, years)
-    value = ctx.d.seconds(exp.Sub(this=col(b_end), expression=col(b_start)))
-    return _replace(rel, (b_start, b_end), **{out_col: value})
 
 
 def with_business_seconds(
@@ -163,6 +193,7 @@ def with_business_seconds(
     *,
     when: exp.Expr | None = None,
     years: range | None = None,
+    strategy: Strategy = "auto",
 ) -> Relation:
     """`rel` plus `out_col`, the business seconds from `start` to `end` (column names or
     expressions over `rel`'s columns) under `assigned`, what `BusinessHours.for_source`
@@ -170,43 +201,46 @@ def with_business_seconds(
     where no calendar applies), as `cscli.engine.polars.enrich.business_expr`. `when`: the
     value is NULL where this predicate is not true (a twin is NULL where its measure is).
     `rel` unchanged when `assigned` is None (no calendar: the column is not made, as polars).
-    Raises `Unsupported` for a calendar the SQL engines cannot measure exactly."""
+    `years` and `strategy` as `cscli.engine.polars.business_time.business_seconds`'s.
+
+    Three SELECTs deep whatever the number of calendars: the instants in µs, then every
+    lookup joined in one SELECT, then the choice of calendar."""
     if assigned is None:
         return rel
     assert ctx.hours is not None, "a calendar assignment comes from the context's hours"
-    calendars = ctx.hours.calendars
-    # the instants once, as columns, so that an expression (COALESCE, a window MAX) is not
+    d = ctx.d
+    # the instants once, as µs columns, so that an expression (COALESCE, a window MAX) is not
     # evaluated again for every calendar
-    s_col, e_col = PREFIX + "start", PREFIX + "end"
+    s_us, e_us = PREFIX + "start_us", PREFIX + "end_us"
     rel = rel.with_columns(
         **{
-            s_col: col(start) if isinstance(start, str) else start,
-            e_col: col(end) if isinstance(end, str) else end,
+            s_us: d.epoch_us(col(start) if isinstance(start, str) else start),
+            e_us: d.epoch_us(col(end) if isinstance(end, str) else end),
         }
     )
     if isinstance(assigned, str):
-        names = {assigned: PREFIX + "s0"}
+        chosen = [assigned]
     else:
         chosen = [*assigned.map.values(), *([assigned.default] if assigned.default else [])]
-        names = {name: f"{PREFIX}s{i}" for i, name in enumerate(dict.fromkeys(chosen))}
-    for name, column in names.items():
-        rel = with_calendar_seconds(rel, s_col, e_col, column, calendars[name], ctx, years)
+    names = {name: f"{PREFIX}s{i}" for i, name in enumerate(dict.fromkeys(chosen))}
+    outs = {column: ctx.hours.calendars[name] for name, column in names.items()}
+    rel = _seconds_by_calendar(rel, s_us, e_us, outs, ctx, years, strategy)
     if isinstance(assigned, str):
         value: exp.Expr = col(names[assigned])
     else:
         # first match wins, a NULL or unmapped value takes the default (polars when/then chain)
         ifs = [
             exp.If(
-                this=exp.EQ(this=col(assigned.by), expression=exp.Literal.string(value)),
-                true=col(names[cal]),
+                this=exp.EQ(this=col(assigned.by), expression=exp.Literal.string(key)),
+                true=col(names[target]),
             )
-            for value, cal in assigned.map.items()
+            for key, target in assigned.map.items()
         ]
         default = col(names[assigned.default]) if assigned.default else _null_double()
         value = exp.Case(ifs=ifs, default=default)
     if when is not None:
         value = exp.Case(ifs=[exp.If(this=when, true=value)])
-    return _replace(rel, (s_col, e_col, *names.values()), **{out_col: value})
+    return _replace(rel, (s_us, e_us, *names.values()), **{out_col: value})
 
 
 def _null_double() -> exp.Expr:
