@@ -19,7 +19,7 @@ def render_ingest(manifest: Manifest, names: Sequence[str], out: Path, console: 
     for name in names:
         e = manifest.sources[name]
         files = len(e.files)
-        findings = sum(1 for _ in e.findings)
+        findings = len(e.findings)
         months = sum(1 for m in e.partitions if m != "none")
         console.print(
             Text(
@@ -28,8 +28,9 @@ def render_ingest(manifest: Manifest, names: Sequence[str], out: Path, console: 
                 f"{'s' if findings != 1 else ''}, {months} month{'s' if months != 1 else ''}"
                 f" → {t(str(out / name))}",
                 style="yellow" if findings else "",
-            )
+            ),
+            soft_wrap=True,
         )
         for q in e.findings:
-            console.print(safe.text(f"  ! {q.rows:,} row(s) {q.issue}: {q.effect}", style="dim"))
-    console.print(Text(f"manifest: {t(str(out / MANIFEST))}", style="dim"))
+            console.print(safe.text(f"  ! {q.rows:,} row(s) {q.issue}: {q.effect}", style="dim"), soft_wrap=True)
+    console.print(Text(f"manifest: {t(str(out / MANIFEST))}", style="dim"), soft_wrap=True)

@@ -22,7 +22,8 @@ def render_validation(result: ValidationResult, console: Console) -> None:
         files = ", ".join(t(f.name) for f in src.files)
         console.print(Text(f"\n{t(src.name)}: {src.rows:,} rows read from {files}", style="bold"))
         if src.name in result.ingested:
-            console.print(Text(f"  ingested data: {t(result.ingested[src.name])}", style="dim"))
+            ingested = t(result.ingested[src.name])
+            console.print(Text(f"  ingested data: {ingested}", style="dim"), soft_wrap=True)
         mapped = ", ".join(t(c) if e == c else f"{t(c)} ← {t(e)}" for c, e in src.mapping.items())
         console.print(Text(f"  mapped: {mapped}"))
         if src.unmapped:
