@@ -121,15 +121,19 @@ def test_report_on_ingested_fixture_equals_report_on_exports(
     for args in ([], ["--by", "channel", "--grain", "month"], ["--from", "2026-02-01"]):
         before, after = _report_json(exports, *args), _report_json(again, *args)
         assert after == before
-    findings = {(q["source"], q["issue"], q["rows"]) for q in before["data_quality"]}
-    # the loader's own findings (from the manifest) and the KPI rule (score 9 on a 1–5 scale,
+    findings = [
+        (q["source"], q["issue"], q["rows"], [(e["file"], e["row"]) for e in q["examples"]])
+        for q in before["data_quality"]
+    ]
+    # the loader's own findings (from the manifest: ticket 4's date, ticket 3's "x" and its
+    # resolution an hour before creation) and the KPI rule (s2's score 9 on a 1–5 scale,
     # counted at report time over the canonical data)
-    assert findings == {
-        ("tickets", "created_at: missing value (required)", 1),
-        ("tickets", "agent_replies: cannot read as a whole number", 1),
-        ("tickets", "resolved_at before created_at", 1),
-        ("surveys", "csat score outside 1–5", 1),
-    } or len(findings) >= 4  # issue texts are the loader's: compared exactly above
+    assert findings == [
+        ("surveys", "csat score outside 1–5", 1, [("surveys.csv", 3)]),
+        ("tickets", "created_at: cannot read as a date-time", 1, [("tickets_a.csv", 5)]),
+        ("tickets", "agent_replies: cannot read as a whole number", 1, [("tickets_a.csv", 4)]),
+        ("tickets", "resolved_at before created_at", 1, [("tickets_a.csv", 4)]),
+    ]
 
 
 def test_report_on_ingested_sample_equals_report_on_exports(tmp_path: Path) -> None:
