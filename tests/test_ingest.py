@@ -105,9 +105,7 @@ def _digest(folder: Path) -> dict[str, str]:
 # --- round trip ---------------------------------------------------------------------------
 
 
-def test_report_on_ingested_fixture_equals_report_on_exports(
-    exports: Path, tmp_path: Path
-) -> None:
+def test_report_on_ingested_fixture_equals_report_on_exports(exports: Path, tmp_path: Path) -> None:
     inputs = _digest(tmp_path)
     out = tmp_path / "lake"
     ingest(load_config(exports), [], out)
@@ -164,7 +162,9 @@ def test_canonical_records_come_back_in_the_order_they_were_read(
     original = load_sources(load_config(exports), ["tickets"])["tickets"]
     again = load_sources(load_config(_canonical_config(tmp_path, out)), ["tickets"])["tickets"]
     order = ["_file", "_row"]
-    assert again.frame.select(order).collect().rows() == original.frame.select(order).collect().rows()
+    assert (
+        again.frame.select(order).collect().rows() == original.frame.select(order).collect().rows()
+    )
     # file a rows 2–5, then file b rows 2–4, though they were written in three partitions
     assert again.frame.select(order).collect().rows() == [
         ("tickets_a.csv", 2),
@@ -269,7 +269,7 @@ def test_a_newer_manifest_version_is_refused(exports: Path, tmp_path: Path) -> N
     doc = json.loads((out / MANIFEST).read_text())
     doc["version"] = canonical.FORMAT_VERSION + 1
     (out / MANIFEST).write_text(json.dumps(doc))
-    with pytest.raises(InputError, match="format version 2 .* reads versions up to 1"):
+    with pytest.raises(InputError, match=r"format version 2 .* reads versions up to 1"):
         read_manifest(out / MANIFEST)
     result = CliRunner().invoke(app, ["report", "-c", str(_canonical_config(tmp_path, out))])
     assert result.exit_code == 2
@@ -364,7 +364,9 @@ def test_cli_ingest_prints_each_source(exports: Path, tmp_path: Path) -> None:
 
 def test_cli_ingest_errors(exports: Path, tmp_path: Path) -> None:
     runner = CliRunner()
-    unknown = runner.invoke(app, ["ingest", "-c", str(exports), "-o", str(tmp_path / "x"), "-s", "nope"])
+    unknown = runner.invoke(
+        app, ["ingest", "-c", str(exports), "-o", str(tmp_path / "x"), "-s", "nope"]
+    )
     assert unknown.exit_code == 2
     assert "error: no source named 'nope'" in unknown.output
     assert "hint: sources of this config: surveys, tickets" in unknown.output

@@ -191,7 +191,7 @@ def read_manifest(path: Path) -> Manifest:
         ) from e
     if not isinstance(raw, dict) or raw.get("format") != FORMAT_NAME:
         raise InputError(
-            f"{path.name} is not a cscli ingest manifest (no \"format\": \"{FORMAT_NAME}\")",
+            f'{path.name} is not a cscli ingest manifest (no "format": "{FORMAT_NAME}")',
             file=str(path),
             hint="point the source at a folder written by `cscli ingest`",
         )
@@ -233,10 +233,18 @@ def manifest_of(folder: Path) -> Path | None:
     return candidate if candidate.is_file() else None
 
 
-def canonical_folder(path: str | tuple[str, ...] | None, fmt: str | None, base_dir: Path) -> Path | None:
+def canonical_folder(
+    path: str | tuple[str, ...] | None, fmt: str | None, base_dir: Path
+) -> Path | None:
     """The folder of a source that reads canonical data: `format: canonical`, or a path that
     is a folder beside a manifest (detected). None for any other source."""
-    if path is None or not isinstance(path, str):
+    if fmt == "canonical" and not isinstance(path, str):
+        raise InputError(
+            "format: canonical reads one folder written by `cscli ingest`, not "
+            + ("a database" if path is None else "a list of paths"),
+            hint="set path: to the source's folder, e.g. path: lake/tickets",
+        )
+    if not isinstance(path, str):
         return None
     folder = Path(path) if Path(path).is_absolute() else base_dir / path
     if fmt == "canonical":

@@ -32,5 +32,8 @@ def render_ingest(manifest: Manifest, names: Sequence[str], out: Path, console: 
             soft_wrap=True,
         )
         for q in e.findings:
-            console.print(safe.text(f"  ! {q.rows:,} row(s) {q.issue}: {q.effect}", style="dim"), soft_wrap=True)
+            console.print(
+                safe.text(f"  ! {q.rows:,} row(s) {q.issue}: {q.effect}", style="dim"),
+                soft_wrap=True,
+            )
     console.print(Text(f"manifest: {t(str(out / MANIFEST))}", style="dim"), soft_wrap=True)

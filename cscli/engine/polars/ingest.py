@@ -237,7 +237,9 @@ def _write_source(src: LoadedSource, folder: Path) -> SourceEntry:
     )
 
 
-def materialise(config: Config, names: Collection[str], workdir: Path) -> dict[str, CanonicalSource]:
+def materialise(
+    config: Config, names: Collection[str], workdir: Path
+) -> dict[str, CanonicalSource]:
     """The sources `names` as canonical data: those that point at ingested data as they are,
     the others ingested into `workdir` (which the caller removes)."""
     found: dict[str, CanonicalSource] = {}
