@@ -391,3 +391,22 @@ def test_docs_describe_the_format() -> None:
     text = (ROOT / "docs" / "ingest.md").read_text(encoding="utf-8")
     for word in ("cscli-ingest.json", "month=none", "_usable", "format: canonical", "version"):
         assert word in text
+
+
+def test_a_malformed_line_far_down_fails_the_ingest_with_its_line(
+    write: Write, tmp_path: Path
+) -> None:
+    rows = "".join(f"{i},2026-01-05T09:00:00Z,,,email,1\n" for i in range(1, 1501))
+    write("tickets.csv", HEADER + rows)
+    config = write("cscli.yaml", "sources:\n  tickets: {path: tickets.csv}\n")
+    out = tmp_path / "lake"
+    runner = CliRunner()
+    assert runner.invoke(app, ["ingest", "-c", str(config), "-o", str(out)]).exit_code == 0
+    before = _digest(out)
+    # row 1,502 (after the 1,000 rows read up front) gets two extra fields
+    write("tickets.csv", HEADER + rows + "1501,2026-01-05T09:00:00Z,,,email,1,x,y\n")
+    result = runner.invoke(app, ["ingest", "-c", str(config), "-o", str(out)])
+    assert result.exit_code == 2, result.output
+    assert "error:" in result.output and "Traceback" not in result.output
+    assert "1502" in result.output or "1,502" in result.output
+    assert _digest(out) == before

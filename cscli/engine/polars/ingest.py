@@ -19,7 +19,6 @@ import os
 import shutil
 import tempfile
 from collections.abc import Callable, Collection
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -56,11 +55,6 @@ Progress = Callable[[str], None]
 _MONTH = "__month"
 
 
-@dataclass(frozen=True, slots=True)
-class _Written:
-    entry: SourceEntry
-
-
 def ingest(
     config: Config, names: Collection[str], out: Path, progress: Progress | None = None
 ) -> Manifest:
@@ -91,7 +85,13 @@ def ingest(
         for name, src in sources.items():
             if progress is not None:
                 progress(name)
-            entries[name] = _write_source(src, tmp / name)
+            try:
+                entries[name] = _write_source(src, tmp / name)
+            except pl.exceptions.PolarsError as e:
+                # a malformed line past the rows read up front: name the file and line
+                from cscli.engine.polars.loader import explain_read_error
+
+                raise explain_read_error(config.sources, config.base_dir, e) from e
         now = datetime.now(UTC)
         kept = {n: e for n, e in (old.sources.items() if old else ()) if n not in entries}
         manifest = Manifest(__version__, now, {**kept, **entries})
@@ -206,12 +206,7 @@ def _write_source(src: LoadedSource, folder: Path) -> SourceEntry:
         _usable(src).cast(pl.Int64).sum().alias("_usable_rows"),
     )
     months = records.group_by(_MONTH).agg(pl.len().alias("n"))
-    try:
-        _, quality, parts = pl.collect_all([sink, counts, months])
-    except pl.exceptions.PolarsError as e:
-        from cscli.engine.polars.loader import explain_read_error
-
-        raise explain_read_error({}, Path(), e) from e
+    _, quality, parts = pl.collect_all([sink, counts, months])
     if not any(folder.glob(f"{PARTITION_KEY}=*/*.parquet")):  # no records: an empty file
         (folder / f"{PARTITION_KEY}={NO_ANCHOR}").mkdir(parents=True, exist_ok=True)
         records.drop(_MONTH).head(0).collect().write_parquet(
