@@ -14,6 +14,7 @@ from typing import Any
 
 import duckdb
 import polars as pl
+import pyarrow.parquet as pq
 import pytest
 from typer.testing import CliRunner
 
@@ -224,6 +225,10 @@ def test_partitions_by_utc_month_counted_by_duckdb(exports: Path, tmp_path: Path
     assert schema["created_at"] == pl.Datetime("us", "UTC")
     assert schema["_row"] == pl.Int64 and schema["_usable"] == pl.Boolean
     assert "resolution_seconds" not in schema  # measures are recomputed, not stored
+    # no min/max statistics (polars leaves NaN out of them: an engine trusting them errs)
+    meta = pq.ParquetFile(out / "surveys" / "month=2026-01" / "part-0.parquet").metadata
+    score = meta.schema.names.index("score")
+    assert not meta.row_group(0).column(score).statistics.has_min_max
 
 
 def test_null_anchor_rows_are_kept_and_marked_unusable(exports: Path, tmp_path: Path) -> None:

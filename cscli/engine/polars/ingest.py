@@ -192,6 +192,9 @@ def _write_source(src: LoadedSource, folder: Path) -> SourceEntry:
                 f"{PARTITION_KEY}={a.partition_keys[_MONTH][0]}/part-{a.index_in_partition}.parquet"
             ),
         ),
+        # no min/max: polars leaves NaN out of them, and an engine that trusts them (DuckDB's
+        # statistics propagation, a row-group skip) would then misjudge NaN rows
+        statistics={"min": False, "max": False, "null_count": True},
         mkdir=True,
         lazy=True,
     )
