@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,8 @@ import duckdb
 import polars as pl
 import pyarrow.parquet as pq
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from cscli import api
@@ -415,3 +418,56 @@ def test_a_malformed_line_far_down_fails_the_ingest_with_its_line(
     assert "error:" in result.output and "Traceback" not in result.output
     assert "1502" in result.output or "1,502" in result.output
     assert _digest(out) == before
+
+
+@settings(
+    max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    stamps=st.lists(
+        st.one_of(
+            st.none(),
+            st.datetimes(min_value=datetime(2025, 11, 1), max_value=datetime(2026, 3, 31)),
+        ),
+        min_size=0,
+        max_size=12,
+    ),
+    split=st.integers(min_value=0, max_value=12),
+)
+def test_partitions_hold_every_record_once(
+    tmp_path_factory: pytest.TempPathFactory, stamps: list[datetime | None], split: int
+) -> None:
+    """Whatever the stamps (none, across months, in two files): the partitions hold each
+    record once, by its UTC month, and read back in the order they were read."""
+    folder = tmp_path_factory.mktemp("prop")
+    lines = [
+        f"{i},{'' if s is None else s.strftime('%Y-%m-%dT%H:%M:%SZ')},,,email,1\n"
+        for i, s in enumerate(stamps)
+    ]
+    (folder / "t_a.csv").write_text(HEADER + "".join(lines[:split]))
+    (folder / "t_b.csv").write_text(HEADER + "".join(lines[split:]))
+    config = folder / "cscli.yaml"
+    config.write_text('sources:\n  tickets: {path: "t_*.csv"}\n')
+    out = folder / "lake"
+    entry = ingest(load_config(config), [], out).sources["tickets"]
+    expected: dict[str, int] = {}
+    for s in stamps:
+        key = "none" if s is None else s.strftime("%Y-%m")
+        expected[key] = expected.get(key, 0) + 1
+    if not stamps:  # no records: one empty file, so the folder still has the columns
+        expected = {}
+    assert entry.partitions == expected
+    assert entry.rows == len(stamps) and entry.usable_rows == sum(s is not None for s in stamps)
+    files = f"{out}/tickets/*/*.parquet"
+    counted = dict(
+        duckdb.sql(
+            f"SELECT month, count(*) FROM read_parquet('{files}', hive_partitioning = true) "
+            "GROUP BY month"
+        ).fetchall()
+    )
+    assert counted == expected
+    back = load_sources(load_config(_canonical_config(folder, out)), ["tickets"])["tickets"]
+    rows = back.frame.select("_file", "_row").collect().rows()
+    assert rows == [("t_a.csv", i + 2) for i in range(min(split, len(stamps)))] + [
+        ("t_b.csv", i + 2) for i in range(len(stamps) - min(split, len(stamps)))
+    ]
