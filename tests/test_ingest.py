@@ -285,6 +285,14 @@ def test_a_newer_manifest_version_is_refused(exports: Path, tmp_path: Path) -> N
     assert "the data was ingested in format version 2 by cscli" in result.output
     assert "hint: upgrade cscli" in result.output
     assert "Traceback" not in result.output
+    # nor is it overwritten: its other sources' entries would be lost
+    rerun = CliRunner().invoke(app, ["ingest", "-c", str(exports), "-o", str(out)])
+    assert rerun.exit_code == 2
+    assert "holds an ingest manifest this cscli cannot update: the data was ingested" in (
+        rerun.output
+    )
+    assert "hint: ingest into another folder with -o" in rerun.output
+    assert json.loads((out / MANIFEST).read_text()) == doc
 
 
 def test_not_a_manifest_is_an_error(tmp_path: Path) -> None:

@@ -207,7 +207,7 @@ def read_manifest(path: Path) -> Manifest:
             f"the data was ingested in format version {version} by cscli "
             f"{raw.get('cscli_version', '?')}; this cscli reads versions up to {FORMAT_VERSION}",
             file=str(path),
-            hint="upgrade cscli, or ingest the exports again with this version",
+            hint="upgrade cscli, or ingest the exports again with this version (into a new folder)",
         )
     try:
         return Manifest(

@@ -105,7 +105,17 @@ def ingest(
 def _existing(out: Path) -> Manifest | None:
     """The manifest already in `out` (its other sources are kept), or None."""
     path = out / MANIFEST
-    return read_manifest(path) if path.is_file() else None
+    if not path.is_file():
+        return None
+    try:
+        return read_manifest(path)
+    except InputError as e:
+        raise InputError(
+            f"{out} holds an ingest manifest this cscli cannot update: "
+            + e.message.removeprefix(f"{path}: "),
+            file=str(path),
+            hint="ingest into another folder with -o (or remove that folder first)",
+        ) from e
 
 
 def _move_in(tmp: Path, out: Path, names: list[str]) -> None:
