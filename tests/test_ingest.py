@@ -123,6 +123,11 @@ def test_report_on_ingested_fixture_equals_report_on_exports(exports: Path, tmp_
     for args in ([], ["--by", "channel", "--grain", "month"], ["--from", "2026-02-01"]):
         before, after = _report_json(exports, *args), _report_json(again, *args)
         assert after == before
+    totals = _report_json(again)["totals"]["kpis"]
+    # 7 tickets read, ticket 4 unusable: 6; CSAT: s1 (5) and s3 (4) are satisfied (≥ 4), s2's
+    # 9 is outside 1–5 and excluded: 2 of 2 = 1.0
+    assert totals["ticket_volume"]["value"] == 6
+    assert (totals["csat"]["value"], totals["csat"]["n"]) == (1.0, 2)
     findings = [
         (q["source"], q["issue"], q["rows"], [(e["file"], e["row"]) for e in q["examples"]])
         for q in before["data_quality"]
@@ -479,3 +484,34 @@ def test_partitions_hold_every_record_once(
     assert rows == [("t_a.csv", i + 2) for i in range(min(split, len(stamps)))] + [
         ("t_b.csv", i + 2) for i in range(len(stamps) - min(split, len(stamps)))
     ]
+
+
+def test_extra_columns_are_kept_as_dimensions(write: Write, tmp_path: Path) -> None:
+    write(
+        "tickets.csv",
+        """
+        ticket_id,created_at,first_response_at,resolved_at,channel,brand
+        1,2026-01-05T09:00:00Z,2026-01-05T09:10:00Z,2026-01-05T12:00:00Z,email,acme
+        2,2026-02-03T09:00:00Z,2026-02-03T09:30:00Z,,chat,globex
+        3,2026-02-13T09:00:00Z,2026-02-13T09:40:00Z,2026-02-13T10:00:00Z,email,acme
+        """,
+    )
+    config = write(
+        "cscli.yaml",
+        "sources:\n  tickets: {path: tickets.csv, extra_columns: [brand]}\n"
+        "kpis: [ticket_volume, first_response_time]\n",
+    )
+    out = tmp_path / "lake"
+    entry = ingest(load_config(config), [], out).sources["tickets"]
+    assert entry.columns["brand"] == "string" and "brand" in entry.dimensions
+    again = write(
+        "again.yaml",
+        f"sources:\n  tickets: {{path: {out / 'tickets'}}}\n"
+        "kpis: [ticket_volume, first_response_time]\n",
+    )
+    before = _report_json(config, "--by", "brand")
+    assert _report_json(again, "--by", "brand") == before
+    # acme: tickets 1 and 3, first responses after 10 and 40 minutes: median 25 min = 1500 s
+    acme = next(r for r in before["rows"] if r["group"]["brand"] == "acme")
+    assert acme["kpis"]["ticket_volume"]["value"] == 2
+    assert acme["kpis"]["first_response_time"]["value"] == 1500
