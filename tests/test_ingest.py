@@ -233,10 +233,45 @@ def test_partitions_by_utc_month_counted_by_duckdb(exports: Path, tmp_path: Path
     assert schema["created_at"] == pl.Datetime("us", "UTC")
     assert schema["_row"] == pl.Int64 and schema["_usable"] == pl.Boolean
     assert "resolution_seconds" not in schema  # measures are recomputed, not stored
-    # no min/max statistics (polars leaves NaN out of them: an engine trusting them errs)
-    meta = pq.ParquetFile(out / "surveys" / "month=2026-01" / "part-0.parquet").metadata
-    score = meta.schema.names.index("score")
-    assert not meta.row_group(0).column(score).statistics.has_min_max
+    # min/max statistics kept where no float is NaN (row-group pruning on the anchor)
+    assert _min_max(out / "tickets" / "month=2026-01" / "part-0.parquet", "created_at")
+    assert _min_max(out / "surveys" / "month=2026-01" / "part-0.parquet", "score")
+
+
+def _min_max(path: Path, column: str) -> bool:
+    meta = pq.ParquetFile(path).metadata
+    stats = meta.row_group(0).column(meta.schema.names.index(column)).statistics
+    return bool(stats.has_min_max)
+
+
+def test_nan_never_reaches_canonical_floats_so_min_max_are_safe(
+    write: Write, tmp_path: Path
+) -> None:
+    """polars leaves NaN out of min/max ([5, NaN, 4] would say max = 5, and DuckDB trusting
+    that folds `score <= 5` to true for the NaN row). The loader reads NaN as missing, with a
+    finding, so canonical floats hold none and their min/max are true bounds."""
+    pl.DataFrame(
+        {
+            "response_id": ["s1", "s2", "s3"],
+            "responded_at": [
+                "2026-01-06T10:00:00Z",
+                "2026-01-07T10:00:00Z",
+                "2026-01-08T10:00:00Z",
+            ],
+            "score": [5.0, float("nan"), 4.0],
+        }
+    ).write_parquet(tmp_path / "surveys.parquet")
+    config = write(
+        "cscli.yaml", "sources:\n  surveys: {path: surveys.parquet, survey_type: csat}\n"
+    )
+    out = tmp_path / "lake"
+    entry = ingest(load_config(config), [], out).sources["surveys"]
+    part = out / "surveys" / "month=2026-01" / "part-0.parquet"
+    assert pl.read_parquet(part)["score"].to_list() == [5.0, None, 4.0]
+    assert [(q.rows, q.examples) for q in entry.findings] == [(1, (("surveys.parquet", 2),))]
+    meta = pq.ParquetFile(part).metadata
+    stats = meta.row_group(0).column(meta.schema.names.index("score")).statistics
+    assert (stats.min, stats.max, stats.null_count) == (4.0, 5.0, 1)
 
 
 def test_null_anchor_rows_are_kept_and_marked_unusable(exports: Path, tmp_path: Path) -> None:

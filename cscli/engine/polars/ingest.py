@@ -202,9 +202,9 @@ def _write_source(src: LoadedSource, folder: Path) -> SourceEntry:
                 f"{PARTITION_KEY}={a.partition_keys[_MONTH][0]}/part-{a.index_in_partition}.parquet"
             ),
         ),
-        # no min/max: polars leaves NaN out of them, and an engine that trusts them (DuckDB's
-        # statistics propagation, a row-group skip) would then misjudge NaN rows
-        statistics={"min": False, "max": False, "null_count": True},
+        # min/max statistics stay (row-group pruning on the anchor): polars leaves NaN out
+        # of them, but canonical floats hold none (the loader reads NaN and inf as missing,
+        # with a finding), so no engine trusting them can misjudge a row
         mkdir=True,
         lazy=True,
     )
