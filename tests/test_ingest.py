@@ -550,3 +550,33 @@ def test_extra_columns_are_kept_as_dimensions(write: Write, tmp_path: Path) -> N
     acme = next(r for r in before["rows"] if r["group"]["brand"] == "acme")
     assert acme["kpis"]["ticket_volume"]["value"] == 2
     assert acme["kpis"]["first_response_time"]["value"] == 1500
+
+
+def test_check_and_its_breach_records_equal_on_ingested_data(exports: Path, tmp_path: Path) -> None:
+    out = tmp_path / "lake"
+    ingest(load_config(exports), [], out)
+    rule = 'checks:\n  - {name: frt, kpi: first_response_time, by: [channel], fail: "> 4m"}\n'
+    exports.write_text(exports.read_text() + rule)
+    again = _canonical_config(tmp_path, out)
+    again.write_text(again.read_text() + rule)
+    runner = CliRunner()
+    records = {}
+    for name, config in (("exports", exports), ("ingested", again)):
+        target = tmp_path / f"{name}.csv"
+        result = runner.invoke(
+            app, ["check", "-c", str(config), "-f", "json", "--breaches", str(target)]
+        )
+        assert result.exit_code == 1, result.output
+        records[name] = target.read_text(encoding="utf-8")
+    assert records["ingested"] == records["exports"]
+    rows = [line.split(",") for line in records["exports"].splitlines()[1:]]
+    # FRT by channel: chat 30m (t2), 60m (t5), 5m (t6) → median 30m > 4m; email 10m (t1),
+    # 30m (t7) → median 20m > 4m. Every answered ticket is above 4m: the records in the order
+    # read (file a, then b) — not by partition (t6 is January's, t2 and t5 February's)
+    assert [(r[5], r[-2], r[-1]) for r in rows] == [
+        ("2", "tickets_a.csv", "3"),
+        ("5", "tickets_b.csv", "2"),
+        ("6", "tickets_b.csv", "3"),
+        ("1", "tickets_a.csv", "2"),
+        ("7", "tickets_b.csv", "4"),
+    ]
