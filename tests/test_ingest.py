@@ -580,3 +580,17 @@ def test_check_and_its_breach_records_equal_on_ingested_data(exports: Path, tmp_
         ("1", "tickets_a.csv", "2"),
         ("7", "tickets_b.csv", "4"),
     ]
+
+
+def test_an_output_that_is_a_file_is_an_error(exports: Path, tmp_path: Path) -> None:
+    target = tmp_path / "lake"
+    target.write_text("not a folder")
+    result = CliRunner().invoke(app, ["ingest", "-c", str(exports), "-o", str(target)])
+    assert result.exit_code == 2
+    assert "error: Invalid value for '--out' / '-o'" in result.output and "is a file" in (
+        result.output
+    )
+    with pytest.raises(InputError, match="cannot create the output folder") as caught:
+        api.ingest(exports, out=target)
+    assert caught.value.hint == "choose a folder you can write to with -o"
+    assert target.read_text() == "not a folder"

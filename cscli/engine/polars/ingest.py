@@ -78,7 +78,14 @@ def ingest(
         ) from e
     if not out.is_dir():
         raise InputError(f"{out} is not a folder", hint="choose a folder with -o")
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.ingest-", dir=out.parent))
+    try:  # beside `out`, on its file system: the folders move in by a rename
+        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.ingest-", dir=out.parent))
+    except OSError as e:
+        raise InputError(
+            f"cannot create a temporary folder beside {out}: {e.strerror or e}",
+            hint=f"cscli ingest builds the data next to the output folder first; make "
+            f"{out.parent} writable, or choose another folder with -o",
+        ) from e
     try:
         sources = load_sources(config, chosen)
         entries = {}
