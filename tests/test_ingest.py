@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
@@ -29,7 +30,7 @@ from cscli.engine.canonical import MANIFEST, read_manifest
 from cscli.engine.polars import ingest as ingest_module
 from cscli.engine.polars.ingest import ingest, materialise
 from cscli.engine.polars.sources import load_sources
-from cscli.errors import InputError
+from cscli.errors import InputError, OutputError
 from tests.conftest import ROOT
 
 Write = Callable[[str, str], Path]
@@ -360,7 +361,7 @@ def test_a_failing_ingest_leaves_the_old_output(
         return real(src, folder)
 
     monkeypatch.setattr(ingest_module, "_write_source", failing)
-    with pytest.raises(OSError, match="disk full"):
+    with pytest.raises(OutputError, match=r"cannot write .*: disk full"):
         ingest(config, [], out)
     assert _digest(out) == before
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".lake")) == []
@@ -594,3 +595,29 @@ def test_an_output_that_is_a_file_is_an_error(exports: Path, tmp_path: Path) -> 
         api.ingest(exports, out=target)
     assert caught.value.hint == "choose a folder you can write to with -o"
     assert target.read_text() == "not a folder"
+
+
+def test_a_failed_move_puts_the_old_folder_back(
+    exports: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = tmp_path / "lake"
+    config = load_config(exports)
+    ingest(config, [], out)
+    before = _digest(out)
+    real = os.replace
+
+    def failing(src: Any, dst: Any) -> None:
+        if Path(dst) == out / "tickets" and ".old-" not in str(src):  # the new folder moving in
+            raise OSError(28, "No space left on device")
+        real(src, dst)
+
+    monkeypatch.setattr(ingest_module.os, "replace", failing)
+    result = CliRunner().invoke(app, ["ingest", "-c", str(exports), "-o", str(out)])
+    assert result.exit_code == 2
+    assert f"error: cannot write {out}: No space left on device" in result.output
+    assert "the data ingested before is unchanged" in result.output
+    # surveys moved in before tickets failed; tickets and the manifest are the old ones
+    after = _digest(out)
+    assert {k: v for k, v in after.items() if not k.startswith("surveys")} == {
+        k: v for k, v in before.items() if not k.startswith("surveys")
+    }

@@ -45,7 +45,7 @@ from cscli.engine.polars.loader import LoadedSource
 from cscli.engine.polars.loader.canonical import dtype_name, parquet_columns
 from cscli.engine.polars.quality import quality_checks, quality_results
 from cscli.engine.polars.sources import load_sources
-from cscli.errors import InputError, UsageError
+from cscli.errors import InputError, OutputError, UsageError
 from cscli.kpis.measures import measures_for
 from cscli.schema import DEFAULT_ANCHOR
 
@@ -104,6 +104,12 @@ def ingest(
         manifest = Manifest(__version__, now, {**kept, **entries})
         write_manifest(manifest, tmp / MANIFEST)
         _move_in(tmp, out, sorted(entries))
+    except OSError as e:  # a full disk, a folder made read-only meanwhile
+        raise OutputError(
+            f"cannot write {out}: {e.strerror or e}",
+            hint="check the free space and permissions of the output folder; the data "
+            "ingested before is unchanged",
+        ) from e
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return manifest
@@ -126,14 +132,21 @@ def _existing(out: Path) -> Manifest | None:
 
 
 def _move_in(tmp: Path, out: Path, names: list[str]) -> None:
-    """Replace each source folder of `out` by the new one, then the manifest (os.replace:
-    a reader sees the old folder or the new one, never half of one)."""
+    """Replace each source folder of `out` by the new one, then the manifest: two renames
+    per folder (the old one aside, the new one in; a reader sees a whole folder, or for an
+    instant none), and a failed rename puts the old folder back."""
     for name in names:
         target = out / name
-        if target.exists():
-            aside = tmp / f".old-{name}"
+        aside = tmp / f".old-{name}"
+        had = target.exists()
+        if had:
             os.replace(target, aside)
-        os.replace(tmp / name, target)
+        try:
+            os.replace(tmp / name, target)
+        except OSError:
+            if had:
+                os.replace(aside, target)
+            raise
     os.replace(tmp / MANIFEST, out / MANIFEST)
 
 
