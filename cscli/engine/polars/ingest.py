@@ -19,6 +19,7 @@ import os
 import shutil
 import tempfile
 from collections.abc import Callable, Collection
+from contextlib import suppress
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -132,22 +133,28 @@ def _existing(out: Path) -> Manifest | None:
 
 
 def _move_in(tmp: Path, out: Path, names: list[str]) -> None:
-    """Replace each source folder of `out` by the new one, then the manifest: two renames
-    per folder (the old one aside, the new one in; a reader sees a whole folder, or for an
-    instant none), and a failed rename puts the old folder back."""
-    for name in names:
-        target = out / name
-        aside = tmp / f".old-{name}"
-        had = target.exists()
-        if had:
-            os.replace(target, aside)
-        try:
-            os.replace(tmp / name, target)
-        except OSError:
+    """Replace each source folder of `out` by the new one, then the manifest: the old folder
+    renamed aside, the new one renamed in (a reader sees a whole folder, or for an instant
+    none). A failed rename undoes the renames before it, so `out` stays as it was."""
+    done: list[tuple[str, bool, bool]] = []  # (name, old one aside, new one in)
+    try:
+        for name in names:
+            target = out / name
+            had = target.exists()
             if had:
-                os.replace(aside, target)
-            raise
-    os.replace(tmp / MANIFEST, out / MANIFEST)
+                os.replace(target, tmp / f".old-{name}")
+            done.append((name, had, False))
+            os.replace(tmp / name, target)
+            done[-1] = (name, had, True)
+        os.replace(tmp / MANIFEST, out / MANIFEST)
+    except OSError:
+        for name, had, moved in reversed(done):
+            with suppress(OSError):  # best effort: the first error is the one reported
+                if moved:
+                    os.replace(out / name, tmp / name)
+                if had:
+                    os.replace(tmp / f".old-{name}", out / name)
+        raise
 
 
 def _usable(src: LoadedSource) -> pl.Expr:
