@@ -619,3 +619,20 @@ def test_a_failed_move_puts_the_old_folders_back(
     # surveys had moved in before tickets failed: undone, the output is the old one
     assert _digest(out) == before
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".lake")) == []
+
+
+def test_a_folder_without_its_manifest_is_still_read(exports: Path, tmp_path: Path) -> None:
+    out = tmp_path / "lake"
+    ingest(load_config(exports), [], out)
+    (out / MANIFEST).unlink()
+    config = _canonical_config(tmp_path, out, "[ticket_volume]")
+    found = materialise(load_config(config), ["tickets"], tmp_path / "work")["tickets"]
+    # 7 records in the files; `_usable` still marks the usable ones; no findings known
+    assert (found.summary.rows, found.findings, found.usable_col) == (7, (), "_usable")
+    assert found.columns["created_at"] == "datetime"
+    doc = _report_json(config)
+    assert doc["totals"]["kpis"]["ticket_volume"]["value"] == 6  # ticket 4 is not usable
+    assert doc["data_quality"] == []
+    back = load_sources(load_config(config), ["tickets"])["tickets"]
+    rows = back.frame.select("_file", "_row").collect().rows()
+    assert rows == sorted(rows)  # without the manifest's file order: by file name, then row

@@ -261,11 +261,11 @@ def partition_files(folder: Path) -> tuple[str, ...]:
 
 
 def canonical_source(
-    name: str, folder: Path, read_schema: Any = None
+    name: str, folder: Path, read_schema: Any = None, count_rows: Any = None
 ) -> tuple[CanonicalSource, SourceEntry | None]:
     """The canonical source in `folder`, with its manifest entry (None without a manifest:
-    then its columns come from `read_schema(paths) -> {column: type name}`, and it has no
-    findings of its own)."""
+    then its columns come from `read_schema(paths) -> {column: type name}` and its rows from
+    `count_rows(paths) -> int`, and it has no findings of its own)."""
     if not folder.is_dir():
         raise InputError(
             f"{folder} is not a folder of ingested data (sources.{name}.path)",
@@ -288,7 +288,8 @@ def canonical_source(
                 hint="run `cscli ingest` again for this source",
             )
         columns: Mapping[str, str] = read_schema(paths)
-        summary = SourceSummary(name, tuple(Path(p) for p in paths), 0, {}, ())
+        rows = int(count_rows(paths)) if count_rows is not None else 0
+        summary = SourceSummary(name, tuple(Path(p) for p in paths), rows, {}, ())
         dims: tuple[str, ...] = ()
         source = CanonicalSource(name, name, paths, columns, dims, summary)
         return source, None

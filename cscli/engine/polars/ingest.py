@@ -43,7 +43,7 @@ from cscli.engine.canonical import (
 )
 from cscli.engine.polars.facts import source_end
 from cscli.engine.polars.loader import LoadedSource
-from cscli.engine.polars.loader.canonical import dtype_name, parquet_columns
+from cscli.engine.polars.loader.canonical import dtype_name, parquet_columns, parquet_rows
 from cscli.engine.polars.quality import quality_checks, quality_results
 from cscli.engine.polars.sources import load_sources
 from cscli.errors import InputError, OutputError, UsageError
@@ -285,7 +285,7 @@ def materialise(
         if folder is None:
             todo.append(name)
         else:
-            found[name] = canonical_source(name, folder, read_schema=parquet_columns)[0]
+            found[name] = canonical_source(name, folder, parquet_columns, parquet_rows)[0]
     if todo:
         ingest(config, todo, workdir)
         for name in todo:
