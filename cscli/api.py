@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     import polars as pl
 
     from cscli.checks import CheckResult
+    from cscli.engine.canonical import Manifest
     from cscli.feedback import FeedbackResult
     from cscli.results import ReportResult
     from cscli.validate import ValidationResult
@@ -186,6 +187,24 @@ def validate(
         else open_config(config, demo=demo, engine=engine)
     )
     return run(cfg)
+
+
+def ingest(
+    config: Path | Config | None = None,
+    *,
+    out: Path,
+    sources: Sequence[str] = (),
+    demo: bool = False,
+    progress: Callable[[str], None] | None = None,
+) -> Manifest:
+    """Load the sources (all of them when `sources` is empty) with their adapters and write
+    them as canonical Parquet under `out`, partitioned by month, with the manifest
+    `out/cscli-ingest.json` (docs/ingest.md); returns the manifest. Sources ingested before
+    into `out` and not named here are kept. `progress` hears each source's name."""
+    from cscli.engine.polars.ingest import ingest as run
+
+    cfg = config if isinstance(config, Config) else open_config(config, demo=demo)
+    return run(cfg, sources, out, progress)
 
 
 def init(

@@ -315,6 +315,47 @@ def validate(
 
 @app.command()
 @_boundary
+def ingest(
+    out: Annotated[
+        Path,
+        typer.Option(
+            "--out", "-o", metavar="DIR", file_okay=False, help="Folder to write the data to."
+        ),
+    ],
+    config: ConfigOpt = None,
+    source: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--source", "-s", metavar="NAME", help="Ingest only this source (repeatable)."
+        ),
+    ] = None,
+    demo: DemoOpt = False,
+) -> ExitCode:
+    """Load the exports with their adapters and write them as canonical Parquet.
+
+    Writes DIR/<source>/month=YYYY-MM/part-0.parquet (every record read, with _usable) and
+    DIR/cscli-ingest.json (columns, findings, export time). Point a source at DIR/<source>
+    (format: canonical) to report on it; see docs/ingest.md.
+    """
+    from cscli import api
+    from cscli.render.ingest import render_ingest
+
+    err = _stderr()
+    names = split_values(source) or []
+    with spinner(err, "Ingesting…") as status:
+
+        def heard(name: str) -> None:
+            if status is not None:
+                status.update(f"Ingesting {name}…")
+
+        manifest = api.ingest(config, out=out, sources=names, demo=demo, progress=heard)
+    done = names or sorted(manifest.sources)
+    render_ingest(manifest, sorted(set(done)), out.resolve(), _stdout(None))
+    return ExitCode.OK
+
+
+@app.command()
+@_boundary
 def init(
     folder: Annotated[
         Path, typer.Argument(help="Folder with the exports (default: here).", file_okay=False)

@@ -53,6 +53,8 @@ class ValidationResult:
     kpis: tuple[tuple[KpiStatus, int], ...]
     #: per source, the canonical columns its export does not provide
     absent: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    #: per source read back from `cscli ingest`: where from, and how it was recognised
+    ingested: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def clean(self) -> bool:
@@ -86,7 +88,18 @@ def validate(config: Config) -> ValidationResult:
         for name, src in sources.items()
     }
     issues = (*result.data_quality, *reference_issues(sources), *thread_issues(sources))
-    return ValidationResult(str(config.path), result.sources, issues, kpis, absent)
+    ingested = {
+        name: f"{src.canonical_dir} ("
+        + (
+            "format: canonical"
+            if config.sources[name].format == "canonical"
+            else "detected: a folder beside cscli-ingest.json"
+        )
+        + "; its findings were counted by cscli ingest)"
+        for name, src in sources.items()
+        if src.canonical_dir is not None
+    }
+    return ValidationResult(str(config.path), result.sources, issues, kpis, absent, ingested)
 
 
 def reference_issues(sources: Mapping[str, LoadedSource]) -> list[QualityIssue]:

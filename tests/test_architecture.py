@@ -82,6 +82,7 @@ NEUTRAL = (
     "cscli.derived",
     "cscli.availability",
     "cscli.engine.base",
+    "cscli.engine.canonical",
     "cscli.adapters",
     "cscli.business_hours",
     "cscli.quality",

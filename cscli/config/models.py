@@ -39,7 +39,6 @@ from cscli.results import MIN_N
 from cscli.schema import AGENT_STATE_NAMES
 from cscli.suggest import did_you_mean
 
-#: `canonical`: a folder written by `cscli ingest` (docs/ingest.md)
 Format = Literal["csv", "tsv", "parquet", "json", "jsonl", "canonical"]
 
 # --- structure: pydantic ------------------------------------------------------------------
@@ -229,8 +228,6 @@ class SourceConfig(_Model):
             raise ValueError("a database source names a table: or a query:, exactly one")
         if not db and (self.table is not None or self.query is not None or self.since):
             raise ValueError("table:, query: and since: belong to a database source (database:)")
-        if self.format == "canonical" and not isinstance(self.path, str):
-            raise ValueError("format: canonical reads one folder written by `cscli ingest`")
         return self
 
     @property

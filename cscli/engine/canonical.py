@@ -207,7 +207,7 @@ def read_manifest(path: Path) -> Manifest:
             f"the data was ingested in format version {version} by cscli "
             f"{raw.get('cscli_version', '?')}; this cscli reads versions up to {FORMAT_VERSION}",
             file=str(path),
-            hint="upgrade cscli, or ingest the exports again with this version",
+            hint="upgrade cscli, or ingest the exports again with this version (into a new folder)",
         )
     try:
         return Manifest(
@@ -238,7 +238,13 @@ def canonical_folder(
 ) -> Path | None:
     """The folder of a source that reads canonical data: `format: canonical`, or a path that
     is a folder beside a manifest (detected). None for any other source."""
-    if path is None or not isinstance(path, str):
+    if fmt == "canonical" and not isinstance(path, str):
+        raise InputError(
+            "format: canonical reads one folder written by `cscli ingest`, not "
+            + ("a database" if path is None else "a list of paths"),
+            hint="set path: to the source's folder, e.g. path: lake/tickets",
+        )
+    if not isinstance(path, str):
         return None
     folder = Path(path) if Path(path).is_absolute() else base_dir / path
     if fmt == "canonical":
@@ -255,11 +261,11 @@ def partition_files(folder: Path) -> tuple[str, ...]:
 
 
 def canonical_source(
-    name: str, folder: Path, read_schema: Any = None
+    name: str, folder: Path, read_schema: Any = None, count_rows: Any = None
 ) -> tuple[CanonicalSource, SourceEntry | None]:
     """The canonical source in `folder`, with its manifest entry (None without a manifest:
-    then its columns come from `read_schema(paths) -> {column: type name}`, and it has no
-    findings of its own)."""
+    then its columns come from `read_schema(paths) -> {column: type name}` and its rows from
+    `count_rows(paths) -> int`, and it has no findings of its own)."""
     if not folder.is_dir():
         raise InputError(
             f"{folder} is not a folder of ingested data (sources.{name}.path)",
@@ -282,7 +288,8 @@ def canonical_source(
                 hint="run `cscli ingest` again for this source",
             )
         columns: Mapping[str, str] = read_schema(paths)
-        summary = SourceSummary(name, tuple(Path(p) for p in paths), 0, {}, ())
+        rows = int(count_rows(paths)) if count_rows is not None else 0
+        summary = SourceSummary(name, tuple(Path(p) for p in paths), rows, {}, ())
         dims: tuple[str, ...] = ()
         source = CanonicalSource(name, name, paths, columns, dims, summary)
         return source, None

@@ -23,6 +23,9 @@ def render_validation(result: ValidationResult, console: Console) -> None:
         console.print(Text(f"\n{t(src.name)}: {src.rows:,} rows read from {files}", style="bold"))
         if src.read:
             console.print(Text(f"  {t(src.read)}", style="dim"))
+        if src.name in result.ingested:
+            ingested = t(result.ingested[src.name])
+            console.print(Text(f"  ingested data: {ingested}", style="dim"), soft_wrap=True)
         mapped = ", ".join(t(c) if e == c else f"{t(c)} ← {t(e)}" for c, e in src.mapping.items())
         console.print(Text(f"  mapped: {mapped}"))
         if src.unmapped:
@@ -82,6 +85,7 @@ def validation_document(result: ValidationResult) -> dict[str, Any]:
                 "unmapped": list(s.unmapped),
                 "absent": list(result.absent.get(s.name, ())),
                 **({"read": s.read} if s.read else {}),
+                **({"ingested": result.ingested[s.name]} if s.name in result.ingested else {}),
             }
             for s in result.sources
         ],

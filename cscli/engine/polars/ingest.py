@@ -19,7 +19,7 @@ import os
 import shutil
 import tempfile
 from collections.abc import Callable, Collection
-from dataclasses import dataclass
+from contextlib import suppress
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -43,10 +43,10 @@ from cscli.engine.canonical import (
 )
 from cscli.engine.polars.facts import source_end
 from cscli.engine.polars.loader import LoadedSource
-from cscli.engine.polars.loader.canonical import dtype_name, parquet_columns
+from cscli.engine.polars.loader.canonical import dtype_name, parquet_columns, parquet_rows
 from cscli.engine.polars.quality import quality_checks, quality_results
 from cscli.engine.polars.sources import load_sources
-from cscli.errors import InputError, UsageError
+from cscli.errors import InputError, OutputError, UsageError
 from cscli.kpis.measures import measures_for
 from cscli.schema import DEFAULT_ANCHOR
 
@@ -54,11 +54,6 @@ from cscli.schema import DEFAULT_ANCHOR
 Progress = Callable[[str], None]
 
 _MONTH = "__month"
-
-
-@dataclass(frozen=True, slots=True)
-class _Written:
-    entry: SourceEntry
 
 
 def ingest(
@@ -84,19 +79,38 @@ def ingest(
         ) from e
     if not out.is_dir():
         raise InputError(f"{out} is not a folder", hint="choose a folder with -o")
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.ingest-", dir=out.parent))
+    try:  # beside `out`, on its file system: the folders move in by a rename
+        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.ingest-", dir=out.parent))
+    except OSError as e:
+        raise InputError(
+            f"cannot create a temporary folder beside {out}: {e.strerror or e}",
+            hint=f"cscli ingest builds the data next to the output folder first; make "
+            f"{out.parent} writable, or choose another folder with -o",
+        ) from e
     try:
         sources = load_sources(config, chosen)
         entries = {}
         for name, src in sources.items():
             if progress is not None:
                 progress(name)
-            entries[name] = _write_source(src, tmp / name)
+            try:
+                entries[name] = _write_source(src, tmp / name)
+            except pl.exceptions.PolarsError as e:
+                # a malformed line past the rows read up front: name the file and line
+                from cscli.engine.polars.loader import explain_read_error
+
+                raise explain_read_error(config.sources, config.base_dir, e) from e
         now = datetime.now(UTC)
         kept = {n: e for n, e in (old.sources.items() if old else ()) if n not in entries}
         manifest = Manifest(__version__, now, {**kept, **entries})
         write_manifest(manifest, tmp / MANIFEST)
         _move_in(tmp, out, sorted(entries))
+    except OSError as e:  # a full disk, a folder made read-only meanwhile
+        raise OutputError(
+            f"cannot write {out}: {e.strerror or e}",
+            hint="check the free space and permissions of the output folder; the data "
+            "ingested before is unchanged",
+        ) from e
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return manifest
@@ -105,19 +119,42 @@ def ingest(
 def _existing(out: Path) -> Manifest | None:
     """The manifest already in `out` (its other sources are kept), or None."""
     path = out / MANIFEST
-    return read_manifest(path) if path.is_file() else None
+    if not path.is_file():
+        return None
+    try:
+        return read_manifest(path)
+    except InputError as e:
+        raise InputError(
+            f"{out} holds an ingest manifest this cscli cannot update: "
+            + e.message.removeprefix(f"{path}: "),
+            file=str(path),
+            hint="ingest into another folder with -o (or remove that folder first)",
+        ) from e
 
 
 def _move_in(tmp: Path, out: Path, names: list[str]) -> None:
-    """Replace each source folder of `out` by the new one, then the manifest (os.replace:
-    a reader sees the old folder or the new one, never half of one)."""
-    for name in names:
-        target = out / name
-        if target.exists():
-            aside = tmp / f".old-{name}"
-            os.replace(target, aside)
-        os.replace(tmp / name, target)
-    os.replace(tmp / MANIFEST, out / MANIFEST)
+    """Replace each source folder of `out` by the new one, then the manifest: the old folder
+    renamed aside, the new one renamed in (a reader sees a whole folder, or for an instant
+    none). A failed rename undoes the renames before it, so `out` stays as it was."""
+    done: list[tuple[str, bool, bool]] = []  # (name, old one aside, new one in)
+    try:
+        for name in names:
+            target = out / name
+            had = target.exists()
+            if had:
+                os.replace(target, tmp / f".old-{name}")
+            done.append((name, had, False))
+            os.replace(tmp / name, target)
+            done[-1] = (name, had, True)
+        os.replace(tmp / MANIFEST, out / MANIFEST)
+    except OSError:
+        for name, had, moved in reversed(done):
+            with suppress(OSError):  # best effort: the first error is the one reported
+                if moved:
+                    os.replace(out / name, tmp / name)
+                if had:
+                    os.replace(tmp / f".old-{name}", out / name)
+        raise
 
 
 def _usable(src: LoadedSource) -> pl.Expr:
@@ -192,6 +229,9 @@ def _write_source(src: LoadedSource, folder: Path) -> SourceEntry:
                 f"{PARTITION_KEY}={a.partition_keys[_MONTH][0]}/part-{a.index_in_partition}.parquet"
             ),
         ),
+        # min/max statistics stay (row-group pruning on the anchor): polars leaves NaN out
+        # of them, but canonical floats hold none (the loader reads NaN and inf as missing,
+        # with a finding), so no engine trusting them can misjudge a row
         mkdir=True,
         lazy=True,
     )
@@ -206,12 +246,7 @@ def _write_source(src: LoadedSource, folder: Path) -> SourceEntry:
         _usable(src).cast(pl.Int64).sum().alias("_usable_rows"),
     )
     months = records.group_by(_MONTH).agg(pl.len().alias("n"))
-    try:
-        _, quality, parts = pl.collect_all([sink, counts, months])
-    except pl.exceptions.PolarsError as e:
-        from cscli.engine.polars.loader import explain_read_error
-
-        raise explain_read_error({}, Path(), e) from e
+    _, quality, parts = pl.collect_all([sink, counts, months])
     if not any(folder.glob(f"{PARTITION_KEY}=*/*.parquet")):  # no records: an empty file
         (folder / f"{PARTITION_KEY}={NO_ANCHOR}").mkdir(parents=True, exist_ok=True)
         records.drop(_MONTH).head(0).collect().write_parquet(
@@ -250,7 +285,7 @@ def materialise(
         if folder is None:
             todo.append(name)
         else:
-            found[name] = canonical_source(name, folder, read_schema=parquet_columns)[0]
+            found[name] = canonical_source(name, folder, parquet_columns, parquet_rows)[0]
     if todo:
         ingest(config, todo, workdir)
         for name in todo:

@@ -58,9 +58,16 @@ def parquet_columns(paths: Sequence[str]) -> dict[str, str]:
     return {c: dtype_name(t) or str(t) for c, t in schema.items()}
 
 
+def parquet_rows(paths: Sequence[str]) -> int:
+    """The records in canonical Parquet files (from their metadata)."""
+    return int(
+        pl.scan_parquet(list(paths), hive_partitioning=False).select(pl.len()).collect().item()
+    )
+
+
 def load_canonical(name: str, folder: Path, cfg: SourceConfig, config_file: str) -> LoadedSource:
     """The ingested source in `folder` (docs/ingest.md), ready for the pipeline."""
-    source, entry = canonical_source(name, folder, read_schema=parquet_columns)
+    source, entry = canonical_source(name, folder, parquet_columns, parquet_rows)
     table = TABLES[name]
     try:
         frame = pl.scan_parquet(list(source.paths), hive_partitioning=False, glob=False)
@@ -78,7 +85,9 @@ def load_canonical(name: str, folder: Path, cfg: SourceConfig, config_file: str)
             hint="point the source at a folder written by `cscli ingest`",
         )
     files = source.summary.files
-    if len(source.paths) > 1:
+    if len(source.paths) > 1 and entry is None:  # no manifest, no file order: by name
+        frame = frame.sort(FILE_COL, ROW_COL, maintain_order=True)
+    elif len(source.paths) > 1:
         # partitions hold the records of one month each: back to the order they were read
         names = list(dict.fromkeys(Path(f).name for f in files))
         order = pl.col(FILE_COL).replace_strict(
