@@ -23,6 +23,7 @@ from cscli.derived import (
     BUILT_SOURCES,
     CALENDAR,
     DERIVATIONS,
+    MULTI_VALUED,
     SENTIMENT_EXTRA,
     WINDOW_MEASURES,
     Derivation,
@@ -51,6 +52,10 @@ class KpiStatus:
         return self.reason is None
 
 
+#: the kind name a capability lists for a Stock kept to an age band (backlog by age)
+BANDED_STOCK = "Stock[banded]"
+
+
 @dataclass(frozen=True, slots=True)
 class Capability:
     """What an engine computes, declared by the engine as plain data: the names of the
@@ -72,6 +77,12 @@ def engine_unavailable(kpi: Kpi, by: Sequence[str], capability: Capability | Non
     kind = type(kpi.kind).__name__
     if capability.kinds is not None and kind not in capability.kinds:
         return prefix + f"the {kind} kind is computed by the polars engine only"
+    banded = isinstance(kpi.kind, Stock) and kpi.kind.banded
+    if banded and capability.kinds is not None and BANDED_STOCK not in capability.kinds:
+        return (
+            prefix
+            + "a level by age band (age_from/age_below) is computed by the polars engine only"
+        )
     erlang = kpi.kind if isinstance(kpi.kind, Erlang) else None
     staffed = erlang is not None and erlang.measure == "service_level" and erlang.agents is None
     if staffed and capability.kinds is not None and "StateTime" not in capability.kinds:
@@ -81,6 +92,13 @@ def engine_unavailable(kpi: Kpi, by: Sequence[str], capability: Capability | Non
         )
     if capability.derivations is None:
         return None
+    for dim in (d for d in by if d in MULTI_VALUED):
+        makers = [d.name for d in DERIVATIONS if dim in d.multi_valued]
+        if any(m not in capability.derivations for m in makers):
+            return prefix + (
+                f"--by {dim} (a record in the group of each of its values) is computed by the "
+                "polars engine only"
+            )
     wanted = columns_used(kpi.kind) | {kpi.anchor} | set(by)
     steps = plan(kpi.source, wanted) + plan(kpi.source, wanted & WINDOW_MEASURES, "window")
     built = builder_of(kpi.source)

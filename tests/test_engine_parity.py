@@ -364,3 +364,39 @@ def test_cli_check_on_duckdb() -> None:
     doc, ref_doc = json.loads(duck.stdout), json.loads(ref.stdout)
     assert doc["status"] == ref_doc["status"]
     assert doc["checks"] == ref_doc["checks"]
+
+
+TAGGED = """\
+ticket_id,created_at,resolved_at,status,channel,tags
+t1,2026-03-02 09:00:00,2026-03-02 12:00:00,solved,email,"Billing, refund"
+t2,2026-03-03 09:00:00,,open,email,billing
+t3,2026-03-04 09:00:00,2026-03-05 09:00:00,solved,chat,
+t4,2026-03-10 09:00:00,,open,chat,"vip,VIP , vip"
+"""
+
+
+def test_tags_and_age_bands_are_refused_on_duckdb_and_the_rest_equal(tmp_path: Path) -> None:
+    # by hand (tests/test_tags.py): 4 tickets in March, 2 resolved (3h, 24h: median 13.5h),
+    # backlog at the end 2 (t2, t4)
+    (tmp_path / "tickets.csv").write_text(TAGGED, encoding="utf-8")
+    cfg = tmp_path / "cscli.yaml"
+    cfg.write_text("version: 1\ntimezone: UTC\nsources:\n  tickets: {path: tickets.csv}\n")
+    window = {"date_from": "2026-03-01", "date_to": "2026-03-31"}
+    kpis = ["ticket_volume", "backlog", "resolution_time", "backlog_age"]
+    polars, duck = both(cfg, kpis=kpis, **window)
+    assert_equal_reports(polars, duck)
+    assert duck.total.values["ticket_volume"].value == 4
+    assert duck.total.values["backlog"].value == 2
+    assert duck.total.values["resolution_time"].value == 13.5 * 3600
+    bands = {s.kpi.id: s.reason for s in duck.kpis if s.kpi.id.startswith("backlog_age")}
+    assert bands and all(
+        why == REFUSED + "a level by age band (age_from/age_below) is computed by the polars "
+        "engine only"
+        for why in bands.values()
+    )
+    polars, duck = both(cfg, kpis=["ticket_volume"], by=["tag"], **window)
+    assert polars.kpis[0].available
+    assert duck.kpis[0].reason == (
+        REFUSED + "--by tag (a record in the group of each of its values) is computed by the "
+        "polars engine only"
+    )

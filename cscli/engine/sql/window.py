@@ -139,6 +139,8 @@ def add_window(
         raise Unsupported(f"{report.intervals[0].id}: the polars engine only computes StateTime")
     for k in report.stocks:
         assert isinstance(k.kind, Stock)
+        if k.kind.banded:  # availability refuses them (not in SUPPORTED_KINDS)
+            raise Unsupported(f"{k.id}: a level by age band is computed by the polars engine only")
         rel = rel_for(k.source, [k])
         items = list(aggregations(k, d, lo, hi))
         if window.totals:
