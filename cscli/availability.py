@@ -22,6 +22,7 @@ from cscli.business_hours.assignment import business_hours as business_hours
 from cscli.derived import (
     BUILT_SOURCES,
     CALENDAR,
+    DERIVATIONS,
     SENTIMENT_EXTRA,
     Derivation,
     builder_of,
@@ -117,8 +118,9 @@ def dimensions(name: str, sources: Mapping[str, LoadedSource]) -> set[str]:
     for d in for_source(name):
         if _usable(d, sources, cols, None):
             dims |= d.dimensions & cols
-            for linked in _linked(d, sources, cols):
-                dims.update(c for c in linked.dimensions if c in d.inherits)
+            for linked in _linked(d, sources, cols) if d.inherits else ():
+                # the linked source's own dimensions and those its derivations give (tag)
+                dims.update(c for c in dimensions(linked.name, sources) if c in d.inherits)
     return dims
 
 
@@ -274,6 +276,14 @@ def check_dimensions(by: Sequence[str], sources: Mapping[str, LoadedSource]) -> 
         if has_source(name, sources):
             everywhere |= dimensions(name, sources)
     for d in by:
+        derived = _derived_dimension(d, sources)
+        if d not in everywhere and derived is not None:
+            source, needed = derived
+            raise UnknownDimension(
+                d,
+                f"{source} has no {', '.join(needed)} column, which the dimension {d!r} comes from",
+                hint=f"map it on the {source} source: `columns: {{{needed[0]}: <export column>}}`",
+            )
         if d not in everywhere:
             raise UnknownDimension(
                 d,
@@ -281,3 +291,16 @@ def check_dimensions(by: Sequence[str], sources: Mapping[str, LoadedSource]) -> 
                 hint=f"dimensions: {', '.join(sorted(everywhere)) or 'none'}; add export "
                 "columns as dimensions with `extra_columns:`",
             )
+
+
+def _derived_dimension(
+    dim: str, sources: Mapping[str, LoadedSource]
+) -> tuple[str, list[str]] | None:
+    """For a dimension a derivation gives (tag, from tickets' tags): the loaded source it
+    belongs to and the columns it lacks for it; None for any other dimension."""
+    for d in DERIVATIONS:
+        if dim in d.dimensions and d.source in sources:
+            lacking = sorted(d.inputs - columns(d.source, sources))
+            if lacking:
+                return d.source, lacking
+    return None

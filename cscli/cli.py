@@ -182,7 +182,7 @@ def report(
             _emit(chosen.text(result, formats.Options()))
         elif not output:
             _terminal_report(result, profile, _stdout(width), limit=limit, show_n=show_n)
-        render_notes(result, err)
+        render_notes(result, err, reads=state.debug)
     if data_strict:
         require_clean_report(result, data_strict)
     return ExitCode.OK

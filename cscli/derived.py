@@ -62,6 +62,10 @@ class Derivation:
     #: for a business-time twin: the calendar-time measure it measures again
     twin_of: str | None = None
     doc: str = ""
+    #: dimensions among `provides` whose value is a set (a ticket's tags): a report cut by
+    #: one puts a record in the group of each of its values (none: the null group), so the
+    #: groups overlap and do not sum to the totals, which count each record once
+    multi_valued: frozenset[str] = frozenset()
 
     @property
     def builds_source(self) -> bool:
@@ -216,8 +220,9 @@ DERIVATIONS: tuple[Derivation, ...] = (
         "rated_contact",
         "surveys",
         needs_sources=(Link("tickets", "ticket_id"), Link("calls", "call_id")),
-        inherits=frozenset(SURVEY_CONTACT_DIMENSIONS),
-        doc="the agent, team, channel, queue and priority of the ticket or call a survey rates",
+        inherits=frozenset({*SURVEY_CONTACT_DIMENSIONS, "tag"}),
+        doc="the agent, team, channel, queue and priority of the ticket or call a survey rates "
+        "(and the ticket's tags)",
     ),
     *(_next_contact(source) for source in ("contacts", *CONTACT_SOURCES)),
     Derivation(
@@ -257,6 +262,16 @@ DERIVATIONS: tuple[Derivation, ...] = (
         doc="age_seconds in business time",
     ),
     Derivation(
+        "tag",
+        "tickets",
+        frozenset({"tag"}),
+        frozenset({"tags"}),
+        dimensions=frozenset({"tag"}),
+        multi_valued=frozenset({"tag"}),
+        doc="a ticket's tags as a dimension: the ticket is in the group of each of its tags "
+        "(an untagged ticket in the null group)",
+    ),
+    Derivation(
         "invitation_observed_seconds",
         "survey_invitations",
         frozenset({"invitation_observed_seconds"}),
@@ -268,6 +283,8 @@ DERIVATIONS: tuple[Derivation, ...] = (
 
 #: the sources built from others
 BUILT_SOURCES = tuple(d.source for d in DERIVATIONS if d.builds_source)
+#: dimensions whose value is a set of values (`Derivation.multi_valued`): groups overlap
+MULTI_VALUED = frozenset(c for d in DERIVATIONS for c in d.multi_valued)
 #: columns added by the queries that read them (`window` derivations)
 WINDOW_MEASURES = frozenset(c for d in DERIVATIONS if d.stage == "window" for c in d.provides)
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import polars as pl
 
 from cscli.contrast import negated_complaint_expr
+from cscli.derived import MULTI_VALUED
 from cscli.errors import UsageError
 from cscli.sentiment import LABEL_COL, LABEL_DTYPE, LABELS, SCORE_COL
 
@@ -145,6 +146,8 @@ def label_counts(
     """
     _require(frame, label_col, *by)
     labelled = frame.lazy().select(*by, pl.col(label_col).cast(LABEL_DTYPE).alias("label"))
+    for d in (d for d in by if d in MULTI_VALUED):  # a text in the group of each of its tags
+        labelled = labelled.explode(d, empty_as_null=True, keep_nulls=True)
     labels = pl.LazyFrame({"label": list(LABELS)}, schema={"label": LABEL_DTYPE})
     groups = labelled.select(*by).unique() if by else pl.LazyFrame({"_": [0]})
     grid = groups.join(labels, how="cross").drop("_", strict=False)

@@ -32,7 +32,7 @@ from cscli.engine.polars.stocks import bucket, bucket_range
 from cscli.errors import UsageError
 from cscli.kpis.catalog import CATALOG
 from cscli.kpis.columns import N_SUFFIX, columns_used
-from cscli.kpis.spec import Count, Kpi, Stock, instantiate
+from cscli.kpis.spec import Count, Kpi, Stock, expand, instantiate
 from cscli.period import Period, add_months, add_years, check_interval_span
 from cscli.quality import QualityIssue, SourceSummary
 from cscli.results import PREV_SUFFIX, ReportResult, from_frames
@@ -79,12 +79,18 @@ def select_kpis(config: Config, requested: Sequence[str]) -> list[Kpi]:
             return list(config.kpis)
         return [k for k in config.kpis if k.source in config.sources or k.source == "contacts"]
     known = {k.id: k for k in config.kpis}
-    chosen = []
+    families = {k.family for k in config.kpis if k.family}
+    members = {m.id: m for m in _catalog_members()}
+    chosen: list[Kpi] = []
     for kpi_id in requested:
         if kpi_id in known:
             chosen.append(known[kpi_id])
+        elif kpi_id in families:  # a family of the config: every member (backlog_age_…)
+            chosen += [k for k in config.kpis if k.family == kpi_id]
         elif kpi_id in CATALOG:
-            chosen.append(instantiate(CATALOG[kpi_id]))
+            chosen += expand(instantiate(CATALOG[kpi_id]))
+        elif kpi_id in members:
+            chosen.append(members[kpi_id])
         else:
             options = sorted({*known, *CATALOG})
             raise UsageError(
@@ -92,6 +98,12 @@ def select_kpis(config: Config, requested: Sequence[str]) -> list[Kpi]:
                 hint="`cscli kpis` lists the catalogue; custom KPIs are defined under `kpis:`",
             )
     return chosen
+
+
+def _catalog_members() -> list[Kpi]:
+    """The members of the catalogue's families with their default parameters (so that
+    `--kpi backlog_age_ge_7d` works without a `kpis:` entry)."""
+    return [m for d in CATALOG.values() if d.family for m in expand(instantiate(d))]
 
 
 # --- running ------------------------------------------------------------------------------

@@ -32,3 +32,5 @@ class SourceSummary:
     rows: int
     mapping: Mapping[str, str]
     unmapped: tuple[str, ...]
+    #: a database source: which rows were read (all, or since a day), and why, in words
+    read: str = ""

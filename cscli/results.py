@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 from zoneinfo import ZoneInfo
 
+from cscli.derived import MULTI_VALUED
 from cscli.engine.base import PERIOD_COL as PERIOD_COL
 from cscli.kpis.columns import N_SUFFIX as N_SUFFIX
 from cscli.kpis.columns import OPEN_SUFFIX as OPEN_SUFFIX
@@ -138,6 +139,24 @@ class ReportResult:
     @property
     def available(self) -> tuple[Kpi, ...]:
         return tuple(s.kpi for s in self.kpis if s.available)
+
+    @property
+    def overlapping(self) -> tuple[str, ...]:
+        """The multi-valued dimensions the report is cut by (a ticket's tags): a record is in
+        the group of each of its values, so the groups overlap and do not sum to the totals,
+        which count each record once."""
+        return tuple(d for d in self.by if d in MULTI_VALUED)
+
+    def overlap_note(self) -> str | None:
+        """Why the groups do not sum to the total, in words; None when they partition."""
+        dims = self.overlapping
+        if not dims:
+            return None
+        return (
+            f"groups overlap: by {', '.join(dims)}, a record is in the group of each of its "
+            "values (a ticket tagged billing and refund is in both; one without tags in "
+            "(none)), so the groups do not sum to the total, which counts each record once"
+        )
 
     def provisional(self) -> tuple[Kpi, ...]:
         """The KPIs with a provisional value in the totals or any row."""

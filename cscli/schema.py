@@ -9,7 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-LogicalType = Literal["string", "datetime", "float", "int", "bool"]
+#: `list`: a set of text codes per record (a ticket's tags): a list column in JSON/Parquet, or
+#: text split at the source's `list_separator`; trimmed, lower-cased, empty and repeated
+#: values dropped
+LogicalType = Literal["string", "datetime", "float", "int", "bool", "list"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +82,12 @@ TICKETS = Table(
         _c("kb_used", "bool"),
         _c("subject", "string"),
         _c("description", "string"),
+        _c(
+            "tags",
+            "list",
+            doc="the ticket's tags: a list (JSON/Parquet) or text split at `list_separator` "
+            "(`,` unless set); cut by with `--by tag`",
+        ),
     ),
     id_column="ticket_id",
 )

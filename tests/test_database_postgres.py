@@ -16,6 +16,7 @@ import pytest
 from typer.testing import CliRunner
 
 from cscli.cli import app
+from tests.test_database_pushdown import KPIS, PERIOD, ROWS, csv_text
 from tests.test_database_sources import CSV
 
 Write = Callable[[str, str], Path]
@@ -58,6 +59,19 @@ def loaded() -> str:
                 [[v or None for v in line] for line in lines],
             )
         con.execute(FIVETRAN)
+        # the pushdown data: as text, and as timestamptz
+        con.execute("DROP TABLE IF EXISTS pushed_text, pushed_typed")
+        con.execute(
+            "CREATE TABLE pushed_text (ticket_id text, created_at text, first_response_at text, "
+            "resolved_at text, channel text)"
+        )
+        con.execute(
+            "CREATE TABLE pushed_typed (ticket_id int, created_at timestamptz, "
+            "first_response_at timestamptz, resolved_at timestamptz, channel text)"
+        )
+        with con.cursor() as cur:
+            for table in ("pushed_text", "pushed_typed"):
+                cur.executemany(f"INSERT INTO {table} VALUES (%s, %s, %s, %s, %s)", ROWS)
     return URI
 
 
@@ -148,3 +162,70 @@ def test_init_database_on_the_server(loaded: str, tmp_path: Path) -> None:
     assert "${CSCLI_DB_PASSWORD}" in text and "adapter: fivetran_zendesk" in text
     assert 'table: "zd_ticket"' in text
     assert 'table: "ticket_csv"' not in text  # both are tickets: the preset's table wins
+
+
+@pytest.mark.parametrize("table", ["pushed_text", "pushed_typed"])
+def test_report_period_pushed_into_postgres(
+    loaded: str, write: Write, monkeypatch: pytest.MonkeyPatch, table: str
+) -> None:
+    from datetime import UTC, datetime
+
+    from cscli.engine.polars.loader import database
+
+    runner = CliRunner()
+    write("tickets.csv", csv_text())
+    files = write("files.yaml", "timezone: UTC\nsources:\n  tickets: {path: tickets.csv}\n")
+    monkeypatch.setenv("CSCLI_PG", loaded)
+    cfg = write(
+        "db.yaml",
+        f"timezone: UTC\nsources:\n  tickets: {{database_env: CSCLI_PG, table: {table}}}\n",
+    )
+    sent: list[tuple[str, tuple[object, ...]]] = []
+    fetch = database.Reader._fetch
+
+    def spy(self: database.Reader, chosen: list[str], limit: int | None) -> object:
+        out = fetch(self, chosen, limit)
+        sent.append((self.sent[-1], self.params[-1]))
+        return out
+
+    monkeypatch.setattr(database.Reader, "_fetch", spy)
+    args = [*PERIOD, *(a for k in KPIS for a in ("--kpi", k))]
+    pushed = _json(runner, cfg, *args)
+    reads = [(q, p) for q, p in sent if "LIMIT" not in q]
+    assert reads
+    for query, params in reads:
+        if table == "pushed_text":  # text compared byte-wise with the ISO day before --from
+            text = 'CAST("{}" AS TEXT) COLLATE "C"'
+            assert query.endswith(
+                f" WHERE ({text.format('created_at')} >= %s OR ({text.format('resolved_at')} "
+                f"IS NULL OR {text.format('resolved_at')} >= %s) OR "
+                f"{text.format('first_response_at')} >= %s)"
+            ), query
+            assert params == ("2026-01-12",) * 3
+        else:  # timestamptz: --from itself, an instant
+            assert query.endswith(
+                ' WHERE ("created_at" >= %s OR ("resolved_at" IS NULL OR "resolved_at" >= %s) '
+                'OR "first_response_at" >= %s)'
+            ), query
+            assert params == (datetime(2026, 1, 13, tzinfo=UTC),) * 3
+    from_file = _json(runner, files, *args)
+    assert pushed["totals"] == from_file["totals"] and pushed["rows"] == from_file["rows"]
+    # as tests/test_database_pushdown.py: created in the period 4 and 5; backlog 3 and 5
+    assert pushed["totals"]["kpis"]["ticket_volume"] == {"value": 2, "n": 2}  # type: ignore[index]
+    assert pushed["totals"]["kpis"]["backlog"] == {"value": 2, "n": 2}  # type: ignore[index]
+    assert "since 2026-01-13" in pushed["rows_read"]["tickets"]  # type: ignore[index]
+
+
+def test_a_percent_in_a_query_beside_the_pushed_parameters(
+    loaded: str, write: Write, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CSCLI_PG", loaded)
+    cfg = write(
+        "db.yaml",
+        "timezone: UTC\nsources:\n  tickets:\n    database_env: CSCLI_PG\n"
+        "    query: \"SELECT * FROM pushed_typed WHERE channel LIKE '%mai%'\"\n",
+    )
+    doc = _json(CliRunner(), cfg, *PERIOD, "--kpi", "ticket_volume")
+    # email tickets created 13th–19th: 4 only (5 is chat)
+    assert doc["totals"]["kpis"]["ticket_volume"] == {"value": 1, "n": 1}  # type: ignore[index]
+    assert "rows_read" in doc

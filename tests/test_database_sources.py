@@ -375,3 +375,40 @@ def test_amazon_connect_ctr_table_in_duckdb(
     assert reads and all('"Queue.EnqueueTimestamp"' in q for q in reads)
     assert all('"Agent.NumberOfHolds"' not in q and '"Queue.Duration"' not in q for q in reads)
     assert any("WHERE \"Queue.EnqueueTimestamp\" >= '2026-03-02'" in q for q in reads)
+
+
+def test_mysql_without_a_server_or_a_driver(
+    runner: CliRunner, write: Write, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import socket
+    import sys
+
+    with socket.socket() as s:  # a port nothing listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    cfg = write(
+        "db.yaml",
+        f"sources:\n  tickets: {{database: 'mysql://ana:s3cret-pw@127.0.0.1:{port}/x', "
+        "table: ticket}\n",
+    )
+    pytest.importorskip("pymysql")
+    result = runner.invoke(app, ["report", "-c", str(cfg)])
+    assert result.exit_code == 2, result.output
+    assert "s3cret-pw" not in result.output
+    assert f"mysql://ana:***@127.0.0.1:{port}/x table ticket" in result.output
+    assert "is the server running" in result.output and "Traceback" not in result.output
+    monkeypatch.setitem(sys.modules, "pymysql", None)  # as if the extra were not installed
+    result = runner.invoke(app, ["report", "-c", str(cfg)])
+    assert result.exit_code == 2, result.output
+    assert "needs the PyMySQL driver" in result.output
+    assert "pip install 'cscli[db]'" in result.output and "s3cret-pw" not in result.output
+
+
+def test_identifiers_are_quoted_per_database() -> None:
+    from cscli.engine.polars.loader.drivers import quote_column, quote_ident
+
+    # MySQL reads "…" as a string: backticks, a backtick doubled; a dotted column stays one
+    assert quote_ident("mysql", "zendesk.tick`et") == "`zendesk`.`tick``et`"
+    assert quote_column("mysql", "Queue.Name") == "`Queue.Name`"
+    assert quote_ident("postgresql", 'zendesk.tick"et') == '"zendesk"."tick""et"'
+    assert quote_column("duckdb", "Queue.Name") == '"Queue.Name"'

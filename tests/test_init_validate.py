@@ -147,7 +147,8 @@ def test_validate_terminal_report(zendesk_with_surveys: Path) -> None:
         "← CASE WHEN" in out
     )
     assert "first_response_at ← Created at + First reply time in minutes (minutes)" in out
-    assert "not used: Summation column, Requester, Tags, Ticket type, Updated at" in out
+    assert "not used: Summation column, Requester, Ticket type, Updated at" in out
+    assert "tags ← Tags" in out  # read since issue 17 (`--by tag`)
     assert "not in the export: closed_at, first_contact_resolved, kb_used, description" in out
     # surveys: one score outside 1–5, one survey of a ticket the export does not have
     assert "! 1 row(s) csat score outside 1–5 (surveys.csv:5): excluded from csat" in out

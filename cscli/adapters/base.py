@@ -87,6 +87,7 @@ class Adapter:
       names that depend on the survey (Qualtrics: the NPS question `Q7` has `Q7_NPS_GROUP`).
     - `hints`: per canonical column, the fix to suggest when a required column is missing.
     - `source`: where the column names come from (shown in docs/presets.md).
+    - `list_separator`: per table, the separator of a list column written as text (tags).
     """
 
     name: str
@@ -101,6 +102,9 @@ class Adapter:
     metadata_rows: dict[str, str] = field(default_factory=dict)
     infer: Callable[[str, Sequence[str]], dict[str, str]] | None = None
     hints: dict[str, str] = field(default_factory=dict)
+    #: per table, what separates the values of a list column written as text (`,` unless
+    #: given here or by the source's `list_separator:`)
+    list_separator: dict[str, str] = field(default_factory=dict)
 
     def resolve(self, table: str, header: Sequence[str]) -> dict[str, str]:
         """canonical → the file's own spelling of each preset column it has (names only).

@@ -43,6 +43,9 @@ ZENDESK = Adapter(
                 'THEN TRY_CAST("Group stations" AS INTEGER) - 1 END'
             ),
             "subject": "Subject",
+            # Zendesk tags hold no spaces (it turns them into underscores) and are lower-case;
+            # the CSV export lists a ticket's tags separated by spaces
+            "tags": "Tags",
         },
         # Fivetran's Zendesk `ticket_comment` table joined with `user` for the author's role
         # (fivetran dbt_zendesk int_zendesk__comments_enriched: 'end-user' and 'not set' are
@@ -69,6 +72,7 @@ ZENDESK = Adapter(
         },
     },
     metadata_rows={"ticket_events": "\"field_name\" <> 'status'"},
+    list_separator={"tickets": " "},
     offsets={
         "tickets": {
             # "the time between ticket creation and the first public agent comment, in minutes"
@@ -100,6 +104,7 @@ FRESHDESK = Adapter(
             "customer_id": "Contact ID",
             "agent_replies": "Agent interactions",
             "subject": "Subject",
+            "tags": "Tags",  # comma-separated in the export
         }
     },
 )

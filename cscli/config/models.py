@@ -188,8 +188,7 @@ class SourceConfig(_Model):
     database_env: str | None = None
     #: the table (or `schema.table`) a database source reads …
     table: str | None = None
-    #: … or the user's own SELECT, read as a subquery
-    query: str | None = None
+    query: str | None = None  #: … or the user's own SELECT, read as a subquery
     since: str | None = None  #: a database source reads records anchored from this day on
     adapter: str = "generic"
     format: Format | None = None
@@ -200,6 +199,7 @@ class SourceConfig(_Model):
     filter: str | None = None
     survey_type: str | None = None
     delimiter: str | None = Field(default=None, min_length=1, max_length=1)
+    list_separator: str | None = Field(default=None, min_length=1)  #: of tags as text; else `,`
     null_values: tuple[str, ...] = ()
     event_log: EventLogConfig | None = None
     #: business calendar for durations with `hours: business`: a name, or per team/queue…

@@ -20,7 +20,7 @@ from cscli.config.resolve_kpis import resolve_kpis
 from cscli.config.sql import check_source_sql
 from cscli.errors import ConfigError
 from cscli.kpis.catalog import CATALOG
-from cscli.kpis.spec import Kpi, instantiate
+from cscli.kpis.spec import Kpi, expand, instantiate
 from cscli.schema import TABLES
 from cscli.suggest import did_you_mean
 
@@ -49,7 +49,10 @@ def resolve(data: dict[str, Any], raw: RawConfig | None, problems: Problems) -> 
     kpis = resolve_kpis(kpi_entries if isinstance(kpi_entries, list) else None, problems, data)
     check_source_sql(data, problems)
     # checks and report.kpis may name any built-in KPI, configured or not
-    known = {**{d.id: instantiate(d) for d in CATALOG.values()}, **{k.id: k for k in kpis}}
+    known = {
+        **{m.id: m for d in CATALOG.values() for m in expand(instantiate(d))},
+        **{k.id: k for k in kpis},
+    }
     check_entries = data.get("checks")
     checks = resolve_checks(
         check_entries if isinstance(check_entries, list) else [],
@@ -59,8 +62,9 @@ def resolve(data: dict[str, Any], raw: RawConfig | None, problems: Problems) -> 
     )
     report = data.get("report")
     report_kpis = report.get("kpis") if isinstance(report, dict) else None
+    families = {k.family for k in known.values()}  # a family's id names all its members
     for i, kpi_id in enumerate(report_kpis if isinstance(report_kpis, list) else []):
-        if isinstance(kpi_id, str) and kpi_id not in known:  # a non-string: pass 1 says so
+        if isinstance(kpi_id, str) and kpi_id not in known and kpi_id not in families:
             problems.add(
                 ("report", "kpis", i), f"unknown KPI {kpi_id!r}{did_you_mean(kpi_id, known)}"
             )

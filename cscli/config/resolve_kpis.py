@@ -24,8 +24,18 @@ from cscli.config.models import (
 )
 from cscli.config.problems import Problems
 from cscli.config.sql import check_one_sql, extra_columns, source_columns
+from cscli.derived import DERIVATIONS
 from cscli.kpis.catalog import CATALOG, DEFAULT_KPIS
-from cscli.kpis.spec import Built, Kpi, KpiDef, ParamError, Ratio, SqlAggregate, instantiate
+from cscli.kpis.spec import (
+    Built,
+    Kpi,
+    KpiDef,
+    ParamError,
+    Ratio,
+    SqlAggregate,
+    expand,
+    instantiate,
+)
 from cscli.schema import DEFAULT_ANCHOR, DERIVED_TABLES, TABLES, is_dimension
 from cscli.suggest import did_you_mean
 from cscli.units import UNITS
@@ -45,7 +55,7 @@ def resolve_kpis(
 ) -> list[Kpi]:
     """The KPIs of `kpis:` (every default KPI when it is absent), in order."""
     if entries is None:
-        return [instantiate(CATALOG[k]) for k in DEFAULT_KPIS]
+        return [m for k in DEFAULT_KPIS for m in expand(instantiate(CATALOG[k]))]
     kpis: list[Kpi] = []
     seen: set[str] = set()
     taken = _taken_names(data)
@@ -54,15 +64,18 @@ def resolve_kpis(
         kpi = _resolve(entry, problems, data) if entry is not None else None
         if entry is None or kpi is None:
             continue
-        if kpi.id in seen:
-            problems.add(entry.path, f"KPI id {kpi.id!r} is defined twice")
-            continue
-        why = _reserved(kpi.id, taken)
-        if why:
-            problems.add(entry.path if isinstance(entry, KpiRef) else (*entry.path, "id"), why)
-            continue
-        seen.add(kpi.id)
-        kpis.append(kpi)
+        # a family (backlog_age) is one KPI per member (backlog_age_lt_1d, …)
+        for member in expand(kpi):
+            if member.id in seen:
+                problems.add(entry.path, f"KPI id {member.id!r} is defined twice")
+                continue
+            why = _reserved(member.id, taken)
+            if why:
+                at = entry.path if isinstance(entry, KpiRef) else (*entry.path, "id")
+                problems.add(at, why)
+                continue
+            seen.add(member.id)
+            kpis.append(member)
     for i, kpi in enumerate(kpis):
         # flat outputs (CSV, Parquet, XLSX) add <id>_n and <id>_previous columns
         for other in kpis:
@@ -91,6 +104,7 @@ def _resolve(entry: KpiEntry, problems: Problems, data: Mapping[str, Any]) -> Kp
 def _taken_names(data: Mapping[str, Any]) -> frozenset[str]:
     """Names a KPI id may not take: report columns and every dimension a report can group by."""
     names = set(_INTERNAL_NAMES) | {"responder"}
+    names |= {dim for d in DERIVATIONS for dim in d.dimensions}  # tag, first_responder, …
     for table in (*TABLES.values(), *DERIVED_TABLES.values()):
         names |= {c for c in table.names if is_dimension(table, c)}
     sources = data.get("sources")

@@ -12,6 +12,7 @@ order of `cscli kpis` and docs/kpis.md.
 from __future__ import annotations
 
 from cscli.kpis.builtin import (
+    backlog_age,
     calls,
     contacts,
     customers,
@@ -38,6 +39,7 @@ SUBJECTS = (
     staffing,
     replies,
     lifecycle,
+    backlog_age,
 )
 
 CATALOG: dict[str, KpiDef] = {k.id: k for subject in SUBJECTS for k in subject.KPIS}

@@ -12,6 +12,7 @@ the same path: `KpiDef` → `instantiate` → `Kpi` → compile.
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 from collections.abc import Callable, Mapping
@@ -20,7 +21,7 @@ from typing import Any, Literal
 
 from cscli.units import Unit, describe_duration, parse_duration, parse_ratio
 
-ParamKind = Literal["stat", "duration", "ratio", "number", "choice", "bool", "targets"]
+ParamKind = Literal["stat", "duration", "ratio", "number", "choice", "bool", "targets", "durations"]
 
 _STAT = re.compile(r"^(mean|median|min|max|p(\d{1,2}(?:\.\d+)?))$")
 
@@ -41,6 +42,21 @@ def stat_quantile(stat: str) -> float | None:
     if stat.startswith("p"):
         return float(stat[1:]) / 100
     return None
+
+
+def parse_edges(raw: Any) -> tuple[float, ...]:
+    """Bucket edges such as `[1d, 3d, 7d]`: whole seconds, at least 1s, strictly increasing."""
+    if isinstance(raw, str | int | float) and not isinstance(raw, bool):
+        raw = [raw]
+    if not isinstance(raw, list | tuple) or not raw:
+        raise ValueError(f"expected a list of durations such as [1d, 3d, 7d], got {raw!r}")
+    edges = tuple(parse_duration(v) for v in raw)
+    for v, text in zip(edges, raw, strict=True):
+        if v < 1 or v != int(v):
+            raise ValueError(f"expected whole seconds of at least 1s, got {text!r}")
+    if any(b <= a for a, b in itertools.pairwise(edges)):
+        raise ValueError(f"expected increasing durations, got {list(raw)!r}")
+    return edges
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +97,8 @@ class Param:
                     f"expected a mapping such as {{urgent: 1h, high: 4h}}, got {raw!r}"
                 )
             return {str(k).strip().lower(): parse_duration(v) for k, v in raw.items()}
+        if self.kind == "durations":
+            return parse_edges(raw)
         text = str(raw)
         if text not in self.choices:
             raise ValueError(f"expected one of {', '.join(self.choices)}, got {raw!r}")
@@ -113,6 +131,8 @@ class Param:
             return "true" if value else "false"
         if self.kind == "targets":
             return ", ".join(f"{k} {describe_duration(v)}" for k, v in value.items())
+        if self.kind == "durations":
+            return ", ".join(describe_duration(v) for v in value)
         return str(value)
 
 
@@ -207,6 +227,16 @@ class Stock:
     closed: str
     measure: Literal["end", "retention", "churn"] = "end"
     where: str | None = None
+    #: with measure `end`: only the records whose age at the level's instant t (t − opened)
+    #: lies in [age_from, age_below) seconds; None = unbounded on that side. A record aged
+    #: exactly `age_from` is in; one aged exactly `age_below` is in the next band. Without a
+    #: period end, t is the newest opened or closed instant of the records.
+    age_from: float | None = None
+    age_below: float | None = None
+
+    @property
+    def banded(self) -> bool:
+        return self.age_from is not None or self.age_below is not None
 
 
 @dataclass(frozen=True, slots=True)
@@ -286,6 +316,17 @@ class Built:
 
 
 @dataclass(frozen=True, slots=True)
+class Member:
+    """One KPI of a family (`KpiDef.family`): `<id>_<suffix>`, titled `<title> <label>`."""
+
+    suffix: str
+    label: str
+    built: Built
+    #: the sentence that says which part of the family it is
+    definition: str
+
+
+@dataclass(frozen=True, slots=True)
 class KpiDef:
     """A KPI definition: the data that explains it plus `build(params) -> Built`."""
 
@@ -309,6 +350,9 @@ class KpiDef:
     #: (dimension, why): dimensions the KPI refuses to be cut by, because the cut would make
     #: it degenerate (only answered messages have a responder: every responder answers 100%)
     degenerate_by: tuple[tuple[str, str], ...] = ()
+    #: a family of KPIs from one entry (backlog_age: one KPI per age bucket): the members for
+    #: the parameter values; `build` is then the whole the members split (for availability)
+    family: Callable[[Mapping[str, Any]], tuple[Member, ...]] | None = None
 
     def param(self, name: str) -> Param:
         for p in self.params:
@@ -334,6 +378,8 @@ class Kpi:
     higher_is_better: bool | None
     unit: Unit
     params_described: Mapping[str, str] = field(default_factory=dict)
+    #: the id of the family entry it comes from (backlog_age), None for a KPI of its own
+    family: str | None = None
 
     @property
     def source(self) -> str:
@@ -383,4 +429,27 @@ def instantiate(
         higher_is_better=direction,
         unit=built.unit or base.unit,
         params_described=described,
+    )
+
+
+def expand(kpi: Kpi) -> tuple[Kpi, ...]:
+    """The KPIs a report computes for one entry: its family's members (`backlog_age` →
+    `backlog_age_lt_1d`, `backlog_age_1d_3d`, …), or the KPI itself."""
+    members = kpi.base.family
+    if members is None or kpi.family is not None:
+        return (kpi,)
+    return tuple(
+        Kpi(
+            id=f"{kpi.id}_{m.suffix}",
+            base=kpi.base,
+            params=kpi.params,
+            built=m.built,
+            title=f"{kpi.title} {m.label}",
+            definition=f"{kpi.definition} This one: {m.definition}",
+            higher_is_better=kpi.higher_is_better,
+            unit=kpi.unit,
+            params_described=kpi.params_described,
+            family=kpi.id,
+        )
+        for m in members(kpi.params)
     )

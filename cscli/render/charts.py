@@ -162,7 +162,7 @@ def _group_charts(result: ReportResult, min_n: int) -> tuple[list[Chart], str]:
             line = _group_series(k, buckets, groups[name])
             if line is not None:
                 series.append((name, colours[name], *line))
-        if rest:
+        if rest and not result.overlapping:
             other = _other_series(k, buckets, [r for name in rest for r in groups[name]])
             if other is not None:
                 series.append((OTHER, OTHER_COLOUR, *other))
@@ -171,7 +171,13 @@ def _group_charts(result: ReportResult, min_n: int) -> tuple[list[Chart], str]:
         if series:
             out.append(_chart(result, k, buckets, series, min_n))
     note = f"One line per {', '.join(by)}"
-    if rest:
+    if rest and result.overlapping:
+        note += (
+            f": the {len(shown)} with the most records of {len(ranked)}; no “{OTHER}” line, "
+            f"since by {', '.join(result.overlapping)} a record can be in several of the "
+            "others, whose values cannot be added"
+        )
+    elif rest:
         note += (
             f": the {len(shown)} with the most records of {len(ranked)}, and the other "
             f"{len(rest)} together as “{OTHER}”"

@@ -142,7 +142,12 @@ def _page(result: ReportResult, now: datetime | None, min_n: int) -> dict[str, A
         "quality": [_quality(q) for q in result.data_quality],
         "notes": _notes(result),
         "sources": [
-            (s.name, ", ".join(f.name for f in s.files), f"{s.rows:,}") for s in result.sources
+            (
+                s.name,
+                ", ".join(f.name for f in s.files) + (f" ({s.read})" if s.read else ""),
+                f"{s.rows:,}",
+            )
+            for s in result.sources
         ],
         "definitions": [_definition(s.kpi, s.reason) for s in result.kpis],
         "empty": not kpis,
@@ -188,13 +193,16 @@ def _compare_note(result: ReportResult) -> str:
 
 
 def _notes(result: ReportResult) -> list[str]:
-    """Provisional values and a period that runs past the data."""
+    """Provisional values, overlapping groups and a period that runs past the data."""
     notes = []
     if result.provisional():
         notes.append(
             "* provisional: more than 5% of the value's cohort is still open at the export "
             "time, so it will still move."
         )
+    overlap = result.overlap_note()
+    if overlap:
+        notes.append(overlap[0].upper() + overlap[1:] + ".")
     for name, day in result.data_ends().items():
         notes.append(
             f"{name}: data ends {_day(day)} (its newest record), before the period's end: "

@@ -80,7 +80,7 @@ def report_document(result: ReportResult, *, now: datetime | None = None) -> dic
         {"group": {k: _clean(v) for k, v in row.group.items()}, "kpis": _values(row, result)}
         for row in result.rows
     ]
-    return {
+    doc: dict[str, Any] = {
         "tool": "cscli",
         "version": __version__,
         "generated_at": generated.isoformat().replace("+00:00", "Z"),
@@ -106,6 +106,13 @@ def report_document(result: ReportResult, *, now: datetime | None = None) -> dic
         "totals": {"kpis": _values(result.total, result)},
         "data_quality": [_issue(q) for q in result.data_quality],
     }
+    if result.overlapping:  # the rows do not sum to the totals (a ticket in each tag's group)
+        doc["overlapping"] = list(result.overlapping)
+    # a database source read only the rows since a day: what the findings count
+    read = {s.name: s.read for s in result.sources if s.read.startswith("rows read: since")}
+    if read:
+        doc["rows_read"] = read
+    return doc
 
 
 def render_json(result: ReportResult, *, now: datetime | None = None) -> str:

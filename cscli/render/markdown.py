@@ -82,6 +82,9 @@ def _notes_markdown(result: ReportResult) -> list[str]:
             "\\* provisional: more than 5% of the value's cohort is still open at the export "
             "time, so it will still move.",
         ]
+    overlap = result.overlap_note()
+    if overlap:
+        lines += ["", f"Note: {_md(overlap)}."]
     for name, day in result.data_ends().items():
         lines += [
             "",

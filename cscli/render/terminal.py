@@ -288,9 +288,10 @@ def _trend_table(result: ReportResult, kpis: Sequence[Kpi], console: Console) ->
     console.print(table)
 
 
-def render_notes(result: ReportResult, console: Console) -> None:
-    """Unavailable KPIs, provisional values, the end of the data and data-quality findings,
-    for stderr."""
+def render_notes(result: ReportResult, console: Console, *, reads: bool = False) -> None:
+    """Unavailable KPIs, provisional values, the end of the data, the rows a database source
+    read (since a day; with `reads` (--debug) also why a source read every row) and
+    data-quality findings, for stderr."""
     maturing = result.provisional()
     if maturing:
         console.print(
@@ -303,6 +304,9 @@ def render_notes(result: ReportResult, console: Console) -> None:
             ),
             soft_wrap=True,
         )
+    overlap = result.overlap_note()
+    if overlap:
+        console.print(safe.labelled("note:", "yellow", overlap), soft_wrap=True)
     for name, day in result.data_ends().items():
         console.print(
             safe.labelled(
@@ -313,6 +317,9 @@ def render_notes(result: ReportResult, console: Console) -> None:
             ),
             soft_wrap=True,
         )
+    for s in result.sources:
+        if s.read and (reads or not s.read.startswith("rows read: all")):
+            console.print(safe.labelled("note:", "yellow", f"{s.name}: {s.read}"), soft_wrap=True)
     for status in result.kpis:
         if not status.available:
             console.print(

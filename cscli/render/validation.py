@@ -21,6 +21,8 @@ def render_validation(result: ValidationResult, console: Console) -> None:
     for src in result.sources:
         files = ", ".join(t(f.name) for f in src.files)
         console.print(Text(f"\n{t(src.name)}: {src.rows:,} rows read from {files}", style="bold"))
+        if src.read:
+            console.print(Text(f"  {t(src.read)}", style="dim"))
         mapped = ", ".join(t(c) if e == c else f"{t(c)} ← {t(e)}" for c, e in src.mapping.items())
         console.print(Text(f"  mapped: {mapped}"))
         if src.unmapped:
@@ -79,6 +81,7 @@ def validation_document(result: ValidationResult) -> dict[str, Any]:
                 "mapping": dict(s.mapping),
                 "unmapped": list(s.unmapped),
                 "absent": list(result.absent.get(s.name, ())),
+                **({"read": s.read} if s.read else {}),
             }
             for s in result.sources
         ],

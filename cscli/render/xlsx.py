@@ -251,9 +251,13 @@ def _summary(ws: Any, result: ReportResult, fmt: _Formats, generated: datetime) 
     if result.compare is not None:
         about.append(("Compared with", _span(result.compare.start, result.compare.end)))
     about.append(("Breakdown", ", ".join(breakdown) or "none (totals only)"))
+    overlap = result.overlap_note()
+    if overlap:
+        about.append(("Groups", overlap[0].upper() + overlap[1:]))
     for s in result.sources:
         names = ", ".join(f.name for f in s.files)
-        about.append((f"Source: {s.name}", f"{names} ({s.rows:,} rows read)"))
+        read = f"; {s.read}" if s.read else ""  # a database source: which rows, and why
+        about.append((f"Source: {s.name}", f"{names} ({s.rows:,} rows read{read})"))
     about.append(("Config", result.config_path.name))
     about.append(("Generated", f"{generated:%Y-%m-%d %H:%M %Z} by cscli {__version__}"))
     label = fmt(bold=True, font_color=NEUTRAL)

@@ -344,11 +344,38 @@ class _Stock(KindCompiler):
         return _where(self.kind.where) & self._open_at(hi), age
 
     def _open_at(self, at: datetime | None) -> pl.Expr:
-        """Records open at instant `at` (or still open, after the last record, when None)."""
-        opened, closed = pl.col(self.kind.opened), pl.col(self.kind.closed)
+        """Records open at instant `at` (or still open, after the last record, when None),
+        and for an age band aged [age_from, age_below) then (without `at`, at `AS_OF`)."""
+        k = self.kind
+        opened, closed = pl.col(k.opened), pl.col(k.closed)
         if at is None:
-            return opened.is_not_null() & closed.is_null()
-        return (opened < at) & (closed.is_null() | (closed >= at))
+            open_now = opened.is_not_null() & closed.is_null()
+            when: pl.Expr = pl.col(AS_OF)
+        else:
+            open_now = (opened < at) & (closed.is_null() | (closed >= at))
+            when = pl.lit(at)
+        if not k.banded:
+            return open_now
+        age = (when - opened).dt.total_microseconds()  # exact on the edges
+        if k.age_from is not None:
+            open_now = open_now & (age >= round(k.age_from * 1_000_000))
+        if k.age_below is not None:
+            open_now = open_now & (age < round(k.age_below * 1_000_000))
+        return open_now.fill_null(False)
+
+
+#: the instant an age band is measured at without a period end: the newest opened or closed
+#: instant of the records (`with_as_of`)
+AS_OF = "_as_of"
+
+
+def with_as_of(frame: pl.LazyFrame, kind: Kind, hi: datetime | None) -> pl.LazyFrame:
+    """Add `AS_OF` over all the records (before any grouping) for a banded stock without a
+    period end; the frame as it is otherwise."""
+    if hi is not None or not isinstance(kind, Stock) or not kind.banded:
+        return frame
+    stamps = pl.max_horizontal(pl.col(kind.opened).max(), pl.col(kind.closed).max())
+    return frame.with_columns(stamps.alias(AS_OF))
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
-from cscli.derived import DERIVATIONS, WINDOW_MEASURES, Derivation, plan
+from cscli.derived import DERIVATIONS, MULTI_VALUED, WINDOW_MEASURES, Derivation, plan
 from cscli.engine.polars.contacts import contacts_table, with_contact_measures
 from cscli.engine.polars.facts import source_end, thread_key, ticket_ended_unresolved
 from cscli.engine.polars.lifecycle import with_business_status_times, with_status_times
@@ -216,6 +216,21 @@ def _sentiment(frame: pl.LazyFrame, d: Derivation, ctx: Context) -> pl.LazyFrame
     return frame
 
 
+#: a dimension a survey inherits from a column of another name: the ticket's tags
+_INHERITED = {"tag": "tags"}
+
+
+def _inherited(dim: str) -> str:
+    """The rated contact's column behind an inherited dimension."""
+    return _INHERITED.get(dim, dim)
+
+
+def _inherited_value(dim: str) -> pl.Expr:
+    """The rated contact's value of an inherited dimension (tags: null when there are none)."""
+    col = pl.col(_inherited(dim))
+    return pl.when(col.list.len() > 0).then(col) if dim == "tag" else col
+
+
 def _rated_contact(frame: pl.LazyFrame, d: Derivation, ctx: Context) -> pl.LazyFrame:
     """A survey's `--by` dimensions that it lacks, from the ticket or call it rates."""
     wanted = [c for c in ctx.by if c in d.inherits]
@@ -225,7 +240,7 @@ def _rated_contact(frame: pl.LazyFrame, d: Derivation, ctx: Context) -> pl.LazyF
         if link.source in ctx.sources and link.key is not None and link.key in ctx.columns
     ]
     for contact, key in links:
-        dims = [c for c in wanted if c in ctx.sources[contact].columns]
+        dims = [c for c in wanted if _inherited(c) in ctx.sources[contact].columns]
         if not dims:
             continue
         # one row per contact id, so a duplicated id cannot multiply survey responses; only
@@ -234,15 +249,15 @@ def _rated_contact(frame: pl.LazyFrame, d: Derivation, ctx: Context) -> pl.LazyF
         rated = frame.select(key).filter(pl.col(key).is_not_null())
         lookup = (
             ctx.sources[contact]
-            .usable.select(key, *dims)
+            .usable.select(key, *dict.fromkeys(_inherited(c) for c in dims))
             .join(rated, on=key, how="semi")
             .group_by(key)
-            .agg(pl.col(c).first().alias(f"_{contact}_{c}") for c in dims)
+            .agg(_inherited_value(c).first().alias(f"_{contact}_{c}") for c in dims)
         )
         frame = frame.join(lookup, on=key, how="left")
     for c in wanted:
         parts = [c] if c in ctx.columns else []
-        parts += [f"_{s}_{c}" for s, _ in links if c in ctx.sources[s].columns]
+        parts += [f"_{s}_{c}" for s, _ in links if _inherited(c) in ctx.sources[s].columns]
         if parts:
             frame = frame.with_columns(pl.coalesce(parts).alias(c))
     return frame
@@ -264,6 +279,23 @@ def _invitation_observed(frame: pl.LazyFrame, d: Derivation, ctx: Context) -> pl
     return frame.with_columns(seconds(as_of - pl.col("sent_at")).alias(d.name))
 
 
+def _tag(frame: pl.LazyFrame, d: Derivation, ctx: Context) -> pl.LazyFrame:
+    """`tag`: the ticket's tags (already trimmed, lower-cased and each once, by the loader),
+    null for a ticket without any; the queries that group by it explode it (`exploded`)."""
+    tags = pl.col("tags")
+    return frame.with_columns(tag=pl.when(tags.list.len() > 0).then(tags))
+
+
+def exploded(frame: pl.LazyFrame, by: Sequence[str]) -> pl.LazyFrame:
+    """One row per record and value of each multi-valued dimension in `by` (a ticket with two
+    tags is in both tags' groups; one without any, in the null group). Only for the grouped
+    queries: the totals read the records as they are, each once."""
+    multi = [d for d in by if d in MULTI_VALUED]
+    for d in multi:
+        frame = frame.explode(d, empty_as_null=True, keep_nulls=True)
+    return frame
+
+
 BUILDERS: dict[str, Builder] = {
     "ticket_ends": lambda frame, d, ctx: with_ticket_ends(frame, ctx.columns),
     **{d.name: _business_twin for d in DERIVATIONS if d.twin_of and d.stage == "enrich"},
@@ -278,6 +310,7 @@ BUILDERS: dict[str, Builder] = {
     "age_seconds": _age,
     "business_age_seconds": _business_age,
     "invitation_observed_seconds": _invitation_observed,
+    "tag": _tag,
 }
 
 #: the sources built from others, given the derivations asked of them: the contacts compute

@@ -78,7 +78,10 @@ def quality_results(
             if row[f"_n{i}"]:
                 found.append((name, check, int(row[f"_n{i}"])))
         src = sources[name]
-        summaries.append(SourceSummary(name, src.files, row["_rows"], src.mapping, src.unmapped))
+        read = src.reader.note if src.reader is not None else ""
+        summaries.append(
+            SourceSummary(name, src.files, row["_rows"], src.mapping, src.unmapped, read)
+        )
     queries = [
         sources[name]
         .frame.filter(check.predicate.fill_null(False))

@@ -14,9 +14,9 @@ import polars as pl
 
 from cscli.business_hours.assignment import business_hours
 from cscli.config import Config
-from cscli.derived import CONTACT_MEASURES, CONTACT_SOURCES, WINDOW_MEASURES
+from cscli.derived import CONTACT_MEASURES, CONTACT_SOURCES, MULTI_VALUED, WINDOW_MEASURES
 from cscli.engine.base import BREACH_COLUMNS, BREACH_DIMENSIONS, Breach
-from cscli.engine.polars.compile import breach
+from cscli.engine.polars.compile import breach, with_as_of
 from cscli.engine.polars.enrich import Progress, enriched, with_age
 from cscli.engine.polars.sources import load_sources
 from cscli.kpis.columns import columns_used
@@ -48,6 +48,7 @@ def kpi_records(
         frame = enriched(kpi.source, sources, by, columns_used(kpi.kind), progress, hours)
         if columns_used(kpi.kind) & WINDOW_MEASURES:
             frame = with_age(frame, frozenset(frame.collect_schema().names()), hours)
+        frame = with_as_of(frame, kpi.kind, hi)  # over every record, before the group's
         if not isinstance(kpi.kind, Stock):
             at = pl.col(kpi.anchor)
             frame = frame.filter(at.is_not_null())
@@ -57,7 +58,12 @@ def kpi_records(
                 frame = frame.filter(at < hi)
         for dim, value in group.items():
             col = pl.col(dim)
-            frame = frame.filter(col.is_null() if value is None else col == value)
+            if value is None:
+                frame = frame.filter(col.is_null())
+            elif dim in MULTI_VALUED:  # a record is in the group of each of its values
+                frame = frame.filter(col.list.contains(pl.lit(value, pl.String)).fill_null(False))
+            else:
+                frame = frame.filter(col == value)
         out.append(frame)
     return out
 

@@ -8,7 +8,7 @@ the ones opened in an earlier bucket; events before the report's start go to the
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import polars as pl
 
@@ -69,6 +69,30 @@ BEFORE = date(1, 1, 1)  # the bucket of every event before the report's start
 BEFORE_INSTANT = datetime(1900, 1, 1, tzinfo=UTC)  # the same, for an interval grain
 
 
+_MICROSECOND = timedelta(microseconds=1)
+
+
+def _in_band(lf: pl.LazyFrame, kind: Stock) -> tuple[pl.LazyFrame, pl.Expr, pl.Expr]:
+    """A record's time in an age band [a, b) as the interval of a stock of its own.
+
+    A record is open at t when opened < t ≤ closed (closed null = never); in the band when
+    also a ≤ t − opened < b. On the microsecond clock of the timestamps that is
+    opened' < t ≤ closed' with opened' = opened + a − 1µs (for a > 0: t ≥ opened + a) and
+    closed' = min(closed, opened + b − 1µs) (t < opened + b): the same event counts then give
+    the band's level at every bucket's end. A record that ends before it reaches the band
+    opens and closes in one bucket (closed' < opened'), and counts in none."""
+    opened, closed = pl.col(kind.opened), pl.col(kind.closed)
+    start = opened
+    if kind.age_from:
+        start = opened + timedelta(seconds=kind.age_from) - _MICROSECOND
+    end = closed
+    if kind.age_below is not None:
+        leaves = opened + timedelta(seconds=kind.age_below) - _MICROSECOND
+        end = pl.when(closed.is_null() | (closed > leaves)).then(leaves).otherwise(closed)
+    banded = lf.with_columns(start.alias("_band_opened"), end.alias("_band_closed"))
+    return banded, pl.col("_band_opened"), pl.col("_band_closed")
+
+
 def events_query(
     frame: pl.LazyFrame,
     kind: Stock,
@@ -86,6 +110,8 @@ def events_query(
     lf = frame.filter(opened.is_not_null())
     if kind.where:
         lf = lf.filter(sql(kind.where).fill_null(False))
+    if kind.banded:
+        lf, opened, closed = _in_band(lf, kind)
     if hi is not None:
         lf = lf.filter(opened < hi)
     ob, cb = bucket(opened, grain, timezone), bucket(closed, grain, timezone)

@@ -4,7 +4,9 @@ Per flow (a source's KPIs placed by the same anchor) a window keeps the records 
 falls in it and aggregates them over all groups (the totals, with the first and last local day
 of data), per group (and bucket) and, for the trend, per bucket; a stock KPI looks at every
 record instead, and with a grain is counted as events per bucket (`cscli.stocks.levels`
-makes levels of them after the collect). Every query of every window goes to one
+makes levels of them after the collect). A multi-valued dimension (a ticket's tags) is
+exploded for the grouped queries only: a record is in the group of each of its values, and
+the totals and the trend count it once. Every query of every window goes to one
 `pl.collect_all`, where polars shares each source's scan between them.
 """
 
@@ -18,8 +20,8 @@ import polars as pl
 from cscli.business_hours.assignment import BusinessHours
 from cscli.derived import WINDOW_MEASURES
 from cscli.engine.base import PERIOD_COL, ReportPlan, WindowSpec, WindowTables
-from cscli.engine.polars.compile import aggregations
-from cscli.engine.polars.enrich import with_age
+from cscli.engine.polars.compile import aggregations, with_as_of
+from cscli.engine.polars.enrich import exploded, with_age
 from cscli.engine.polars.states import segments
 from cscli.engine.polars.stocks import bucket, events_query
 from cscli.kpis.columns import columns_used
@@ -103,28 +105,29 @@ def add_window(
             out.totals.append(batch.add(lf.select(*exprs, *span)))
         if window.grain:
             bucketed = lf.with_columns(bucket(at, window.grain, timezone).alias(PERIOD_COL))
-            out.grouped.append(batch.add(bucketed.group_by([*by, PERIOD_COL]).agg(exprs)))
+            groups = exploded(bucketed, by).group_by([*by, PERIOD_COL]).agg(exprs)
+            out.grouped.append(batch.add(groups))
             if window.trend:
                 out.trend.append(batch.add(bucketed.group_by(PERIOD_COL).agg(exprs)))
         elif by:
-            out.grouped.append(batch.add(lf.group_by(by).agg(exprs)))
+            out.grouped.append(batch.add(exploded(lf, by).group_by(by).agg(exprs)))
 
     for k in report.stocks:
         assert isinstance(k.kind, Stock)
-        lf = frame_for(k.source, [k])
+        lf = with_as_of(frame_for(k.source, [k]), k.kind, hi)
         exprs = list(aggregations(k, lo, hi))
         local_day = pl.col(k.kind.opened).dt.convert_time_zone(timezone).dt.date()
         span = [local_day.min().alias("_first"), local_day.max().alias("_last")]
         if window.totals:
             out.totals.append(batch.add(lf.select(*exprs, *span)))
         if window.grain:
-            events = events_query(lf, k.kind, by, window.grain, timezone, hi, lo)
+            events = events_query(exploded(lf, by), k.kind, by, window.grain, timezone, hi, lo)
             out.stock_rows.append((k, batch.add(events), by))
             if window.trend:
                 events = events_query(lf, k.kind, [], window.grain, timezone, hi, lo)
                 out.stock_trend.append((k, batch.add(events)))
         elif by:
-            out.grouped.append(batch.add(lf.group_by(by).agg(exprs)))
+            out.grouped.append(batch.add(exploded(lf, by).group_by(by).agg(exprs)))
     for k in report.intervals:
         lf = frames[k.source]
         exprs = list(aggregations(k, lo, hi))

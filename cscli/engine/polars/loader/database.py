@@ -1,7 +1,7 @@
 """Read a database table or query as a source: the same raw frame a CSV gives.
 
 A source with `database:` (or `database_env:`) and `table:` or `query:` is read through the
-database's own Python driver (the standard library's `sqlite3`; `duckdb`), every column cast to
+database's own Python driver (`cscli.engine.polars.loader.drivers`), every column cast to
 text in SQL, so that the adapters' mapping, parsing, timestamp sniffing and quality findings
 apply exactly as to a CSV export. A `query:` is the user's own SQL and is wrapped as a
 subquery; a table name is quoted as an identifier, never pasted into SQL.
@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import os
 import re
-import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
@@ -27,6 +26,20 @@ import polars as pl
 from polars.io.plugins import register_io_source
 
 from cscli.adapters.base import FILE_COL, ROW_COL
+from cscli.engine.polars.loader.drivers import (
+    SCHEMES,
+    SERVERS,
+    column_kinds,
+    connect,
+    first,
+    placeholder,
+    quote_column,
+    quote_ident,
+    tables_sql,
+    text_type,
+)
+from cscli.engine.polars.loader.pushdown import Pushed, push
+from cscli.engine.reads import Reads
 from cscli.errors import InputError
 
 if TYPE_CHECKING:
@@ -34,13 +47,6 @@ if TYPE_CHECKING:
 
 _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _PASSWORD = re.compile(r"(://[^/@:]*:)[^/@]*@")
-_SCHEMES = {
-    "sqlite": "sqlite",
-    "sqlite3": "sqlite",
-    "duckdb": "duckdb",
-    "postgresql": "postgresql",
-    "postgres": "postgresql",
-}
 
 
 def mask(text: str) -> str:
@@ -88,17 +94,17 @@ def resolve(name: str, cfg: SourceConfig, base_dir: Path) -> Database:
         uri = _VAR.sub(lambda m: os.environ[m.group(1)], uri)
     what = f"table {cfg.table}" if cfg.table is not None else "query"
     scheme, sep, rest = uri.partition("://")
-    kind = _SCHEMES.get(scheme.lower())
+    kind = SCHEMES.get(scheme.lower())
     if not sep or kind is None:
         raise InputError(
-            f"cannot read the database {mask(uri)!r} ({key}): cscli reads postgresql:// "
-            "servers and sqlite:/// or duckdb:/// database files",
+            f"cannot read the database {mask(uri)!r} ({key}): cscli reads postgresql:// and "
+            "mysql:// servers and sqlite:/// or duckdb:/// database files",
             hint="write the URI as postgresql://user:${PASSWORD}@host:5432/db, "
-            "sqlite:///path/to/file.db or duckdb:///path/to/file.duckdb (a relative path is "
-            "relative to the config file)",
+            "mysql://user:${PASSWORD}@host:3306/db, sqlite:///path/to/file.db or "
+            "duckdb:///path/to/file.duckdb (a relative path is relative to the config file)",
         )
     label = f"{mask(uri)} {what}"
-    if kind == "postgresql":
+    if kind in SERVERS:
         return Database(kind, None, what, label, uri)
     raw = rest[1:] if rest.startswith("/") else rest
     file = Path(raw) if Path(raw).is_absolute() else base_dir / raw
@@ -117,17 +123,6 @@ def _password(uri: str) -> str:
     return found.group(1) if found and found.group(1) else ""
 
 
-def quote_ident(name: str) -> str:
-    """A table name (`schema.table` allowed) quoted as SQL identifiers."""
-    return ".".join(quote_column(part) for part in name.split("."))
-
-
-def quote_column(name: str) -> str:
-    """A column name quoted as one SQL identifier: `Queue.Name` (a flattened CTR field) stays
-    one name, not a table and a column."""
-    return '"' + name.replace('"', '""') + '"'
-
-
 def since_day(since: str, zone: str, today: date | None = None) -> str:
     """The first day `since:` reads: the day itself, or `Nd` days before today in `zone`."""
     if not since.endswith("d"):
@@ -138,16 +133,17 @@ def since_day(since: str, zone: str, today: date | None = None) -> str:
 
 def read_database(
     name: str, cfg: SourceConfig, base_dir: Path, anchors: Sequence[str] = ()
-) -> tuple[Database, pl.LazyFrame, _Reader]:
+) -> tuple[Database, pl.LazyFrame, Reader]:
     """The table or query of a source as a LazyFrame of text columns with `_file`/`_row`.
 
     With `since:`, only rows whose anchor column (the first of `anchors` the table has) is on
-    or after the day are read: `WHERE anchor >= 'YYYY-MM-DD'` runs in the database."""
+    or after the day are read: `WHERE anchor >= 'YYYY-MM-DD'` runs in the database. A run may
+    narrow the rows read further (`Reader.restrict`) once it knows its windows."""
     db = resolve(name, cfg, base_dir)
-    inner = quote_ident(cfg.table) if cfg.table is not None else f"({cfg.query})"
-    con = _connect(db, name)
+    inner = quote_ident(db.kind, cfg.table) if cfg.table is not None else f"({cfg.query})"
+    con = connect(db, name)
     try:
-        columns = _columns(con.cursor(), inner, db, name, cfg)
+        columns, stored = _columns(con.cursor(), inner, db, name, cfg)
     finally:
         con.close()
     where = ""
@@ -160,9 +156,11 @@ def read_database(
                 hint=f"map the anchor with sources.{name}.columns, or remove since:",
             )
         day = since_day(cfg.since, cfg.timezone)
-        where = f" WHERE {quote_column(anchor)} >= '{day}'"  # day: validated YYYY-MM-DD
+        # day: a validated YYYY-MM-DD
+        where = f"{quote_column(db.kind, anchor)} >= '{day}'"
         db = replace(db, what=f"{db.what} since {day}", label=f"{db.label} since {day}")
-    reader = _Reader(db, name, cfg, f"FROM {inner} AS cscli_source{where}", columns)
+    reader = Reader(db, name, cfg, f"FROM {inner} AS cscli_source", columns, where)
+    reader.stored = dict(zip(columns, stored, strict=True))
     scan = register_io_source(
         reader,
         schema=dict.fromkeys(columns, pl.String),
@@ -174,7 +172,7 @@ def read_database(
     return db, lf, reader
 
 
-class _Reader:
+class Reader:
     """The scan of a database source: polars hands it the columns the whole query reads
     (projection pushdown), so the SELECT names only those, cast to text.
 
@@ -183,13 +181,53 @@ class _Reader:
     them, so that a report asks the database once or twice, not once per query."""
 
     def __init__(
-        self, db: Database, name: str, cfg: SourceConfig, source: str, columns: list[str]
+        self,
+        db: Database,
+        name: str,
+        cfg: SourceConfig,
+        source: str,
+        columns: list[str],
+        since: str = "",
     ) -> None:
         self.db, self.name, self.cfg, self.source, self.columns = db, name, cfg, source, columns
+        self.since = since
         self.read: pl.DataFrame | None = None
         self.lock = threading.Lock()
-        #: every SELECT sent, in order (what a test inspects)
+        #: every SELECT sent, in order, and its parameters (what a test inspects)
         self.sent: list[str] = []
+        self.params: list[tuple[Any, ...]] = []
+        #: table column → how it is stored (`drivers.column_kinds`)
+        self.stored: dict[str, str] = {}
+        #: canonical timestamp column → the table column it is read from as is (the loader)
+        self.anchors: dict[str, str] = {}
+        #: the first rows read (sniffing), all columns
+        self.first = pl.DataFrame()
+        self.pushed: Pushed | None = None
+        #: the earliest instant the bound reads from (None: no bound)
+        self.start: datetime | None = None
+        #: which rows were read, in words (the source summary)
+        self.note = ""
+
+    def restrict(self, reads: Reads, timezone: str) -> None:
+        """Read only the rows a run needs (`cscli.engine.reads`), when every term can be
+        pushed into the SQL; else read every row, and say why (`note`). `timezone`: the
+        report's, in which the note names the first day read."""
+        kind, zone = self.db.kind, self.cfg.timezone  # the zone the table's times are in
+        pushed = push(reads, kind, self.anchors, self.stored, self.first, zone)
+        with self.lock:
+            self.start = reads.start
+            if isinstance(pushed, str):
+                self.pushed = None
+                self.note = f"rows read: all ({pushed})"
+            else:
+                start = reads.start
+                day = start.astimezone(ZoneInfo(timezone)).date() if start else None
+                self.pushed = pushed
+                self.note = (
+                    f"rows read: since {day} ({pushed.shown}; the report's earliest window): "
+                    "data-quality findings and the export time count only these rows"
+                )
+            self.read = None
 
     def rows(self, wanted: set[str], limit: int | None = None) -> pl.DataFrame:
         """The rows of the `wanted` columns (at most `limit`), in the table's column order."""
@@ -207,17 +245,26 @@ class _Reader:
             return frame.select([c for c in chosen if c in wanted])
 
     def _fetch(self, chosen: list[str], limit: int | None) -> pl.DataFrame:
-        text = "TEXT" if self.db.kind == "sqlite" else "VARCHAR"
+        kind = self.db.kind
+        text = text_type(kind)
         select = ", ".join(
-            f"CAST({quote_column(c)} AS {text}) AS {quote_column(c)}" for c in chosen
+            f"CAST({quote_column(kind, c)} AS {text}) AS {quote_column(kind, c)}" for c in chosen
         )
-        query = f"SELECT {select} {self.source}" + ("" if limit is None else f" LIMIT {limit}")
+        params = self.pushed.params if self.pushed else ()
+        where = f" WHERE {self.since}" if self.since else ""
+        if self.pushed:  # since: and the run's own bound: a row must pass both
+            where += (" AND " if where else " WHERE ") + f"({self.pushed.sql})"
+        query = f"SELECT {select} {self.source}"
+        if params and placeholder(kind) == "%s":  # a literal % is %% beside a placeholder
+            query = query.replace("%", "%%")
+        query += where + ("" if limit is None else f" LIMIT {limit}")
         self.sent.append(query)
-        con = _connect(self.db, self.name)
+        self.params.append(params)
+        con = connect(self.db, self.name)
         try:
             cur = con.cursor()
             try:
-                cur.execute(query)
+                cur.execute(query, params) if params else cur.execute(query)
                 rows = cur.fetchall()
             except Exception as e:
                 raise _failed(e, self.db, self.name, self.cfg) from None
@@ -236,78 +283,34 @@ class _Reader:
         yield frame if predicate is None else frame.filter(predicate)
 
 
+#: the name the tests patch
+_Reader = Reader
+
+
 def list_tables(uri: str, base_dir: Path) -> tuple[Database, dict[str, list[str]]]:
     """The tables of a database and their columns (for `cscli init --database`)."""
     from cscli.config import SourceConfig
 
     cfg = SourceConfig(database=uri, query="SELECT 1")
     db = resolve("init", cfg, base_dir)
-    con = _connect(db, "init")
+    con = connect(db, "init")
     try:
         cur = con.cursor()
-        if db.kind == "sqlite":
-            cur.execute("SELECT name FROM sqlite_master WHERE type IN ('table', 'view') ORDER BY 1")
-        elif db.kind == "duckdb":
-            cur.execute(
-                "SELECT table_name FROM information_schema.tables "
-                "WHERE table_schema = 'main' ORDER BY 1"
-            )
-        else:
-            cur.execute(
-                "SELECT table_name FROM information_schema.tables "
-                "WHERE table_schema = current_schema() ORDER BY 1"
-            )
+        cur.execute(tables_sql(db.kind))
         names = [r[0] for r in cur.fetchall()]
         tables = {}
         for t in names:
-            cur.execute(f"SELECT * FROM {quote_ident(t)} LIMIT 0")
+            cur.execute(f"SELECT * FROM {quote_ident(db.kind, t)} LIMIT 0")
             tables[t] = [d[0] for d in cur.description or ()]
     finally:
         con.close()
     return db, tables
 
 
-def _connect(db: Database, name: str) -> Any:
-    if db.kind == "postgresql":
-        return _connect_server(db, name)
-    try:
-        if db.kind == "sqlite":
-            # polars may pull the batches of a scan from another thread: one reader at a time
-            return sqlite3.connect(f"file:{db.file}?mode=ro", uri=True, check_same_thread=False)
-        import duckdb
-
-        return duckdb.connect(str(db.file), read_only=True)
-    except Exception as e:
-        raise InputError(
-            f"cannot open the database ({name}: {db.label}): {db.scrub(_first(e))}",
-            hint="check that the file is a database of the URI's kind (sqlite or duckdb)",
-        ) from None
-
-
-def _connect_server(db: Database, name: str) -> Any:
-    try:
-        import psycopg
-    except ImportError:
-        raise InputError(
-            f"reading PostgreSQL needs the psycopg driver ({name}: {db.label})",
-            hint="install cscli's database extra: pip install 'cscli[db]'",
-        ) from None
-    try:
-        return psycopg.connect(db.uri, connect_timeout=10)
-    except Exception as e:
-        text = db.scrub(" ".join(str(e).split()))
-        if re.search(r"password|authentication|role .* does not exist", text, re.I):
-            hint = "check the user and password (set them in an environment variable)"
-        elif re.search(r"database .* does not exist", text, re.I):
-            hint = "check the database name at the end of the URI"
-        else:
-            hint = "is the server running, and reachable at the URI's host and port?"
-        raise InputError(
-            f"cannot connect to the database ({name}: {db.label}): {text[:300]}", hint=hint
-        ) from None
-
-
-def _columns(cur: Any, inner: str, db: Database, name: str, cfg: SourceConfig) -> list[str]:
+def _columns(
+    cur: Any, inner: str, db: Database, name: str, cfg: SourceConfig
+) -> tuple[list[str], list[str]]:
+    """The columns of the table or query, and how each is stored."""
     try:
         cur.execute(f"SELECT * FROM {inner} AS cscli_source LIMIT 0")
     except Exception as e:
@@ -319,12 +322,12 @@ def _columns(cur: Any, inner: str, db: Database, name: str, cfg: SourceConfig) -
             f"the {db.what} gives the column {sorted(seen)[0]!r} twice ({name}: {db.label})",
             hint="name every column of the query once (SELECT a.id AS ticket_id, …)",
         )
-    return columns
+    return columns, column_kinds(db.kind, cur.description)
 
 
 def _failed(e: BaseException, db: Database, name: str, cfg: SourceConfig) -> InputError:
-    text = db.scrub(_first(e))
-    missing_table = re.search(r"no such table|does not exist|not found", text, re.I)
+    text = db.scrub(first(e))
+    missing_table = re.search(r"no such table|does not exist|doesn't exist|not found", text, re.I)
     if cfg.table is not None and missing_table:
         hint = "check the table name (`cscli init --database URI` lists the tables)"
     elif cfg.query is not None:
@@ -332,7 +335,3 @@ def _failed(e: BaseException, db: Database, name: str, cfg: SourceConfig) -> Inp
     else:
         hint = "check the table and the database"
     return InputError(f"cannot read the {db.what} ({name}: {db.label}): {text}", hint=hint)
-
-
-def _first(e: BaseException) -> str:
-    return str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__

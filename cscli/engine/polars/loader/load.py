@@ -113,6 +113,13 @@ def load_source(
     available = chosen.columns | {m.name for m in measures} | set(cfg.extra_columns)
     out = _restrict(out, chosen, cfg, name, available, config_file)
     dims = tuple(c for c in table.names if c in chosen.columns and is_dimension(table, c))
+    if scanned.reader is not None and cfg.event_log is None:
+        # the timestamps read from one table column as is: what a run's bound can compare
+        scanned.reader.anchors = {
+            c: src.name
+            for c, src in mapped.columns_of.items()
+            if table.column(c).type == "datetime" and src.name in scanned.present
+        }
     return LoadedSource(
         name=name,
         table=table,
@@ -123,6 +130,7 @@ def load_source(
         files=scanned.files,
         mapping=_shown(mapped.columns_of, usable_offsets),
         unmapped=_unmapped(scanned.present, present, mapped, usable_offsets, cfg),
+        reader=scanned.reader,
     )
 
 
@@ -160,6 +168,7 @@ def _add_canonical(
     )
     placeholders = placeholders_in(mapped.sample, mapped.columns_of, mapped.schema, cfg.null_values)
     scale = adapter.scale.get(table.name, {})
+    separator = cfg.list_separator or adapter.list_separator.get(table.name, ",")
     parsed_of: dict[str, pl.Expr] = {}
     for canonical, src in mapped.columns_of.items():
         parsed, exprs, checks = _canonical_column(
@@ -171,6 +180,7 @@ def _add_canonical(
             scale.get(canonical) if src.from_preset else None,
             placeholders.get(src.name, ()),
             mapped.sample if scanned.text_file else None,
+            separator,
         )
         parsed_of[canonical] = parsed
         chosen.exprs.extend(exprs)
@@ -348,6 +358,7 @@ def _canonical_column(
     factor: float | None,
     tokens: Sequence[str],
     excel_sample: pl.DataFrame | None,
+    separator: str = ",",
 ) -> tuple[pl.Expr, list[pl.Expr], list[QualityCheck]]:
     """One canonical column: its parsed expression, the expressions to select (the value,
     and the raw text when a check needs it), and its checks.
@@ -357,7 +368,9 @@ def _canonical_column(
     first rows of a CSV/TSV) turns on the scientific-notation check for ids."""
     explicit_zone = "timezone" in cfg.model_fields_set
     zone = (None if explicit_zone else header_zone(src.name)) or cfg.timezone
-    parsed, raw_kept = coerce(column, pl.col(src.name), dtype, cfg, sniffed, zone, factor)
+    parsed, raw_kept = coerce(
+        column, pl.col(src.name), dtype, cfg, sniffed, zone, factor, separator
+    )
     exprs = [parsed.alias(column.name)]
     checks = []
     raw = pl.col(RAW_PREFIX + column.name)
@@ -368,7 +381,7 @@ def _canonical_column(
         checks.extend(number_checks(src, column, read, tokens, text=dtype == pl.String))
     elif raw_kept:
         checks.append(unreadable_check(src, column, _type_words(column), tokens))
-    elif tokens and column.name not in FREE_TEXT:
+    elif tokens and column.name not in FREE_TEXT and column.type != "list":
         checks.append(placeholder_check(src.label, raw, tokens))
     if column.required:
         checks.append(
@@ -392,4 +405,5 @@ def _type_words(column: Column) -> str:
         "int": "a whole number",
         "bool": "true/false",
         "string": "text",
+        "list": "a list of values",
     }[column.type]

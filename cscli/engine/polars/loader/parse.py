@@ -152,11 +152,15 @@ def coerce(
     sniffed: tuple[str, ...] | None,
     zone: str,
     factor: float | None = None,
+    separator: str = ",",
 ) -> tuple[pl.Expr, bool]:
     """(canonical expression, whether the raw value must be kept to count parse failures).
 
-    `zone` reads naive timestamps; `factor` scales numbers (milliseconds → seconds)."""
+    `zone` reads naive timestamps; `factor` scales numbers (milliseconds → seconds);
+    `separator` splits a list column written as text."""
     is_text = dtype == pl.String
+    if column.type == "list":
+        return as_list(raw, dtype, separator), False
     if column.type == "string":
         text = raw.cast(pl.String)
         return (text.str.strip_chars().str.to_lowercase() if column.code else text), False
@@ -179,6 +183,25 @@ def coerce(
     if dtype == pl.Boolean:
         return raw, False
     return raw.cast(pl.Float64, strict=False) != 0, True
+
+
+def as_list(raw: pl.Expr, dtype: pl.DataType, separator: str = ",") -> pl.Expr:
+    """A list of codes: a list column as it is, text split at `separator` (or, written as a
+    JSON list, read as one), any other value as text; each value trimmed (of spaces and
+    quotes) and lower-cased, empty and repeated values dropped (first seen order kept). A
+    record without any value has an empty list; a missing cell stays null."""
+    if isinstance(dtype, pl.List | pl.Array):
+        items = raw.cast(pl.List(pl.String))
+        clean = pl.element().str.strip_chars().str.to_lowercase()
+    else:
+        # text written as a JSON list (`["a", "b"]`, as a JSON file with mixed cells is
+        # read) is that list, whatever the separator
+        text = (raw if dtype == pl.String else raw.cast(pl.String)).str.strip_chars()
+        listed = text.str.starts_with("[") & text.str.ends_with("]")
+        body = text.str.strip_prefix("[").str.strip_suffix("]")
+        items = pl.when(listed).then(body.str.split(",")).otherwise(text.str.split(separator))
+        clean = pl.element().str.strip_chars().str.strip_chars("\"'").str.to_lowercase()
+    return items.list.eval(clean.filter(clean != "")).list.unique(maintain_order=True)
 
 
 def as_number(raw: pl.Expr, dtype: pl.DataType, decimal_comma: bool = False) -> pl.Expr:

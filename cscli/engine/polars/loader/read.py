@@ -23,7 +23,7 @@ import polars as pl
 from cscli.adapters.base import FILE_COL, ROW_COL, Adapter
 from cscli.adapters.sniff import Prepared, prepare
 from cscli.engine.polars.compile import sql
-from cscli.engine.polars.loader.database import read_database
+from cscli.engine.polars.loader.database import Reader, read_database
 from cscli.engine.polars.loader.diagnose import (
     DELIMITER_WORDS,
     Swallowed,
@@ -56,6 +56,8 @@ class Scanned:
     sample: pl.DataFrame
     #: what messages call a database source (its masked URI and table), else ""
     shown: str = ""
+    #: a database source's reader (the rows it reads can be narrowed to a run's windows)
+    reader: Reader | None = None
 
     @property
     def file(self) -> str:
@@ -91,10 +93,11 @@ def _scan_database(name: str, cfg: SourceConfig, base_dir: Path, adapter: Adapte
     present = data_columns(frame.collect_schema())
     frame = _drop_metadata_rows(frame, adapter, name, present)
     # the first rows by a LIMIT (polars does not pass head's length down to the scan)
-    first = reader.rows(set(present), SNIFF_ROWS).lazy()
+    reader.first = reader.rows(set(present), SNIFF_ROWS)
+    first = reader.first.lazy()
     first = first.with_row_index(ROW_COL, offset=1).with_columns(pl.lit(db.label).alias(FILE_COL))
     sample = _drop_metadata_rows(first, adapter, name, present).collect()
-    return Scanned((Path(db.label),), "database", (), frame, present, sample, db.label)
+    return Scanned((Path(db.label),), "database", (), frame, present, sample, db.label, reader)
 
 
 def _anchor_columns(name: str, cfg: SourceConfig, adapter: Adapter) -> tuple[str, ...]:

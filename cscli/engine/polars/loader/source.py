@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 
@@ -47,6 +48,8 @@ class LoadedSource:
     files: tuple[Path, ...]
     mapping: Mapping[str, str]
     unmapped: tuple[str, ...]
+    #: a database source's reader (`loader.database.Reader`): what narrows the rows it reads
+    reader: Any = None
 
     @property
     def usable(self) -> pl.LazyFrame:
