@@ -74,10 +74,14 @@ def both(
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """(grouped by g, totals) from polars and from DuckDB, compared; the DuckDB pair back."""
     exprs = pc.aggregations(kpi, lo, hi)
-    want_grouped = df.lazy().group_by("g").agg(exprs).collect()
-    want_totals = df.lazy().select(exprs).collect()
+    frame = pc.with_as_of(df.lazy(), kpi.kind, hi)  # a banded stock without a period end
+    want_grouped = frame.group_by("g").agg(exprs).collect()
+    want_totals = frame.select(exprs).collect()
     con = connect()
-    register(con, "t", df, tmp_path)
+    register(con, "raw", df, tmp_path)
+    column = sc.as_of(kpi.kind, D, hi)
+    extra = [] if column is None else [sc.alias(column, sc.AS_OF)]
+    con.execute(f"CREATE VIEW t AS {D.render(exp.select(exp.Star(), *extra).from_('raw'))}")
     items = sc.aggregations(kpi, D, lo, hi)
     grouped = _run(con, items, ["g"])
     totals = _run(con, [i.copy() for i in items], [])
@@ -239,6 +243,50 @@ def test_stock_by_hand(tmp_path: Path) -> None:
     assert totals.row(0) == (pytest.approx(2 / 3, rel=1e-15), 3)
     # None group: nobody open at 01-07 → S = 0 → NULL, never NaN
     assert row(grouped, None)["k"] is None and row(grouped, None)["k__n"] == 0
+
+
+@pytest.mark.parametrize(
+    ("age_from", "age_below"),
+    [(None, 3 * 86400.0), (3 * 86400.0, 7 * 86400.0), (7 * 86400.0, None)],
+)
+@pytest.mark.parametrize("hi", [_at(14), None])
+def test_banded_stock(
+    tmp_path: Path, age_from: float | None, age_below: float | None, hi: datetime | None
+) -> None:
+    kind = Stock(opened="opened", closed="closed", age_from=age_from, age_below=age_below)
+    kpi = kpi_of(kind)
+    want = pc.with_as_of(STOCK.lazy(), kind, hi)
+    exprs = pc.aggregations(kpi, _at(7), hi)
+    want_grouped = want.group_by("g").agg(exprs).collect()
+    want_totals = want.select(exprs).collect()
+    con = connect()
+    register(con, "raw", STOCK, tmp_path)
+    column = sc.as_of(kind, D, hi)
+    assert (column is None) == (hi is not None)
+    extra = [] if column is None else [sc.alias(column, sc.AS_OF)]
+    view = exp.select(exp.Star(), *extra).from_("raw")
+    con.execute(f"CREATE VIEW t AS {D.render(view)}")
+    items = sc.aggregations(kpi, D, _at(7), hi)
+    assert_frames(want_grouped, _run(con, items, ["g"]), ["g"], {})
+    assert_frames(want_totals, _run(con, [i.copy() for i in items], []), [], {})
+    if hi is not None and age_from == 3 * 86400.0:
+        # open at 01-14: 01-05 (9 days) and 01-12 (2 days) → none aged [3 d, 7 d)
+        assert want_totals.row(0) == (0, 0)
+    if hi is None and age_below is None:
+        # as of the newest stamp (01-20, a close), open: 01-05 only, aged 15 days ≥ 7 d → 1
+        assert want_totals.row(0) == (1, 1)
+
+
+def test_banded_stock_edges_are_exact(tmp_path: Path) -> None:
+    """A record aged exactly `age_from` is in the band; one aged exactly `age_below` is not."""
+    hi = _at(14)
+    df = pl.DataFrame(
+        {"g": ["a", "a", "a"], "opened": [_at(11), _at(7), _at(13)], "closed": [None, None, None]},
+        schema_overrides={"opened": pl.Datetime("us", "UTC"), "closed": pl.Datetime("us", "UTC")},
+    )
+    kind = Stock(opened="opened", closed="closed", age_from=3 * 86400.0, age_below=7 * 86400.0)
+    _, totals = both(tmp_path, df, kpi_of(kind), _at(7), hi)
+    assert totals.row(0) == (1, 1)  # aged 3 d (in), 7 d (out: next band), 1 d (out)
 
 
 # --- Erlang, SqlAggregate, StateTime -------------------------------------------------------
@@ -525,3 +573,16 @@ def test_every_builtin_kpi_equals_polars_on_duckdb(tmp_path: Path, kpi_id: str) 
                 rel, scale = _tolerance(built.kind)
                 both(tmp_path, df, kpi_of(built.kind, kpi.id), lo, hi, rel=rel, scale=scale)
         built = built.fallback
+
+
+def test_backlog_age_buckets_equal_polars(tmp_path: Path) -> None:
+    from cscli.kpis.builtin.backlog_age import buckets
+
+    members = buckets({"buckets": (86400.0, 3 * 86400.0, 7 * 86400.0)})
+    assert len(members) == 4
+    for seed, member in enumerate(members):
+        kind = member.built.kind
+        assert isinstance(kind, Stock) and kind.banded
+        for lo, hi in ((_LO, _HI), (None, None)):
+            df = _synthetic(kind, "tickets", 200 + seed)
+            both(tmp_path, df, kpi_of(kind, "backlog_age"), lo, hi)

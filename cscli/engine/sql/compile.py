@@ -15,6 +15,10 @@ The SQL spellings of polars' pieces (prototype measurements):
   NaN or infinity;
 - a filtered aggregate `v.filter(keep).agg()` is `agg(CASE WHEN keep THEN v END)`.
 
+A banded stock (an age band of the backlog) without a period end measures the ages at the
+newest stamp of the records: the relation gets that column (`AS_OF`) from `as_of(kind, d, hi)`
+first, over every record, as the polars engine does (`with_as_of`).
+
 StateTime is computed over agent-state segments split at the bucket edges, which only the
 polars engine builds: `Unsupported`.
 """
@@ -28,11 +32,16 @@ from sqlglot import exp
 
 from cscli.conditions import Condition
 from cscli.engine.sql.dialect import Dialect
-from cscli.engine.sql.kinds import Unsupported, compiled, record_value
-from cscli.kpis.columns import N_SUFFIX, OPEN_SUFFIX, matures
-from cscli.kpis.spec import Kpi
+from cscli.engine.sql.kinds import AS_OF, Unsupported, as_of, column, compiled
+from cscli.engine.sql.text import column_names
+from cscli.kpis.columns import N_SUFFIX, OPEN_SUFFIX, kind_sql, matures
+from cscli.kpis.measures import MEASURES
+from cscli.kpis.spec import Count, DistinctRatio, Kind, Kpi, StateTime, Stock
 
-__all__ = ["Unsupported", "aggregations", "alias", "breach", "record_value"]
+__all__ = ["AS_OF", "Unsupported", "aggregations", "alias", "as_of", "breach", "record_value"]
+
+#: dtype names of numeric columns (`CanonicalSource.columns`; polars' numeric, not Boolean)
+NUMERIC = frozenset({"int", "float"})
 
 #: (records to list, their per-record value or None)
 Breach = tuple[exp.Expr, exp.Expr | None]
@@ -79,3 +88,35 @@ def breach(
     if value is None:
         value = record_value(kpi.kind, d, columns)
     return predicate, value
+
+
+# --- a record's own value -----------------------------------------------------------------
+
+
+def record_value(kind: Kind, d: Dialect, columns: Mapping[str, str]) -> exp.Expr | None:
+    """A record's own value for a kind without one (`cscli.engine.polars.compile.
+    record_value`): the first numeric column its SQL names, else the duration measures of
+    the timestamps it names (the first known), else None. `columns`: name → dtype name."""
+    if isinstance(kind, Count | Stock | StateTime):
+        return None
+    named: list[str] = []
+    # not a distinct ratio's key: a customer id is no value
+    texts = [t for t in kind_sql(kind) if not isinstance(kind, DistinctRatio) or t != kind.key]
+    for text in texts:
+        named += sorted(column_names(text) - set(named), key=text.find)
+    numeric = [c for c in named if columns.get(c) in NUMERIC]
+    if numeric:
+        return d.double(column(numeric[0]))
+    durations = [
+        m.name
+        for c in named
+        for m in MEASURES
+        if c in m.inputs and m.kind == "seconds_between" and m.name in columns
+    ]
+    durations = list(dict.fromkeys(durations))
+    if durations:
+        return exp.Coalesce(
+            this=d.double(column(durations[0])),
+            expressions=[d.double(column(x)) for x in durations[1:]],
+        )
+    return None

@@ -9,7 +9,6 @@ trees are mutable: a node has one parent).
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -17,9 +16,7 @@ from sqlglot import exp
 
 from cscli.conditions import Condition
 from cscli.engine.sql.dialect import Dialect
-from cscli.engine.sql.text import column_names, compile_sql
-from cscli.kpis.columns import kind_sql
-from cscli.kpis.measures import MEASURES
+from cscli.engine.sql.text import compile_sql
 from cscli.kpis.spec import (
     Count,
     DistinctRatio,
@@ -35,9 +32,6 @@ from cscli.kpis.spec import (
 )
 
 Breach = tuple[exp.Expr, exp.Expr | None]
-
-#: dtype names of numeric columns (`CanonicalSource.columns`; polars' numeric, not Boolean)
-NUMERIC = frozenset({"int", "float"})
 
 
 class Unsupported(ValueError):
@@ -158,7 +152,7 @@ def _is_null(e: exp.Expr) -> exp.Expr:
     return exp.Is(this=e, expression=exp.Null())
 
 
-def _column(name: str) -> exp.Expr:
+def column(name: str) -> exp.Expr:
     return exp.column(name, quoted=True)
 
 
@@ -403,15 +397,53 @@ class _Stock(KindSql):
         return self.d.timestamp(at)
 
     def _open_at(self, at: datetime | None) -> exp.Expr:
-        """Records open at instant `at` (or still open, after the last record, when None)."""
+        """Records open at instant `at` (or still open, after the last record, when None),
+        and for an age band aged [age_from, age_below) then (without `at`, at the column
+        `AS_OF`: see `as_of`)."""
+        k = self.kind
         if at is None:
-            return exp.And(this=_not_null(self._opened()), expression=_is_null(self._closed()))
-        still = exp.Or(
-            this=_is_null(self._closed()),
-            expression=exp.GTE(this=self._closed(), expression=self._at(at)),
-        )
-        opened = exp.LT(this=self._opened(), expression=self._at(at))
-        return exp.Paren(this=exp.And(this=opened, expression=exp.Paren(this=still)))
+            open_now: exp.Expr = exp.And(
+                this=_not_null(self._opened()), expression=_is_null(self._closed())
+            )
+            when: exp.Expr = column(AS_OF)
+        else:
+            still = exp.Or(
+                this=_is_null(self._closed()),
+                expression=exp.GTE(this=self._closed(), expression=self._at(at)),
+            )
+            opened = exp.LT(this=self._opened(), expression=self._at(at))
+            open_now = exp.And(this=opened, expression=exp.Paren(this=still))
+            when = self._at(at)
+        if not k.banded:
+            return exp.Paren(this=open_now)
+        # the age in whole microseconds: exact on the band's edges
+        age = exp.Sub(this=self.d.epoch_us(when), expression=self.d.epoch_us(self._opened()))
+        if k.age_from is not None:
+            bound = exp.Literal.number(str(round(k.age_from * 1_000_000)))
+            open_now = exp.And(this=open_now, expression=exp.GTE(this=age, expression=bound))
+        if k.age_below is not None:
+            bound = exp.Literal.number(str(round(k.age_below * 1_000_000)))
+            below = exp.LT(this=age.copy(), expression=bound)
+            open_now = exp.And(this=open_now, expression=below)
+        return _fill_false(exp.Paren(this=open_now))
+
+
+#: the instant an age band is measured at without a period end: the newest opened or closed
+#: instant of the records (a column the relation gets from `as_of`)
+AS_OF = "_as_of"
+
+
+def as_of(kind: Kind, d: Dialect, hi: datetime | None) -> exp.Expr | None:
+    """For a banded stock without a period end: the column `AS_OF` to add to its records
+    (over every record, before any grouping, as `cscli.engine.polars.compile.with_as_of`):
+    `GREATEST(MAX(opened) OVER (), MAX(closed) OVER ())`; None when none is needed."""
+    if hi is not None or not isinstance(kind, Stock) or not kind.banded:
+        return None
+
+    def newest(text: str) -> exp.Expr:
+        return exp.Window(this=exp.Max(this=exp.Paren(this=compile_sql(text, d))))
+
+    return d.greatest(newest(kind.opened), newest(kind.closed))
 
 
 @dataclass(frozen=True)
@@ -448,35 +480,3 @@ class _Erlang(KindSql):
 
     def breach(self, good: bool | None, cond: Condition | None, hi: datetime | None) -> Breach:
         return self.where(self.kind.offered), None
-
-
-# --- a record's own value -----------------------------------------------------------------
-
-
-def record_value(kind: Kind, d: Dialect, columns: Mapping[str, str]) -> exp.Expr | None:
-    """A record's own value for a kind without one (`cscli.engine.polars.compile.
-    record_value`): the first numeric column its SQL names, else the duration measures of
-    the timestamps it names (the first known), else None. `columns`: name → dtype name."""
-    if isinstance(kind, Count | Stock | StateTime):
-        return None
-    named: list[str] = []
-    # not a distinct ratio's key: a customer id is no value
-    texts = [t for t in kind_sql(kind) if not isinstance(kind, DistinctRatio) or t != kind.key]
-    for text in texts:
-        named += sorted(column_names(text) - set(named), key=text.find)
-    numeric = [c for c in named if columns.get(c) in NUMERIC]
-    if numeric:
-        return d.double(_column(numeric[0]))
-    durations = [
-        m.name
-        for c in named
-        for m in MEASURES
-        if c in m.inputs and m.kind == "seconds_between" and m.name in columns
-    ]
-    durations = list(dict.fromkeys(durations))
-    if durations:
-        return exp.Coalesce(
-            this=d.double(_column(durations[0])),
-            expressions=[d.double(_column(x)) for x in durations[1:]],
-        )
-    return None
