@@ -13,6 +13,7 @@ also worked out by hand.
 
 from __future__ import annotations
 
+import random
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -369,3 +370,36 @@ def test_status_times_equal_polars(world: World) -> None:
 def test_the_sql_status_groups_are_polars_ones() -> None:
     assert sql_lifecycle.SOLVED == polars_lifecycle.SOLVED
     assert sql_lifecycle.STATUS_GROUPS == polars_lifecycle.GROUPS
+
+
+def test_many_ties_next_contacts_equal_polars(write: Write, tmp_path: Path) -> None:
+    """300 tickets and 300 calls of 12 customers at 6 instants (ties everywhere), calls that
+    name tickets at random, NULL customers and answers: the total order decides alike."""
+    rng = random.Random(15)
+    instants = [f"2026-03-0{d}T0{h}:00:00Z" for d in (2, 3) for h in (8, 9, 9, 7)][:6]
+
+    def customer() -> str:
+        return rng.choice(["", *(f"C{i}" for i in range(12))])
+
+    tickets = ["ticket_id,created_at,resolved_at,channel,customer_id"]
+    for i in range(300):
+        resolved = rng.choice(["", *instants])
+        tickets.append(f"T{i},{rng.choice(instants)},{resolved},{rng.choice('abc')},{customer()}")
+    calls = ["call_id,queued_at,answered_at,ended_at,customer_id,ticket_id,direction"]
+    for i in range(300):
+        at = rng.choice(instants)
+        linked = rng.choice(["", f"T{rng.randrange(300)}"])
+        answered = rng.choice(["", at])
+        way = rng.choice(["inbound", "inbound", "outbound"])
+        calls.append(f"Q{i},{at},{answered},{rng.choice(['', at])},{customer()},{linked},{way}")
+    write("tickets.csv", "\n".join(tickets) + "\n")
+    write("calls.csv", "\n".join(calls) + "\n")
+    config = write(
+        "cscli.yaml", "sources:\n  tickets: {path: tickets.csv}\n  calls: {path: calls.csv}\n"
+    )
+    w = _world(config, ["tickets", "calls"], tmp_path)
+    contacts = w.same("contacts", set(CONTACT_MEASURES), ("channel",))
+    assert contacts["next_contact_seconds"].drop_nulls().len() > 100
+    w.same("tickets", set(CONTACT_MEASURES))
+    w.same("calls", set(CONTACT_MEASURES))
+    w.con.close()
