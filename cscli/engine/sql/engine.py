@@ -26,10 +26,8 @@ from sqlglot import exp
 from cscli.business_hours.assignment import BusinessHours, business_hours
 from cscli.config import Config
 from cscli.derived import (
-    CALENDAR,
     CONTACT_MEASURES,
     CONTACT_SOURCES,
-    DERIVATIONS,
     WINDOW_MEASURES,
 )
 from cscli.engine.base import (
@@ -40,7 +38,7 @@ from cscli.engine.base import (
     Plan,
     WindowTables,
 )
-from cscli.engine.sql.business_time import BUSINESS_BUILDERS, Unsupported, grid_lookup
+from cscli.engine.sql.business_time import BUSINESS_BUILDERS
 from cscli.engine.sql.compile import breach
 from cscli.engine.sql.quality import Rule, counts_query, examples_query, rules_for
 from cscli.engine.sql.relations import (
@@ -91,21 +89,6 @@ def supported_derivations() -> frozenset[str]:
     return frozenset(steps) | frozenset(sources) | MEASURE_NAMES
 
 
-def calendar_refusals(config: Config) -> dict[str, str]:
-    """The business-time derivations refused (with why) when a calendar of the config cannot
-    be measured exactly in SQL."""
-    why = None
-    for calendar in config.calendars.values() if config.calendars else ():
-        try:
-            grid_lookup(calendar)
-        except Unsupported as e:
-            why = str(e)
-            break
-    if why is None:
-        return {}
-    return {d.name: why for d in DERIVATIONS if d.requires == CALENDAR}
-
-
 def _default_materialise(
     config: Config, names: Collection[str], workdir: Path
 ) -> Mapping[str, Canonical]:
@@ -127,7 +110,8 @@ class SqlEngine:
         self.version = runner.version
         self.kinds: frozenset[str] | None = SUPPORTED_KINDS
         self.derivations: frozenset[str] | None = supported_derivations()
-        self.refusals: Mapping[str, str] = calendar_refusals(config)
+        #: every derivation with a builder is computed exactly for any config
+        self.refusals: Mapping[str, str] = {}
         self._materialise = materialise or _default_materialise
         self._workdir: Path | None = None
         self._sources: dict[str, SqlSource] = {}
