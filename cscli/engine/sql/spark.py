@@ -405,9 +405,24 @@ class SparkRunner:
         names = list(labels) if labels is not None else [_label(q) for q in queries]
         if len(queries) == 1:
             return [self._one(queries[0], names[0])]
-        with ThreadPoolExecutor(max_workers=min(THREADS, len(queries))) as pool:
+        pool = ThreadPoolExecutor(max_workers=min(THREADS, len(queries)))
+        try:
             futures = [pool.submit(self._one, q, n) for q, n in zip(queries, names, strict=True)]
             return [f.result() for f in futures]
+        except BaseException:  # a failed query or Ctrl-C: stop the others' Spark jobs too
+            pool.shutdown(wait=False, cancel_futures=True)
+            self._cancel()
+            raise
+        finally:
+            pool.shutdown(wait=True)
+
+    def _cancel(self) -> None:
+        try:
+            self.session.sparkContext.cancelAllJobs()
+        except Exception:  # Spark Connect has no SparkContext: interrupt its operations
+            interrupt = getattr(self.session, "interruptAll", None)
+            if callable(interrupt):
+                interrupt()
 
     def _one(self, query: str, label: str) -> pl.DataFrame:
         try:
