@@ -325,6 +325,7 @@ class SparkRunner:
         self.session = session if session is not None else start_session(self.settings)
         self.version: str = str(self.session.version)
         self._views: list[str] = []
+        self._cached: list[DataFrame] = []
 
     # --- tables ---------------------------------------------------------------------------
 
@@ -375,7 +376,10 @@ class SparkRunner:
     def register_lookup(self, lookup: _Lookup) -> None:
         """A small driver-side table as a temporary view (BROADCAST-hinted when asked)."""
         view = _view_name(lookup.name)
-        frame: DataFrame = self._from_polars(lookup.frame)
+        # cached: the rows cross from Python once, not once per query that joins them (a
+        # business-hours grid has millions of rows)
+        frame: DataFrame = self._from_polars(lookup.frame).cache()
+        self._cached.append(frame)
         if lookup.broadcast:
             frame = frame.hint("broadcast")
         frame.createOrReplaceTempView(view)
@@ -444,6 +448,12 @@ class SparkRunner:
             except Exception:  # a stopped session has no views left to drop
                 continue
         self._views.clear()
+        for frame in self._cached:
+            try:
+                frame.unpersist()
+            except Exception:  # a stopped session has nothing cached
+                continue
+        self._cached.clear()
         if self._owned:
             self.session.stop()
 
