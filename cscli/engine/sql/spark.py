@@ -325,6 +325,7 @@ class SparkRunner:
         self.session = session if session is not None else start_session(self.settings)
         self.version: str = str(self.session.version)
         self._views: list[str] = []
+        self._cached: list[DataFrame] = []
 
     # --- tables ---------------------------------------------------------------------------
 
@@ -375,7 +376,10 @@ class SparkRunner:
     def register_lookup(self, lookup: _Lookup) -> None:
         """A small driver-side table as a temporary view (BROADCAST-hinted when asked)."""
         view = _view_name(lookup.name)
-        frame: DataFrame = self._from_polars(lookup.frame)
+        # cached: the rows cross from Python once, not once per query that joins them (a
+        # business-hours grid has millions of rows)
+        frame: DataFrame = self._from_polars(lookup.frame).cache()
+        self._cached.append(frame)
         if lookup.broadcast:
             frame = frame.hint("broadcast")
         frame.createOrReplaceTempView(view)
@@ -405,9 +409,24 @@ class SparkRunner:
         names = list(labels) if labels is not None else [_label(q) for q in queries]
         if len(queries) == 1:
             return [self._one(queries[0], names[0])]
-        with ThreadPoolExecutor(max_workers=min(THREADS, len(queries))) as pool:
+        pool = ThreadPoolExecutor(max_workers=min(THREADS, len(queries)))
+        try:
             futures = [pool.submit(self._one, q, n) for q, n in zip(queries, names, strict=True)]
             return [f.result() for f in futures]
+        except BaseException:  # a failed query or Ctrl-C: stop the others' Spark jobs too
+            pool.shutdown(wait=False, cancel_futures=True)
+            self._cancel()
+            raise
+        finally:
+            pool.shutdown(wait=True)
+
+    def _cancel(self) -> None:
+        try:
+            self.session.sparkContext.cancelAllJobs()
+        except Exception:  # Spark Connect has no SparkContext: interrupt its operations
+            interrupt = getattr(self.session, "interruptAll", None)
+            if callable(interrupt):
+                interrupt()
 
     def _one(self, query: str, label: str) -> pl.DataFrame:
         try:
@@ -429,6 +448,12 @@ class SparkRunner:
             except Exception:  # a stopped session has no views left to drop
                 continue
         self._views.clear()
+        for frame in self._cached:
+            try:
+                frame.unpersist()
+            except Exception:  # a stopped session has nothing cached
+                continue
+        self._cached.clear()
         if self._owned:
             self.session.stop()
 
