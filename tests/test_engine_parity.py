@@ -459,13 +459,15 @@ def test_backlog_by_age_equal_on_duckdb(tmp_path: Path, cut: dict[str, Any]) -> 
     assert not _refused(polars, duck)
     assert {s.kpi.id for s in duck.kpis if s.available} == {*BANDS, "backlog"}
     assert_equal_reports(polars, duck)
-    # the bands partition the backlog: their levels sum to it in every row
+    # the bands partition the backlog: their levels sum to it in every row that has one (without
+    # a period end, polars' band events also fill the days after the data, up to 7d later,
+    # where the plain backlog has no row; DuckDB does the same, checked above)
     for frame in (duck.table, duck.totals):
         if BANDS[0] in frame.columns:
-            levels = frame.select(
-                pl.sum_horizontal(BANDS).alias("bands"), pl.col("backlog").fill_null(0)
+            levels = frame.filter(pl.col("backlog").is_not_null()).select(
+                pl.sum_horizontal(BANDS).alias("bands"), "backlog"
             )
-            assert (levels["bands"] == levels["backlog"]).all()
+            assert levels.height and (levels["bands"] == levels["backlog"]).all()
 
 
 def test_backlog_by_age_without_a_period_end_agrees_with_hand_written_sql(tmp_path: Path) -> None:
