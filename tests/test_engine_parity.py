@@ -14,7 +14,8 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
-from datetime import UTC, datetime
+import random
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -27,11 +28,13 @@ from cscli import api
 from cscli.availability import Capability, engine_unavailable, kpi_status
 from cscli.cli import app
 from cscli.engine.polars.sources import load_sources
+from cscli.engine.sql.engine import SUPPORTED_KINDS as SQL_KINDS
 from cscli.errors import ConfigError, UsageError
 from cscli.kpis.catalog import CATALOG
-from cscli.kpis.spec import SqlAggregate, Stat, instantiate
+from cscli.kpis.spec import SqlAggregate, Stat, expand, instantiate
 from cscli.results import ReportResult
 
+BANDS = ("backlog_age_lt_1d", "backlog_age_1d_3d", "backlog_age_3d_7d", "backlog_age_ge_7d")
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "configs" / "sample.yaml"
 EXAMPLES = ROOT / "configs" / "examples"
@@ -305,6 +308,13 @@ def test_capability_refuses_what_the_engine_lacks() -> None:
         "unavailable on the duckdb engine: the Stock kind is computed by the polars engine only"
     )
     assert kpi_status(backlog, sources, []).available
+    band = expand(instantiate(CATALOG["backlog_age"]))[-1]  # backlog_age_ge_7d
+    stocks = Capability("duckdb", None, frozenset({"Stock"}))
+    assert engine_unavailable(band, [], stocks) == (
+        "unavailable on the duckdb engine: a level by age band (age_from/age_below) is computed "
+        "by the polars engine only"
+    )
+    assert engine_unavailable(band, [], Capability("duckdb", None, frozenset(SQL_KINDS))) is None
 
 
 def test_erlang_service_level_without_agents_is_refused_on_sql_engines() -> None:
@@ -375,9 +385,10 @@ t4,2026-03-10 09:00:00,,open,chat,"vip,VIP , vip"
 """
 
 
-def test_tags_and_age_bands_are_refused_on_duckdb_and_the_rest_equal(tmp_path: Path) -> None:
+def test_tags_are_refused_on_duckdb_and_the_rest_equal(tmp_path: Path) -> None:
     # by hand (tests/test_tags.py): 4 tickets in March, 2 resolved (3h, 24h: median 13.5h),
-    # backlog at the end 2 (t2, t4)
+    # backlog at the end 2 (t2, t4); at the end (04-01 00:00) t2 is aged 28d 15h and t4
+    # 21d 15h: both ≥ 7d, no other band has any
     (tmp_path / "tickets.csv").write_text(TAGGED, encoding="utf-8")
     cfg = tmp_path / "cscli.yaml"
     cfg.write_text("version: 1\ntimezone: UTC\nsources:\n  tickets: {path: tickets.csv}\n")
@@ -388,15 +399,102 @@ def test_tags_and_age_bands_are_refused_on_duckdb_and_the_rest_equal(tmp_path: P
     assert duck.total.values["ticket_volume"].value == 4
     assert duck.total.values["backlog"].value == 2
     assert duck.total.values["resolution_time"].value == 13.5 * 3600
-    bands = {s.kpi.id: s.reason for s in duck.kpis if s.kpi.id.startswith("backlog_age")}
-    assert bands and all(
-        why == REFUSED + "a level by age band (age_from/age_below) is computed by the polars "
-        "engine only"
-        for why in bands.values()
-    )
+    assert [duck.total.values[b].value for b in BANDS] == [0, 0, 0, 2]
     polars, duck = both(cfg, kpis=["ticket_volume"], by=["tag"], **window)
     assert polars.kpis[0].available
     assert duck.kpis[0].reason == (
         REFUSED + "--by tag (a record in the group of each of its values) is computed by the "
         "polars engine only"
     )
+
+
+def _aged_tickets(tmp_path: Path) -> Path:
+    """240 random tickets over Feb–Mar 2026 in two channels (30% never resolved, a few
+    resolved before they were created), plus tickets aged exactly on the band edges at the
+    ends of the periods below: the backlog by age on both engines."""
+    rng = random.Random(23)
+    lines = ["ticket_id,created_at,resolved_at,status,channel"]
+    start, last = datetime(2026, 2, 1, tzinfo=UTC), datetime(2026, 3, 31, 12, tzinfo=UTC)
+    for i in range(240):
+        created = start + timedelta(seconds=rng.randrange(59 * 86400))
+        resolved = created + timedelta(seconds=rng.randrange(-3600, 12 * 86400))
+        resolved = min(resolved, last)  # the newest stamp (no period end: the ages' instant)
+        end = resolved.strftime("%Y-%m-%d %H:%M:%S") if rng.random() < 0.7 else ""
+        channel = rng.choice(["email", "chat"])
+        lines.append(f"r{i},{created:%Y-%m-%d %H:%M:%S},{end},open,{channel}")
+    # on the band edges: aged 1d, 3d, 7d at 03-09 00:00 and at the newest stamp 03-31 12:00
+    edges = ["03-08 00", "03-06 00", "03-02 00", "03-30 12", "03-28 12", "03-24 12", "03-31 00"]
+    for i, at in enumerate(edges):
+        lines.append(f"e{i},2026-{at}:00:00,,open,email")
+    (tmp_path / "tickets.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    cfg = tmp_path / "cscli.yaml"
+    cfg.write_text("version: 1\ntimezone: Europe/Paris\nsources:\n  tickets: {path: tickets.csv}\n")
+    return cfg
+
+
+AGED_CUTS: list[dict[str, Any]] = [
+    {},
+    {"by": ["channel"]},
+    {"grain": "day"},
+    {"grain": "day", "by": ["channel"], "trend": True},
+    {"grain": "week", "date_from": "2026-03-02", "date_to": "2026-03-22"},
+    {"grain": "day", "by": ["channel"], "date_from": "2026-03-05", "date_to": "2026-03-12"},
+    {"by": ["channel"], "compare": True, "date_from": "2026-03-01", "date_to": "2026-03-31"},
+    {
+        "grain": "week",
+        "by": ["channel"],
+        "compare": True,
+        "trend": True,
+        "date_from": "2026-03-02",
+        "date_to": "2026-03-29",
+    },
+]
+
+
+@pytest.mark.parametrize(
+    "cut", AGED_CUTS, ids=lambda c: ",".join(f"{k}={v}" for k, v in c.items()) or "none"
+)
+def test_backlog_by_age_equal_on_duckdb(tmp_path: Path, cut: dict[str, Any]) -> None:
+    polars, duck = both(_aged_tickets(tmp_path), kpis=["backlog_age", "backlog"], **cut)
+    assert not _refused(polars, duck)
+    assert {s.kpi.id for s in duck.kpis if s.available} == {*BANDS, "backlog"}
+    assert_equal_reports(polars, duck)
+    # the bands partition the backlog: their levels sum to it in every row that has one (without
+    # a period end, polars' band events also fill the days after the data, up to 7d later,
+    # where the plain backlog has no row; DuckDB does the same, checked above)
+    for frame in (duck.table, duck.totals):
+        if BANDS[0] in frame.columns:
+            levels = frame.filter(pl.col("backlog").is_not_null()).select(
+                pl.sum_horizontal(BANDS).alias("bands"), "backlog"
+            )
+            assert levels.height and (levels["bands"] == levels["backlog"]).all()
+
+
+def test_backlog_by_age_without_a_period_end_agrees_with_hand_written_sql(tmp_path: Path) -> None:
+    # no period end: the ages at the newest stamp (03-31 12:00, the resolved cap); the open
+    # tickets (no resolved_at) by age in µs against 1d, 3d, 7d, an edge in the band above it
+    cfg = _aged_tickets(tmp_path)
+    day = 86_400_000_000
+    expected = (
+        duckdb.connect()
+        .execute(
+            f"""
+        WITH t AS (SELECT * FROM read_csv('{tmp_path / "tickets.csv"}', all_varchar = true)),
+        s AS (SELECT CAST(created_at AS TIMESTAMP) AS c, CAST(resolved_at AS TIMESTAMP) AS r
+              FROM t),
+        a AS (SELECT epoch_us(GREATEST(MAX(c), MAX(r))) AS at FROM s),
+        o AS (SELECT a.at - epoch_us(c) AS age FROM s, a WHERE r IS NULL)
+        SELECT COUNT(*) FILTER (WHERE age < {day}),
+               COUNT(*) FILTER (WHERE age >= {day} AND age < {3 * day}),
+               COUNT(*) FILTER (WHERE age >= {3 * day} AND age < {7 * day}),
+               COUNT(*) FILTER (WHERE age >= {7 * day}), COUNT(*)
+        FROM o
+        """
+        )
+        .fetchone()
+    )
+    assert expected is not None
+    duck = api.report(cfg, kpis=["backlog_age", "backlog"], engine="duckdb")
+    got = [duck.total.values[k].value for k in (*BANDS, "backlog")]
+    assert got == list(expected)
+    assert got[0] >= 1 and got[1] >= 2 and got[2] >= 2  # e6 (12h), e3 (1d), e4 (3d), e5 (7d)

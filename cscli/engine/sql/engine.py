@@ -60,7 +60,7 @@ from cscli.engine.sql.relations import (
     with_window_measures,
 )
 from cscli.engine.sql.runner import Runner
-from cscli.engine.sql.window import Batch, Shape, WindowQueries, add_window
+from cscli.engine.sql.window import Batch, Shape, WindowQueries, add_window, with_as_of
 from cscli.kpis.columns import columns_used
 from cscli.kpis.measures import measures_for
 from cscli.kpis.spec import Stock
@@ -306,7 +306,9 @@ class SqlEngine:
         if columns_used(kpi.kind) & WINDOW_MEASURES:
             rel = age(rel)
         d = self.d
-        if not isinstance(kpi.kind, Stock):
+        if isinstance(kpi.kind, Stock):  # over every record, before the group's
+            rel = with_as_of(rel, kpi.kind, d, hi)
+        else:
             at = col(kpi.anchor)
             cond: Any = exp_not_null(at)
             if lo is not None:
@@ -339,9 +341,11 @@ class SqlEngine:
 
 # --- small SQL helpers -----------------------------------------------------------------------
 
-#: the kinds the SQL engines compile (`cscli.engine.sql.kinds`; StateTime is polars-only)
+#: the kinds the SQL engines compile (`cscli.engine.sql.kinds`; StateTime is polars-only),
+#: with "Stock[banded]" (`cscli.availability.BANDED_STOCK`): the levels by age band
 SUPPORTED_KINDS = frozenset(
     {"Count", "Ratio", "Stat", "NetScore", "DistinctRatio", "Stock", "SqlAggregate", "Erlang"}
+    | {"Stock[banded]"}
 )
 
 

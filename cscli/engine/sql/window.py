@@ -13,13 +13,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 from sqlglot import exp
 
 from cscli.derived import WINDOW_MEASURES
 from cscli.engine.base import PERIOD_COL, ReportPlan, WindowSpec
-from cscli.engine.sql.compile import Unsupported, aggregations
+from cscli.engine.sql.compile import AS_OF, Unsupported, aggregations, as_of
 from cscli.engine.sql.dialect import Dialect
 from cscli.engine.sql.relations import Relation, alias, col, subquery
 from cscli.engine.sql.text import compile_sql
@@ -139,9 +139,7 @@ def add_window(
         raise Unsupported(f"{report.intervals[0].id}: the polars engine only computes StateTime")
     for k in report.stocks:
         assert isinstance(k.kind, Stock)
-        if k.kind.banded:  # availability refuses them (not in SUPPORTED_KINDS)
-            raise Unsupported(f"{k.id}: a level by age band is computed by the polars engine only")
-        rel = rel_for(k.source, [k])
+        rel = with_as_of(rel_for(k.source, [k]), k.kind, d, hi)
         items = list(aggregations(k, d, lo, hi))
         if window.totals:
             span = _span(d, compile_sql(k.kind.opened, d), timezone)
@@ -155,6 +153,14 @@ def add_window(
         elif by:
             out.grouped.append(batch.add(_select(rel, [*(col(c) for c in by), *items], by)))
     return out
+
+
+def with_as_of(rel: Relation, kind: Stock, d: Dialect, hi: datetime | None) -> Relation:
+    """The records with the column `AS_OF` (over every record, before any filter or grouping,
+    as `cscli.engine.polars.compile.with_as_of`) for a banded stock without a period end; the
+    relation as it is otherwise."""
+    newest = as_of(kind, d, hi)
+    return rel if newest is None else rel.with_columns(**{AS_OF: newest})
 
 
 def with_time_dimensions(
@@ -176,6 +182,19 @@ def _before(grain: str, d: Dialect) -> exp.Expr:
     return exp.Cast(this=exp.Literal.string(BEFORE.isoformat()), to=exp.DataType.build("DATE"))
 
 
+def _shifted(ts: exp.Expr, by: timedelta, d: Dialect) -> exp.Expr:
+    """The instant `ts + by`, on the microsecond clock (`by` in whole microseconds, as polars
+    adds a `timedelta`)."""
+    us = exp.Literal.number(str(by // _MICROSECOND))
+    made = d.fn("from_micros", exp.Add(this=d.epoch_us(ts), expression=us))
+    if d.name == "duckdb":  # make_timestamp gives a zone-less TIMESTAMP (UTC)
+        return exp.Cast(this=made, to=exp.DataType.build("TIMESTAMPTZ"))
+    return made
+
+
+_MICROSECOND = timedelta(microseconds=1)
+
+
 def events_query(
     rel: Relation,
     kind: Stock,
@@ -187,15 +206,34 @@ def events_query(
     lo: datetime | None = None,
 ) -> exp.Expr:
     """(dims, `_b`) → `_open`, `_close`, `_lost` (BIGINT), for records up to `hi`; events
-    before `lo` in the BEFORE bucket (`cscli.engine.polars.stocks.events_query`)."""
+    before `lo` in the BEFORE bucket (`cscli.engine.polars.stocks.events_query`).
 
-    def opened() -> exp.Expr:
+    A banded stock counts each record's time in the band [a, b) as the interval of a stock of
+    its own (`cscli.engine.polars.stocks._in_band`): opened' = opened + a − 1µs (for a > 0),
+    closed' = opened + b − 1µs when the record is still open then (closed NULL or later)."""
+
+    def raw_opened() -> exp.Expr:
         return compile_sql(kind.opened, d)
 
-    def closed() -> exp.Expr:
+    def raw_closed() -> exp.Expr:
         return compile_sql(kind.closed, d)
 
-    keep: exp.Expr = _not_null(opened())
+    def opened() -> exp.Expr:
+        if not kind.age_from:
+            return raw_opened()
+        return _shifted(raw_opened(), timedelta(seconds=kind.age_from) - _MICROSECOND, d)
+
+    def closed() -> exp.Expr:
+        if kind.age_below is None:
+            return raw_closed()
+        leaves = _shifted(raw_opened(), timedelta(seconds=kind.age_below) - _MICROSECOND, d)
+        later = exp.Or(
+            this=exp.Is(this=raw_closed(), expression=exp.Null()),
+            expression=exp.GT(this=raw_closed(), expression=leaves.copy()),
+        )
+        return exp.Case(ifs=[exp.If(this=later, true=leaves)], default=raw_closed())
+
+    keep: exp.Expr = _not_null(raw_opened())
     if kind.where:
         where = exp.func("COALESCE", exp.Paren(this=compile_sql(kind.where, d)), exp.false())
         keep = exp.And(this=keep, expression=where)
