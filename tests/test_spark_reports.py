@@ -217,3 +217,50 @@ def test_spark_engine_is_named_in_the_config(
     doc = report_document(api.report(path, kpis=["ticket_volume", "long_share"]))
     assert doc["engine"] == "spark 4.3.0"
     assert doc["totals"]["kpis"]["ticket_volume"] == {"value": 19998, "n": 19998}
+
+
+TICKET_KPIS = ["ticket_volume", "first_response_time", "backlog", "resolution_rate"]
+
+
+def test_catalog_table_source_equals_polars_on_the_usable_rows(
+    spark_runner: Any, on_spark: None, tmp_path: Path
+) -> None:
+    # `sources.tickets: {table: cscli_wh.tickets}`: a warehouse table with the canonical
+    # columns (no _usable/_file/_row), made of the usable records of the ingested sample; the
+    # polars engine reads the ingested folder (which leaves the unusable records out itself)
+    import polars as pl
+
+    from cscli.engine.polars.ingest import ingest
+
+    lake = tmp_path / "lake"
+    ingest(load_config(api.demo_config_path()), ["tickets"], lake)
+    files = sorted(str(p) for p in (lake / "tickets").glob("month=*/*.parquet"))
+    usable = pl.read_parquet(files).filter(pl.col("_usable")).drop("_usable", "_file", "_row")
+    table_dir = tmp_path / "warehouse" / "tickets"
+    table_dir.mkdir(parents=True)
+    usable.write_parquet(table_dir / "part-0.parquet")
+    session = spark_runner.session
+    session.sql(f"CREATE DATABASE IF NOT EXISTS cscli_wh LOCATION '{tmp_path / 'warehouse'}'")
+    session.sql(f"CREATE TABLE cscli_wh.tickets USING parquet LOCATION '{table_dir}'")
+    try:
+        head = "timezone: Europe/Berlin\nsources:\n"
+        kpis = "kpis: [" + ", ".join(TICKET_KPIS) + "]\n"
+        on_lake = tmp_path / "lake.yaml"
+        on_lake.write_text(
+            head + f"  tickets: {{path: {lake / 'tickets'}, format: canonical}}\n" + kpis,
+            encoding="utf-8",
+        )
+        on_table = tmp_path / "table.yaml"
+        on_table.write_text(head + "  tickets: {table: cscli_wh.tickets}\n" + kpis, "utf-8")
+        for options in ({}, {"by": ["channel"], "grain": Grain("week")}):
+            polars = report_document(api.report(on_lake, **options))
+            spark = report_document(api.report(on_table, **options, engine="spark"))
+            assert spark["engine"].startswith("spark")
+            for part in ("kpis", "totals", "rows", "data_end"):
+                assert compare(polars[part], spark[part]) == [], (part, options)
+            assert polars["totals"]["kpis"]["ticket_volume"]["value"] == usable.height
+            # the table's records are all usable: no findings of its own
+            assert [f for f in spark["data_quality"] if f["source"] == "tickets"] == []
+    finally:
+        session.sql("DROP TABLE IF EXISTS cscli_wh.tickets")
+        session.sql("DROP DATABASE IF EXISTS cscli_wh CASCADE")
