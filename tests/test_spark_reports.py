@@ -217,3 +217,108 @@ def test_spark_engine_is_named_in_the_config(
     doc = report_document(api.report(path, kpis=["ticket_volume", "long_share"]))
     assert doc["engine"] == "spark 4.3.0"
     assert doc["totals"]["kpis"]["ticket_volume"] == {"value": 19998, "n": 19998}
+
+
+TICKET_KPIS = ["ticket_volume", "first_response_time", "backlog", "resolution_rate"]
+
+
+def test_catalog_table_source_equals_polars_on_the_usable_rows(
+    spark_runner: Any, on_spark: None, tmp_path: Path
+) -> None:
+    # `sources.tickets: {table: cscli_wh.tickets}`: a warehouse table with the canonical
+    # columns (no _usable/_file/_row), made of the usable records of the ingested sample; the
+    # polars engine reads the ingested folder (which leaves the unusable records out itself)
+    import polars as pl
+
+    from cscli.engine.polars.ingest import ingest
+
+    lake = tmp_path / "lake"
+    ingest(load_config(api.demo_config_path()), ["tickets"], lake)
+    files = sorted(str(p) for p in (lake / "tickets").glob("month=*/*.parquet"))
+    usable = pl.read_parquet(files).filter(pl.col("_usable")).drop("_usable", "_file", "_row")
+    table_dir = tmp_path / "warehouse" / "tickets"
+    table_dir.mkdir(parents=True)
+    usable.write_parquet(table_dir / "part-0.parquet")
+    session = spark_runner.session
+    session.sql(f"CREATE DATABASE IF NOT EXISTS cscli_wh LOCATION '{tmp_path / 'warehouse'}'")
+    session.sql(f"CREATE TABLE cscli_wh.tickets USING parquet LOCATION '{table_dir}'")
+    try:
+        head = "timezone: Europe/Berlin\nsources:\n"
+        kpis = "kpis: [" + ", ".join(TICKET_KPIS) + "]\n"
+        on_lake = tmp_path / "lake.yaml"
+        on_lake.write_text(
+            head + f"  tickets: {{path: {lake / 'tickets'}, format: canonical}}\n" + kpis,
+            encoding="utf-8",
+        )
+        on_table = tmp_path / "table.yaml"
+        on_table.write_text(head + "  tickets: {table: cscli_wh.tickets}\n" + kpis, "utf-8")
+        # the last: a period past the data's end, which the report then names (data_end)
+        late = {"date_from": "2026-01-01", "date_to": "2027-12-31"}
+        for options in ({}, {"by": ["channel"], "grain": Grain("week")}, late):
+            polars = report_document(api.report(on_lake, **options))
+            spark = report_document(api.report(on_table, **options, engine="spark"))
+            assert spark["engine"].startswith("spark")
+            for part in ("kpis", "totals", "rows", "data_end"):
+                assert compare(polars[part], spark[part]) == [], (part, options)
+            if options is not late:
+                assert polars["totals"]["kpis"]["ticket_volume"]["value"] == usable.height
+            # the table's records are all usable: no findings of its own
+            assert [f for f in spark["data_quality"] if f["source"] == "tickets"] == []
+        assert polars["data_end"] != {}  # the late period: compared, not vacuous
+    finally:
+        session.sql("DROP TABLE IF EXISTS cscli_wh.tickets")
+        session.sql("DROP DATABASE IF EXISTS cscli_wh CASCADE")
+
+
+def test_catalog_table_records_missing_a_required_value_are_counted(
+    spark_runner: Any, on_spark: None, tmp_path: Path
+) -> None:
+    import polars as pl
+
+    from cscli.errors import InputError
+
+    utc = pl.Datetime("us", "UTC")
+    frame = pl.DataFrame(
+        {
+            "ticket_id": ["a", "b", "c", None],
+            "created_at": [
+                "2026-03-02T10:00:00",
+                None,
+                "2026-03-03T09:00:00",
+                "2026-03-04T08:00:00",
+            ],
+            "resolved_at": ["2026-03-02T12:00:00", "2026-03-09T12:00:00", None, None],
+        }
+    ).with_columns(
+        pl.col("created_at", "resolved_at").str.to_datetime().dt.replace_time_zone("UTC")
+    )
+    assert frame.schema["created_at"] == utc
+    table_dir = tmp_path / "wh" / "t"
+    table_dir.mkdir(parents=True)
+    frame.write_parquet(table_dir / "part-0.parquet")
+    session = spark_runner.session
+    session.sql(f"CREATE DATABASE IF NOT EXISTS cscli_wh2 LOCATION '{tmp_path / 'wh'}'")
+    session.sql(f"CREATE TABLE cscli_wh2.t USING parquet LOCATION '{table_dir}'")
+    session.sql("CREATE TABLE cscli_wh2.no_id USING parquet AS SELECT created_at FROM cscli_wh2.t")
+    try:
+        path = tmp_path / "c.yaml"
+        path.write_text(
+            "timezone: UTC\nsources:\n  tickets: {table: cscli_wh2.t}\nkpis: [ticket_volume]\n",
+            encoding="utf-8",
+        )
+        march = {"date_from": "2026-03-01", "date_to": "2026-03-31"}
+        doc = report_document(api.report(path, engine="spark", **march))
+        # usable: a and c (b has no created_at, the fourth no ticket_id) → 2 tickets
+        assert doc["totals"]["kpis"]["ticket_volume"] == {"value": 2, "n": 2}
+        found = {(f["issue"], f["rows"]) for f in doc["data_quality"]}
+        assert found == {("ticket_id: missing", 1), ("created_at: missing", 1)}
+        # the export time: the newest stamp of a usable record (c's created_at; b's
+        # resolved_at, later, is not usable) → 2026-03-03
+        assert doc["data_end"] == {"tickets": "2026-03-03"}
+        path.write_text(
+            "timezone: UTC\nsources:\n  tickets: {table: cscli_wh2.no_id}\n", encoding="utf-8"
+        )
+        with pytest.raises(InputError, match="has no column ticket_id"):
+            api.report(path, engine="spark")
+    finally:
+        session.sql("DROP DATABASE IF EXISTS cscli_wh2 CASCADE")

@@ -171,15 +171,14 @@ class CalendarAssignment(_Model):
 
 
 class SourceConfig(_Model):
-    """One input: which files (or which database table or query), which adapter, how to
-    read them."""
+    """One input: files, a database table or query, or a Spark catalog table; how to read."""
 
     path: str | tuple[str, ...] | None = None
     #: a database URI (sqlite:///file.db, duckdb:///file.duckdb); `${VAR}` is expanded
     database: str | None = None
     #: the name of an environment variable holding the database URI (credentials stay out)
     database_env: str | None = None
-    #: the table (or `schema.table`) a database source reads …
+    #: the table (`schema.table`) a database source reads (alone: a Spark catalog table) …
     table: str | None = None
     query: str | None = None  #: … or the user's own SELECT, read as a subquery
     since: str | None = None  #: a database source reads records anchored from this day on
@@ -219,6 +218,8 @@ class SourceConfig(_Model):
         db = self.database is not None or self.database_env is not None
         if self.database is not None and self.database_env is not None:
             raise ValueError("set database or database_env, not both")
+        if self.is_catalog and self.query is None and not self.since:
+            return self  # a catalog table (engine: spark): `table: db.name` alone
         if db == (self.path is not None):
             raise ValueError(
                 "a source reads files (path:) or a database (database: or database_env:), "
@@ -232,7 +233,11 @@ class SourceConfig(_Model):
 
     @property
     def is_database(self) -> bool:
-        return self.path is None
+        return self.database is not None or self.database_env is not None
+
+    @property
+    def is_catalog(self) -> bool:
+        return self.table is not None and self.path is None and not self.is_database
 
     @property
     def paths(self) -> tuple[str, ...]:

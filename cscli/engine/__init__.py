@@ -16,9 +16,10 @@ from typing import TYPE_CHECKING, Any
 from cscli.errors import UsageError
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Mapping
 
     from cscli.config import Config
+    from cscli.config.models import SourceConfig
     from cscli.engine.base import Engine
 
 
@@ -27,6 +28,8 @@ def engine_for(
 ) -> Engine[Any]:
     """The engine that computes this config's KPIs: `config.engine.name` (polars by default)."""
     name = config.engine.name
+    if name != "spark":
+        refuse_catalog_tables(config.sources, name)
     if name == "polars":
         from cscli.engine.polars.engine import PolarsEngine
 
@@ -50,3 +53,15 @@ def engine_for(
             hint='pip install "cscli[spark]" and install a JRE 17 (openjdk-17-jre-headless)',
         ) from e
     return SqlEngine(config, spark.SparkRunner(config.engine))
+
+
+def refuse_catalog_tables(sources: Mapping[str, SourceConfig], engine: str) -> None:
+    """A catalog table source (`table: db.name` alone) is read by the spark engine only."""
+    for key, cfg in sorted(sources.items()):
+        if cfg.is_catalog:
+            raise UsageError(
+                f"sources.{key} reads the catalog table {cfg.table}, which the {engine} "
+                "engine cannot read",
+                hint="a catalog table source needs engine: spark (or --engine spark); on "
+                "another engine, point it at files (path:) or a database (database:)",
+            )

@@ -39,6 +39,7 @@ from cscli.engine.base import (
     WindowTables,
 )
 from cscli.engine.sql.business_time import BUSINESS_BUILDERS
+from cscli.engine.sql.catalog import catalog_source
 from cscli.engine.sql.compile import breach
 from cscli.engine.sql.quality import Rule, counts_query, examples_query, rules_for
 from cscli.engine.sql.relations import (
@@ -137,6 +138,11 @@ class SqlEngine:
 
     def load(self, names: Collection[str]) -> dict[str, SqlSource]:
         todo = sorted(n for n in names if n not in self._sources)
+        for name in [n for n in todo if self.config.sources[n].is_catalog]:
+            todo.remove(name)
+            view = f"cscli_{name}"
+            cs, required = catalog_source(name, self.config.sources[name], self.runner, view)
+            self._sources[name] = self._source(name, view, cs, required)
         if todo:
             if self._workdir is None:
                 self._workdir = Path(tempfile.mkdtemp(prefix="cscli-sql-"))
@@ -148,10 +154,12 @@ class SqlEngine:
     def _register(self, name: str, cs: Canonical) -> SqlSource:
         view = f"cscli_{name}"
         self.runner.register(view, cs)
+        table = TABLES.get(cs.table)
+        return self._source(name, view, cs, tuple(table.required) if table is not None else ())
+
+    def _source(self, name: str, view: str, cs: Canonical, required: tuple[str, ...]) -> SqlSource:
         data = {c for c in cs.columns if c not in {FILE_COL, ROW_COL, "_usable"}}
         measures = {m.name for m in measures_for(cs.table, data)}
-        table = TABLES.get(cs.table)
-        required = tuple(table.required) if table is not None else ()
         return SqlSource(name, view, frozenset(data | measures), tuple(cs.dimensions), cs, required)
 
     def _context(
@@ -253,7 +261,12 @@ class SqlEngine:
             for i, rule in enumerate(rules[name]):
                 if row[f"_n{i}"]:
                     found.append((name, rule, int(row[f"_n{i}"])))
-        examples = self._run([examples_query(sources[n], r, self.d) for n, r, _ in found], [])
+        # a catalog table has no `_file`/`_row`: its findings come without examples
+        listed = [f for f in found if FILE_COL in sources[f[0]].stored]
+        frames = self._run([examples_query(sources[n], r, self.d) for n, r, _ in listed], [])
+        by_rule = {(n, r.issue): f for (n, r, _), f in zip(listed, frames, strict=True)}
+        none = pl.DataFrame(schema={FILE_COL: pl.String, ROW_COL: pl.Int64})
+        examples = [by_rule.get((n, r.issue), none) for n, r, _ in found]
         by_source: dict[str, list[QualityIssue]] = {}
         for (name, rule, count), rows in zip(found, examples, strict=True):
             by_source.setdefault(name, []).append(

@@ -8,6 +8,7 @@ DuckDB (`cscli.engine.sql.duckdb`) runs in-process on one connection; Spark
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
@@ -51,6 +52,11 @@ class Runner(Protocol):
         """A view `name` over the source's canonical Parquet files (or its catalog table)."""
         ...
 
+    #: optional (Spark has it, DuckDB not): a catalog table (`db.name`) as a view `name`,
+    #: returning its columns as dtype names (`cscli.engine.canonical.DTYPES`); see
+    #: `register_table_of`
+    #: def register_table(self, name: str, table: str) -> dict[str, str]
+
     def register_lookup(self, lookup: Lookup) -> None:
         """A small table `lookup.name` from a polars frame (business-hours grids, scores)."""
         ...
@@ -62,3 +68,10 @@ class Runner(Protocol):
     def close(self) -> None:
         """End the session (idempotent)."""
         ...
+
+
+def register_table_of(runner: Runner) -> Callable[[str, str], dict[str, str]] | None:
+    """The runner's optional `register_table(view, "db.table") -> {column: dtype name}`
+    (catalog tables as sources), or None when its database has no catalog (DuckDB)."""
+    found = getattr(runner, "register_table", None)
+    return found if callable(found) else None

@@ -370,7 +370,7 @@ class SparkRunner:
             if kind is not None:
                 columns[f.name] = kind
         frame.select(*[f"`{c}`" for c in columns]).createOrReplaceTempView(_view_name(name))
-        self._views.append(name)
+        self._views.append(_view_name(name))
         return columns
 
     def register_lookup(self, lookup: _Lookup) -> None:

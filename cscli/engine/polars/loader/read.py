@@ -73,6 +73,10 @@ class Scanned:
 def scan_source(name: str, cfg: SourceConfig, base_dir: Path, adapter: Adapter) -> Scanned:
     """The files of a source as one LazyFrame, its header checked and a preset's metadata
     rows removed, with its first rows read (so that an unreadable file fails here)."""
+    if cfg.is_catalog:
+        from cscli.engine import refuse_catalog_tables
+
+        refuse_catalog_tables({name: cfg}, "polars")
     if cfg.is_database:
         return _scan_database(name, cfg, base_dir, adapter)
     files = _resolve_paths(cfg, base_dir, name)
@@ -407,7 +411,7 @@ def structure_error(sources: Mapping[str, SourceConfig], base_dir: Path) -> Inpu
     needs, so an extra field in an unused last column can pass a report unnoticed; `cscli
     validate` calls this to be sure."""
     for name, cfg in sources.items():
-        if cfg.is_database:
+        if cfg.is_database or cfg.is_catalog:
             continue
         try:
             files = _resolve_paths(cfg, base_dir, name)
