@@ -14,6 +14,7 @@ import typer
 from rich.console import Console
 
 from cscli import __version__
+from cscli.cli_cache import cache_app
 from cscli.console import (
     _boundary,
     _check_notes,
@@ -38,6 +39,7 @@ from cscli.options import (
     EngineOpt,
     FromOpt,
     LastOpt,
+    NoCacheOpt,
     ReportFormat,
     ToOpt,
     WidthOpt,
@@ -60,6 +62,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
+app.add_typer(cache_app)
 
 
 def _version(value: bool) -> None:
@@ -150,6 +153,7 @@ def report(
     strict_data: StrictDataOpt = False,
     strict: DeprecatedStrictOpt = False,
     engine: EngineOpt = None,
+    no_cache: NoCacheOpt = False,
 ) -> ExitCode:
     """Compute the KPIs of the config and print them."""
     from cscli import api
@@ -248,6 +252,7 @@ def check(
     demo: DemoOpt = False,
     width: WidthOpt = None,
     engine: EngineOpt = None,
+    no_cache: NoCacheOpt = False,
 ) -> ExitCode:
     """Evaluate the SLA rules of the config: exit 0 pass, 1 a rule failed, 2 an error."""
     from cscli import api
@@ -293,6 +298,7 @@ def validate(
     demo: DemoOpt = False,
     width: WidthOpt = None,
     engine: EngineOpt = None,
+    no_cache: NoCacheOpt = False,
 ) -> ExitCode:
     """Load every source and print the data-quality report: rows, mappings, findings, KPIs."""
     from cscli import api
@@ -422,6 +428,7 @@ def feedback(
     ] = DataFormat.table,
     demo: DemoOpt = False,
     width: WidthOpt = None,
+    no_cache: NoCacheOpt = False,
 ) -> ExitCode:
     """What customers say: sentiment labels, the most negative and positive comments (personal
     data masked), and the words and phrases that set complaints apart."""

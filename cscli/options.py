@@ -64,6 +64,26 @@ WidthOpt = Annotated[
 ]
 
 
+def _no_cache(ctx: typer.Context, value: bool) -> bool:
+    """`--no-cache`: the source cache off until the command ends."""
+    if value:
+        from cscli import cache
+
+        ctx.with_resource(cache.switched(False))
+    return value
+
+
+NoCacheOpt = Annotated[
+    bool,
+    typer.Option(
+        "--no-cache",
+        callback=_no_cache,
+        help="Read CSV/JSON exports afresh instead of their cached canonical form (also "
+        "$CSCLI_NO_CACHE=1); see `cscli cache`.",
+    ),
+]
+
+
 def split_values(values: list[str] | None) -> list[str] | None:
     """A repeatable option's values, comma-separated ones split: `--by a,b --by c`."""
     if values is None:

@@ -174,13 +174,11 @@ def text_key(text: str) -> str:
 
 
 def default_cache_dir() -> Path:
-    """`$CSCLI_CACHE_DIR`, else `$XDG_CACHE_HOME/cscli`, else `~/.cache/cscli`."""
-    if explicit := os.environ.get("CSCLI_CACHE_DIR"):
-        return Path(explicit).expanduser()
-    xdg = os.environ.get("XDG_CACHE_HOME")
-    # the XDG spec says a relative value is invalid and must be ignored
-    base = Path(xdg) if xdg and Path(xdg).is_absolute() else Path.home() / ".cache"
-    return base / "cscli"
+    """cscli's cache folder (`cscli.cache.cache_dir`: `$CSCLI_CACHE_DIR`, else
+    `$XDG_CACHE_HOME/cscli`, else the platform's, `~/.cache/cscli` on Linux)."""
+    from cscli.cache import cache_dir
+
+    return cache_dir()
 
 
 def cache_file_name(scorer: Scorer) -> str:

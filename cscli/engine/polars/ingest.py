@@ -9,8 +9,9 @@ moved in when every source is written, then the manifest: a failing ingest leave
 output as it was. Re-running replaces only the sources ingested. `docs/ingest.md` describes
 the format.
 
-`materialise` is what the SQL engines load through: canonical sources as they are, every
-other source ingested into a work folder.
+`materialise` is what the SQL engines load through: canonical sources as they are, the
+exports the source cache serves from their entries (`cached`, docs/cache.md), every other
+source ingested into a work folder.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from pathlib import Path
 
 import polars as pl
 
-from cscli import __version__
+from cscli import __version__, cache
 from cscli.adapters.base import FILE_COL, ROW_COL
 from cscli.config import Config
 from cscli.engine.canonical import (
@@ -41,6 +42,7 @@ from cscli.engine.canonical import (
     read_manifest,
     write_manifest,
 )
+from cscli.engine.polars.cached import cached_entry
 from cscli.engine.polars.facts import source_end
 from cscli.engine.polars.loader import LoadedSource
 from cscli.engine.polars.loader.canonical import dtype_name, parquet_columns, parquet_rows
@@ -88,13 +90,14 @@ def ingest(
             f"{out.parent} writable, or choose another folder with -o",
         ) from e
     try:
-        sources = load_sources(config, chosen)
+        with cache.switched(False):  # ingest is the conversion itself: from the exports
+            sources = load_sources(config, chosen)
         entries = {}
         for name, src in sources.items():
             if progress is not None:
                 progress(name)
             try:
-                entries[name] = _write_source(src, tmp / name)
+                entries[name] = write_source(src, tmp / name)
             except pl.exceptions.PolarsError as e:
                 # a malformed line past the rows read up front: name the file and line
                 from cscli.engine.polars.loader import explain_read_error
@@ -200,7 +203,7 @@ def _written(name: str, column: str, dtype: pl.DataType) -> pl.Expr:
     return c
 
 
-def _write_source(src: LoadedSource, folder: Path) -> SourceEntry:
+def write_source(src: LoadedSource, folder: Path) -> SourceEntry:
     """Stream every record of the source to `folder`, partitioned by month, and count its
     findings in the same pass."""
     schema = src.frame.collect_schema()
@@ -282,10 +285,15 @@ def materialise(
     for name in sorted(names):
         cfg = config.sources[name]
         folder = canonical_folder(cfg.path, cfg.format, config.base_dir)
-        if folder is None:
+        if folder is not None:
+            found[name] = canonical_source(name, folder, parquet_columns, parquet_rows)[0]
+            continue
+        # an export the source cache serves: its entry is canonical data (docs/cache.md)
+        entry, _ = cached_entry(name, config)
+        if entry is None:
             todo.append(name)
         else:
-            found[name] = canonical_source(name, folder, parquet_columns, parquet_rows)[0]
+            found[name] = canonical_source(name, entry.folder / name)[0]
     if todo:
         ingest(config, todo, workdir)
         for name in todo:
