@@ -5,7 +5,7 @@ its files' identities). On a hit, its entry — canonical Parquet and a manifest
 ingest` writes them — is read back (`loader.canonical`): the records in the order they were
 read, the findings and the export time they had. On a miss, the exports are loaded as
 always (`loader.load_source`), written as an entry in one streaming pass
-(`ingest.write_source`), committed atomically, and read back the same way: a hit, a miss and
+(`ingest._write_source`), committed atomically, and read back the same way: a hit, a miss and
 `--no-cache` give the same report. Parquet exports, ingested data and databases are read as
 they are: they gain nothing from it.
 
@@ -23,7 +23,7 @@ import polars as pl
 
 from cscli import cache
 from cscli.adapters import ADAPTERS
-from cscli.engine.canonical import MANIFEST, Manifest, write_manifest
+from cscli.engine.canonical import MANIFEST, Manifest, read_manifest, write_manifest
 from cscli.engine.polars.loader import LoadedSource, explain_read_error, load_source
 from cscli.engine.polars.loader.canonical import load_canonical
 from cscli.engine.polars.loader.read import _format_of, _resolve_paths
@@ -122,9 +122,9 @@ def write_source_entry(loaded: LoadedSource, folder: Path) -> Manifest:
     from datetime import UTC, datetime
 
     from cscli import __version__
-    from cscli.engine.polars.ingest import write_source
+    from cscli.engine.polars.ingest import _write_source
 
-    entry = write_source(loaded, folder)
+    entry = _write_source(loaded, folder)
     return Manifest(__version__, datetime.now(UTC), {loaded.name: entry})
 
 
@@ -132,6 +132,8 @@ def read_back(name: str, folder: Path, cfg: SourceConfig, config_file: str) -> L
     """An entry read back as the source it was written from: the source's `filter:` was
     applied before it was written (not again), and it is not "ingested data" to `validate`
     (the user did not point the source at it)."""
+    if name not in read_manifest(folder / MANIFEST).sources:
+        raise InputError(f"the cache entry {folder} has no manifest entry for {name}")
     unfiltered = cfg.model_copy(update={"filter": None})
     source = load_canonical(name, folder / name, unfiltered, config_file)
     return dataclasses.replace(source, canonical_dir=None)

@@ -97,7 +97,7 @@ def ingest(
             if progress is not None:
                 progress(name)
             try:
-                entries[name] = write_source(src, tmp / name)
+                entries[name] = _write_source(src, tmp / name)
             except pl.exceptions.PolarsError as e:
                 # a malformed line past the rows read up front: name the file and line
                 from cscli.engine.polars.loader import explain_read_error
@@ -203,7 +203,7 @@ def _written(name: str, column: str, dtype: pl.DataType) -> pl.Expr:
     return c
 
 
-def write_source(src: LoadedSource, folder: Path) -> SourceEntry:
+def _write_source(src: LoadedSource, folder: Path) -> SourceEntry:
     """Stream every record of the source to `folder`, partitioned by month, and count its
     findings in the same pass."""
     schema = src.frame.collect_schema()
