@@ -200,18 +200,26 @@ def test_validate_and_check_are_the_same_from_the_cache(
     assert "ingested data" not in hit  # the user did not point the source at ingested data
     rules = write(
         "rules.yaml",
-        exports.read_text() + 'checks:\n  - {kpi: ticket_volume, fail: "< 10", name: enough}\n',
+        exports.read_text() + 'checks:\n  - {kpi: first_response_time, fail: "> 20m"}\n',
     )
     runs = []
-    for extra in (["--no-cache"], [], []):
-        result = CliRunner().invoke(
-            app, ["check", "-c", str(rules), "--format", "json", "--breaches", "b.csv", *extra]
-        )
-        assert result.exit_code == 1, result.output  # 6 tickets < 10: the rule fails
-        runs.append(json.loads(result.stdout))
-    for doc in runs:
+    for i, extra in enumerate((["--no-cache"], [], [])):
+        breaches = rules.parent / f"breaches{i}.csv"
+        args = ["check", "-c", str(rules), "--format", "json", "--breaches", str(breaches)]
+        result = CliRunner().invoke(app, [*args, *extra])
+        assert result.exit_code == 1, result.output  # the rule fails
+        doc = json.loads(result.stdout)
         doc.pop("generated_at", None)
+        runs.append((doc, breaches.read_text(encoding="utf-8")))
     assert runs[0] == runs[1] == runs[2]
+    # first responses: 1 10m, 2 30m, 5 60m, 6 5m, 7 30m (3 has none, 4 is unusable): the
+    # median 30m > 20m fails; behind it the tickets over 20m, 2, 5 and 7, with file and line
+    rows = [line.split(",") for line in runs[0][1].splitlines()[1:]]
+    assert sorted((r[5], r[-2], r[-1]) for r in rows) == [
+        ("2", "tickets_a.csv", "3"),
+        ("5", "tickets_b.csv", "2"),
+        ("7", "tickets_b.csv", "4"),
+    ]
 
 
 def test_a_source_filter_is_applied_once(store: cache.Store, write: Write) -> None:

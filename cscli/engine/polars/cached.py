@@ -69,7 +69,10 @@ def cached_entry(name: str, config: Config) -> tuple[cache.Entry | None, LoadedS
     if files is None:
         return None, None
     store = cache.Store.default()
-    key = cache_key(name, cfg, files)
+    try:
+        key = cache_key(name, cfg, files)
+    except OSError:  # a file that cannot be read: the loader says so, as without the cache
+        return None, None
     entry = store.lookup(key)
     if entry is not None:
         return entry, None
