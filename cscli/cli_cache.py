@@ -6,15 +6,16 @@ and import no polars.
 
 from __future__ import annotations
 
-import json
-from datetime import UTC, datetime
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from cscli.console import _boundary, _emit
 from cscli.errors import ExitCode
 from cscli.options import CompareGroup, DataFormat
+
+if TYPE_CHECKING:
+    from datetime import datetime
 
 cache_app = typer.Typer(
     name="cache",
@@ -50,6 +51,8 @@ def info(
 
     found = cache.info()
     if fmt is DataFormat.json:
+        import json
+
         doc = {
             "folder": str(found.folder),
             "enabled": found.enabled,
@@ -107,4 +110,6 @@ def clear(
 
 
 def _stamp(at: datetime) -> str:
+    from datetime import UTC
+
     return at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%SZ")
