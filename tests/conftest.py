@@ -40,9 +40,10 @@ def _isolated_env(
     """No user config, cache or terminal settings leak into (or out of) a test."""
     monkeypatch.delenv("CSCLI_CONFIG", raising=False)
     monkeypatch.setenv("CSCLI_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "cache"))
-    # the source cache is off unless a test turns it on (tests/test_cache.py): a test's
-    # exports are read as they are, and nothing is written beside them
-    monkeypatch.setenv("CSCLI_NO_CACHE", "1")
+    # the source cache is off unless a test turns it on (tests/test_cache.py); with
+    # CSCLI_TEST_CACHE=1 every test runs with it on (in the session's cache folder)
+    if os.environ.get("CSCLI_TEST_CACHE") != "1":
+        monkeypatch.setenv("CSCLI_NO_CACHE", "1")
     monkeypatch.setenv("NO_COLOR", "1")
     monkeypatch.setenv("COLUMNS", "120")
 

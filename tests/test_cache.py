@@ -405,6 +405,38 @@ def test_an_unwritable_cache_folder_still_reports(
     assert _volume(exports) == 6
 
 
+def test_an_entry_that_cannot_be_written_is_skipped(
+    exports: Path, store: cache.Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import polars as pl
+
+    good = _report(exports, "--no-cache")
+
+    def too_large(*_: Any) -> Any:
+        raise pl.exceptions.ComputeError("parquet: underlying IO error: File too large")
+
+    monkeypatch.setattr(cached_module, "write_source_entry", too_large)
+    assert _report(exports) == good
+    assert store.entries() == [] and list(store.root.iterdir()) == []  # nothing half-written
+
+
+def test_a_malformed_line_is_the_same_error_with_the_cache(
+    store: cache.Store, tmp_path: Path
+) -> None:
+    bad = ROOT / "tests" / "data" / "bad" / "late_ragged_row.csv"
+    config = tmp_path / "bad.yaml"
+    config.write_text(f"sources:\n  tickets: {{path: '{bad}'}}\n", encoding="utf-8")
+    errors = []
+    for extra in (["--no-cache"], [], []):
+        result = CliRunner().invoke(app, ["report", "-c", str(config), *extra])
+        assert result.exit_code == 2
+        errors.append(result.stderr)
+    assert errors[0] == errors[1] == errors[2]
+    # the loader reads 1,000 rows up front; line 1,502 fails when the whole file is read
+    assert "late_ragged_row.csv: line 1502: 4 fields, but the header has 3" in errors[0]
+    assert store.entries() == []
+
+
 def test_two_commits_of_one_key_keep_one_entry(store: cache.Store) -> None:
     made = []
     for text in ("first", "second"):

@@ -9,8 +9,8 @@ always (`loader.load_source`), written as an entry in one streaming pass
 `--no-cache` give the same report. Parquet exports, ingested data and databases are read as
 they are: they gain nothing from it.
 
-A cache that cannot be written (a read-only or full disk) is skipped: the report goes on
-from the exports. An entry that cannot be read back is removed and the exports are read.
+An entry that cannot be written (a read-only or full disk, a size limit) is skipped: the
+report goes on from the exports, and meets any malformed line there as without the cache. An entry that cannot be read back is removed and the exports are read.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ import polars as pl
 from cscli import cache
 from cscli.adapters import ADAPTERS
 from cscli.engine.canonical import MANIFEST, Manifest, read_manifest, write_manifest
-from cscli.engine.polars.loader import LoadedSource, explain_read_error, load_source
+from cscli.engine.polars.loader import LoadedSource, load_source
 from cscli.engine.polars.loader.canonical import load_canonical
 from cscli.engine.polars.loader.read import _format_of, _resolve_paths
 from cscli.errors import InputError
@@ -93,18 +93,18 @@ def load_cached(name: str, config: Config) -> LoadedSource | None:
         return load_source(name, cfg, config.base_dir, ADAPTERS[cfg.adapter], str(config.path))
 
 
-def build(store: cache.Store, key: str, loaded: LoadedSource, config: Config) -> cache.Entry | None:
+def build(
+    store: cache.Store, key: str, loaded: LoadedSource, config: Config
+) -> cache.Entry | None:
     """Write the entry of a loaded source (one streaming pass: the records, their findings
-    and export time) and commit it; None when the cache folder cannot be written. A
-    malformed line found while writing is the loader's error, as in a report."""
+    and export time) and commit it; None when it cannot be written (a read-only or full
+    disk, a file size limit, a column canonical data cannot hold). A malformed line found
+    while writing is then met again by the report, which names its file and line as
+    without the cache."""
     try:
         with store.building() as tmp:
-            try:
-                found = write_source_entry(loaded, tmp / loaded.name)
-            except pl.exceptions.PolarsError as e:
-                raise explain_read_error(config.sources, config.base_dir, e) from e
-            manifest = Manifest(found.cscli_version, found.written_at, found.sources)
-            write_manifest(manifest, tmp / MANIFEST)
+            found = write_source_entry(loaded, tmp / loaded.name)
+            write_manifest(found, tmp / MANIFEST)
             entry = found.sources[loaded.name]
             return store.commit(
                 tmp,
@@ -116,7 +116,7 @@ def build(store: cache.Store, key: str, loaded: LoadedSource, config: Config) ->
                 rows=entry.rows,
                 manifest=MANIFEST,
             )
-    except OSError:
+    except (OSError, InputError, pl.exceptions.PolarsError):
         return None
 
 
