@@ -10,7 +10,8 @@ always (`loader.load_source`), written as an entry in one streaming pass
 they are: they gain nothing from it.
 
 An entry that cannot be written (a read-only or full disk, a size limit) is skipped: the
-report goes on from the exports, and meets any malformed line there as without the cache. An entry that cannot be read back is removed and the exports are read.
+report goes on from the exports, and meets any malformed line there as without the cache.
+An entry that cannot be read back is removed and the exports are read.
 """
 
 from __future__ import annotations
