@@ -765,46 +765,51 @@ def render_docs(res: Mapping[str, Any]) -> str:
     _why(res, w)
     csv = res.get("csv")
     if csv:
-        w("## CSV against Parquet (small set)")
-        w("")
-        sz = "/".join(human(csv["sizes"][x]) for x in TABLES)
-        w(f"The same generator's {sz} rows, as CSV and as Parquet, through `cscli report`:")
-        w("")
-        w(_row("input", "size MiB", "wall s", "CPU s", "peak RSS MiB"))
-        w(_row("---", "---:", "---:", "---:", "---:"))
-        names = {"parquet": "Parquet", **CSV_RUNS}
-        for fmt, label in names.items():
-            s = csv.get(fmt, {})
-            if s.get("ok"):
-                size = sum(x["bytes"] for x in s["data"].values()) / 2**20
-                w(
-                    _row(
-                        label,
-                        _f(size, 1),
-                        _f(s["wall_s"]),
-                        _f(s.get("cpu_s")),
-                        _f(s["peak_rss_mib"], 0),
-                    )
-                )
-        w("")
-        w(
-            "The source cache (docs/cache.md) keeps each CSV source in its canonical form: "
-            "cold, a run parses the exports and writes the entry; warm (unchanged exports, "
-            "the nightly re-run), it reads the entry as it would read Parquet."
-        )
-        for name in CSV_RUNS:
-            key = "compare" if name == "csv" else f"compare_{name}"
-            if key in csv:
-                c = csv[key]
-                w("")
-                w(
-                    f"Results {names[name]} vs Parquet: {c['compared']:,} values compared, "
-                    f"{c['mismatch_count']} differ."
-                )
-                for mm in c["mismatches"][:5]:
-                    w(f"* {mm['group']} {mm['kpi']}: parquet {mm['cscli']}, csv {mm['other']}")
-        w("")
+        _csv_section(csv, w)
     return "\n".join(lines).rstrip() + "\n"
+
+
+def _csv_section(csv: Mapping[str, Any], w: Any) -> None:
+    """The small set as Parquet and as CSV: the source cache off, cold and warm."""
+    w("## CSV against Parquet (small set)")
+    w("")
+    sz = "/".join(human(csv["sizes"][x]) for x in TABLES)
+    w(f"The same generator's {sz} rows, as CSV and as Parquet, through `cscli report`:")
+    w("")
+    w(_row("input", "size MiB", "wall s", "CPU s", "peak RSS MiB"))
+    w(_row("---", "---:", "---:", "---:", "---:"))
+    names = {"parquet": "Parquet", **CSV_RUNS}
+    for fmt, label in names.items():
+        s = csv.get(fmt, {})
+        if s.get("ok"):
+            size = sum(x["bytes"] for x in s["data"].values()) / 2**20
+            w(
+                _row(
+                    label,
+                    _f(size, 1),
+                    _f(s["wall_s"]),
+                    _f(s.get("cpu_s")),
+                    _f(s["peak_rss_mib"], 0),
+                )
+            )
+    w("")
+    w(
+        "The source cache (docs/cache.md) keeps each CSV source in its canonical form: "
+        "cold, a run parses the exports and writes the entry; warm (unchanged exports, "
+        "the nightly re-run), it reads the entry as it would read Parquet."
+    )
+    for name in CSV_RUNS:
+        key = "compare" if name == "csv" else f"compare_{name}"
+        if key in csv:
+            c = csv[key]
+            w("")
+            w(
+                f"Results {names[name]} vs Parquet: {c['compared']:,} values compared, "
+                f"{c['mismatch_count']} differ."
+            )
+            for mm in c["mismatches"][:5]:
+                w(f"* {mm['group']} {mm['kpi']}: parquet {mm['cscli']}, csv {mm['other']}")
+    w("")
 
 
 def _why(res: Mapping[str, Any], w: Any) -> None:
