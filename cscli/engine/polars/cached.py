@@ -94,9 +94,7 @@ def load_cached(name: str, config: Config) -> LoadedSource | None:
         return load_source(name, cfg, config.base_dir, ADAPTERS[cfg.adapter], str(config.path))
 
 
-def build(
-    store: cache.Store, key: str, loaded: LoadedSource, config: Config
-) -> cache.Entry | None:
+def build(store: cache.Store, key: str, loaded: LoadedSource, config: Config) -> cache.Entry | None:
     """Write the entry of a loaded source (one streaming pass: the records, their findings
     and export time) and commit it; None when it cannot be written (a read-only or full
     disk, a file size limit, a column canonical data cannot hold). A malformed line found
