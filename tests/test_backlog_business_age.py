@@ -29,14 +29,20 @@ In calendar time at Tue 00:00: t1 80h, t2 110h, t3 16h (exactly: ≥16h), t5 62h
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
+from cscli.business_hours.parse import read_calendars
 from cscli.cli import app
+from cscli.config.problems import Problems
+from cscli.engine.polars.business_time import business_after, business_seconds
 
 TICKETS = """\
 ticket_id,created_at,resolved_at,team
@@ -133,3 +139,37 @@ def test_the_sql_engines_refuse_with_the_reason(tmp_path: Path, engine: str) -> 
         )
     # calendar bands stay exact on the SQL engine
     assert values(doc, CALENDAR) == [0, 0, 1, 4]
+
+
+# --- B⁻¹ itself ---------------------------------------------------------------------------
+
+START = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    minutes=st.lists(st.integers(0, 60 * 24 * 60), min_size=1, max_size=20),
+    amount=st.integers(1, 3 * 24 * 3600),
+)
+def test_business_after_is_the_first_instant_with_that_much_open_time(
+    minutes: list[int], amount: int
+) -> None:
+    """For every start s and amount x: business_seconds(s, after) = x, and one microsecond
+    earlier it is less than x (on a calendar with a lunch break, in Berlin across the DST
+    change of 29 March)."""
+    calendar = read_calendars(
+        {"c": {"timezone": "Europe/Berlin", "hours": {"mon-fri": ["09:00-12:00", "13:00-17:30"]}}},
+        Problems(),
+    )["c"]
+    starts = pl.DataFrame(
+        {"s": [START + timedelta(minutes=m) for m in minutes]},
+        schema={"s": pl.Datetime("us", "UTC")},
+    )
+    out = starts.with_columns(after=business_after(pl.col("s"), amount, calendar)).with_columns(
+        got=business_seconds(pl.col("s"), pl.col("after"), calendar),
+        just_before=business_seconds(
+            pl.col("s"), pl.col("after") - timedelta(microseconds=1), calendar
+        ),
+    )
+    assert out["got"].to_list() == [float(amount)] * len(minutes)
+    assert all(b < amount for b in out["just_before"].to_list())
