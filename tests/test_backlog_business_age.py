@@ -173,3 +173,28 @@ def test_business_after_is_the_first_instant_with_that_much_open_time(
     )
     assert out["got"].to_list() == [float(amount)] * len(minutes)
     assert all(b < amount for b in out["just_before"].to_list())
+
+
+def test_each_team_ages_on_its_own_calendar(tmp_path: Path) -> None:
+    """Both created Friday 16:00; at the end of Friday (Sat 00:00) team a (09–17) has 1 open
+    hour (<2h), team b (09–20) 4 (exactly on the edge: ≥4h)."""
+    (tmp_path / "tickets.csv").write_text(
+        "ticket_id,created_at,resolved_at,team\n"
+        "t1,2026-03-06 16:00:00,,a\n"
+        "t2,2026-03-06 16:00:00,,b\n",
+        encoding="utf-8",
+    )
+    config = tmp_path / "cscli.yaml"
+    config.write_text(
+        "version: 1\ntimezone: UTC\ncalendars:\n"
+        '  office: {timezone: UTC, hours: {mon-fri: "09:00-17:00"}}\n'
+        '  late: {timezone: UTC, hours: {mon-fri: "09:00-20:00"}}\n'
+        "sources:\n"
+        "  tickets: {path: tickets.csv, calendar: {by: team, map: {a: office, b: late}}}\n"
+        "kpis:\n  - {id: bage, kpi: backlog_age, hours: business, buckets: [2h, 4h]}\n",
+        encoding="utf-8",
+    )
+    doc = run(config, "--from", "2026-03-06", "--to", "2026-03-06", "--by", "team")
+    ids = ("bage_lt_2h", "bage_2h_4h", "bage_ge_4h")
+    rows = {r["group"]["team"]: [r["kpis"][k]["value"] for k in ids] for r in doc["rows"]}
+    assert rows == {"a": [1, 0, 0], "b": [0, 0, 1]}
