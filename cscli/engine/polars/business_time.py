@@ -126,8 +126,10 @@ def business_after(
     # the first open stretch whose cumulative open time reaches the target (past the last
     # one: null, outside the covered range)
     i = pl.lit(done).search_sorted(target, side="left")
-    us = pl.lit(starts).gather(i, null_on_oob=True) + target - pl.lit(before).gather(
-        i, null_on_oob=True
+    us = (
+        pl.lit(starts).gather(i, null_on_oob=True)
+        + target
+        - pl.lit(before).gather(i, null_on_oob=True)
     )
     return pl.from_epoch(us, time_unit="us").dt.replace_time_zone("UTC")
 

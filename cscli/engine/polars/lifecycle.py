@@ -181,9 +181,8 @@ def early_record_issues(sources: Mapping[str, LoadedSource]) -> list[QualityIssu
         source = sources.get(child)
         if source is None or not {KEY, at} <= source.columns:
             continue
-        created = (
-            tickets.usable.group_by(key(pl.col(KEY)).alias("_ticket"))
-            .agg(pl.col("created_at").min().alias("_created"))
+        created = tickets.usable.group_by(key(pl.col(KEY)).alias("_ticket")).agg(
+            pl.col("created_at").min().alias("_created")
         )
         early = (
             source.frame.filter(pl.col(at).is_not_null())

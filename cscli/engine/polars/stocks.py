@@ -108,9 +108,13 @@ def _in_business_band(lf: pl.LazyFrame, kind: Stock) -> tuple[pl.LazyFrame, pl.E
     end = closed
     if kind.age_below is not None:
         leaves = pl.col(BAND_BELOW) - _MICROSECOND
-        never = leaves.is_null()
-        end = pl.when(never).then(closed).when(closed.is_null() | (closed > leaves))
-        end = end.then(leaves).otherwise(closed)
+        end = (
+            pl.when(leaves.is_null())
+            .then(closed)
+            .when(closed.is_null() | (closed > leaves))
+            .then(leaves)
+            .otherwise(closed)
+        )
     banded = lf.with_columns(start.alias("_band_opened"), end.alias("_band_closed"))
     return banded, pl.col("_band_opened"), pl.col("_band_closed")
 
