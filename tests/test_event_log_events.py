@@ -94,8 +94,10 @@ def write(tmp_path: Path, body: str = CONFIG, log: str = LOG) -> Path:
 MARCH = ("--from", "2026-03-01", "--to", "2026-03-31")
 
 
-def test_the_log_gives_tickets_and_their_status_history(tmp_path: Path) -> None:
-    doc = report(write(tmp_path), *MARCH)
+@pytest.mark.parametrize("engine", ["", "engine: duckdb\n"])
+def test_the_log_gives_tickets_and_their_status_history(tmp_path: Path, engine: str) -> None:
+    """The same numbers on polars and on DuckDB (which reads the events source as any other)."""
+    doc = report(write(tmp_path, CONFIG + engine), *MARCH)
     t = totals(doc)
     # requester wait (new + open + hold): A = 1 + 2 + 15 + 1 + 1 = 20h, B = 1h → mean 10.5h
     assert t["wait"] == (pytest.approx(10.5 * HOUR), 2)
@@ -151,20 +153,26 @@ def test_canonical_activities_need_no_mapping(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    ("body", "message"),
+    ("body", "message", "hint"),
     [
         (
             CONFIG.replace("On Hold: hold", "On Hold: held"),
             "'On Hold' maps to 'held' (did you mean 'hold'?); ticket statuses are new, open",
+            None,
         ),
         (
             CONFIG.replace("kpis:\n", "  ticket_events: {path: other.csv}\nkpis:\n", 1),
             "sources.ticket_events is configured too",
+            "hint: remove event_log.ticket_events, or the ticket_events source",
         ),
-        (CONFIG.replace("      activity: activity\n", ""), "the events need a status"),
+        (
+            CONFIG.replace("      activity: activity\n", ""),
+            "the events need a status",
+            "hint: set event_log.activity, or event_log.ticket_events.status",
+        ),
     ],
 )
-def test_config_errors(tmp_path: Path, body: str, message: str) -> None:
+def test_config_errors(tmp_path: Path, body: str, message: str, hint: str | None) -> None:
     path = write(tmp_path, body)
     with pytest.raises(ConfigError) as info:
         load_config(path)
@@ -173,6 +181,8 @@ def test_config_errors(tmp_path: Path, body: str, message: str) -> None:
     result = CliRunner().invoke(app, ["report", "-c", str(path)])
     assert result.exit_code == 2
     assert "error:" in result.output and "Traceback" not in result.output
+    if hint is not None:
+        assert hint in result.output
 
 
 def test_only_the_tickets_source_gives_events(tmp_path: Path) -> None:
@@ -188,7 +198,7 @@ def test_only_the_tickets_source_gives_events(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as info:
         load_config(path)
     [problem] = [str(p) for p in info.value.problems]
-    # the key's own position: line 6, column 64 of the dedented file
+    # the key's own position: line 6 of the dedented file
     assert problem.startswith(f"{path}:6:")
     assert "event_log.ticket_events belongs to the tickets source, not 'calls'" in problem
 

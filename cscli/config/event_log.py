@@ -100,20 +100,23 @@ def check_log_events(sources: Mapping[str, SourceConfig], problems: Problems) ->
                 f"event_log.ticket_events belongs to the tickets source, not {name!r}: the "
                 "events of a ticket log are the tickets' status history",
                 key=True,
+                hint=f"remove ticket_events from sources.{name}.event_log",
             )
         elif "ticket_events" in sources:
             problems.add(
                 path,
                 "sources.ticket_events is configured too: the status history comes from one "
-                "of them; remove event_log.ticket_events or the ticket_events source",
+                "of them",
                 key=True,
+                hint="remove event_log.ticket_events, or the ticket_events source",
             )
         elif log.ticket_events.status is None and log.activity is None and not _preset_status(cfg):
             problems.add(
                 path,
-                "the events need a status: set event_log.activity, or ticket_events.status "
-                "(the column holding each event's status)",
+                "the events need a status: no column holds one",
                 key=True,
+                hint="set event_log.activity, or event_log.ticket_events.status (the column "
+                "holding each event's status)",
             )
 
 
