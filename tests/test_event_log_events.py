@@ -152,6 +152,28 @@ def test_canonical_activities_need_no_mapping(tmp_path: Path) -> None:
     assert t["reopen_rate"] == (0.0, 1)
 
 
+def test_coded_activities_map_by_their_number(tmp_path: Path) -> None:
+    """A process-mining log with numbered activities (`1: new`, unquoted in YAML): new 09–10,
+    open 10–12, pending 12–13, solved 13:00 → requester wait 3h, agent wait 1h, full 4h."""
+    log = "case,ts,activity\n"
+    log += "X,2026-03-02 09:00:00,1\nX,2026-03-02 10:00:00,2\n"
+    log += "X,2026-03-02 12:00:00,3\nX,2026-03-02 13:00:00,6\n"
+    body = CONFIG.replace(
+        """        statuses: {Created: new, Working: open, Waiting customer: pending, On Hold: hold,
+                   Done: solved}
+        actor: who
+        group: team
+""",
+        "        statuses: {1: new, 2: open, 3: pending, 6: solved}\n",
+    ).replace("resolved: [Done]", "resolved: ['6']")
+    doc = report(write(tmp_path, body, log), *MARCH)
+    t = totals(doc)
+    assert t["wait"] == (pytest.approx(3 * HOUR), 1)
+    assert t["pending"] == (pytest.approx(1 * HOUR), 1)
+    assert t["full"] == (pytest.approx(4 * HOUR), 1)
+    assert doc["data_quality"] == []
+
+
 @pytest.mark.parametrize(
     ("body", "message", "hint"),
     [

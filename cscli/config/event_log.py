@@ -28,6 +28,13 @@ class _Model(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
 
 
+def _keys_as_text(value: object) -> object:
+    """Coded activities (`1: new`, as YAML reads an unquoted number) are text like any other."""
+    if isinstance(value, dict):
+        return {str(k) if isinstance(k, int | float) else k: v for k, v in value.items()}
+    return value
+
+
 def _check_statuses(value: dict[str, str]) -> dict[str, str]:
     """`statuses:` maps the log's values onto the canonical statuses."""
     for name, status in value.items():
@@ -57,6 +64,9 @@ class LogEventsConfig(_Model):
     group: str | None = None
     assignee: str | None = None
 
+    _text_keys = field_validator("statuses", mode="before")(
+        classmethod(lambda cls, v: _keys_as_text(v))
+    )
     _statuses = field_validator("statuses")(classmethod(lambda cls, v: _check_statuses(v)))
 
 
@@ -110,7 +120,9 @@ def check_log_events(sources: Mapping[str, SourceConfig], problems: Problems) ->
                 key=True,
                 hint="remove event_log.ticket_events, or the ticket_events source",
             )
-        elif log.ticket_events.status is None and log.activity is None and not _preset_status(cfg):
+        elif (log.ticket_events.status or log.activity) is None and (
+            log.ticket_events.statuses or not _preset_status(cfg)
+        ):
             problems.add(
                 path,
                 "the events need a status: no column holds one",
