@@ -198,3 +198,14 @@ def test_each_team_ages_on_its_own_calendar(tmp_path: Path) -> None:
     ids = ("bage_lt_2h", "bage_2h_4h", "bage_ge_4h")
     rows = {r["group"]["team"]: [r["kpis"][k]["value"] for k in ids] for r in doc["rows"]}
     assert rows == {"a": [1, 0, 0], "b": [0, 0, 1]}
+
+
+def test_the_records_behind_a_business_band_breach(tmp_path: Path) -> None:
+    """`check --breaches` lists the tickets in the band at the period's end: only t2 (23
+    business hours) is ≥16h."""
+    config = write(tmp_path, CONFIG + 'checks:\n  - {kpi: bage_ge_16h, fail: "> 0"}\n')
+    out = tmp_path / "breaches.csv"
+    result = CliRunner().invoke(app, ["check", "-c", str(config), *PERIOD, "--breaches", str(out)])
+    assert result.exit_code == 1, result.output
+    rows = pl.read_csv(out)
+    assert rows["id"].to_list() == ["t2"]
