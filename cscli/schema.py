@@ -241,6 +241,9 @@ TICKET_EVENTS = Table(
     id_column="event_id",
 )
 
+#: the statuses of `ticket_events` (Zendesk's vocabulary); any other value is a finding
+TICKET_STATUSES = ("new", "open", "pending", "hold", "solved", "closed")
+
 #: One row per survey invitation (issue 17): a survey sent, answered or not. `responded_at` is
 #: when it was answered (null = no response yet), so the response rate needs no link to the
 #: surveys source; an unanswered invitation is a row of its own, not a survey with no score.

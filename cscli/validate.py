@@ -25,6 +25,7 @@ import polars as pl
 from cscli.adapters.base import FILE_COL, ROW_COL
 from cscli.config import Config
 from cscli.engine.polars.facts import thread_key
+from cscli.engine.polars.lifecycle import early_record_issues
 from cscli.engine.polars.loader import (
     LoadedSource,
     explain_read_error,
@@ -87,7 +88,12 @@ def validate(config: Config) -> ValidationResult:
         name: tuple(c for c in src.table.names if c not in src.columns)
         for name, src in sources.items()
     }
-    issues = (*result.data_quality, *reference_issues(sources), *thread_issues(sources))
+    issues = (
+        *result.data_quality,
+        *reference_issues(sources),
+        *thread_issues(sources),
+        *early_record_issues(sources),
+    )
     ingested = {
         name: f"{src.canonical_dir} ("
         + (

@@ -22,6 +22,7 @@ from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
 from cscli.config.engine import check_sql, env_engine
+from cscli.config.event_log import with_log_events
 from cscli.config.marks import load_yaml
 from cscli.config.models import Config, RawConfig
 from cscli.config.problems import Problems
@@ -107,7 +108,7 @@ def parse_config(text: str, path: Path) -> Config:
     return Config(
         path=path,
         timezone=raw.timezone,
-        sources=raw.sources,
+        sources=with_log_events(raw.sources),
         kpis=resolved.kpis,
         kpis_explicit=raw.kpis is not None,
         report=raw.report,

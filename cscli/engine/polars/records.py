@@ -16,6 +16,7 @@ from cscli.business_hours.assignment import business_hours
 from cscli.config import Config
 from cscli.derived import CONTACT_MEASURES, CONTACT_SOURCES, MULTI_VALUED, WINDOW_MEASURES
 from cscli.engine.base import BREACH_COLUMNS, BREACH_DIMENSIONS, Breach
+from cscli.engine.polars.bands import with_business_bands
 from cscli.engine.polars.compile import breach, with_as_of
 from cscli.engine.polars.enrich import Progress, enriched, with_age
 from cscli.engine.polars.sources import load_sources
@@ -49,6 +50,7 @@ def kpi_records(
         if columns_used(kpi.kind) & WINDOW_MEASURES:
             frame = with_age(frame, frozenset(frame.collect_schema().names()), hours)
         frame = with_as_of(frame, kpi.kind, hi)  # over every record, before the group's
+        frame = with_business_bands(frame, kpi.kind, hours, kpi.source)
         if not isinstance(kpi.kind, Stock):
             at = pl.col(kpi.anchor)
             frame = frame.filter(at.is_not_null())

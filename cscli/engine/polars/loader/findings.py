@@ -30,7 +30,14 @@ import polars as pl
 from cscli.adapters.base import RAW_PREFIX, ColumnSource
 from cscli.engine.polars.loader.source import QualityCheck
 from cscli.errors import ConfigError, ConfigProblem
-from cscli.schema import FREE_TEXT, SURVEY_SOURCES, SURVEY_TYPES, Column, Table
+from cscli.schema import (
+    FREE_TEXT,
+    SURVEY_SOURCES,
+    SURVEY_TYPES,
+    TICKET_STATUSES,
+    Column,
+    Table,
+)
 from cscli.suggest import did_you_mean
 
 if TYPE_CHECKING:
@@ -282,6 +289,18 @@ def record_checks(
                 effect="kept: each ticket's history is sorted by time before its intervals",
             )
         )
+    if table.name == "ticket_events" and "status" in columns:
+        checks.append(
+            QualityCheck(
+                issue=f"{_status_words(columns_of['status'].label)} not one of "
+                f"{', '.join(TICKET_STATUSES)} (unmapped)",
+                predicate=pl.col("status").is_not_null()
+                & ~pl.col("status").is_in(list(TICKET_STATUSES)),
+                column=columns_of["status"].label,
+                effect="kept: its time counts in no status time, and a move to it from solved "
+                "is a reopen; map it (event_log.ticket_events.statuses, or columns:)",
+            )
+        )
     # Text columns only: free text (subjects, comments) costs most to scan and a replaced
     # character there is cosmetic, unlike in an agent's name or an id; in a date or number
     # column a damaged cell is already unreadable.
@@ -298,6 +317,10 @@ def record_checks(
                 )
             )
     return checks
+
+
+def _status_words(label: str) -> str:
+    return "status" if label == "status" else f"status ({label})"
 
 
 def _not_text_words(declared: str | None, guess: str | None, setting: str) -> tuple[str, str]:
