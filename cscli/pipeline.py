@@ -45,6 +45,9 @@ from cscli.results import PREV_SUFFIX, ReportResult, from_frames
 from cscli.stocks import levels
 from cscli.suggest import did_you_mean
 
+#: why an SLA-policy KPI cannot be computed without policies
+NO_POLICIES = "needs sla_policies: in the config (docs/lifecycle.md)"
+
 __all__ = [
     "PERIOD_COL",
     "PREV_SUFFIX",
@@ -170,7 +173,12 @@ def run_reports(
                 first, last = _bucket_bounds(period, request.grain, config.timezone)
                 if isinstance(first, datetime) and isinstance(last, datetime):
                     check_interval_span(Grain(request.grain), first, last)
-            statuses = [kpi_status(k, sources, by, hours, request.grain, capability) for k in kpis]
+            statuses = [
+                KpiStatus(k, NO_POLICIES)
+                if k.source == "sla_targets" and not config.sla_policies
+                else kpi_status(k, sources, by, hours, request.grain, capability)
+                for k in kpis
+            ]
             available = [s.kpi for s in statuses if s.available]
             previous = period.previous(request.compare_to) if request.compare else None
             earlier = None

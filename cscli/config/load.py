@@ -115,6 +115,7 @@ def parse_config(text: str, path: Path) -> Config:
         calendars=resolved.calendars,
         default_calendar=raw.calendar,
         engine=engine,
+        sla_policies=resolved.sla_policies,
     )
 
 

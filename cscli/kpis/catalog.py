@@ -20,6 +20,7 @@ from cscli.kpis.builtin import (
     messages,
     replies,
     sentiment,
+    sla,
     staffing,
     surveys,
     tickets,
@@ -39,6 +40,7 @@ SUBJECTS = (
     staffing,
     replies,
     lifecycle,
+    sla,
     backlog_age,
 )
 
