@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
-from cscli.adapters.base import ROW_COL
+from cscli.adapters.base import FILE_COL, ROW_COL
 from cscli.derived import SLA_COPIES
 from cscli.engine.polars.compile import sql
 from cscli.engine.polars.facts import source_end, thread_key
@@ -182,7 +182,11 @@ def _tickets(
         reply = pl.lit(None, UTC_US)
     business = [p.name for p in policies if p.hours == "business"]
     by = _calendar_by(hours)
-    keep = [c for c in (*sorted(SLA_COPIES), *([by] if by else [])) if c in cols]
+    # the ticket's file and line: a breach lists where its ticket is
+    marks = [FILE_COL, ROW_COL]
+    names = {*cols, *frame.collect_schema().names()}
+    keep = [c for c in (*sorted(SLA_COPIES), *([by] if by else []), *marks) if c in names]
+    keep = list(dict.fromkeys(keep))
     targets = {
         f"_us_{t}": _by_policy(policies, lambda p, t=t: _target_us(p, t, cols), pl.Int64)
         for t in TARGETS
@@ -403,7 +407,8 @@ def sla_targets_table(
     clock = Clock(hours)
     tickets = _tickets(sources, policies, hours).join(_as_of(sources), how="cross")
     parts = [*_replies(tickets, sources, clock), _resolution(tickets, sources, clock, policies)]
-    copies = [c for c in sorted(SLA_COPIES) if c in sources["tickets"].columns]
+    names = tickets.collect_schema().names()
+    copies = [c for c in (*sorted(SLA_COPIES), FILE_COL, ROW_COL) if c in names]
     columns = [
         "sla_id",
         "ticket_id",
