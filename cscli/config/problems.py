@@ -35,7 +35,7 @@ class Problems:
     prefix: Path_ = ()
     found: list[ConfigProblem] = dataclasses.field(default_factory=list)
     #: what to do about some of the problems (shared by every view), printed after them
-    hints: list[str] = dataclasses.field(default_factory=list)
+    hints: list[tuple[ConfigProblem, str]] = dataclasses.field(default_factory=list)
 
     def add(
         self,
@@ -61,9 +61,10 @@ class Problems:
             line, column = self.marks.at(full, key=key) or (None, None)
         if labelled and self.file and full:
             message = f"{dotted(full)}: {message}"
-        self.found.append(ConfigProblem(self.file, line, column, message, full))
-        if hint is not None and hint not in self.hints:
-            self.hints.append(hint)
+        problem = ConfigProblem(self.file, line, column, message, full)
+        self.found.append(problem)
+        if hint is not None:
+            self.hints.append((problem, hint))
 
     def line(self, path: Sequence[str | int]) -> int | None:
         """The line of the value at `path` (where a check is written, for its report)."""
@@ -84,7 +85,9 @@ class Problems:
     def raise_if_any(self) -> None:
         """Raise one `ConfigError` with every problem, in the order of the file."""
         if self.found:
-            raise ConfigError(sorted(self.found, key=_order), hint="; ".join(self.hints) or None)
+            found = sorted(self.found, key=_order)
+            hints = [h for p in found for q, h in self.hints if q is p]
+            raise ConfigError(found, hint="; ".join(dict.fromkeys(hints)) or None)
 
 
 def _order(p: ConfigProblem) -> tuple[int, int]:
