@@ -187,10 +187,7 @@ def _tickets(
     names = {*cols, *frame.collect_schema().names()}
     keep = [c for c in (*sorted(SLA_COPIES), *([by] if by else []), *marks) if c in names]
     keep = list(dict.fromkeys(keep))
-    targets = {
-        f"_us_{t}": _by_policy(policies, lambda p, t=t: _target_us(p, t, cols), pl.Int64)
-        for t in TARGETS
-    }
+    targets = {f"_us_{t}": _by_policy(policies, _target_of(t, cols), pl.Int64) for t in TARGETS}
     configured = {
         f"_has_{t}": pl.col("_policy").is_in([p.name for p in policies if t in p.targets])
         for t in TARGETS
@@ -214,7 +211,13 @@ def _tickets(
     )
 
 
-def _replies(tickets: pl.LazyFrame, sources: Mapping[str, LoadedSource], clock: Clock) -> list:
+def _target_of(target: str, columns: frozenset[str]) -> Callable[[SlaPolicy], pl.Expr | None]:
+    return lambda p: _target_us(p, target, columns)
+
+
+def _replies(
+    tickets: pl.LazyFrame, sources: Mapping[str, LoadedSource], clock: Clock
+) -> list[pl.LazyFrame]:
     """The first-reply and next-reply targets: start, stop, due and elapsed (µs)."""
     first = tickets.filter(pl.col("_has_first_reply")).with_columns(
         target=pl.lit("first_reply"),
@@ -277,7 +280,9 @@ def _resolution(
     info = measured.select(
         "_ticket", "_business", "_policy", "_created", "_us_resolution", "_as_of", *extra
     )
-    events_schema = {"_ticket": pl.String, "at": UTC_US, "status": pl.String, "_order": pl.Int64}
+    events_schema = pl.Schema(
+        {"_ticket": pl.String(), "at": UTC_US, "status": pl.String(), "_order": pl.Int64()}
+    )
     synthetic = [
         measured.select(
             "_ticket", at=pl.col("_created"), status=pl.lit("new"), _order=pl.lit(-1, pl.Int64)
