@@ -86,7 +86,8 @@ def select_kpis(config: Config, requested: Sequence[str]) -> list[Kpi]:
     if not requested:
         if config.kpis_explicit:
             return list(config.kpis)
-        return [k for k in config.kpis if k.source in config.sources or k.source == "contacts"]
+        built = ("contacts", "sla_targets")
+        return [k for k in config.kpis if k.source in config.sources or k.source in built]
     known = {k.id: k for k in config.kpis}
     families = {k.family for k in config.kpis if k.family}
     members = {m.id: m for m in _catalog_members()}

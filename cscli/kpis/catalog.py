@@ -70,3 +70,6 @@ DEFAULT_KPIS: tuple[str, ...] = (
     "occupancy",
     "agents_staffed",
 )
+
+#: added to the defaults when the config has `sla_policies:`
+SLA_KPIS: tuple[str, ...] = tuple(k.id for k in sla.KPIS)
