@@ -300,7 +300,7 @@ DERIVATIONS: tuple[Derivation, ...] = (
         dimensions=frozenset({"policy", "target", "channel", "agent", "team", "priority"}),
         copies=SLA_COPIES,
         doc="every SLA target of a ticket under the first sla_policies: entry matching it: "
-        "first reply, each next-reply wait, resolution (docs/lifecycle.md)",
+        "first reply, each next-reply wait, resolution (docs/sla-policies.md)",
     ),
     Derivation(
         "invitation_observed_seconds",

@@ -46,7 +46,7 @@ from cscli.stocks import levels
 from cscli.suggest import did_you_mean
 
 #: why an SLA-policy KPI cannot be computed without policies
-NO_POLICIES = "needs sla_policies: in the config (docs/lifecycle.md)"
+NO_POLICIES = "needs sla_policies: in the config (docs/sla-policies.md)"
 
 __all__ = [
     "PERIOD_COL",

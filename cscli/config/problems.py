@@ -34,8 +34,8 @@ class Problems:
     #: the path every `add` of this view is relative to
     prefix: Path_ = ()
     found: list[ConfigProblem] = dataclasses.field(default_factory=list)
-    #: what to do about some of the problems (shared by every view), printed after them
-    hints: list[tuple[ConfigProblem, str]] = dataclasses.field(default_factory=list)
+    #: the fixes some problems suggest (shown once, as the error's `hint:`)
+    hints: list[str] = dataclasses.field(default_factory=list)
 
     def add(
         self,
@@ -52,7 +52,7 @@ class Problems:
         `sql=(text, offset)`: at that character of the SQL string at `path`.
         `labelled`: the message needs its path to be read (`missing: give …`); in a file the
         dotted path comes after the position (`f:3:7: calendars.office.timezone: missing: …`).
-        `hint`: what to do about it (the error's `hint:` line; several are joined).
+        `hint`: the fix to show under the error (`hint:`), once however many problems give it.
         """
         full = (*self.prefix, *path)
         if sql is not None:
@@ -61,10 +61,9 @@ class Problems:
             line, column = self.marks.at(full, key=key) or (None, None)
         if labelled and self.file and full:
             message = f"{dotted(full)}: {message}"
-        problem = ConfigProblem(self.file, line, column, message, full)
-        self.found.append(problem)
-        if hint is not None:
-            self.hints.append((problem, hint))
+        self.found.append(ConfigProblem(self.file, line, column, message, full))
+        if hint is not None and hint not in self.hints:
+            self.hints.append(hint)
 
     def line(self, path: Sequence[str | int]) -> int | None:
         """The line of the value at `path` (where a check is written, for its report)."""
@@ -85,9 +84,7 @@ class Problems:
     def raise_if_any(self) -> None:
         """Raise one `ConfigError` with every problem, in the order of the file."""
         if self.found:
-            found = sorted(self.found, key=_order)
-            hints = [h for p in found for q, h in self.hints if q is p]
-            raise ConfigError(found, hint="; ".join(dict.fromkeys(hints)) or None)
+            raise ConfigError(sorted(self.found, key=_order), hint="; ".join(self.hints) or None)
 
 
 def _order(p: ConfigProblem) -> tuple[int, int]:

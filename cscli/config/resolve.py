@@ -17,7 +17,6 @@ from cscli.config.models import CheckConfig, RawConfig
 from cscli.config.problems import Problems
 from cscli.config.resolve_checks import resolve_checks
 from cscli.config.resolve_kpis import resolve_kpis
-from cscli.config.sla import SlaPolicy, read_policies
 from cscli.config.sql import check_source_sql
 from cscli.errors import ConfigError
 from cscli.kpis.catalog import CATALOG
@@ -33,7 +32,6 @@ class Resolved:
     kpis: tuple[Kpi, ...]
     checks: tuple[CheckConfig, ...]
     calendars: Mapping[str, Calendar]
-    sla_policies: tuple[SlaPolicy, ...] = ()
 
 
 def resolve(data: dict[str, Any], raw: RawConfig | None, problems: Problems) -> Resolved:
@@ -73,7 +71,7 @@ def resolve(data: dict[str, Any], raw: RawConfig | None, problems: Problems) -> 
     calendars = _calendars(data, problems)
     if raw is not None:
         _check_calendar_names(raw, data.get("calendars"), problems)
-    return Resolved(tuple(kpis), tuple(checks), calendars, read_policies(data, problems))
+    return Resolved(tuple(kpis), tuple(checks), calendars)
 
 
 def _calendars(data: dict[str, Any], problems: Problems) -> dict[str, Calendar]:

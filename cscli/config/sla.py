@@ -4,7 +4,7 @@ A policy is checked top-down, the first whose `where:` matches a ticket applies 
 rule). Each names its targets (one duration, or one per priority), whether they count in
 business or calendar time, and the statuses during which the resolution clock stops
 (`pause:`, read from the ticket_events history). What the clocks measure is in
-docs/lifecycle.md and in the SLA KPIs' definitions (`cscli.kpis.builtin.sla`); the polars
+docs/sla-policies.md and in the SLA KPIs' definitions (`cscli.kpis.builtin.sla`); the polars
 engine computes them (`cscli.engine.polars.sla`).
 
 Every problem is reported to the config's one `Problems` collector at its position, with a
@@ -27,7 +27,7 @@ TARGETS = ("first_reply", "next_reply", "resolution")
 #: the statuses a policy may pause in (solved and closed always stop the resolution clock)
 PAUSABLE = ("new", "open", "pending", "hold")
 KEYS = ("name", "where", "targets", "hours", "pause")
-DOC = "see docs/lifecycle.md (SLA policies)"
+DOC = "see docs/sla-policies.md"
 
 
 @dataclass(frozen=True, slots=True)

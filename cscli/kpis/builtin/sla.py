@@ -2,7 +2,7 @@
 
 Each reads the `sla_targets` source (`schema.SLA_TARGETS`), one row per target of a ticket
 under the first policy that matches it, built by the engine (`cscli.engine.polars.sla`); the
-clocks are defined once, in `CLOCKS`, and in docs/lifecycle.md. The names follow the
+clocks are defined once, in `CLOCKS`, and in docs/sla-policies.md. The names follow the
 catalogue's `sla_attainment` (the first-response SLA from one per-priority `targets:`
 parameter): `<target>_sla_attainment`, and `sla_policy_attainment` for all targets together.
 """
