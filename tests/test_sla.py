@@ -585,3 +585,92 @@ def test_business_instant_inverts_the_clock(start: datetime, target: int) -> Non
     ).row(0)
     assert check[0] == us
     assert check[1] == us - 1
+
+
+def test_resolution_clock_against_duckdb(tmp_path: Path) -> None:
+    """The resolution clock in calendar time with pause [pending], cross-checked by an
+    independent DuckDB query over the same history: per ticket, the seconds from created_at
+    (the first interval) to the final solve spent in statuses other than pending, solved and
+    closed; a ticket still open runs to the export time (the earliest newest timestamp)."""
+    import duckdb
+
+    path = _write(
+        tmp_path,
+        f"""\
+        version: 1
+        sources:
+          tickets: {{path: '{DATA / "tickets.csv"}'}}
+          ticket_comments: {{path: '{DATA / "comments.csv"}'}}
+          ticket_events: {{path: '{DATA / "events.csv"}'}}
+        sla_policies:
+          - {{name: all, pause: [pending], targets: {{resolution: 3h}}}}
+        """,
+    )
+    got = {
+        r["ticket_id"]: r["elapsed_seconds"]
+        for r in table(path).filter(pl.col("target") == "resolution").iter_rows(named=True)
+    }
+    con = duckdb.connect()
+    rows = con.execute(
+        f"""
+        WITH t AS (SELECT CAST(ticket_id AS VARCHAR) AS id, CAST(created_at AS TIMESTAMP) AS c
+                   FROM read_csv_auto('{DATA / "tickets.csv"}', all_varchar=true)),
+        e AS (SELECT CAST(ticket_id AS VARCHAR) AS id, CAST("at" AS TIMESTAMP) AS a, status
+              FROM read_csv_auto('{DATA / "events.csv"}', all_varchar=true)),
+        export AS (SELECT least(
+            (SELECT max(greatest(CAST(created_at AS TIMESTAMP),
+                     coalesce(CAST(first_response_at AS TIMESTAMP), TIMESTAMP '1970-01-01'),
+                     coalesce(CAST(resolved_at AS TIMESTAMP), TIMESTAMP '1970-01-01')))
+             FROM read_csv_auto('{DATA / "tickets.csv"}', all_varchar=true)),
+            (SELECT max(CAST(created_at AS TIMESTAMP))
+             FROM read_csv_auto('{DATA / "comments.csv"}', all_varchar=true)),
+            (SELECT max(a) FROM e)) AS x),
+        iv AS (SELECT id, status, a,
+                      coalesce(lead(a) OVER (PARTITION BY id ORDER BY a),
+                               greatest((SELECT x FROM export), a)) AS b
+               FROM e)
+        SELECT id, sum(CASE WHEN status NOT IN ('pending', 'solved', 'closed')
+                            THEN epoch(b) - epoch(a) ELSE 0 END)
+        FROM iv WHERE id IN (SELECT id FROM e) GROUP BY id ORDER BY id
+        """
+    ).fetchall()
+    # every ticket with a history starts it at its created_at in this fixture
+    assert rows == [(k, got[k]) for k, _ in rows]
+    assert {k for k, _ in rows} == {"1", "2", "4", "6"}
+    # by hand: 1 = 1h + … calendar: Fri 16:00 → Mon 10:30 (66.5h) + Mon 14–15 (1h) = 67.5h
+    assert got["1"] == 67.5 * H
+    # no history: created → export, Thu 09:00 → Mon 15:00 (T3), Tue 09:00 → resolved 10:00 (T5)
+    assert got["3"] == 102 * H and got["5"] == H
+
+
+def test_calendar_by_team(tmp_path: Path) -> None:
+    """Business hours under each ticket's own calendar (assigned by team): x (team a, office
+    Mon–Fri 09–17) and y (team b, 24/7), both created Fri 6 16:00, target 2h.
+    x answered Mon 10:30: 1h Fri + 1.5h Mon = 2.5h > 2h, due Mon 10:00 → breached.
+    y answered Sat 10:00: 18h on 24/7 > 2h (1h on the office calendar), due Fri 18:00."""
+    path = _write(
+        tmp_path,
+        """\
+        version: 1
+        calendars:
+          office: {timezone: UTC, hours: {mon-fri: 09:00-17:00}}
+          always: {timezone: UTC, hours: 24/7}
+        sources:
+          tickets:
+            path: tickets.csv
+            calendar: {by: team, map: {a: office, b: always}, default: office}
+        sla_policies:
+          - {name: all, hours: business, targets: {first_reply: 2h}}
+        """,
+        **{
+            "tickets.csv": """\
+                ticket_id,created_at,first_response_at,team
+                x,2026-03-06 16:00:00,2026-03-09 10:30:00,a
+                y,2026-03-06 16:00:00,2026-03-07 10:00:00,b
+                """
+        },
+    )
+    rows = {r["ticket_id"]: r for r in table(path).iter_rows(named=True)}
+    assert (rows["x"]["elapsed_seconds"], rows["x"]["due_at"]) == (2.5 * H, at(9, 10))
+    assert (rows["y"]["elapsed_seconds"], rows["y"]["due_at"]) == (18 * H, at(6, 18))
+    assert {r["sla_state"] for r in rows.values()} == {"breached"}
