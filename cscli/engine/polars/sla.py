@@ -310,35 +310,37 @@ def _resolution(
     events = pl.concat([s.select(*events_schema).cast(events_schema) for s in synthetic])
     events = events.join(info, on="_ticket", how="inner")
     at = pl.max_horizontal("at", "_created")
-    events = events.with_columns(at=at).sort("_ticket", "at", "_order", nulls_last=True)
+    # ticket, time, the row in the file, then the status: a total order (as `lifecycle`)
+    events = events.with_columns(at=at).sort("_ticket", "at", "_order", "status", nulls_last=True)
     paused = _by_policy(
         policies, lambda p: pl.col("status").is_in(list(p.pause)) if p.pause else None, pl.Boolean
     ).fill_null(False)
     solved = pl.col("status").is_in(list(SOLVED)).fill_null(False)
-    nxt = pl.col("at").shift(-1).over("_ticket")
+    # the ticket's next change: the next row, the events being sorted by ticket (no window)
+    ticket = pl.col("_ticket")
+    nxt = pl.when(ticket == ticket.shift(-1)).then(pl.col("at").shift(-1))
     end = pl.coalesce(nxt, pl.max_horizontal("_as_of", "at"))
-    events = (
-        events.with_columns(
-            _solved=solved,
-            _last=nxt.is_null(),
-            _run=~solved & ~paused,
-            _c0=clock.at(pl.col("at")),
-            _c1=clock.at(end),
-        )
-        .with_columns(_len=pl.when(pl.col("_run")).then(pl.col("_c1") - pl.col("_c0")).otherwise(0))
-        .with_columns(_before=pl.col("_len").cum_sum().over("_ticket") - pl.col("_len"))
-    )
+    events = events.with_columns(
+        _solved=solved,
+        _last=nxt.is_null(),
+        _run=~solved & ~paused,
+        _c0=clock.at(pl.col("at")),
+        _c1=clock.at(end),
+    ).with_columns(_len=pl.when(pl.col("_run")).then(pl.col("_c1") - pl.col("_c0")).otherwise(0))
     target = pl.col("_us_resolution")
-    cross = pl.col("_run") & (
-        (pl.col("_before") + pl.col("_len") >= target) | pl.col("_last")
-    ).fill_null(False)
+    # in the group-by below, per ticket in time order: the running time before each interval,
+    # and the interval in which the clock reaches the target (the last one runs on forever)
+    before = pl.col("_len").cum_sum() - pl.col("_len")
+    cross = pl.col("_run") & ((before + pl.col("_len") >= target) | pl.col("_last")).fill_null(
+        False
+    )
     position = pl.int_range(pl.len())
     s = pl.col("_solved")
     last_open = position.filter(~s).max()
     final = pl.col("at").filter(s & (last_open.is_null() | (position > last_open))).min()
     per_ticket = events.group_by("_ticket").agg(
         _elapsed=pl.col("_len").sum(),
-        _due_clock=(pl.col("_c0") + target - pl.col("_before")).filter(cross).first(),
+        _due_clock=(pl.col("_c0") + target - before).filter(cross).first(),
         _final=final,
         _closed=s.last(),
     )
@@ -409,7 +411,8 @@ def sla_targets_table(
     hours: BusinessHours | None,
 ) -> pl.LazyFrame:
     """The sla_targets source: one row per target of every ticket a policy matches."""
-    clock = Clock(hours)
+    # business lookups only when a policy counts in business hours
+    clock = Clock(hours if any(p.hours == "business" for p in policies) else None)
     tickets = _tickets(sources, policies, hours).join(_as_of(sources), how="cross")
     parts = [*_replies(tickets, sources, clock), _resolution(tickets, sources, clock, policies)]
     names = tickets.collect_schema().names()
