@@ -43,7 +43,7 @@ import csv
 import json
 import os
 import textwrap
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -674,3 +674,101 @@ def test_calendar_by_team(tmp_path: Path) -> None:
     assert (rows["x"]["elapsed_seconds"], rows["x"]["due_at"]) == (2.5 * H, at(9, 10))
     assert (rows["y"]["elapsed_seconds"], rows["y"]["due_at"]) == (18 * H, at(6, 18))
     assert {r["sla_state"] for r in rows.values()} == {"breached"}
+
+
+# --- the resolution clock against a plain-Python reference --------------------------------
+
+STATUSES = ("new", "open", "pending", "hold", "solved", "closed")
+
+
+def _reference(
+    created: int, events: list[tuple[int, str]], export: int, target: int, pause: set[str]
+) -> tuple[int, int | None, int | None, str]:
+    """(elapsed, due, stopped, state) in seconds, by walking the intervals one by one."""
+    rows = [(created, "new")] + [(max(a, created), s) for a, s in events]
+    elapsed, due, cum = 0, None, 0
+    for i, (a, status) in enumerate(rows):
+        last = i == len(rows) - 1
+        b = max(export, a) if last else rows[i + 1][0]
+        if status in ("solved", "closed") or status in pause:
+            continue
+        if due is None and (cum + (b - a) >= target or last):
+            due = a + target - cum
+        cum += b - a
+        elapsed += b - a
+    stopped = None
+    if rows[-1][1] in ("solved", "closed"):
+        j = len(rows) - 1
+        while j > 0 and rows[j - 1][1] in ("solved", "closed"):
+            j -= 1
+        stopped = rows[j][0]
+        if due is None:
+            due = stopped + target - elapsed
+        state = "met" if elapsed <= target else "breached"
+    else:
+        state = "breached" if due is not None and due <= export else "pending"
+    return elapsed, due, stopped, state
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(0, 5 * 86400),  # created, seconds after Mon 2 00:00
+            st.lists(
+                st.tuples(st.integers(-3600, 6 * 86400), st.sampled_from(STATUSES)), max_size=6
+            ),
+        ),
+        min_size=1,
+        max_size=12,
+    ),
+    st.integers(1, 3 * 86400),
+    st.sets(st.sampled_from(("new", "open", "pending", "hold"))),
+)
+def test_resolution_clock_matches_a_reference(
+    tmp_path_factory: pytest.TempPathFactory,
+    tickets: list[tuple[int, list[tuple[int, str]]]],
+    target: int,
+    pause: set[str],
+) -> None:
+    tmp = tmp_path_factory.mktemp("ref")
+    origin = datetime(2026, 3, 2, tzinfo=UTC)
+
+    def stamp(s: int) -> str:
+        return (origin + timedelta(seconds=s)).strftime("%Y-%m-%d %H:%M:%S")
+
+    (tmp / "tickets.csv").write_text(
+        "ticket_id,created_at\n"
+        + "".join(f"t{i},{stamp(c)}\n" for i, (c, _) in enumerate(tickets)),
+        encoding="utf-8",
+    )
+    # events in time order (the file order breaks ties, as the engine's order does)
+    ordered = {i: sorted(evs, key=lambda e: e[0]) for i, (_, evs) in enumerate(tickets)}
+    (tmp / "events.csv").write_text(
+        "ticket_id,at,status\n"
+        + "".join(f"t{i},{stamp(a)},{s}\n" for i, evs in ordered.items() for a, s in evs),
+        encoding="utf-8",
+    )
+    pauses = ", ".join(sorted(pause))
+    (tmp / "cscli.yaml").write_text(
+        "version: 1\nsources:\n  tickets: {path: tickets.csv}\n"
+        "  ticket_events: {path: events.csv}\nsla_policies:\n"
+        f"  - {{name: p, pause: [{pauses}], targets: {{resolution: {target}}}}}\n",
+        encoding="utf-8",
+    )
+    got = {r["ticket_id"]: r for r in table(tmp / "cscli.yaml").iter_rows(named=True)}
+    newest_events = [a for evs in ordered.values() for a, _ in evs]
+    newest = [max(c for c, _ in tickets)] + ([max(newest_events)] if newest_events else [])
+    export = min(newest)
+    for i, (created, _) in enumerate(tickets):
+        evs = ordered[i]
+        if not evs:  # no history and no resolved_at: created → export
+            evs = []
+        elapsed, due, stopped, state = _reference(created, evs, export, target, pause)
+        row = got[f"t{i}"]
+        assert row["elapsed_seconds"] == elapsed, (i, row)
+        assert row["sla_state"] == state, (i, row)
+        assert row["stopped_at"] == (
+            None if stopped is None else origin + timedelta(seconds=stopped)
+        )
+        assert row["due_at"] == (None if due is None else origin + timedelta(seconds=due)), (i, row)

@@ -293,7 +293,8 @@ def _resolution(
     )
     if "ticket_events" in sources:
         ev = sources["ticket_events"]
-        order = pl.col(ROW_COL).cast(pl.Int64) if ROW_COL in ev.columns else pl.lit(0, pl.Int64)
+        rows = ROW_COL in ev.usable.collect_schema().names()
+        order = pl.col(ROW_COL).cast(pl.Int64) if rows else pl.lit(0, pl.Int64)
         real = (
             ev.usable.filter(pl.col("ticket_id").is_not_null() & pl.col("at").is_not_null())
             .select(
