@@ -772,3 +772,13 @@ def test_resolution_clock_matches_a_reference(
             None if stopped is None else origin + timedelta(seconds=stopped)
         )
         assert row["due_at"] == (None if due is None else origin + timedelta(seconds=due)), (i, row)
+
+
+def test_in_the_default_report_when_policies_are_set() -> None:
+    result = CliRunner().invoke(app, ["report", "-c", str(CONFIG), *MARCH, "-f", "json"])
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    ids = [k["id"] for k in doc["kpis"]]
+    assert [k for k in ids if k in SLA_KPIS] == list(SLA_KPIS)
+    assert "ticket_volume" in ids  # the usual defaults stay
+    assert doc["totals"]["kpis"]["sla_policy_attainment"]["value"] == 0.5  # as above: 4 / 8
