@@ -782,3 +782,18 @@ def test_in_the_default_report_when_policies_are_set() -> None:
     assert [k for k in ids if k in SLA_KPIS] == list(SLA_KPIS)
     assert "ticket_volume" in ids  # the usual defaults stay
     assert doc["totals"]["kpis"]["sla_policy_attainment"]["value"] == 0.5  # as above: 4 / 8
+
+
+def test_pending_targets_are_counted() -> None:
+    def pending(*period: str) -> Any:
+        result = CliRunner().invoke(
+            app,
+            ["report", "-c", str(CONFIG), "-f", "json", "--kpi", "sla_targets_pending", *period],
+        )
+        assert result.exit_code == 0, result.output
+        return json.loads(result.stdout)["totals"]["kpis"]["sla_targets_pending"]["value"]
+
+    # T4's first reply and resolution, placed at the export time (Mon 9 15:00)
+    assert pending(*MARCH) == 2
+    assert pending("--from", "2026-03-09", "--to", "2026-03-09") == 2
+    assert pending("--from", "2026-03-02", "--to", "2026-03-08") == 0

@@ -9,7 +9,7 @@ parameter): `<target>_sla_attainment`, and `sla_policy_attainment` for all targe
 
 from __future__ import annotations
 
-from cscli.kpis.spec import Built, KpiDef, Ratio
+from cscli.kpis.spec import Built, Count, KpiDef, Ratio
 
 MEASURED = "target_seconds IS NOT NULL"
 
@@ -77,9 +77,27 @@ RESOLUTION_SLA_ATTAINMENT = _attainment(
     "Resolution targets",
 )
 
+SLA_TARGETS_PENDING = KpiDef(
+    id="sla_targets_pending",
+    title="SLA targets pending",
+    short="SLA pending",
+    source="sla_targets",
+    unit="count",
+    higher_is_better=None,
+    anchor="placed_at",
+    definition=(
+        "The SLA targets (every target of every policy) still running and not yet due, or "
+        "paused, at the export time: the ones the attainment KPIs leave out of their "
+        "denominator (their open share). Counted in the period that holds the export time, "
+        "where they are placed. " + CLOCKS
+    ),
+    build=lambda p: Built(Count(where=f"{MEASURED} AND sla_state = 'pending'")),
+)
+
 KPIS = (
     SLA_POLICY_ATTAINMENT,
     FIRST_REPLY_SLA_ATTAINMENT,
     NEXT_REPLY_SLA_ATTAINMENT,
     RESOLUTION_SLA_ATTAINMENT,
+    SLA_TARGETS_PENDING,
 )
