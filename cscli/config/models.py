@@ -281,7 +281,7 @@ class RawConfig(_Model):
     report: ReportConfig = ReportConfig()
     checks: list[dict[str, Any]] = Field(default_factory=list)
     engine: EngineConfig = EngineConfig()
-    sla_policies: list[Any] | None = None  #: read by `cscli.config.sla`
+    sla_policies: Any = None  #: read (and checked) by `cscli.config.sla`
 
     _zone = field_validator("timezone")(classmethod(lambda cls, v: _check_zone(v)))
 
