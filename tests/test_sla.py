@@ -797,3 +797,32 @@ def test_pending_targets_are_counted() -> None:
     assert pending(*MARCH) == 2
     assert pending("--from", "2026-03-09", "--to", "2026-03-09") == 2
     assert pending("--from", "2026-03-02", "--to", "2026-03-08") == 0
+
+
+def test_a_ticket_without_a_calendar_is_not_measured(tmp_path: Path) -> None:
+    """calendar: {by: team, map: {a: office}} without a default: team z has no calendar (a
+    loader finding), so its business clock is unknown: not measured, never pending."""
+    path = _write(
+        tmp_path,
+        """\
+        version: 1
+        calendars:
+          office: {timezone: UTC, hours: {mon-fri: 09:00-17:00}}
+        sources:
+          tickets: {path: tickets.csv, calendar: {by: team, map: {a: office}}}
+        sla_policies:
+          - {name: all, hours: business, targets: {first_reply: 2h}}
+        """,
+        **{
+            "tickets.csv": """\
+                ticket_id,created_at,first_response_at,team
+                x,2026-03-06 16:00:00,2026-03-09 10:30:00,a
+                z,2026-03-06 16:00:00,2026-03-09 10:30:00,z
+                """
+        },
+    )
+    rows = {r["ticket_id"]: r["sla_state"] for r in table(path).iter_rows(named=True)}
+    assert rows == {"x": "breached", "z": "unmeasured"}
+    doc = report(path, *MARCH)
+    assert values(doc["totals"]["kpis"])["first_reply_sla_attainment"] == (0.0, 1, 0.0)
+    assert any("calendar" in i["issue"] for i in doc["data_quality"])

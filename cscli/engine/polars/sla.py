@@ -358,8 +358,10 @@ def _resolution(
 
 
 def _finish(frame: pl.LazyFrame, columns: Sequence[str]) -> pl.LazyFrame:
-    """State, placement, seconds and the id of every target row."""
-    measured = pl.col("_us").is_not_null()
+    """State, placement, seconds and the id of every target row. A target without a clock
+    (business hours for a ticket the calendar assignment leaves without a calendar, a
+    finding of the loader's) is not measured, like one without a target."""
+    measured = pl.col("_us").is_not_null() & pl.col("_elapsed").is_not_null()
     stopped = pl.col("stopped_at").is_not_null()
     due_passed = (pl.col("due_at") <= pl.col("_as_of")).fill_null(False)
     met = (

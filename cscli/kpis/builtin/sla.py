@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from cscli.kpis.spec import Built, Count, KpiDef, Ratio
 
-MEASURED = "target_seconds IS NOT NULL"
+MEASURED = "sla_state <> 'unmeasured'"
 
 CLOCKS = (
     "A ticket gets the first of the config's sla_policies: whose where: matches it (a ticket "
