@@ -826,3 +826,16 @@ def test_a_ticket_without_a_calendar_is_not_measured(tmp_path: Path) -> None:
     doc = report(path, *MARCH)
     assert values(doc["totals"]["kpis"])["first_reply_sla_attainment"] == (0.0, 1, 0.0)
     assert any("calendar" in i["issue"] for i in doc["data_quality"])
+
+
+def test_the_docs_config_loads() -> None:
+    """docs/sla-policies.md's config block is a config that loads, with its two policies."""
+    from cscli.config import parse_config
+
+    text = (ROOT / "docs" / "sla-policies.md").read_text(encoding="utf-8")
+    block = text.split("```yaml\n", 1)[1].split("```", 1)[0]
+    config = parse_config(block, ROOT / "docs" / "cscli.yaml")
+    vip, standard = config.sla_policies
+    assert (vip.name, vip.hours, vip.pause) == ("vip", "business", ("pending", "hold"))
+    assert vip.targets["resolution"] == {"urgent": 4 * H, "high": 8 * H}
+    assert (standard.where, standard.targets["resolution"]) == (None, 3 * 86400.0)
