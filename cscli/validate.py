@@ -67,7 +67,12 @@ def validate(config: Config) -> ValidationResult:
     wanted = [k.id for k in config.kpis] + [
         kpi_id
         for kpi_id, d in CATALOG.items()
-        if kpi_id not in configured and (d.source in config.sources or d.source == "contacts")
+        if kpi_id not in configured
+        and (
+            d.source in config.sources
+            or d.source == "contacts"
+            or (d.source == "sla_targets" and config.sla_policies)
+        )
     ]
     malformed = structure_error(config.sources, config.base_dir)
     if malformed is not None:

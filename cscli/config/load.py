@@ -27,6 +27,7 @@ from cscli.config.marks import load_yaml
 from cscli.config.models import Config, RawConfig
 from cscli.config.problems import Problems
 from cscli.config.resolve import resolve
+from cscli.config.sla import read_policies
 from cscli.errors import ConfigError, ConfigProblem, dotted
 from cscli.suggest import did_you_mean
 
@@ -97,6 +98,7 @@ def parse_config(text: str, path: Path) -> Config:
     problems.extend(found)
     raw = _structure(data, problems)
     resolved = resolve(data, raw, problems)
+    sla_policies = read_policies(data, problems)
     engine = raw.engine if raw is not None else None
     if engine is not None:
         chosen = env_engine()
@@ -116,6 +118,7 @@ def parse_config(text: str, path: Path) -> Config:
         calendars=resolved.calendars,
         default_calendar=raw.calendar,
         engine=engine,
+        sla_policies=sla_policies,
     )
 
 

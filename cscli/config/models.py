@@ -34,6 +34,7 @@ from cscli.config.engines import EngineConfig, check_since
 from cscli.config.event_log import EventLogConfig
 from cscli.config.marks import Path_
 from cscli.config.problems import Problems
+from cscli.config.sla import SlaPolicy
 from cscli.kpis.spec import Kpi
 from cscli.period import Grain as Grain  # re-exported: the one grain type
 from cscli.results import MIN_N
@@ -257,6 +258,7 @@ class RawConfig(_Model):
     report: ReportConfig = ReportConfig()
     checks: list[dict[str, Any]] = Field(default_factory=list)
     engine: EngineConfig = EngineConfig()
+    sla_policies: Any = None  #: read (and checked) by `cscli.config.sla`
 
     _zone = field_validator("timezone")(classmethod(lambda cls, v: _check_zone(v)))
 
@@ -371,12 +373,7 @@ class CheckEntry:
     @property
     def conditions(self) -> dict[str, object]:
         """The conditions given, by key: fail, warn, change, change_abs."""
-        given = {
-            "fail": self.fail,
-            "warn": self.warn,
-            "change": self.change,
-            "change_abs": self.change_abs,
-        }
+        given = {k: getattr(self, k) for k in ("fail", "warn", "change", "change_abs")}
         return {k: v for k, v in given.items() if v is not ABSENT}
 
 
@@ -465,6 +462,7 @@ class Config:
     #: the calendar of sources that name none
     default_calendar: str | None = None
     engine: EngineConfig = dataclasses.field(default_factory=EngineConfig)
+    sla_policies: tuple[SlaPolicy, ...] = ()  #: `sla_policies:`, first match wins
 
     @property
     def base_dir(self) -> Path:
