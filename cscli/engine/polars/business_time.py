@@ -120,28 +120,8 @@ def business_after(
     and business_seconds(start, t) < seconds ⟺ t < it. An amount reached exactly at a closing
     time gives that closing (Friday 16:00 + 1 business hour on 09:00–17:00 is Friday 17:00,
     not Monday 09:00). `seconds` is rounded to whole microseconds."""
-    years = DEFAULT_YEARS if years is None else years
-    starts, done, before = _inverse(calendar, years)
     target = business_clock(start, calendar, years=years) + round(seconds * _US)
-    # the first open stretch whose cumulative open time reaches the target (past the last
-    # one: null, outside the covered range)
-    i = pl.lit(done).search_sorted(target, side="left")
-    us = (
-        pl.lit(starts).gather(i, null_on_oob=True)
-        + target
-        - pl.lit(before).gather(i, null_on_oob=True)
-    )
-    return pl.from_epoch(us, time_unit="us").dt.replace_time_zone("UTC")
-
-
-@lru_cache(maxsize=8)
-def _inverse(calendar: Calendar, years: range) -> tuple[pl.Series, pl.Series, pl.Series]:
-    """Per open stretch (sorted): its start (UTC µs), B at its end and B at its start, B
-    counted from the covered range's start as `business_clock` counts it."""
-    starts, ends, _, _ = _open_stretches(calendar, years)
-    lengths = ends - starts
-    done = lengths.cum_sum()
-    return starts.rechunk(), done.rechunk(), (done - lengths).rechunk()
+    return business_instant(target, calendar, years=years)
 
 
 def covered_range(calendar: Calendar, years: range | None = None) -> tuple[datetime, datetime]:
