@@ -266,6 +266,15 @@ def duplicates_first_distinct(data: Path) -> pl.LazyFrame:
     return pl.scan_parquet(_tickets_files(data)).select(flag.cast(pl.Int64).sum())
 
 
+def duplicates_sorted_runs(data: Path) -> pl.LazyFrame:
+    """When the ids arrive in ascending order (`ids >= ids.cum_max()` everywhere), the repeats
+    are the ids minus the runs of equal ids (`rle_id`): no hash set (-1 when not sorted)."""
+    ids = _ids(data).drop_nulls()
+    runs = ids.rle_id().max().cast(pl.Int64).fill_null(-1) + 1
+    count = pl.when((ids >= ids.cum_max()).all()).then(ids.len().cast(pl.Int64) - runs)
+    return pl.scan_parquet(_tickets_files(data)).select(count.otherwise(-1).alias("ticket_id"))
+
+
 def duplicates_n_unique(data: Path) -> pl.LazyFrame:
     """`count(id) − n_unique(hash(id))`: the same number without a per-row flag (rows only
     needed when it is not 0)."""
@@ -298,7 +307,11 @@ EXPERIMENTS: dict[str, tuple[str, dict[str, Variant]]] = {
     ),
     "duplicate_ids": (
         "duplicate ticket ids",
-        {"first_distinct": duplicates_first_distinct, "n_unique": duplicates_n_unique},
+        {
+            "first_distinct": duplicates_first_distinct,
+            "n_unique": duplicates_n_unique,
+            "sorted_runs": duplicates_sorted_runs,
+        },
     ),
     "local_week": (
         "ISO week buckets in Europe/Berlin",
