@@ -4,6 +4,7 @@
     python bench/run.py --small         # 200k / 200k / 40k: a quick run
     python bench/run.py --write-docs    # ... and regenerate docs/performance.md
     python bench/run.py --docs-only     # rewrite docs/performance.md from the saved results
+    python bench/run.py --size 100m     # 100M tickets in monthly files, 7 KPIs (run_100m.py)
 
 Every timed variant runs as its own process under a small wrapper that measures its wall time
 and peak RSS (`getrusage(RUSAGE_CHILDREN)` in a fresh wrapper per run); the median of
