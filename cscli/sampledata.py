@@ -456,15 +456,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--format", choices=["mixed", "parquet", "csv"], default="mixed")
     p.add_argument("--start", type=date.fromisoformat, default=date(2026, 1, 1))
     p.add_argument("--end", type=date.fromisoformat, default=date(2026, 6, 30))
-    p.add_argument("--months", type=int, help="tickets only, in this many monthly Parquet files "
-                   "from --start (see cscli.sampledata_months); --end, --calls, --surveys unused")
+    p.add_argument(
+        "--months",
+        type=int,
+        help="tickets only, in this many monthly Parquet files "
+        "from --start (see cscli.sampledata_months); --end, --calls, --surveys unused",
+    )
     a = p.parse_args(argv)
     customers = a.customers if a.customers is not None else min(round(a.tickets * 0.3), 2_000_000)
     if a.months is not None:
         from cscli.sampledata_months import generate_months
 
-        files = generate_months(a.out, tickets=a.tickets, months=a.months,
-                                customers=max(customers, 1), seed=a.seed, start=a.start)
+        files = generate_months(
+            a.out,
+            tickets=a.tickets,
+            months=a.months,
+            customers=max(customers, 1),
+            seed=a.seed,
+            start=a.start,
+        )
         for path in files:
             print(f"tickets    {path}  ({path.stat().st_size:,} bytes)")
         return 0

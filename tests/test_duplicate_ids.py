@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from itertools import pairwise
 from pathlib import Path
 
 import polars as pl
@@ -30,7 +31,7 @@ def test_sorted_repeats_is_exact_on_ascending_ids_and_unknown_otherwise(
     frame = pl.DataFrame({"id": ids}, schema={"id": pl.String})
     got = frame.select(sorted_repeats(pl.col("id"))).item()
     present = [i for i in ids if i is not None]
-    ascending = all(a <= b for a, b in zip(present, present[1:], strict=False))
+    ascending = all(a <= b for a, b in pairwise(present))
     assert got == (_repeats(ids) if ascending else -1)
     # the same lists, sorted (nulls anywhere): always known
     ordered = sorted(present)
