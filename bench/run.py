@@ -767,7 +767,8 @@ def page(res: Mapping[str, Any]) -> str:
     (`--size 100m`), if there is one."""
     import run_100m
 
-    return run_100m.with_section(render_docs(res), run_100m.saved())
+    old = DOCS.read_text() if DOCS.exists() else ""
+    return run_100m.with_section(render_docs(res), run_100m.saved(), old)
 
 
 def _why(res: Mapping[str, Any], w: Any) -> None:

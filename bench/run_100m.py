@@ -80,7 +80,8 @@ def ensure_data(base: ModuleType, data: Path, months: int, per_month: int) -> di
     run = base._measure_once(cmd, data / "generate.log")  # not repeated: minutes, same RSS
     if run["rc"] != 0:
         raise SystemExit(f"data generation failed:\n{run.get('stderr')}")
-    run["command"] = "python -m cscli.sampledata " + " ".join(cmd[3:])
+    shown = [str(data.relative_to(BENCH.parent)) if c == str(data) else c for c in cmd[3:]]
+    run["command"] = "python -m cscli.sampledata " + " ".join(shown)
     record.write_text(json.dumps(run, indent=1) + "\n")
     return run
 
@@ -227,13 +228,15 @@ def saved(size: str = "100m-tickets-monthly") -> dict[str, Any] | None:
     return dict(json.loads(f.read_text())) if f.exists() else None
 
 
-def with_section(page: str, res: dict[str, Any] | None) -> str:
-    """`page` (docs/performance.md) with its 100M section replaced by the one of `res` (or
-    kept as it is when there are no 100M results)."""
-    head = page.partition("\n" + HEADING)[0]
-    if res is None:
-        return page
-    return head.rstrip() + "\n\n" + render_section(res)
+def with_section(page: str, res: dict[str, Any] | None, old: str = "") -> str:
+    """`page` (docs/performance.md) with its 100M section replaced by the one of `res`; with
+    no 100M results (a fresh checkout: they are not committed), the section of `old` (the
+    page as it was) is kept."""
+    head = page.partition("\n" + HEADING)[0].rstrip()
+    if res is not None:
+        return head + "\n\n" + render_section(res)
+    _, found, section = old.partition("\n" + HEADING)
+    return head + "\n\n" + HEADING + section if found else page
 
 
 def write_docs(base: ModuleType, res: dict[str, Any]) -> None:
@@ -413,8 +416,10 @@ def _memory_notes(res: dict[str, Any], w: Any) -> None:
         "by the KPI queries."
     )
     w(
-        "* The batch's queries run concurrently in one `pl.collect_all`, so its peak is about "
-        "the sum of what each query holds at once (the table above: each query alone)."
+        "* The batch's queries run concurrently in one `pl.collect_all`: its peak is what they "
+        "hold at the same moment, more than any one of them alone (the table above) and less "
+        "than their sum; `bench/profile_cscli.py --batch --late I,J --one-by-one` measures a "
+        "schedule that collects the heavy queries one after another instead."
     )
     w(
         "* Quantiles (the two medians and the p90): polars' streaming `group_by` has no "
@@ -426,7 +431,7 @@ def _memory_notes(res: dict[str, Any], w: Any) -> None:
     )
     w(
         "* Duplicate ids: `ticket_id.hash().is_first_distinct()` in the quality query keeps a "
-        "hash set of every id (`first_distinct` above; `n_unique` costs the same). The "
+        "hash set of every id (`first_distinct` above; `n_unique` costs as much or more). The "
         "loader gives the check a constant-memory count "
         "(`cscli/engine/polars/loader/findings.py`, `sorted_repeats`): when the ids arrive in "
         "ascending order (an export sorted by id, as these files are), `cum_max` proves it "
