@@ -175,6 +175,58 @@ def median_by_counts(data: Path) -> pl.LazyFrame:
     return flows.join(med, on=["channel", "period"], how="left", nulls_equal=True)
 
 
+def median_two_pass(data: Path) -> pl.LazyFrame:
+    """Exact medians in bounded memory, in two passes: (1) a streaming group_by counts each
+    group's values per bucket of a monotone bucketing (64 per doubling), which says in which
+    bucket ranks ⌊h⌋ and ⌈h⌉ (h = (n − 1)/2) fall and how many values lie below it; (2) only
+    the rows in those buckets (a semi join with the small table of target buckets) are
+    collected, and the ranks are read there. The same multiset per group, so the same value."""
+    keys = ["channel", "period"]
+    frame = _ticket_frame(data)
+    flows = frame.group_by(keys).agg(pl.len().alias("n"), pl.col("resolved").sum())
+    bucketed = frame.filter(pl.col("frs").is_not_null()).with_columns(
+        _b=((pl.col("frs") + 1).log(2) * 64).floor().cast(pl.Int32)
+    )
+    hist = bucketed.group_by(*keys, "_b").agg(_c=pl.len()).collect(engine="streaming")
+    hist = hist.sort(*keys, "_b").with_columns(
+        _cum=pl.col("_c").cum_sum().over(keys), _n=pl.col("_c").sum().over(keys)
+    )
+    h = (pl.col("_n") - 1).cast(pl.Float64) * 0.5
+    ranks = pl.concat(
+        [
+            hist.with_columns(_r=h.floor().cast(pl.Int64), _side=pl.lit("lo")),
+            hist.with_columns(_r=h.ceil().cast(pl.Int64), _side=pl.lit("hi")),
+        ]
+    )
+    # the bucket of rank r: the first whose cumulative count exceeds r
+    targets = (
+        ranks.filter(pl.col("_cum") > pl.col("_r"))
+        .group_by(*keys, "_side")
+        .agg(pl.all().sort_by("_b").first())
+        .with_columns(_at=pl.col("_r") - (pl.col("_cum") - pl.col("_c")), _frac=h - h.floor())
+    )
+    wanted = targets.select(*keys, "_b").unique()
+    values = (
+        bucketed.join(wanted.lazy(), on=[*keys, "_b"], how="semi", nulls_equal=True)
+        .select(*keys, "_b", "frs")
+        .collect(engine="streaming")
+        .group_by(*keys, "_b")
+        .agg(pl.col("frs").sort())
+    )
+    picked = targets.join(values, on=[*keys, "_b"], nulls_equal=True).with_columns(
+        _v=pl.col("frs").list.get(pl.col("_at"))
+    )
+    lo = picked.filter(pl.col("_side") == "lo").select(*keys, "_frac", lo="_v")
+    hi = picked.filter(pl.col("_side") == "hi").select(*keys, hi="_v")
+    med = lo.join(hi, on=keys, nulls_equal=True).select(
+        *keys,
+        frs=pl.when(pl.col("lo") == pl.col("hi"))
+        .then(pl.col("lo"))
+        .otherwise(pl.col("_frac") * (pl.col("hi") - pl.col("lo")) + pl.col("lo")),
+    )
+    return flows.join(med.lazy(), on=keys, how="left", nulls_equal=True)
+
+
 # --- quality: counting flagged records, with the first example rows -------------------------
 
 
@@ -296,6 +348,7 @@ EXPERIMENTS: dict[str, tuple[str, dict[str, Variant]]] = {
             "median_in_group_by": median_in_group_by,
             "median_split_narrow": median_split_narrow,
             "median_by_counts": median_by_counts,
+            "median_two_pass": median_two_pass,
         },
     ),
     "quality": (
