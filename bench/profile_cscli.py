@@ -12,6 +12,11 @@ script wraps `pl.collect_all` to capture that list, then can
 
     python bench/profile_cscli.py -c CONFIG --stages
     python bench/profile_cscli.py -c CONFIG --only 3 [--engine in-memory|streaming]
+    python bench/profile_cscli.py -c CONFIG --batch [--late 1,3 [--one-by-one]]
+
+* `--batch`: collect the whole batch in one `pl.collect_all`, as cscli does; with `--late`, the
+  listed queries are collected afterwards, in a second `collect_all` (or `--one-by-one`), to
+  measure what a memory-aware schedule would save (the queries' peaks no longer add up).
 """
 
 from __future__ import annotations
@@ -117,6 +122,9 @@ def main() -> int:
     p.add_argument("--stages", action="store_true", help="time the stages; print JSON")
     p.add_argument("--only", type=int, help="run only query I of the batch; print JSON")
     p.add_argument("--explain", type=Path, help="write the plans into this folder")
+    p.add_argument("--batch", action="store_true", help="collect the whole batch; print JSON")
+    p.add_argument("--late", default="", help="with --batch: these queries (0-based) after")
+    p.add_argument("--one-by-one", action="store_true", help="with --late: each on its own")
     a = p.parse_args()
     by = [b for b in a.by.split(",") if b]
     if a.stages:
@@ -131,6 +139,18 @@ def main() -> int:
             )
         (a.explain / "explain_all.txt").write_text(pl.explain_all(queries) + "\n")
         print(json.dumps({"queries": [describe(q) for q in queries]}))
+    if a.batch:
+        late = [int(i) for i in a.late.split(",") if i]
+        first = [q for i, q in enumerate(queries) if i not in late]
+        t = time.perf_counter()
+        pl.collect_all(first, engine=a.engine)  # type: ignore[arg-type]
+        steps = [time.perf_counter() - t]
+        groups = [[queries[i]] for i in late] if a.one_by_one else [[queries[i] for i in late]]
+        for group in groups if late else []:
+            t = time.perf_counter()
+            pl.collect_all(group, engine=a.engine)  # type: ignore[arg-type]
+            steps.append(time.perf_counter() - t)
+        print(json.dumps({"late": late, "one_by_one": a.one_by_one, "seconds": steps}))
     if a.only is not None:
         q = queries[a.only]
         t = time.perf_counter()

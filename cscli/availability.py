@@ -83,6 +83,13 @@ def engine_unavailable(kpi: Kpi, by: Sequence[str], capability: Capability | Non
             prefix
             + "a level by age band (age_from/age_below) is computed by the polars engine only"
         )
+    business_band = banded and isinstance(kpi.kind, Stock) and kpi.kind.age_hours == "business"
+    if business_band and capability.kinds is not None:
+        return prefix + (
+            "a level by business-hours age band (hours: business) needs the instant each "
+            "ticket reaches its band's open hours (the inverse of business time), which the "
+            "polars engine only computes; use hours: calendar, or engine: polars"
+        )
     erlang = kpi.kind if isinstance(kpi.kind, Erlang) else None
     staffed = erlang is not None and erlang.measure == "service_level" and erlang.agents is None
     if staffed and capability.kinds is not None and "StateTime" not in capability.kinds:
@@ -283,6 +290,13 @@ def kpi_status(
     why = erlang_unavailable(kpi, grain, sources, by)
     if why:
         return KpiStatus(kpi, why)
+    business_band = isinstance(kpi.kind, Stock) and kpi.kind.age_hours == "business"
+    if business_band and (hours is None or hours.for_source(kpi.source) is None):
+        return KpiStatus(
+            kpi,
+            f"hours: business needs a calendar for {kpi.source}: define one under calendars: "
+            "and name it with calendar: (top level or on the source)",
+        )
     if not has_source(kpi.source, sources):
         built = builder_of(kpi.source)
         need = (

@@ -122,6 +122,26 @@ SENTIMENT_MEASURES = frozenset({"sentiment"})
 CONTACT_COLUMNS = frozenset({"contact_id", "contacted_at", "kind", "gave_up"})
 CONTACT_COPIES = frozenset({"customer_id", "channel", "agent", "team"})
 
+#: per SLA target of a ticket (`schema.SLA_TARGETS`, from the config's `sla_policies:`)
+SLA_COLUMNS = frozenset(
+    {
+        "sla_id",
+        "ticket_id",
+        "policy",
+        "target",
+        "hours",
+        "started_at",
+        "due_at",
+        "stopped_at",
+        "placed_at",
+        "target_seconds",
+        "elapsed_seconds",
+        "sla_met",
+        "sla_state",
+    }
+)
+SLA_COPIES = frozenset({"channel", "agent", "team", "priority", "customer_id"})
+
 
 def _measures() -> tuple[Derivation, ...]:
     return tuple(
@@ -270,6 +290,17 @@ DERIVATIONS: tuple[Derivation, ...] = (
         multi_valued=frozenset({"tag"}),
         doc="a ticket's tags as a dimension: the ticket is in the group of each of its tags "
         "(an untagged ticket in the null group)",
+    ),
+    Derivation(
+        "sla_targets",
+        "sla_targets",
+        SLA_COLUMNS,
+        # tickets first: the one an SLA policy matches (its comments and history add clocks)
+        needs_sources=(Link("tickets"), Link("ticket_comments"), Link("ticket_events")),
+        dimensions=frozenset({"policy", "target", "channel", "agent", "team", "priority"}),
+        copies=SLA_COPIES,
+        doc="every SLA target of a ticket under the first sla_policies: entry matching it: "
+        "first reply, each next-reply wait, resolution (docs/sla-policies.md)",
     ),
     Derivation(
         "invitation_observed_seconds",

@@ -45,6 +45,9 @@ from cscli.results import PREV_SUFFIX, ReportResult, from_frames
 from cscli.stocks import levels
 from cscli.suggest import did_you_mean
 
+#: why an SLA-policy KPI cannot be computed without policies
+NO_POLICIES = "needs sla_policies: in the config (docs/sla-policies.md)"
+
 __all__ = [
     "PERIOD_COL",
     "PREV_SUFFIX",
@@ -83,7 +86,8 @@ def select_kpis(config: Config, requested: Sequence[str]) -> list[Kpi]:
     if not requested:
         if config.kpis_explicit:
             return list(config.kpis)
-        return [k for k in config.kpis if k.source in config.sources or k.source == "contacts"]
+        built = ("contacts", "sla_targets")
+        return [k for k in config.kpis if k.source in config.sources or k.source in built]
     known = {k.id: k for k in config.kpis}
     families = {k.family for k in config.kpis if k.family}
     members = {m.id: m for m in _catalog_members()}
@@ -170,7 +174,12 @@ def run_reports(
                 first, last = _bucket_bounds(period, request.grain, config.timezone)
                 if isinstance(first, datetime) and isinstance(last, datetime):
                     check_interval_span(Grain(request.grain), first, last)
-            statuses = [kpi_status(k, sources, by, hours, request.grain, capability) for k in kpis]
+            statuses = [
+                KpiStatus(k, NO_POLICIES)
+                if k.source == "sla_targets" and not config.sla_policies
+                else kpi_status(k, sources, by, hours, request.grain, capability)
+                for k in kpis
+            ]
             available = [s.kpi for s in statuses if s.available]
             previous = period.previous(request.compare_to) if request.compare else None
             earlier = None

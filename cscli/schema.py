@@ -241,6 +241,9 @@ TICKET_EVENTS = Table(
     id_column="event_id",
 )
 
+#: the statuses of `ticket_events` (Zendesk's vocabulary); any other value is a finding
+TICKET_STATUSES = ("new", "open", "pending", "hold", "solved", "closed")
+
 #: One row per survey invitation (issue 17): a survey sent, answered or not. `responded_at` is
 #: when it was answered (null = no response yet), so the response rate needs no link to the
 #: surveys source; an unanswered invitation is a row of its own, not a survey with no score.
@@ -276,7 +279,35 @@ TABLES: dict[str, Table] = {
         SURVEY_INVITATIONS,
     )
 }
-DERIVED_TABLES: dict[str, Table] = {"contacts": CONTACTS}
+#: Not a source of its own (issue 17): one row per SLA target of a ticket under the first of
+#: the config's `sla_policies:` that matches it (its first reply, each next-reply wait, its
+#: resolution), built by the polars engine from tickets, ticket_comments and ticket_events.
+SLA_TARGETS = Table(
+    "sla_targets",
+    (
+        _c("sla_id", "string", True, doc="<ticket_id>/<target>/<n>"),
+        _c("ticket_id", "string", True),
+        _c("policy", "string", True, doc="the name of the policy that applies"),
+        _c("target", "string", True, doc="first_reply | next_reply | resolution"),
+        _c("hours", "string", doc="business | calendar"),
+        _c("started_at", "datetime", doc="when the clock started"),
+        _c("due_at", "datetime", doc="when the clock reaches the target (null: paused)"),
+        _c("stopped_at", "datetime", doc="when the clock stopped (null: still running)"),
+        _c("placed_at", "datetime", doc="the instant that places it in a period"),
+        _c("target_seconds", "float", doc="null: no target for the ticket's priority"),
+        _c("elapsed_seconds", "float", doc="on the clock, to its stop or the export time"),
+        _c("sla_met", "bool", doc="null while pending, and when not measured"),
+        _c("sla_state", "string", doc="met | breached | pending | unmeasured"),
+        _c("channel", "string"),
+        _c("agent", "string"),
+        _c("team", "string"),
+        _c("priority", "string"),
+        _c("customer_id", "string"),
+    ),
+    id_column="sla_id",
+)
+
+DERIVED_TABLES: dict[str, Table] = {"contacts": CONTACTS, "sla_targets": SLA_TARGETS}
 
 #: the timestamp that places a custom KPI's records in a period, per source
 DEFAULT_ANCHOR = {

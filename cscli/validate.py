@@ -25,6 +25,7 @@ import polars as pl
 from cscli.adapters.base import FILE_COL, ROW_COL
 from cscli.config import Config
 from cscli.engine.polars.facts import thread_key
+from cscli.engine.polars.lifecycle import early_record_issues
 from cscli.engine.polars.loader import (
     LoadedSource,
     explain_read_error,
@@ -66,7 +67,12 @@ def validate(config: Config) -> ValidationResult:
     wanted = [k.id for k in config.kpis] + [
         kpi_id
         for kpi_id, d in CATALOG.items()
-        if kpi_id not in configured and (d.source in config.sources or d.source == "contacts")
+        if kpi_id not in configured
+        and (
+            d.source in config.sources
+            or d.source == "contacts"
+            or (d.source == "sla_targets" and config.sla_policies)
+        )
     ]
     malformed = structure_error(config.sources, config.base_dir)
     if malformed is not None:
@@ -87,7 +93,12 @@ def validate(config: Config) -> ValidationResult:
         name: tuple(c for c in src.table.names if c not in src.columns)
         for name, src in sources.items()
     }
-    issues = (*result.data_quality, *reference_issues(sources), *thread_issues(sources))
+    issues = (
+        *result.data_quality,
+        *reference_issues(sources),
+        *thread_issues(sources),
+        *early_record_issues(sources),
+    )
     ingested = {
         name: f"{src.canonical_dir} ("
         + (

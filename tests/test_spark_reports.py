@@ -19,6 +19,7 @@ from cscli import api
 from cscli.config.load import load_config
 from cscli.period import Grain
 from cscli.render.jsondoc import report_document
+from tests.test_engine_parity import _aged_tickets
 
 from .conftest import ROOT
 
@@ -322,3 +323,17 @@ def test_catalog_table_records_missing_a_required_value_are_counted(
             api.report(path, engine="spark")
     finally:
         session.sql("DROP DATABASE IF EXISTS cscli_wh2 CASCADE")
+
+
+@pytest.mark.parametrize(
+    "cut",
+    [{}, {"grain": "day", "by": ["channel"], "date_from": "2026-03-05", "date_to": "2026-03-12"}],
+    ids=["no-period-end", "day-by-channel"],
+)
+def test_backlog_by_age_equal_polars(on_spark: None, tmp_path: Path, cut: dict[str, Any]) -> None:
+    # the age bands (tests/test_engine_parity.py's fixture: random tickets + band edges):
+    # without a period end at the newest stamp, and per day as each record's time in the band
+    polars, spark, refused = both(_aged_tickets(tmp_path), kpis=["backlog_age", "backlog"], **cut)
+    assert refused == {}
+    assert compare(polars, spark) == []
+    assert polars["totals"]["kpis"]["backlog_age_ge_7d"]["value"] > 0

@@ -492,9 +492,9 @@ _LO, _HI = datetime(2026, 1, 5, tzinfo=UTC), datetime(2026, 1, 20, tzinfo=UTC)
 
 
 def _logical(source: str, column: str) -> str:
-    from cscli.schema import TABLES
+    from cscli.schema import DERIVED_TABLES, TABLES
 
-    table = TABLES.get(source)
+    table = TABLES.get(source) or DERIVED_TABLES.get(source)
     if table is not None and table.has(column):
         return table.column(column).type
     if column in _BOOLS:

@@ -22,10 +22,12 @@ from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
 from cscli.config.engine import check_sql, env_engine
+from cscli.config.event_log import with_log_events
 from cscli.config.marks import load_yaml
 from cscli.config.models import Config, RawConfig
 from cscli.config.problems import Problems
 from cscli.config.resolve import resolve
+from cscli.config.sla import read_policies
 from cscli.errors import ConfigError, ConfigProblem, dotted
 from cscli.suggest import did_you_mean
 
@@ -96,6 +98,7 @@ def parse_config(text: str, path: Path) -> Config:
     problems.extend(found)
     raw = _structure(data, problems)
     resolved = resolve(data, raw, problems)
+    sla_policies = read_policies(data, problems)
     engine = raw.engine if raw is not None else None
     if engine is not None:
         chosen = env_engine()
@@ -107,7 +110,7 @@ def parse_config(text: str, path: Path) -> Config:
     return Config(
         path=path,
         timezone=raw.timezone,
-        sources=raw.sources,
+        sources=with_log_events(raw.sources),
         kpis=resolved.kpis,
         kpis_explicit=raw.kpis is not None,
         report=raw.report,
@@ -115,6 +118,7 @@ def parse_config(text: str, path: Path) -> Config:
         calendars=resolved.calendars,
         default_calendar=raw.calendar,
         engine=engine,
+        sla_policies=sla_policies,
     )
 
 

@@ -31,8 +31,10 @@ from cscli.adapters import ADAPTERS
 from cscli.business_hours.model import Calendar
 from cscli.conditions import Condition, Quantity
 from cscli.config.engines import EngineConfig, check_since
+from cscli.config.event_log import EventLogConfig
 from cscli.config.marks import Path_
 from cscli.config.problems import Problems
+from cscli.config.sla import SlaPolicy
 from cscli.kpis.spec import Kpi
 from cscli.period import Grain as Grain  # re-exported: the one grain type
 from cscli.results import MIN_N
@@ -136,30 +138,6 @@ def _check_paths(value: str | tuple[str, ...]) -> str | tuple[str, ...]:
         if "\x00" in p:
             raise ValueError(f"path {p[:80]!r} contains a NUL character")
     return value
-
-
-class EventLogConfig(_Model):
-    """A log with one row per event (status change, update) reduced to one row per case.
-
-    created_at = the case's first event; first_response_at = its first event whose activity is
-    in `first_response`; resolved_at = when it entered its final run of `resolved` activities
-    (null when its last event is not one); reopens = events in `reopened`, or, without that
-    list, moves from a resolved activity back to another; reassignments = events in
-    `reassigned`. Every other column takes its value at the case's last event. A `columns:`
-    mapping of the source wins over these derived values.
-    """
-
-    case: str
-    timestamp: str
-    activity: str | None = None
-    first_response: tuple[str, ...] = ()
-    resolved: tuple[str, ...] = ()
-    #: activities that end a case without a resolution (cancelled, rejected): closed_at is
-    #: when the case entered its final run of them; backlog drains it then
-    closed: tuple[str, ...] = ()
-    reopened: tuple[str, ...] = ()
-    reassigned: tuple[str, ...] = ()
-    timestamp_format: str | None = None
 
 
 class CalendarAssignment(_Model):
@@ -280,6 +258,7 @@ class RawConfig(_Model):
     report: ReportConfig = ReportConfig()
     checks: list[dict[str, Any]] = Field(default_factory=list)
     engine: EngineConfig = EngineConfig()
+    sla_policies: Any = None  #: read (and checked) by `cscli.config.sla`
 
     _zone = field_validator("timezone")(classmethod(lambda cls, v: _check_zone(v)))
 
@@ -394,12 +373,7 @@ class CheckEntry:
     @property
     def conditions(self) -> dict[str, object]:
         """The conditions given, by key: fail, warn, change, change_abs."""
-        given = {
-            "fail": self.fail,
-            "warn": self.warn,
-            "change": self.change,
-            "change_abs": self.change_abs,
-        }
+        given = {k: getattr(self, k) for k in ("fail", "warn", "change", "change_abs")}
         return {k: v for k, v in given.items() if v is not ABSENT}
 
 
@@ -488,6 +462,7 @@ class Config:
     #: the calendar of sources that name none
     default_calendar: str | None = None
     engine: EngineConfig = dataclasses.field(default_factory=EngineConfig)
+    sla_policies: tuple[SlaPolicy, ...] = ()  #: `sla_policies:`, first match wins
 
     @property
     def base_dir(self) -> Path:

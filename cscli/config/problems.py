@@ -34,6 +34,8 @@ class Problems:
     #: the path every `add` of this view is relative to
     prefix: Path_ = ()
     found: list[ConfigProblem] = dataclasses.field(default_factory=list)
+    #: the fixes some problems suggest (shown once, as the error's `hint:`)
+    hints: list[str] = dataclasses.field(default_factory=list)
 
     def add(
         self,
@@ -43,12 +45,14 @@ class Problems:
         key: bool = False,
         sql: tuple[str, int] | None = None,
         labelled: bool = False,
+        hint: str | None = None,
     ) -> None:
         """Report `message` at `path`: its value's position, or its key's when `key`.
 
         `sql=(text, offset)`: at that character of the SQL string at `path`.
         `labelled`: the message needs its path to be read (`missing: give …`); in a file the
         dotted path comes after the position (`f:3:7: calendars.office.timezone: missing: …`).
+        `hint`: the fix to show under the error (`hint:`), once however many problems give it.
         """
         full = (*self.prefix, *path)
         if sql is not None:
@@ -58,6 +62,8 @@ class Problems:
         if labelled and self.file and full:
             message = f"{dotted(full)}: {message}"
         self.found.append(ConfigProblem(self.file, line, column, message, full))
+        if hint is not None and hint not in self.hints:
+            self.hints.append(hint)
 
     def line(self, path: Sequence[str | int]) -> int | None:
         """The line of the value at `path` (where a check is written, for its report)."""
@@ -78,7 +84,7 @@ class Problems:
     def raise_if_any(self) -> None:
         """Raise one `ConfigError` with every problem, in the order of the file."""
         if self.found:
-            raise ConfigError(sorted(self.found, key=_order))
+            raise ConfigError(sorted(self.found, key=_order), hint="; ".join(self.hints) or None)
 
 
 def _order(p: ConfigProblem) -> tuple[int, int]:

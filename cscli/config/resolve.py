@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from cscli.business_hours.model import Calendar
+from cscli.config.event_log import check_log_events
 from cscli.config.models import CheckConfig, RawConfig
 from cscli.config.problems import Problems
 from cscli.config.resolve_checks import resolve_checks
@@ -71,6 +72,7 @@ def resolve(data: dict[str, Any], raw: RawConfig | None, problems: Problems) -> 
     calendars = _calendars(data, problems)
     if raw is not None:
         _check_calendar_names(raw, data.get("calendars"), problems)
+        check_log_events(raw.sources, problems)
     return Resolved(tuple(kpis), tuple(checks), calendars)
 
 

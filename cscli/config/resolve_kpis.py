@@ -25,7 +25,7 @@ from cscli.config.models import (
 from cscli.config.problems import Problems
 from cscli.config.sql import check_one_sql, extra_columns, source_columns
 from cscli.derived import DERIVATIONS
-from cscli.kpis.catalog import CATALOG, DEFAULT_KPIS
+from cscli.kpis.catalog import CATALOG, DEFAULT_KPIS, SLA_KPIS
 from cscli.kpis.spec import (
     Built,
     Kpi,
@@ -53,9 +53,11 @@ _CUSTOM_ONLY = frozenset(_CUSTOM_KEYS) - {"id", "kpi", "params", "title"}
 def resolve_kpis(
     entries: list[Any] | None, problems: Problems, data: Mapping[str, Any]
 ) -> list[Kpi]:
-    """The KPIs of `kpis:` (every default KPI when it is absent), in order."""
+    """The KPIs of `kpis:` (every default KPI when it is absent, with the SLA-policy ones
+    when the config has `sla_policies:`), in order."""
     if entries is None:
-        return [m for k in DEFAULT_KPIS for m in expand(instantiate(CATALOG[k]))]
+        sla = SLA_KPIS if data.get("sla_policies") else ()
+        return [m for k in (*DEFAULT_KPIS, *sla) for m in expand(instantiate(CATALOG[k]))]
     kpis: list[Kpi] = []
     seen: set[str] = set()
     taken = _taken_names(data)

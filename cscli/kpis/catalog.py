@@ -20,6 +20,7 @@ from cscli.kpis.builtin import (
     messages,
     replies,
     sentiment,
+    sla,
     staffing,
     surveys,
     tickets,
@@ -39,6 +40,7 @@ SUBJECTS = (
     staffing,
     replies,
     lifecycle,
+    sla,
     backlog_age,
 )
 
@@ -68,3 +70,6 @@ DEFAULT_KPIS: tuple[str, ...] = (
     "occupancy",
     "agents_staffed",
 )
+
+#: added to the defaults when the config has `sla_policies:`
+SLA_KPIS: tuple[str, ...] = tuple(k.id for k in sla.KPIS)

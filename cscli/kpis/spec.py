@@ -233,6 +233,9 @@ class Stock:
     #: period end, t is the newest opened or closed instant of the records.
     age_from: float | None = None
     age_below: float | None = None
+    #: the age in calendar time (t − opened), or in business time (the open seconds of the
+    #: source's calendar between opened and t)
+    age_hours: Literal["calendar", "business"] = "calendar"
 
     @property
     def banded(self) -> bool:

@@ -29,6 +29,7 @@ SOURCE_TITLES = {
     "agent_states": "Agent states",
     "ticket_comments": "Ticket comments",
     "survey_invitations": "Survey invitations",
+    "sla_targets": "SLA targets",
 }
 
 

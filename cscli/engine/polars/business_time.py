@@ -108,6 +108,22 @@ def business_clock(
     return _open_time(instant, table)
 
 
+def business_after(
+    start: pl.Expr, seconds: float, calendar: Calendar, *, years: range | None = None
+) -> pl.Expr:
+    """B⁻¹(B(start) + seconds): the first instant by which `seconds` of open time have passed
+    since `start` (`Datetime("us", "UTC")`); null when `start` is null or that instant lies
+    outside `years`.
+
+    B is continuous and never decreases, so for y = B(start) + seconds the instants t with
+    B(t) ≥ y are exactly [B⁻¹(y), ∞): business_seconds(start, t) ≥ seconds ⟺ t ≥ the result,
+    and business_seconds(start, t) < seconds ⟺ t < it. An amount reached exactly at a closing
+    time gives that closing (Friday 16:00 + 1 business hour on 09:00–17:00 is Friday 17:00,
+    not Monday 09:00). `seconds` is rounded to whole microseconds."""
+    target = business_clock(start, calendar, years=years) + round(seconds * _US)
+    return business_instant(target, calendar, years=years)
+
+
 def covered_range(calendar: Calendar, years: range | None = None) -> tuple[datetime, datetime]:
     """[first, last) UTC instants `business_seconds` can measure for `years`; outside: null."""
     table = _lookup(calendar, DEFAULT_YEARS if years is None else years, "auto")
@@ -414,3 +430,25 @@ def lookup_pieces(calendar: Calendar, years: range | None = None) -> Pieces:
         .select("bucket", "start", "until", "off", "hi")
     )
     return Pieces(table.origin, _PIECE_US, frame)
+
+
+def business_instant(clock: pl.Expr, calendar: Calendar, *, years: range | None = None) -> pl.Expr:
+    """The inverse of `business_clock`: the earliest instant t with B(t) = `clock` (whole µs,
+    Int64), as `Datetime("us", "UTC")`; null when `clock` is null or beyond the covered range.
+    A clock reached at the end of an open stretch gives that end (a 2h target from 15:00 on
+    09:00–17:00 is due at 17:00, not at the next opening). Used for due times:
+    `business_instant(business_clock(start) + target µs)`."""
+    starts, before, after = _stretch_clocks(calendar, DEFAULT_YEARS if years is None else years)
+    # the first stretch whose end clock reaches `clock`
+    i = pl.lit(after).search_sorted(clock.fill_null(0), side="left")
+    start = pl.lit(starts).gather(i, null_on_oob=True)
+    at = start + (clock - pl.lit(before).gather(i, null_on_oob=True))
+    return pl.from_epoch(pl.when(clock.is_not_null()).then(at), "us").dt.replace_time_zone("UTC")
+
+
+@lru_cache(maxsize=8)
+def _stretch_clocks(calendar: Calendar, years: range) -> tuple[pl.Series, pl.Series, pl.Series]:
+    """Per open stretch: its start (µs since the epoch), and B at its start and at its end."""
+    starts, ends, _, _ = _open_stretches(calendar, years)
+    after = (ends - starts).cum_sum()
+    return starts.rechunk(), (after - (ends - starts)).rechunk(), after.rechunk()

@@ -21,6 +21,7 @@ from functools import cache
 import polars as pl
 
 from cscli.conditions import Condition
+from cscli.engine.polars.bands import in_business_band
 from cscli.engine.polars.measures import seconds
 from cscli.kpis.columns import N_SUFFIX, OPEN_SUFFIX, kind_sql, matures
 from cscli.kpis.measures import MEASURES
@@ -356,6 +357,8 @@ class _Stock(KindCompiler):
             when = pl.lit(at)
         if not k.banded:
             return open_now
+        if k.age_hours == "business":
+            return (open_now & in_business_band(k, when)).fill_null(False)
         age = (when - opened).dt.total_microseconds()  # exact on the edges
         if k.age_from is not None:
             open_now = open_now & (age >= round(k.age_from * 1_000_000))

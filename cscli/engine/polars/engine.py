@@ -19,8 +19,9 @@ from cscli.engine.base import Aggregates, Breach, Plan
 from cscli.engine.polars.enrich import Progress, enriched
 from cscli.engine.polars.facts import TIMESTAMPS
 from cscli.engine.polars.loader import LoadedSource
-from cscli.engine.polars.quality import quality_checks, quality_query, quality_results
+from cscli.engine.polars.quality import Check, quality_checks, quality_query, quality_results
 from cscli.engine.polars.records import breach_records
+from cscli.engine.polars.sla import UNMEASURED, unmeasured
 from cscli.engine.polars.sources import load_sources
 from cscli.engine.polars.window import Batch, add_window
 from cscli.engine.reads import Reads, needed, with_export_time
@@ -74,7 +75,9 @@ class PolarsEngine:
         planned = []
         for report in plan.reports:
             frames = {
-                name: enriched(name, sources, report.by, cols, self.progress, hours)
+                name: enriched(
+                    name, sources, report.by, cols, self.progress, hours, self.config.sla_policies
+                )
                 for name, cols in report.columns.items()
             }
             planned.append(
@@ -83,6 +86,12 @@ class PolarsEngine:
         checks = {
             name: quality_checks(sources[name], plan.kpis_of(name)) for name in sorted(sources)
         }
+        sla = [k.id for k in plan.kpis_of("sla_targets")]
+        if sla and "tickets" in checks:
+            columns = sources["tickets"].columns
+            predicate = unmeasured(self.config.sla_policies, columns)
+            effect = f"not measured for that target by {', '.join(sla)}"
+            checks["tickets"].append(Check(UNMEASURED, predicate, "priority", effect))
         quality = {name: batch.add(quality_query(sources[name], checks[name])) for name in checks}
         try:
             batch.collect()

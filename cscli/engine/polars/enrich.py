@@ -23,10 +23,12 @@ from cscli.engine.polars.facts import source_end, thread_key, ticket_ended_unres
 from cscli.engine.polars.lifecycle import with_business_status_times, with_status_times
 from cscli.engine.polars.loader import LoadedSource
 from cscli.engine.polars.measures import seconds
+from cscli.engine.polars.sla import sla_targets_table
 from cscli.kpis.measures import MEASURES
 
 if TYPE_CHECKING:
     from cscli.business_hours.assignment import BusinessHours
+    from cscli.config.sla import SlaPolicy
 
 #: progress(done, total) while texts are scored
 Progress = Callable[[int, int], None]
@@ -43,6 +45,8 @@ class Context:
     by: Sequence[str] = ()
     progress: Progress | None = None
     hours: BusinessHours | None = None
+    #: the config's `sla_policies:` (the sla_targets source)
+    sla: Sequence[SlaPolicy] = ()
 
 
 #: adds the columns of one derivation to the records of its source
@@ -146,7 +150,11 @@ def _first_public_reply(frame: pl.LazyFrame, d: Derivation, ctx: Context) -> pl.
     """A ticket's first public agent comment: when (`first_public_reply_at`) and by whom
     (`first_responder`; of comments at one instant, the lowest comment_id), and its number of
     public agent comments (`public_replies`, 0 for a ticket with none)."""
-    comments = ctx.sources["ticket_comments"]
+    return first_public_reply_at(frame, ctx.sources["ticket_comments"])
+
+
+def first_public_reply_at(frame: pl.LazyFrame, comments: LoadedSource) -> pl.LazyFrame:
+    """The tickets with FIRST_REPLY_COLUMNS from their comments (`_first_public_reply`)."""
     cols = comments.columns
     ties = ["created_at", *(["comment_id"] if "comment_id" in cols else [])]
     author = (
@@ -315,10 +323,11 @@ BUILDERS: dict[str, Builder] = {
 
 #: the sources built from others, given the derivations asked of them: the contacts compute
 #: their next contacts while each record is still a row of its own, before linked ones merge
-SOURCES: dict[str, Callable[[Mapping[str, LoadedSource], Sequence[Derivation]], pl.LazyFrame]] = {
-    "contacts": lambda sources, steps: contacts_table(
-        sources, any(d.name == "next_contact" for d in steps)
+SOURCES: dict[str, Callable[[Sequence[Derivation], Context], pl.LazyFrame]] = {
+    "contacts": lambda steps, ctx: contacts_table(
+        ctx.sources, any(d.name == "next_contact" for d in steps)
     ),
+    "sla_targets": lambda steps, ctx: sla_targets_table(ctx.sources, ctx.sla, ctx.hours),
 }
 
 
@@ -329,12 +338,14 @@ def enriched(
     needed: set[str],
     progress: Progress | None = None,
     hours: BusinessHours | None = None,
+    sla: Sequence[SlaPolicy] = (),
 ) -> pl.LazyFrame:
-    """The usable records of `name` with the derived columns that `needed` and `by` ask for."""
+    """The usable records of `name` with the derived columns that `needed` and `by` ask for
+    (`sla`: the config's SLA policies, which the sla_targets source is built from)."""
     steps = plan(name, {*needed, *by})
     if name not in sources:
-        return SOURCES[name](sources, steps)
-    ctx = Context(name, sources, sources[name].columns, by, progress, hours)
+        return SOURCES[name](steps, Context(name, sources, frozenset(), by, progress, hours, sla))
+    ctx = Context(name, sources, sources[name].columns, by, progress, hours, sla)
     frame = sources[name].usable
     for d in steps:
         frame = BUILDERS[d.name](frame, d, ctx)

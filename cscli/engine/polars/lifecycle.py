@@ -16,13 +16,16 @@ window (`.over`) or a group-by: no Python loop touches an event.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
-from cscli.adapters.base import ROW_COL
+from cscli.adapters.base import FILE_COL, ROW_COL
+from cscli.engine.polars.facts import thread_key
+from cscli.engine.polars.loader import LoadedSource
 from cscli.engine.polars.measures import seconds
+from cscli.quality import EXAMPLES, QualityIssue
 
 if TYPE_CHECKING:
     from cscli.business_hours.assignment import BusinessHours
@@ -145,3 +148,67 @@ def _business(start: pl.Expr, end: pl.Expr, hours: BusinessHours) -> pl.Expr | N
 
     expr: Any = business_expr(start, end, hours, "tickets")
     return expr  # type: ignore[no-any-return]
+
+
+#: child source → (its time column, how its ticket_id is compared, the finding's effect)
+_EARLY: dict[str, tuple[str, Callable[[pl.Expr], pl.Expr], str]] = {
+    "ticket_comments": (
+        "created_at",
+        lambda c: thread_key(c),
+        "kept as dated: reply waits run from comment to comment and do not use the ticket's "
+        "created_at (a clock skew, or a thread imported from another system, is the usual "
+        "cause)",
+    ),
+    "ticket_events": (
+        "at",
+        lambda c: c.cast(pl.String).str.strip_chars(),
+        "kept: their intervals count in the status times; first and full resolution still "
+        "run from created_at (a solve before it gives a negative time, left out of them)",
+    ),
+}
+
+
+def early_record_issues(sources: Mapping[str, LoadedSource]) -> list[QualityIssue]:
+    """Comments and status events dated before their ticket's `created_at` (the earliest one
+    when a ticket id repeats): counted with their first rows, and kept (`_EARLY` says what
+    that does). Records of a ticket missing from the tickets source are not compared."""
+    tickets = sources.get("tickets")
+    if tickets is None or "created_at" not in tickets.columns:
+        return []
+    found: list[tuple[str, str]] = []
+    queries: list[pl.LazyFrame] = []
+    for child, (at, key, _) in _EARLY.items():
+        source = sources.get(child)
+        if source is None or not {KEY, at} <= source.columns:
+            continue
+        created = tickets.usable.group_by(key(pl.col(KEY)).alias("_ticket")).agg(
+            pl.col("created_at").min().alias("_created")
+        )
+        early = (
+            source.frame.filter(pl.col(at).is_not_null())
+            .with_columns(key(pl.col(KEY)).alias("_ticket"))
+            .join(created, on="_ticket", how="inner", maintain_order="left")
+            .filter(pl.col(at) < pl.col("_created"))
+        )
+        found.append((child, at))
+        queries.append(
+            early.select(
+                pl.len().alias("n"),
+                pl.struct(FILE_COL, ROW_COL).head(EXAMPLES).implode().alias("examples"),
+            )
+        )
+    issues = []
+    for (child, at), frame in zip(found, pl.collect_all(queries), strict=True):
+        n = int(frame["n"][0])
+        if n:
+            issues.append(
+                QualityIssue(
+                    source=child,
+                    issue=f"{at} before the ticket's created_at (in tickets)",
+                    rows=n,
+                    column=at,
+                    examples=tuple((x[FILE_COL], int(x[ROW_COL])) for x in frame["examples"][0]),
+                    effect=_EARLY[child][2],
+                )
+            )
+    return issues

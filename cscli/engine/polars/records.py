@@ -16,6 +16,7 @@ from cscli.business_hours.assignment import business_hours
 from cscli.config import Config
 from cscli.derived import CONTACT_MEASURES, CONTACT_SOURCES, MULTI_VALUED, WINDOW_MEASURES
 from cscli.engine.base import BREACH_COLUMNS, BREACH_DIMENSIONS, Breach
+from cscli.engine.polars.bands import with_business_bands
 from cscli.engine.polars.compile import breach, with_as_of
 from cscli.engine.polars.enrich import Progress, enriched, with_age
 from cscli.engine.polars.sources import load_sources
@@ -40,15 +41,20 @@ def kpi_records(
         needed.add(kpi.source)
         if kpi.source == "contacts" or by or columns_used(kpi.kind) & CONTACT_MEASURES:
             needed |= set(CONTACT_SOURCES)
+        if kpi.source == "sla_targets":
+            needed |= {"tickets", "ticket_comments", "ticket_events"}
     sources = load_sources(config, {n for n in needed if n in config.sources})
     hours = business_hours(config)
     lo, hi = period.bounds_utc()
     out = []
     for kpi, by, group in items:
-        frame = enriched(kpi.source, sources, by, columns_used(kpi.kind), progress, hours)
+        frame = enriched(
+            kpi.source, sources, by, columns_used(kpi.kind), progress, hours, config.sla_policies
+        )
         if columns_used(kpi.kind) & WINDOW_MEASURES:
             frame = with_age(frame, frozenset(frame.collect_schema().names()), hours)
         frame = with_as_of(frame, kpi.kind, hi)  # over every record, before the group's
+        frame = with_business_bands(frame, kpi.kind, hours, kpi.source)
         if not isinstance(kpi.kind, Stock):
             at = pl.col(kpi.anchor)
             frame = frame.filter(at.is_not_null())
@@ -79,12 +85,46 @@ def breach_records(
     queries = []
     for b, frame in zip(breaches, frames, strict=True):
         predicate, value = breach(b.kpi, b.condition, hi, frame.collect_schema())
-        queries.append(_listed(frame, predicate, value, b, limit))
-    return pl.concat(pl.collect_all(queries), how="vertical_relaxed")
+        if b.kpi.source == "sla_targets":  # a target's own value: the time on its clock
+            value = pl.col("elapsed_seconds")
+        extra = _sla_columns() if b.kpi.source == "sla_targets" else []
+        queries.append(_listed(frame, predicate, value, b, limit, extra))
+    out = pl.concat(pl.collect_all(queries), how="diagonal_relaxed")
+    if not any(b.kpi.source == "sla_targets" for b in breaches):
+        return out
+    return out.select(*BREACH_COLUMNS, *SLA_BREACH_COLUMNS)
+
+
+#: the columns a breach of an SLA-policy KPI adds after BREACH_COLUMNS (null on other rows)
+SLA_BREACH_COLUMNS = (
+    "ticket_id",
+    "policy",
+    "target",
+    "hours",
+    "due_at",
+    "stopped_at",
+    "target_seconds",
+    "elapsed_seconds",
+)
+
+
+def _sla_columns() -> list[pl.Expr]:
+    stamp = "%Y-%m-%dT%H:%M:%SZ"
+    return [
+        pl.col(c).dt.to_string(stamp).alias(c)
+        if c in ("due_at", "stopped_at")
+        else pl.col(c).alias(c)
+        for c in SLA_BREACH_COLUMNS
+    ]
 
 
 def _listed(
-    frame: pl.LazyFrame, predicate: pl.Expr, value: pl.Expr | None, b: Breach, limit: int
+    frame: pl.LazyFrame,
+    predicate: pl.Expr,
+    value: pl.Expr | None,
+    b: Breach,
+    limit: int,
+    extra: Sequence[pl.Expr] = (),
 ) -> pl.LazyFrame:
     """The first `limit` records of `frame` behind a breach, as rows of the records table."""
     kpi = b.kpi
@@ -112,5 +152,6 @@ def _listed(
             (pl.col("_row") if "_row" in names else pl.lit(None, pl.Int64))
             .cast(pl.Int64)
             .alias("row"),
+            *extra,
         )
     )

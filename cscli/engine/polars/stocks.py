@@ -12,6 +12,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import polars as pl
 
+from cscli.engine.polars.bands import BAND_BELOW, BAND_FROM
 from cscli.engine.polars.compile import sql
 from cscli.kpis.spec import Stock
 from cscli.period import Grain
@@ -82,6 +83,8 @@ def _in_band(lf: pl.LazyFrame, kind: Stock) -> tuple[pl.LazyFrame, pl.Expr, pl.E
     the band's level at every bucket's end. A record that ends before it reaches the band
     opens and closes in one bucket (closed' < opened'), and counts in none."""
     opened, closed = pl.col(kind.opened), pl.col(kind.closed)
+    if kind.age_hours == "business":
+        return _in_business_band(lf, kind)
     start = opened
     if kind.age_from:
         start = opened + timedelta(seconds=kind.age_from) - _MICROSECOND
@@ -89,6 +92,29 @@ def _in_band(lf: pl.LazyFrame, kind: Stock) -> tuple[pl.LazyFrame, pl.Expr, pl.E
     if kind.age_below is not None:
         leaves = opened + timedelta(seconds=kind.age_below) - _MICROSECOND
         end = pl.when(closed.is_null() | (closed > leaves)).then(leaves).otherwise(closed)
+    banded = lf.with_columns(start.alias("_band_opened"), end.alias("_band_closed"))
+    return banded, pl.col("_band_opened"), pl.col("_band_closed")
+
+
+def _in_business_band(lf: pl.LazyFrame, kind: Stock) -> tuple[pl.LazyFrame, pl.Expr, pl.Expr]:
+    """`_in_band` in business time: the band's instants are `bands.BAND_FROM` and
+    `bands.BAND_BELOW` (B⁻¹ of the record's business clock) instead of opened + a and
+    opened + b; a record that never enters its band (past the calendar's years) is left out."""
+    opened, closed = pl.col(kind.opened), pl.col(kind.closed)
+    start = opened
+    if kind.age_from:
+        lf = lf.filter(pl.col(BAND_FROM).is_not_null())
+        start = pl.col(BAND_FROM) - _MICROSECOND
+    end = closed
+    if kind.age_below is not None:
+        leaves = pl.col(BAND_BELOW) - _MICROSECOND
+        end = (
+            pl.when(leaves.is_null())
+            .then(closed)
+            .when(closed.is_null() | (closed > leaves))
+            .then(leaves)
+            .otherwise(closed)
+        )
     banded = lf.with_columns(start.alias("_band_opened"), end.alias("_band_closed"))
     return banded, pl.col("_band_opened"), pl.col("_band_closed")
 

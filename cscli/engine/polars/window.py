@@ -20,6 +20,7 @@ import polars as pl
 from cscli.business_hours.assignment import BusinessHours
 from cscli.derived import WINDOW_MEASURES
 from cscli.engine.base import PERIOD_COL, ReportPlan, WindowSpec, WindowTables
+from cscli.engine.polars.bands import with_business_bands
 from cscli.engine.polars.compile import aggregations, with_as_of
 from cscli.engine.polars.enrich import exploded, with_age
 from cscli.engine.polars.states import segments
@@ -115,6 +116,7 @@ def add_window(
     for k in report.stocks:
         assert isinstance(k.kind, Stock)
         lf = with_as_of(frame_for(k.source, [k]), k.kind, hi)
+        lf = with_business_bands(lf, k.kind, hours, k.source)
         exprs = list(aggregations(k, lo, hi))
         local_day = pl.col(k.kind.opened).dt.convert_time_zone(timezone).dt.date()
         span = [local_day.min().alias("_first"), local_day.max().alias("_last")]

@@ -84,6 +84,13 @@ def builders() -> tuple[dict[str, SqlBuilder], dict[str, SqlSourceBuilder]]:
     return {**steps, **CORE_BUILDERS, **BUSINESS_BUILDERS}, sources
 
 
+#: why the SQL engines refuse the SLA-policy KPIs
+SLA_REFUSAL = (
+    "the SLA-policy clocks (pauses from the status history, due times in business hours) "
+    "are computed by the polars engine only; run them with engine: polars"
+)
+
+
 def supported_derivations() -> frozenset[str]:
     """The derivations the SQL engines compute (availability refuses KPIs reading others)."""
     steps, sources = builders()
@@ -111,8 +118,10 @@ class SqlEngine:
         self.version = runner.version
         self.kinds: frozenset[str] | None = SUPPORTED_KINDS
         self.derivations: frozenset[str] | None = supported_derivations()
-        #: every derivation with a builder is computed exactly for any config
-        self.refusals: Mapping[str, str] = {}
+        #: every derivation with a builder is computed exactly for any config; the SLA
+        #: clocks (first match of user SQL, pauses from the status history, due times as the
+        #: inverse of the business clock) are polars-only
+        self.refusals: Mapping[str, str] = {"sla_targets": SLA_REFUSAL}
         self._materialise = materialise or _default_materialise
         self._workdir: Path | None = None
         self._sources: dict[str, SqlSource] = {}

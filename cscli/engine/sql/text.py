@@ -55,9 +55,30 @@ class SqlTextError(ValueError):
     and, where there is one, how to write it portably."""
 
 
+#: nodes whose value is a boolean
+_PREDICATES = (
+    exp.EQ,
+    exp.NEQ,
+    exp.GT,
+    exp.GTE,
+    exp.LT,
+    exp.LTE,
+    exp.NullSafeEQ,
+    exp.NullSafeNEQ,
+    exp.And,
+    exp.Or,
+    exp.Not,
+    exp.In,
+    exp.Between,
+    exp.Is,
+    exp.Like,
+    exp.ILike,
+)
+
 #: node types a text may hold as they are (sqlglot renders them the same in every dialect)
 _ALLOWED: frozenset[type[exp.Expr]] = frozenset(
     {
+        *_PREDICATES,
         exp.Column,
         exp.Identifier,
         exp.Literal,
@@ -65,28 +86,12 @@ _ALLOWED: frozenset[type[exp.Expr]] = frozenset(
         exp.Null,
         exp.Paren,
         exp.Tuple,
-        exp.EQ,
-        exp.NEQ,
-        exp.GT,
-        exp.GTE,
-        exp.LT,
-        exp.LTE,
-        exp.NullSafeEQ,
-        exp.NullSafeNEQ,
-        exp.And,
-        exp.Or,
-        exp.Not,
-        exp.In,
-        exp.Between,
-        exp.Is,
         exp.Case,
         exp.If,
         exp.Coalesce,
         exp.Nullif,
         exp.Lower,
         exp.Upper,
-        exp.Like,
-        exp.ILike,
         exp.DPipe,
         exp.Add,
         exp.Sub,
@@ -304,27 +309,6 @@ def _unfilter(node: exp.Expr) -> exp.Expr:
     new = agg.copy()
     new.set("this", exp.Distinct(expressions=[case]) if distinct else case)
     return new
-
-
-#: nodes whose value is a boolean
-_PREDICATES = (
-    exp.EQ,
-    exp.NEQ,
-    exp.GT,
-    exp.GTE,
-    exp.LT,
-    exp.LTE,
-    exp.NullSafeEQ,
-    exp.NullSafeNEQ,
-    exp.And,
-    exp.Or,
-    exp.Not,
-    exp.In,
-    exp.Between,
-    exp.Is,
-    exp.Like,
-    exp.ILike,
-)
 
 
 def _rewriter(d: Dialect) -> Callable[[exp.Expr], exp.Expr]:

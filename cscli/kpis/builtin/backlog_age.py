@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from cscli.kpis.builtin.common import HOURS
 from cscli.kpis.builtin.tickets import ENDLESS
 from cscli.kpis.spec import Built, KpiDef, Member, Param, Stock
 from cscli.units import describe_duration
@@ -22,21 +23,28 @@ from cscli.units import describe_duration
 _BACKLOG = Stock("created_at", "ended_at", "end", where="NOT ticket_end_unknown")
 
 
-def _band(low: float | None, high: float | None) -> Stock:
+def _band(low: float | None, high: float | None, hours: str = "calendar") -> Stock:
     return Stock(
-        _BACKLOG.opened, _BACKLOG.closed, "end", where=_BACKLOG.where, age_from=low, age_below=high
+        _BACKLOG.opened,
+        _BACKLOG.closed,
+        "end",
+        where=_BACKLOG.where,
+        age_from=low,
+        age_below=high,
+        age_hours="business" if hours == "business" else "calendar",
     )
 
 
 def buckets(params: Mapping[str, Any]) -> tuple[Member, ...]:
     """One member per age bucket: below the first edge, between two edges, from the last."""
     edges: tuple[float, ...] = tuple(params["buckets"])
+    hours = str(params.get("hours", "calendar"))
     words = [describe_duration(e) for e in edges]
     members = [
         Member(
             f"lt_{words[0]}",
             f"<{words[0]}",
-            Built(_band(None, edges[0]), quality=ENDLESS),
+            Built(_band(None, edges[0], hours), quality=ENDLESS),
             f"the tickets aged under {words[0]}.",
         )
     ]
@@ -46,7 +54,7 @@ def buckets(params: Mapping[str, Any]) -> tuple[Member, ...]:
             Member(
                 f"{low}_{high}",
                 f"{low}–{high}",
-                Built(_band(edges[i - 1], edges[i]), quality=ENDLESS),
+                Built(_band(edges[i - 1], edges[i], hours), quality=ENDLESS),
                 f"the tickets aged {low} or more and under {high}.",
             )
         )
@@ -54,7 +62,7 @@ def buckets(params: Mapping[str, Any]) -> tuple[Member, ...]:
         Member(
             f"ge_{words[-1]}",
             f"≥{words[-1]}",
-            Built(_band(edges[-1], None), quality=ENDLESS),
+            Built(_band(edges[-1], None, hours), quality=ENDLESS),
             f"the tickets aged {words[-1]} or more.",
         )
     )
@@ -72,7 +80,7 @@ BACKLOG_AGE = KpiDef(
     definition=(
         "The backlog (tickets open at the end of the period, as for backlog: created before "
         "the period's end and not ended by then) split by each ticket's age at that instant "
-        "(period end − created_at, calendar time) into buckets at {buckets}: one KPI per "
+        "(period end − created_at, in {hours} time) into buckets at {buckets}: one KPI per "
         "bucket, named by its edges (the default buckets give backlog_age_lt_1d, "
         "backlog_age_1d_3d, backlog_age_3d_7d and backlog_age_ge_7d; --kpi backlog_age asks "
         "for all of them). "
@@ -81,7 +89,11 @@ BACKLOG_AGE = KpiDef(
         "period's backlog. A stock, not a flow: with a grain each period gets its own level at "
         "its end, and the total is the level at the end of the whole report period; the "
         "buckets sum to backlog. Without a period end, the age and the level are taken at the "
-        "newest created or end instant of the tickets."
+        "newest created or end instant of the tickets. With hours: business the age is the "
+        "open time of the tickets' calendar between created_at and that instant (a ticket "
+        "created on Friday afternoon ages only by Friday's remaining open hours over the "
+        "weekend): the buckets are then business-time ages (buckets: [4h, 8h, 24h] are half "
+        "a day, a day and three days of 8-hour days)."
     ),
     params=(
         Param(
@@ -90,6 +102,7 @@ BACKLOG_AGE = KpiDef(
             (86400.0, 3 * 86400.0, 7 * 86400.0),
             "the age edges of the buckets, increasing (whole seconds): N edges, N + 1 KPIs",
         ),
+        HOURS,
     ),
     requires=("resolved_at",),
     build=lambda p: Built(_BACKLOG, quality=ENDLESS),

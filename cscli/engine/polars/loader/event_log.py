@@ -25,7 +25,8 @@ from cscli.errors import InputError
 from cscli.schema import TABLES
 
 if TYPE_CHECKING:
-    from cscli.config.models import EventLogConfig, SourceConfig
+    from cscli.config.event_log import EventLogConfig
+    from cscli.config.models import SourceConfig
 
 
 def reduce_events(

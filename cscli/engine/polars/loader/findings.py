@@ -30,7 +30,14 @@ import polars as pl
 from cscli.adapters.base import RAW_PREFIX, ColumnSource
 from cscli.engine.polars.loader.source import QualityCheck
 from cscli.errors import ConfigError, ConfigProblem
-from cscli.schema import FREE_TEXT, SURVEY_SOURCES, SURVEY_TYPES, Column, Table
+from cscli.schema import (
+    FREE_TEXT,
+    SURVEY_SOURCES,
+    SURVEY_TYPES,
+    TICKET_STATUSES,
+    Column,
+    Table,
+)
 from cscli.suggest import did_you_mean
 
 if TYPE_CHECKING:
@@ -201,6 +208,19 @@ def scientific_id_check(
     )
 
 
+def sorted_repeats(key: pl.Expr) -> pl.Expr:
+    """The number of non-null values of `key` that repeat an earlier one, when the values
+    arrive in ascending order (an export sorted by id); -1 when they do not.
+
+    Sorted, every repeat sits right after its first occurrence, so the repeats are the values
+    minus the runs of equal values (`rle_id`). Both steps stream in constant memory, where a
+    hash set of 100M ids takes about 4 GB; the caller counts the predicate when this is -1."""
+    ids = key.drop_nulls()
+    ascending = (ids >= ids.cum_max()).all()
+    runs = ids.rle_id().max().cast(pl.Int64).fill_null(-1) + 1
+    return pl.when(ascending).then(ids.len().cast(pl.Int64) - runs).otherwise(-1)
+
+
 def record_checks(
     table: Table,
     columns: set[str],
@@ -217,9 +237,10 @@ def record_checks(
     (or not in the `declared` encoding). The finding names the `encoding:` to set: the
     `guess` made from the bytes (`cscli.adapters.sniff.guess_encoding`) when there is one.
 
-    Duplicate ids are found by a 64-bit hash of the id, three times faster than comparing
-    strings; a false match needs a hash collision (about 1 in 10^5 for ten million distinct
-    ids)."""
+    Duplicate ids are counted without a hash set when the ids arrive in ascending order (see
+    `sorted_repeats`); otherwise, and to flag the rows, they are found by a 64-bit hash of the
+    id, three times faster than comparing strings; a false match needs a hash collision
+    (about 1 in 10^5 for ten million distinct ids)."""
     checks = []
     id_col = table.id_column
     if id_col in columns:
@@ -232,6 +253,7 @@ def record_checks(
                 column=label,
                 effect="counted as separate records: remove the repeated rows (overlapping "
                 "exports?)",
+                count=sorted_repeats(key),
             )
         )
     if table.name in SURVEY_SOURCES and "survey_type" in columns_of:
@@ -282,6 +304,18 @@ def record_checks(
                 effect="kept: each ticket's history is sorted by time before its intervals",
             )
         )
+    if table.name == "ticket_events" and "status" in columns:
+        checks.append(
+            QualityCheck(
+                issue=f"{_status_words(columns_of['status'].label)} not one of "
+                f"{', '.join(TICKET_STATUSES)} (unmapped)",
+                predicate=pl.col("status").is_not_null()
+                & ~pl.col("status").is_in(list(TICKET_STATUSES)),
+                column=columns_of["status"].label,
+                effect="kept: its time counts in no status time, and a move to it from solved "
+                "is a reopen; map it (event_log.ticket_events.statuses, or columns:)",
+            )
+        )
     # Text columns only: free text (subjects, comments) costs most to scan and a replaced
     # character there is cosmetic, unlike in an agent's name or an id; in a date or number
     # column a damaged cell is already unreadable.
@@ -298,6 +332,10 @@ def record_checks(
                 )
             )
     return checks
+
+
+def _status_words(label: str) -> str:
+    return "status" if label == "status" else f"status ({label})"
 
 
 def _not_text_words(declared: str | None, guess: str | None, setting: str) -> tuple[str, str]:
