@@ -122,24 +122,23 @@ SENTIMENT_MEASURES = frozenset({"sentiment"})
 CONTACT_COLUMNS = frozenset({"contact_id", "contacted_at", "kind", "gave_up"})
 CONTACT_COPIES = frozenset({"customer_id", "channel", "agent", "team"})
 
-#: per SLA target of a ticket (`schema.SLA_TARGETS`, from the config's `sla_policies:`)
-SLA_COLUMNS = frozenset(
-    {
-        "sla_id",
-        "ticket_id",
-        "policy",
-        "target",
-        "hours",
-        "started_at",
-        "due_at",
-        "stopped_at",
-        "placed_at",
-        "target_seconds",
-        "elapsed_seconds",
-        "sla_met",
-        "sla_state",
-    }
+#: per SLA target of a ticket (`schema.SLA_TARGETS`, from the config's `sla_policies:`), in order
+SLA_FIELDS = (
+    "sla_id",
+    "ticket_id",
+    "policy",
+    "target",
+    "hours",
+    "started_at",
+    "due_at",
+    "stopped_at",
+    "placed_at",
+    "target_seconds",
+    "elapsed_seconds",
+    "sla_met",
+    "sla_state",
 )
+SLA_COLUMNS = frozenset(SLA_FIELDS)
 SLA_COPIES = frozenset({"channel", "agent", "team", "priority", "customer_id"})
 
 

@@ -10,7 +10,7 @@ implies: the same files read the way the tickets source reads them, with the cas
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -35,14 +35,17 @@ def _keys_as_text(value: object) -> object:
     return value
 
 
-def _check_statuses(value: dict[str, str]) -> dict[str, str]:
-    """`statuses:` maps the log's values onto the canonical statuses."""
-    for name, status in value.items():
-        target = str(status).strip().lower()
-        if target not in TICKET_STATUSES:
+def check_mapping(
+    value: dict[str, str], allowed: Sequence[str], plural: str, label: str = ""
+) -> dict[str, str]:
+    """A mapping of an export's values onto canonical names (`statuses:` here, `states:` of
+    agent states): each target is one of `allowed` (trimmed, any case)."""
+    for name, target in value.items():
+        canonical = str(target).strip().lower()
+        if canonical not in allowed:
             raise ValueError(
-                f"{name!r} maps to {status!r}{did_you_mean(target, TICKET_STATUSES)}; ticket "
-                "statuses are " + ", ".join(TICKET_STATUSES)
+                f"{label}{name!r} maps to {target!r}{did_you_mean(canonical, allowed)}; "
+                f"{plural} are " + ", ".join(allowed)
             )
     return value
 
@@ -67,7 +70,9 @@ class LogEventsConfig(_Model):
     _text_keys = field_validator("statuses", mode="before")(
         classmethod(lambda cls, v: _keys_as_text(v))
     )
-    _statuses = field_validator("statuses")(classmethod(lambda cls, v: _check_statuses(v)))
+    _statuses = field_validator("statuses")(
+        classmethod(lambda cls, v: check_mapping(v, TICKET_STATUSES, "ticket statuses"))
+    )
 
 
 class EventLogConfig(_Model):

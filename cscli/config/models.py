@@ -31,7 +31,7 @@ from cscli.adapters import ADAPTERS
 from cscli.business_hours.model import Calendar
 from cscli.conditions import Condition, Quantity
 from cscli.config.engines import EngineConfig, check_since
-from cscli.config.event_log import EventLogConfig
+from cscli.config.event_log import EventLogConfig, check_mapping
 from cscli.config.marks import Path_
 from cscli.config.problems import Problems
 from cscli.config.sla import SlaPolicy
@@ -110,18 +110,6 @@ def _check_adapter(value: str) -> str:
     return value
 
 
-def _check_states(value: dict[str, str]) -> dict[str, str]:
-    """`states:` maps export names onto the canonical agent states."""
-    for name, state in value.items():
-        target = str(state).strip().lower()
-        if target not in AGENT_STATE_NAMES:
-            raise ValueError(
-                f"state {name!r} maps to {state!r}{did_you_mean(target, AGENT_STATE_NAMES)}; "
-                "agent states are " + ", ".join(AGENT_STATE_NAMES)
-            )
-    return value
-
-
 def _check_paths(value: str | tuple[str, ...]) -> str | tuple[str, ...]:
     """`path:` names at least one file; no entry is empty or longer than the OS allows."""
     paths = (value,) if isinstance(value, str) else value
@@ -188,7 +176,11 @@ class SourceConfig(_Model):
         classmethod(lambda cls, v: v if v is None else _check_paths(v))
     )
     _adapter = field_validator("adapter")(classmethod(lambda cls, v: _check_adapter(v)))
-    _states = field_validator("states")(classmethod(lambda cls, v: _check_states(v)))
+    _states = field_validator("states")(
+        classmethod(
+            lambda cls, v: check_mapping(v, AGENT_STATE_NAMES, "agent states", label="state ")
+        )
+    )
     _since = field_validator("since", mode="before")(classmethod(lambda cls, v: check_since(v)))
 
     @model_validator(mode="after")

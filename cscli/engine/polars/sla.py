@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 
 from cscli.adapters.base import FILE_COL, ROW_COL
-from cscli.derived import SLA_COPIES
+from cscli.derived import SLA_COPIES, SLA_FIELDS
 from cscli.engine.polars.compile import sql
 from cscli.engine.polars.facts import source_end, thread_key
 from cscli.engine.polars.lifecycle import SOLVED
@@ -422,20 +422,5 @@ def sla_targets_table(
     parts = [*_replies(tickets, sources, clock), _resolution(tickets, sources, clock, policies)]
     names = tickets.collect_schema().names()
     copies = [c for c in (*sorted(SLA_COPIES), FILE_COL, ROW_COL) if c in names]
-    columns = [
-        "sla_id",
-        "ticket_id",
-        "policy",
-        "target",
-        "hours",
-        "started_at",
-        "due_at",
-        "stopped_at",
-        "placed_at",
-        "target_seconds",
-        "elapsed_seconds",
-        "sla_met",
-        "sla_state",
-        *copies,
-    ]
+    columns = [*SLA_FIELDS, *copies]
     return pl.concat([_finish(p, columns) for p in parts], how="vertical_relaxed")
