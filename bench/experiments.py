@@ -24,8 +24,14 @@ import polars as pl
 Variant = Callable[[Path], pl.LazyFrame]
 
 
+def _tickets_files(data: Path) -> Path:
+    """tickets.parquet, or the monthly files of the 100M set (`tickets/*.parquet`)."""
+    single = data / "tickets.parquet"
+    return single if single.exists() else data / "tickets" / "*.parquet"
+
+
 def _usable_tickets(data: Path) -> pl.LazyFrame:
-    lf = pl.scan_parquet(data / "tickets.parquet")
+    lf = pl.scan_parquet(_tickets_files(data))
     return lf.filter(pl.col("ticket_id").is_not_null(), pl.col("created_at").is_not_null())
 
 
@@ -137,6 +143,38 @@ def median_split_narrow(data: Path) -> pl.LazyFrame:
     return flows.join(med, on=["channel", "period"], how="left", nulls_equal=True)
 
 
+def quantiles_by_counts(
+    frame: pl.LazyFrame, keys: list[str], value: str, quantiles: dict[str, float]
+) -> pl.LazyFrame:
+    """Exact linear-interpolated quantiles per group from the counts of each distinct (keys,
+    value): a streaming group_by whose size is the number of distinct values, not rows.
+
+    With the n values of a group sorted, quantile q is at index h = (n − 1)·q: the value of
+    rank ⌊h⌋ plus (h − ⌊h⌋)·(value of rank ⌈h⌉ − value of rank ⌊h⌋); rank r holds the
+    smallest value whose cumulative count exceeds r."""
+    counts = frame.filter(pl.col(value).is_not_null()).group_by(*keys, value).agg(_c=pl.len())
+    ranked = counts.sort(*keys, value).with_columns(
+        _cum=pl.col("_c").cum_sum().over(keys), _n=pl.col("_c").sum().over(keys)
+    )
+    aggs = []
+    for name, q in quantiles.items():
+        h = (pl.col("_n") - 1).cast(pl.Float64) * q
+        lo = pl.col(value).filter(pl.col("_cum") > h.floor()).min()
+        hi = pl.col(value).filter(pl.col("_cum") > h.ceil()).min()
+        frac = (h - h.floor()).first()
+        aggs.append(pl.when(lo == hi).then(lo).otherwise(frac * (hi - lo) + lo).alias(name))
+    return ranked.group_by(keys).agg(aggs)
+
+
+def median_by_counts(data: Path) -> pl.LazyFrame:
+    """Streamable aggregations in one group_by; the median exactly from the counts of each
+    distinct (keys, value) (a second streaming group_by), joined on the keys."""
+    frame = _ticket_frame(data)
+    flows = frame.group_by("channel", "period").agg(pl.len().alias("n"), pl.col("resolved").sum())
+    med = quantiles_by_counts(frame, ["channel", "period"], "frs", {"frs": 0.5})
+    return flows.join(med, on=["channel", "period"], how="left", nulls_equal=True)
+
+
 # --- quality: counting flagged records, with the first example rows -------------------------
 
 
@@ -225,14 +263,23 @@ def duplicates_first_distinct(data: Path) -> pl.LazyFrame:
     (what a quality check with example rows needs)."""
     k = _ids(data)
     flag = k.is_not_null() & ~k.hash().is_first_distinct()
-    return pl.scan_parquet(data / "tickets.parquet").select(flag.cast(pl.Int64).sum())
+    return pl.scan_parquet(_tickets_files(data)).select(flag.cast(pl.Int64).sum())
+
+
+def duplicates_sorted_runs(data: Path) -> pl.LazyFrame:
+    """When the ids arrive in ascending order (`ids >= ids.cum_max()` everywhere), the repeats
+    are the ids minus the runs of equal ids (`rle_id`): no hash set (-1 when not sorted)."""
+    ids = _ids(data).drop_nulls()
+    runs = ids.rle_id().max().cast(pl.Int64).fill_null(-1) + 1
+    count = pl.when((ids >= ids.cum_max()).all()).then(ids.len().cast(pl.Int64) - runs)
+    return pl.scan_parquet(_tickets_files(data)).select(count.otherwise(-1).alias("ticket_id"))
 
 
 def duplicates_n_unique(data: Path) -> pl.LazyFrame:
     """`count(id) − n_unique(hash(id))`: the same number without a per-row flag (rows only
     needed when it is not 0)."""
     k = _ids(data).drop_nulls()
-    return pl.scan_parquet(data / "tickets.parquet").select(
+    return pl.scan_parquet(_tickets_files(data)).select(
         (k.len() - k.hash().n_unique()).cast(pl.Int64)
     )
 
@@ -248,6 +295,7 @@ EXPERIMENTS: dict[str, tuple[str, dict[str, Variant]]] = {
             "mean_instead": mean_in_group_by,
             "median_in_group_by": median_in_group_by,
             "median_split_narrow": median_split_narrow,
+            "median_by_counts": median_by_counts,
         },
     ),
     "quality": (
@@ -259,7 +307,11 @@ EXPERIMENTS: dict[str, tuple[str, dict[str, Variant]]] = {
     ),
     "duplicate_ids": (
         "duplicate ticket ids",
-        {"first_distinct": duplicates_first_distinct, "n_unique": duplicates_n_unique},
+        {
+            "first_distinct": duplicates_first_distinct,
+            "n_unique": duplicates_n_unique,
+            "sorted_runs": duplicates_sorted_runs,
+        },
     ),
     "local_week": (
         "ISO week buckets in Europe/Berlin",

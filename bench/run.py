@@ -4,6 +4,7 @@
     python bench/run.py --small         # 200k / 200k / 40k: a quick run
     python bench/run.py --write-docs    # ... and regenerate docs/performance.md
     python bench/run.py --docs-only     # rewrite docs/performance.md from the saved results
+    python bench/run.py --size 100m     # 100M tickets in monthly files, 7 KPIs (run_100m.py)
 
 Every timed variant runs as its own process under a small wrapper that measures its wall time
 and peak RSS (`getrusage(RUSAGE_CHILDREN)` in a fresh wrapper per run); the median of
@@ -147,7 +148,7 @@ def _measure_once(
         [PY, "-c", WRAPPER, str(stdout), *cmd],
         capture_output=True,
         text=True,
-        env={**os.environ, **(env or {})},
+        env={**os.environ, "PYTHONPATH": _pythonpath(), **(env or {})},
         check=False,
     )
     lines = p.stdout.strip().splitlines()
@@ -165,6 +166,13 @@ def _measure_once(
         nodes = re.findall(r"running (\S+?)(?:\[\S*\])? in subgraph", p.stderr)
         result["streaming_nodes"] = sorted(set(nodes))
     return result
+
+
+def _pythonpath() -> str:
+    """This checkout first, so that the bench measures the cscli next to it (the installed
+    one may be an editable install of another worktree)."""
+    rest = os.environ.get("PYTHONPATH")
+    return str(ROOT) + (os.pathsep + rest if rest else "")
 
 
 def summary(runs: list[dict[str, Any]]) -> dict[str, Any]:
@@ -421,8 +429,10 @@ def startup(out: Path, repeat: int = 5) -> dict[str, Any]:
     }
 
 
-def profile(cfg: Path, data: Path, out: Path, skip_queries: bool) -> dict[str, Any]:
-    prof = [PY, str(BENCH / "profile_cscli.py"), "-c", str(cfg)]
+def profile(
+    cfg: Path, data: Path, out: Path, skip_queries: bool, grain: str = "week"
+) -> dict[str, Any]:
+    prof = [PY, str(BENCH / "profile_cscli.py"), "-c", str(cfg), "--grain", grain]
     res: dict[str, Any] = {}
     for engine in ("streaming",):
         log(f"profile: stages ({engine})")
@@ -752,6 +762,14 @@ def render_docs(res: Mapping[str, Any]) -> str:
     return "\n".join(lines).rstrip() + "\n"
 
 
+def page(res: Mapping[str, Any]) -> str:
+    """docs/performance.md: the page of this run, and the 100M section of the last 100M run
+    (`--size 100m`), if there is one."""
+    import run_100m
+
+    return run_100m.with_section(render_docs(res), run_100m.saved())
+
+
 def _why(res: Mapping[str, Any], w: Any) -> None:
     t, prof, exps = res["timed"], res.get("profile", {}), res.get("experiments", {})
     w("## Where the time and memory go")
@@ -919,7 +937,17 @@ def main() -> int:
     p.add_argument("--calls", type=int, default=10_000_000)
     p.add_argument("--surveys", type=int, default=2_000_000)
     p.add_argument("--format", choices=["parquet"], default="parquet")
-    p.add_argument("--repeat", type=int, default=3)
+    p.add_argument(
+        "--size",
+        choices=["10m", "100m"],
+        default="10m",
+        help="10m: tickets + calls + surveys (below); 100m: the monthly ticket files "
+        "(bench/run_100m.py)",
+    )
+    p.add_argument("--months", type=int, default=10, help="--size 100m: months of tickets")
+    p.add_argument("--per-month", type=int, default=10_000_000, help="--size 100m: tickets a month")
+    p.add_argument("--no-per-query", action="store_true", help="profile without per-query runs")
+    p.add_argument("--repeat", type=int, help="runs per variant (default 3; --size 100m: 1)")
     p.add_argument("--write-docs", action="store_true", help=f"write {DOCS.relative_to(ROOT)}")
     p.add_argument("--docs-only", action="store_true", help="only re-render the saved results")
     p.add_argument("--no-profile", action="store_true", help="skip profiling and experiments")
@@ -938,10 +966,16 @@ def main() -> int:
         help="max seconds to wait before each run for other processes to go idle (0: never)",
     )
     a = p.parse_args()
-    if a.small:
-        a.tickets, a.calls, a.surveys = 200_000, 200_000, 40_000
     QUIET_WAIT["max_s"] = a.quiet_wait
     RETRIES["n"] = a.retries
+    if a.size == "100m":
+        import run_100m
+
+        a.repeat = a.repeat or 1
+        return run_100m.run(a, sys.modules[__name__])
+    a.repeat = a.repeat or 3
+    if a.small:
+        a.tickets, a.calls, a.surveys = 200_000, 200_000, 40_000
     sizes = {"tickets": a.tickets, "calls": a.calls, "surveys": a.surveys}
     size = "-".join([*(human(sizes[t]) for t in TABLES), a.format])
     data = BENCH / "data" / size
@@ -949,7 +983,7 @@ def main() -> int:
     out.mkdir(parents=True, exist_ok=True)
     results_file = out / "results.json"
     if a.docs_only:
-        DOCS.write_text(render_docs(json.loads(results_file.read_text())))
+        DOCS.write_text(page(json.loads(results_file.read_text())))
         log(f"wrote {DOCS}")
         return 0
 
@@ -995,7 +1029,7 @@ def main() -> int:
     results_file.write_text(json.dumps(res, indent=1, default=str) + "\n")
     log(f"wrote {results_file}")
     if a.write_docs:
-        DOCS.write_text(render_docs(res))
+        DOCS.write_text(page(res))
         log(f"wrote {DOCS}")
     _print_summary(res)
     return 0

@@ -42,7 +42,7 @@ from __future__ import annotations
 
 import argparse
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from itertools import accumulate
@@ -137,6 +137,12 @@ class _Ctx:
     start: int  # period start, epoch seconds
     export: int  # period end (Berlin 23:59:59) = export time, epoch seconds
     started: pl.Series  # customers' start times, ascending
+    until: int | None = None  # arrivals end here (a month of a longer period); None: export
+    agents: int | None = None  # the seed of the agents' skills; None: seed
+
+    @property
+    def arrivals_end(self) -> int:
+        return self.export if self.until is None else self.until
 
     def customer(self, t: pl.Expr, u: pl.Expr) -> pl.Expr:
         """A customer index among those started at or before ``t``."""
@@ -164,8 +170,8 @@ def _rows(n: int) -> pl.DataFrame:
     return pl.select(i=pl.int_range(n, dtype=pl.Int64))
 
 
-def _ids(prefix: str, col: str, n: int, width: int) -> pl.Expr:
-    digits = (pl.col(col) + 1).cast(pl.String).str.zfill(max(width, len(str(n))))
+def _ids(prefix: str, col: str, n: int, width: int, offset: int = 0) -> pl.Expr:
+    digits = (pl.col(col) + (1 + offset)).cast(pl.String).str.zfill(max(width, len(str(n))))
     return pl.format(prefix + "{}", digits)
 
 
@@ -185,7 +191,7 @@ def _arrivals(ctx: _Ctx, n: int, profile: str, rng: _Rng) -> pl.DataFrame:
     noise = (0.15 * rng.normal(1, pl.col("k") // 24) + 0.1 * rng.normal(2, pl.col("k"))).exp()
     shape = _lookup(local.dt.hour(), [*by_hour, lvl[5], lvl[5]])
     trend = 1 + 0.15 * pl.col("k") / pl.len()
-    hours = pl.select(k=pl.int_range((ctx.export + 1 - ctx.start) // 3600, dtype=pl.Int64))
+    hours = pl.select(k=pl.int_range((ctx.arrivals_end + 1 - ctx.start) // 3600, dtype=pl.Int64))
     hours = hours.with_columns(t=ctx.start + 3600 * pl.col("k")).with_columns(
         w=shape * _lookup(local.dt.weekday() - 1, weekday) * noise * trend
     )
@@ -228,7 +234,7 @@ def _tickets(ctx: _Ctx, n: int) -> pl.DataFrame:
         reassignments=_pick(rng.u(10), (0.88, 0.09, 0.025, 0.005)),
         kb_used=rng.u(11) < 0.30,
     )
-    channel, skill = pl.col("channel"), _skill(ctx.seed)
+    channel, skill = pl.col("channel"), _skill(ctx.seed if ctx.agents is None else ctx.agents)
     prio = _lookup(pl.col("priority"), [p[1] for p in PRIORITIES.values()])
     fr_norm = _lookup(channel, [c[1] for c in ch]) * prio
     fr = pl.col("created") + _int(rng.lognormal(12, fr_norm * skill, 0.9))
@@ -356,6 +362,33 @@ def _surveys(ctx: _Ctx, n: int, tickets: pl.DataFrame, calls: pl.DataFrame) -> p
     ).with_columns(comment=_label("comment", [c for cs in COMMENTS for c in cs]))
 
 
+def _ticket_table(
+    tk: pl.DataFrame, n: int, customers: int, text: bool, stamp: Callable[[str, str], pl.Expr],
+    ids: int | None = None, offset: int = 0,
+) -> pl.LazyFrame:  # fmt: skip
+    """The export of ``n`` generated tickets; their ids count from ``offset`` + 1, as wide as
+    ``ids`` (default ``n``) needs."""
+    bad_created = ~pl.col("i").is_in([int(n * f) for f in BAD_CREATED])
+    replies = pl.col("agent_replies").cast(pl.String if text else pl.Int64)
+    subjects = [s for c in CHANNELS.values() for s in c[3]]
+    # fmt: off
+    return tk.lazy().with_columns(team=pl.col("agent") // 8).select(
+        ticket_id=_ids("T-", "i", n if ids is None else ids, 6, offset),
+        created_at=pl.when(bad_created).then(stamp("created", "tickets"))
+        .otherwise(pl.lit("not a date") if text else None),
+        first_response_at=stamp("first_response", "tickets"),
+        resolved_at=stamp("resolved", "tickets"), status=_label("status", STATUSES),
+        channel=_label("channel", list(CHANNELS)), assignee=_label("agent", AGENTS),
+        team=_label("team", TEAMS), priority=_label("priority", list(PRIORITIES)),
+        customer_id=_ids("C-", "customer", customers, 5),
+        agent_replies=pl.when(pl.col("i") != int(n * BAD_REPLIES)).then(replies)
+        .otherwise(pl.lit("n/a") if text else None),
+        reopens="reopens", reassignments="reassignments", kb_used="kb_used",
+        subject=_label("subject", subjects),
+    )
+    # fmt: on
+
+
 def generate(
     out_dir: Path, *, tickets: int = 20_000, calls: int = 30_000, surveys: int = 8_000,
     customers: int = 6_000, seed: int = 7, fmt: Format = "mixed",
@@ -380,26 +413,11 @@ def generate(
         zone, text_fmt = zone_fmt.get(table, ("UTC", NAIVE))
         return _ts(col).dt.convert_time_zone(zone).dt.strftime(text_fmt) if csv[table] else _ts(col)
 
-    text, agent, team = csv["tickets"], _label("agent", AGENTS), _label("team", TEAMS)
+    agent, team = _label("agent", AGENTS), _label("team", TEAMS)
     cid, tid = _ids("C-", "customer", customers, 5), _ids("T-", "ticket", tickets, 6)
-    bad_created = ~pl.col("i").is_in([int(tickets * f) for f in BAD_CREATED])
-    replies = pl.col("agent_replies").cast(pl.String if text else pl.Int64)
-    subjects = [s for c in CHANNELS.values() for s in c[3]]
     # fmt: off
     frames = {
-        "tickets": tk.lazy().with_columns(team=pl.col("agent") // 8).select(
-            ticket_id=_ids("T-", "i", tickets, 6),
-            created_at=pl.when(bad_created).then(stamp("created", "tickets"))
-            .otherwise(pl.lit("not a date") if text else None),
-            first_response_at=stamp("first_response", "tickets"),
-            resolved_at=stamp("resolved", "tickets"), status=_label("status", STATUSES),
-            channel=_label("channel", list(CHANNELS)), assignee=agent, team=team,
-            priority=_label("priority", list(PRIORITIES)), customer_id=cid,
-            agent_replies=pl.when(pl.col("i") != int(tickets * BAD_REPLIES)).then(replies)
-            .otherwise(pl.lit("n/a") if text else None),
-            reopens="reopens", reassignments="reassignments", kb_used="kb_used",
-            subject=_label("subject", subjects),
-        ),
+        "tickets": _ticket_table(tk, tickets, customers, csv["tickets"], stamp),
         "calls": cl.lazy().with_columns(team=pl.col("agent") // 8).select(
             call_id=_ids("K-", "i", calls, 7), queued_at=stamp("queued", "calls"),
             answered_at=stamp("answered", "calls"), ended_at=stamp("ended", "calls"),
@@ -438,8 +456,28 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--format", choices=["mixed", "parquet", "csv"], default="mixed")
     p.add_argument("--start", type=date.fromisoformat, default=date(2026, 1, 1))
     p.add_argument("--end", type=date.fromisoformat, default=date(2026, 6, 30))
+    p.add_argument(
+        "--months",
+        type=int,
+        help="tickets only, in this many monthly Parquet files "
+        "from --start (see cscli.sampledata_months); --end, --calls, --surveys unused",
+    )
     a = p.parse_args(argv)
     customers = a.customers if a.customers is not None else min(round(a.tickets * 0.3), 2_000_000)
+    if a.months is not None:
+        from cscli.sampledata_months import generate_months
+
+        files = generate_months(
+            a.out,
+            tickets=a.tickets,
+            months=a.months,
+            customers=max(customers, 1),
+            seed=a.seed,
+            start=a.start,
+        )
+        for path in files:
+            print(f"tickets    {path}  ({path.stat().st_size:,} bytes)")
+        return 0
     sizes = {k: getattr(a, k) for k in ("tickets", "calls", "surveys", "seed", "start", "end")}
     written = generate(a.out, customers=max(customers, 1), fmt=a.format, **sizes)
     for table, path in written.items():

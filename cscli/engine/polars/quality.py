@@ -26,11 +26,13 @@ class Check:
     predicate: pl.Expr
     column: str | None
     effect: str
+    #: the loader's cheaper count (`QualityCheck.count`): the count, or -1 = count `predicate`
+    count: pl.Expr | None = None
 
 
 def quality_checks(source: LoadedSource, kpis: Sequence[Kpi]) -> list[Check]:
     """The source's own checks, then the KPIs' rules (e.g. scores outside a KPI's scale)."""
-    checks = [Check(c.issue, c.predicate, c.column, c.effect) for c in source.checks]
+    checks = [Check(c.issue, c.predicate, c.column, c.effect, c.count) for c in source.checks]
     by_issue: dict[str, list[str]] = defaultdict(list)
     rules = {}
     for k in kpis:
@@ -55,11 +57,37 @@ def quality_query(source: LoadedSource, checks: Sequence[Check]) -> pl.LazyFrame
     return source.frame.select(
         pl.len().alias("_rows"),
         source_end(source.name, source.columns).alias("_end"),
-        *(
-            c.predicate.fill_null(False).cast(pl.Int64).sum().alias(f"_n{i}")
-            for i, c in enumerate(checks)
-        ),
+        *(_count(c).alias(f"_n{i}") for i, c in enumerate(checks)),
     )
+
+
+def _count(check: Check) -> pl.Expr:
+    flagged = check.predicate.fill_null(False).cast(pl.Int64).sum()
+    return flagged if check.count is None else check.count.cast(pl.Int64)
+
+
+def _recount(
+    sources: Mapping[str, LoadedSource],
+    checks: Mapping[str, Sequence[Check]],
+    counts: Mapping[str, pl.DataFrame],
+) -> dict[str, dict[str, int]]:
+    """The counts a check's cheaper way could not tell (-1: e.g. ids not in ascending order),
+    by its predicate: one more query per such source, after the batch, so that its cost (a
+    hash set of every id) is not added to the batch's peak."""
+    todo = {
+        name: [i for i in range(len(checks[name])) if frame[f"_n{i}"][0] == -1]
+        for name, frame in counts.items()
+    }
+    todo = {name: idx for name, idx in todo.items() if idx}
+    queries = [
+        sources[name].frame.select(
+            checks[name][i].predicate.fill_null(False).cast(pl.Int64).sum().alias(f"_n{i}")
+            for i in idx
+        )
+        for name, idx in todo.items()
+    ]
+    frames = pl.collect_all(queries) if queries else []
+    return {name: f.row(0, named=True) for name, f in zip(todo, frames, strict=True)}
 
 
 def quality_results(
@@ -72,8 +100,9 @@ def quality_results(
     together; a clean source costs nothing here."""
     found: list[tuple[str, Check, int]] = []
     summaries = []
+    recounted = _recount(sources, checks, counts)
     for name, frame in counts.items():
-        row = frame.row(0, named=True)
+        row = frame.row(0, named=True) | recounted.get(name, {})
         for i, check in enumerate(checks[name]):
             if row[f"_n{i}"]:
                 found.append((name, check, int(row[f"_n{i}"])))

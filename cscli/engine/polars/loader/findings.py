@@ -201,6 +201,19 @@ def scientific_id_check(
     )
 
 
+def sorted_repeats(key: pl.Expr) -> pl.Expr:
+    """The number of non-null values of `key` that repeat an earlier one, when the values
+    arrive in ascending order (an export sorted by id); -1 when they do not.
+
+    Sorted, every repeat sits right after its first occurrence, so the repeats are the values
+    minus the runs of equal values (`rle_id`). Both steps stream in constant memory, where a
+    hash set of 100M ids takes about 4 GB; the caller counts the predicate when this is -1."""
+    ids = key.drop_nulls()
+    ascending = (ids >= ids.cum_max()).all()
+    runs = ids.rle_id().max().cast(pl.Int64).fill_null(-1) + 1
+    return pl.when(ascending).then(ids.len().cast(pl.Int64) - runs).otherwise(-1)
+
+
 def record_checks(
     table: Table,
     columns: set[str],
@@ -217,9 +230,10 @@ def record_checks(
     (or not in the `declared` encoding). The finding names the `encoding:` to set: the
     `guess` made from the bytes (`cscli.adapters.sniff.guess_encoding`) when there is one.
 
-    Duplicate ids are found by a 64-bit hash of the id, three times faster than comparing
-    strings; a false match needs a hash collision (about 1 in 10^5 for ten million distinct
-    ids)."""
+    Duplicate ids are counted without a hash set when the ids arrive in ascending order (see
+    `sorted_repeats`); otherwise, and to flag the rows, they are found by a 64-bit hash of the
+    id, three times faster than comparing strings; a false match needs a hash collision
+    (about 1 in 10^5 for ten million distinct ids)."""
     checks = []
     id_col = table.id_column
     if id_col in columns:
@@ -232,6 +246,7 @@ def record_checks(
                 column=label,
                 effect="counted as separate records: remove the repeated rows (overlapping "
                 "exports?)",
+                count=sorted_repeats(key),
             )
         )
     if table.name in SURVEY_SOURCES and "survey_type" in columns_of:

@@ -29,6 +29,9 @@ class QualityCheck:
     drops_record: bool = False
     #: what cscli does with such records, in words
     effect: str = "read as missing"
+    #: a cheaper way to the count, when it has one: a scalar, the number of records
+    #: `predicate` flags, or -1 when it cannot tell (then the predicate is counted)
+    count: pl.Expr | None = None
 
 
 @dataclass(frozen=True, slots=True)
