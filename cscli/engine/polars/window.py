@@ -31,18 +31,28 @@ from cscli.period import TIME_DIMENSIONS
 
 
 class Batch:
-    """Queries to collect together; `add` returns the index of the result."""
+    """Queries to collect together; `add` returns the index of the result. A query added
+    `later` goes to a second `collect_all` after the others (a narrow quantile query: run
+    beside the other grouped queries of its source, each would hold its input at once)."""
 
     def __init__(self) -> None:
         self.queries: list[pl.LazyFrame] = []
+        self.later: set[int] = set()
         self.results: list[pl.DataFrame] = []
 
-    def add(self, lf: pl.LazyFrame) -> int:
+    def add(self, lf: pl.LazyFrame, *, later: bool = False) -> int:
         self.queries.append(lf)
+        if later:
+            self.later.add(len(self.queries) - 1)
         return len(self.queries) - 1
 
     def collect(self) -> None:
-        self.results = pl.collect_all(self.queries) if self.queries else []
+        results: dict[int, pl.DataFrame] = {}
+        for phase in (False, True):
+            idx = [i for i in range(len(self.queries)) if (i in self.later) == phase]
+            if idx:
+                results |= zip(idx, pl.collect_all([self.queries[i] for i in idx]), strict=True)
+        self.results = [results[i] for i in range(len(self.queries))]
 
     def __getitem__(self, i: int) -> pl.DataFrame:
         return self.results[i]
@@ -69,7 +79,7 @@ def add_grouped(
     """A flow's KPIs per group of `keys`, quantiles on narrow frames of their own."""
     parts = split(kpis)
     main = batch.add(lf.group_by(keys).agg(parts.streamed))
-    narrow = tuple(batch.add(q) for q in narrow_queries(lf, keys, parts))
+    narrow = tuple(batch.add(q, later=True) for q in narrow_queries(lf, keys, parts))
     return Grouped(main, narrow, tuple(keys), tuple(parts.order))
 
 
