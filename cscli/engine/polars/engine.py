@@ -38,7 +38,11 @@ def shared(sources: Mapping[str, LoadedSource]) -> dict[str, LoadedSource]:
     """The sources, each read through one cached node: the queries of a batch that read a
     source, whatever they filter, share its scan and its parsed columns (the node keeps the
     union of the columns they ask for; the streaming engine hands each of them the same
-    morsels)."""
+    morsels). Not on the in-memory engine (`POLARS_ENGINE_AFFINITY=in-memory`), which would
+    hold the node whole, every column of every row at once: there polars' own sharing of
+    equal subplans is kept."""
+    if pl.Config.state().get("POLARS_ENGINE_AFFINITY") == "in-memory":
+        return dict(sources)
     return {name: replace(source, frame=source.frame.cache()) for name, source in sources.items()}
 
 
