@@ -116,12 +116,18 @@ def test_split_quantiles_equal_polars_inline(
     kpis = _kpis()
     got, want = _by_channel(_split_way(lf, kpis)), _by_channel(_inline_way(lf, kpis))
     assert got.keys() == want.keys()
+    quantiles = {"first_response_time", "frt_p90"}
     for channel, row in want.items():
         for name, value in row.items():
             other = got[channel][name]
             if isinstance(value, float) and math.isnan(value):
                 pytest.fail("a quantile is never NaN")
-            assert other == value, (channel, name)  # bit for bit
+            if name in quantiles or not isinstance(value, float):
+                assert other == value, (channel, name)  # bit for bit
+            else:
+                # the mean now streams where the inline group_by (with a quantile) ran in
+                # memory: the same sum in another order, equal to the last bits or so
+                assert other == pytest.approx(value, rel=1e-12), (channel, name)
 
 
 def test_report_reads_each_file_once(monkeypatch: pytest.MonkeyPatch) -> None:
