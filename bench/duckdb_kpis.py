@@ -63,13 +63,23 @@ RESOLVED = """
 WITH t AS (
     SELECT channel,
            resolved_at,
-           (epoch_us(resolved_at) - epoch_us(created_at)) / 1e6 AS rs
+           (epoch_us(resolved_at) - epoch_us(created_at)) / 1e6 AS rs,
+           agent_replies,
+           reopens
     FROM read_parquet($tickets)
     WHERE ticket_id IS NOT NULL AND created_at IS NOT NULL AND resolved_at IS NOT NULL
 )
 SELECT GROUPING(channel, period) AS g, channel, period,
        quantile_cont(rs, 0.5) FILTER (WHERE rs >= 0) AS resolution_time,
-       count(rs) FILTER (WHERE rs >= 0) AS resolution_time__n
+       count(rs) FILTER (WHERE rs >= 0) AS resolution_time__n,
+       -- one_touch (no first_contact_resolved column): one agent reply, never reopened, over
+       -- the resolved tickets with a known reply count
+       count(*) FILTER (WHERE agent_replies = 1 AND coalesce(reopens = 0, true))
+           / nullif(count(agent_replies), 0) AS first_contact_resolution,
+       count(agent_replies) AS first_contact_resolution__n,
+       -- no status history: the export's reopens count, over the tickets that have one
+       count(*) FILTER (WHERE reopens > 0) / nullif(count(reopens), 0) AS reopen_rate,
+       count(reopens) AS reopen_rate__n
 FROM (SELECT *, date_trunc('week', timezone('UTC', resolved_at))::DATE AS period FROM t)
 GROUP BY GROUPING SETS ((channel, period), ())
 """
@@ -156,9 +166,51 @@ FROM k
 GROUP BY GROUPING SETS ((channel, period), ())
 """
 
+# The backlog: tickets open at the end of each week (no period bounds: the report has none),
+# per channel, for every week from the first to the last bucket of an event; a ticket ends at
+# resolved_at (the bench's tickets have no closed_at), one that ends before it opens ends at
+# once, and one with a status that ends it (closed, cancelled, …) but no resolved_at has no
+# end instant: it is left out (cscli/kpis/builtin/tickets.py BACKLOG, schema.GAVE_UP_STATUSES).
+# The totals row: the tickets still open after the last record.
+BACKLOG = """
+WITH t AS (
+    SELECT channel,
+           date_trunc('week', timezone('UTC', created_at))::DATE AS ob,
+           -- DuckDB's greatest() skips nulls: an open ticket has no end bucket
+           CASE WHEN resolved_at IS NOT NULL
+                THEN greatest(date_trunc('week', timezone('UTC', created_at)),
+                              date_trunc('week', timezone('UTC', resolved_at)))::DATE
+           END AS cb
+    FROM read_parquet($tickets)
+    WHERE ticket_id IS NOT NULL AND created_at IS NOT NULL
+      AND NOT (resolved_at IS NULL AND coalesce(lower(trim(status)) IN
+               ('closed', 'cancelled', 'canceled', 'rejected', 'abandoned'), false))
+), events AS (
+    SELECT channel, b, sum(d) AS d
+    FROM (SELECT channel, ob AS b, 1 AS d FROM t
+          UNION ALL SELECT channel, cb AS b, -1 AS d FROM t WHERE cb IS NOT NULL)
+    GROUP BY channel, b
+), weeks AS (
+    SELECT unnest(generate_series((SELECT min(b) FROM events), (SELECT max(b) FROM events),
+                                  INTERVAL 7 DAY))::DATE AS period
+), grid AS (
+    SELECT c.channel, w.period FROM (SELECT DISTINCT channel FROM t) c CROSS JOIN weeks w
+), levels AS (
+    SELECT grid.channel, grid.period,
+           sum(coalesce(events.d, 0)) OVER (PARTITION BY grid.channel ORDER BY grid.period)
+               AS backlog
+    FROM grid LEFT JOIN events
+      ON events.channel IS NOT DISTINCT FROM grid.channel AND events.b = grid.period
+)
+SELECT 0 AS g, channel, period, backlog, backlog AS backlog__n FROM levels
+UNION ALL
+SELECT 3, NULL, NULL, count(*), count(*) FROM t WHERE cb IS NULL
+"""
+
 QUERIES = (
     ("tickets by created_at", TICKETS),
     ("tickets by resolved_at", RESOLVED),
+    ("tickets open at each week's end (backlog)", BACKLOG),
     ("calls by queued_at", CALLS),
     ("surveys by responded_at (+ channel lookup)", SURVEYS),
 )
@@ -196,6 +248,8 @@ def compute(data: Path, threads: int | None = None) -> dict[str, Any]:
                 key = (r["channel"], _clean(r["period"]))
                 rows.setdefault(key, {}).update(values)
         timings.append({"query": label, "kpis": kpis, "seconds": time.perf_counter() - start})
+    for values in rows.values():  # a group without tickets has no backlog level (null, n 0)
+        values.setdefault("backlog", {"value": None, "n": 0})
     out_rows = [
         {"group": {"channel": ch, "period": period}, "kpis": values}
         for (ch, period), values in sorted(

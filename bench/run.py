@@ -35,7 +35,8 @@ ROOT = BENCH.parent
 DOCS = ROOT / "docs" / "performance.md"
 PY = sys.executable
 
-#: the KPIs bench/duckdb_kpis.py re-implements (the default set when the bar was set)
+#: the KPIs bench/duckdb_kpis.py re-implements: the whole default set (the first 12 were the
+#: default set when the bar was set; backlog, first_contact_resolution and reopen_rate since)
 CHECKED_KPIS = (
     "ticket_volume",
     "first_response_time",
@@ -49,6 +50,9 @@ CHECKED_KPIS = (
     "csat",
     "nps",
     "ces",
+    "backlog",
+    "first_contact_resolution",
+    "reopen_rate",
 )
 TABLES = ("tickets", "calls", "surveys")
 REL_TOL = 1e-9
@@ -655,9 +659,10 @@ def render_docs(res: Mapping[str, Any]) -> str:
     duck = t.get("duckdb", {})
     labels = {
         "cscli": "(a) cscli report, default KPI set",
-        "cscli_12": "(a′) cscli report, only the 12 KPIs DuckDB computes (`--kpi` ×12)",
+        "cscli_12": f"(a′) cscli report, only the {len(CHECKED_KPIS)} KPIs DuckDB computes "
+        f"(`--kpi` ×{len(CHECKED_KPIS)})",
         "cscli_in_memory": "(a″) cscli report, `POLARS_ENGINE_AFFINITY=in-memory`",
-        "duckdb": "(b) the same 12 KPIs in DuckDB SQL (`bench/duckdb_kpis.py`)",
+        "duckdb": f"(b) the same {len(CHECKED_KPIS)} KPIs in DuckDB SQL (`bench/duckdb_kpis.py`)",
         "floor_polars": "(c) floor: polars scans the needed columns and sums them",
         "floor_duckdb": "(c′) floor: the same in DuckDB",
     }
@@ -760,7 +765,7 @@ def render_docs(res: Mapping[str, Any]) -> str:
         if "cscli_12" in t and t["cscli_12"].get("ok"):
             r12 = t["cscli_12"]["wall_s"] / duck["wall_s"]
             w(
-                f"* Like for like (only the 12 KPIs DuckDB computes): "
+                f"* Like for like (only the {len(CHECKED_KPIS)} KPIs DuckDB computes): "
                 f"{t['cscli_12']['wall_s']:.2f} s = {r12:.2f}× DuckDB, "
                 f"{t['cscli_12']['peak_rss_mib']:,.0f} MiB."
             )

@@ -135,6 +135,19 @@ def _is_number(dtype: pl.DataType) -> bool:
     return dtype.is_numeric() and dtype != pl.Boolean
 
 
+def stat_values(kind: Stat) -> tuple[pl.Expr, pl.Expr]:
+    """A statistic's value per record (Float64) and the records it keeps: a value, in the
+    `where`, not negative when the kind says so (never null)."""
+    v = sql(kind.value).cast(pl.Float64)
+    keep = v.is_not_null()
+    where = _mask(kind.where)
+    if where is not None:
+        keep = keep & where
+    if kind.nonnegative:
+        keep = keep & (v >= 0)
+    return v, keep
+
+
 def compiled(kind: Kind) -> KindCompiler:
     """The polars meaning of one kind."""
     match kind:
@@ -224,16 +237,9 @@ class _Stat(KindCompiler):
     kind: Stat
 
     def value_n(self, lo: datetime | None, hi: datetime | None) -> tuple[pl.Expr, pl.Expr]:
-        k = self.kind
-        v = sql(k.value).cast(pl.Float64)
-        keep = v.is_not_null()
-        where = _mask(k.where)
-        if where is not None:
-            keep = keep & where
-        if k.nonnegative:
-            keep = keep & (v >= 0)
+        v, keep = stat_values(self.kind)
         values = v.filter(keep)
-        return _statistic(values, k.stat), values.count()
+        return _statistic(values, self.kind.stat), values.count()
 
     def open_share(self) -> pl.Expr:
         k = self.kind

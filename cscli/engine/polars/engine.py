@@ -3,12 +3,16 @@
 One `aggregate` builds, per report, the enriched lazy records of each source its KPIs read,
 then every window's queries (`window.add_window`), then one data-quality query per source
 (which also finds the source's export time), and collects them all in a single
-`pl.collect_all`: polars shares each source's scan between its queries.
+`pl.collect_all`. Every query reads a source through one cached node (`shared`), so each file
+is scanned and parsed once per batch: left to itself, polars shares a scan only between
+queries whose plans below the aggregation are equal, and the anchors' filters, the quality
+counts and the survey lookups differ.
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime
 
 import polars as pl
@@ -29,6 +33,18 @@ from cscli.period import Period
 
 #: why a database source is read whole when its newest record is older than the earliest window
 STALE = Reads(why_all="its newest record is older than the report's earliest window")
+
+
+def shared(sources: Mapping[str, LoadedSource]) -> dict[str, LoadedSource]:
+    """The sources, each read through one cached node: the queries of a batch that read a
+    source, whatever they filter, share its scan and its parsed columns (the node keeps the
+    union of the columns they ask for; the streaming engine hands each of them the same
+    morsels). Not on the in-memory engine (`POLARS_ENGINE_AFFINITY=in-memory`), which would
+    hold the node whole, every column of every row at once: there polars' own sharing of
+    equal subplans is kept."""
+    if pl.Config.state().get("POLARS_ENGINE_AFFINITY") == "in-memory":
+        return dict(sources)
+    return {name: replace(source, frame=source.frame.cache()) for name, source in sources.items()}
 
 
 def _reaches(end: object, start: datetime | None) -> bool:
@@ -73,10 +89,11 @@ class PolarsEngine:
                 source.reader.restrict(with_export_time(reads, stamps), plan.timezone)
         batch = Batch()
         planned = []
+        read = shared(sources)
         for report in plan.reports:
             frames = {
                 name: enriched(
-                    name, sources, report.by, cols, self.progress, hours, self.config.sla_policies
+                    name, read, report.by, cols, self.progress, hours, self.config.sla_policies
                 )
                 for name, cols in report.columns.items()
             }
@@ -92,7 +109,7 @@ class PolarsEngine:
             predicate = unmeasured(self.config.sla_policies, columns)
             effect = f"not measured for that target by {', '.join(sla)}"
             checks["tickets"].append(Check(UNMEASURED, predicate, "priority", effect))
-        quality = {name: batch.add(quality_query(sources[name], checks[name])) for name in checks}
+        quality = {name: batch.add(quality_query(read[name], checks[name])) for name in checks}
         try:
             batch.collect()
         except pl.exceptions.PolarsError as e:

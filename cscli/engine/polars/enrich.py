@@ -247,6 +247,9 @@ def _rated_contact(frame: pl.LazyFrame, d: Derivation, ctx: Context) -> pl.LazyF
         for link in d.needs_sources
         if link.source in ctx.sources and link.key is not None and link.key in ctx.columns
     ]
+    # the rated ids come from the surveys as they are, before any lookup is joined: each
+    # lookup then reads the survey records once, not again through the previous lookups
+    surveys = frame
     for contact, key in links:
         dims = [c for c in wanted if _inherited(c) in ctx.sources[contact].columns]
         if not dims:
@@ -254,7 +257,7 @@ def _rated_contact(frame: pl.LazyFrame, d: Derivation, ctx: Context) -> pl.LazyF
         # one row per contact id, so a duplicated id cannot multiply survey responses; only
         # the contacts that some survey rates are grouped (a semi join first: 2M surveys
         # need not group 10M tickets)
-        rated = frame.select(key).filter(pl.col(key).is_not_null())
+        rated = surveys.select(key).filter(pl.col(key).is_not_null())
         lookup = (
             ctx.sources[contact]
             .usable.select(key, *dict.fromkeys(_inherited(c) for c in dims))

@@ -147,20 +147,24 @@ def events_query(
     is_closed = closed.is_not_null()
     if hi is not None:
         is_closed = is_closed & (closed < hi)
-    # a record closed before it opened (bad data, reported by quality checks) closes at once
-    events = pl.concat(
-        [
-            lf.select(*dims, _b=ob, _open=pl.lit(1), _close=pl.lit(0), _lost=pl.lit(0)),
-            lf.filter(is_closed).select(
-                *dims,
-                _b=pl.max_horizontal(ob, cb),
-                _open=pl.lit(0),
-                _close=pl.lit(1),
-                _lost=(ob < cb).cast(pl.Int32),
-            ),
-        ],
-        how="vertical",
+    # one pass over the records: how many open in a bucket and close in another (`_cb`, null
+    # while open at `hi`); a record closed before it opened (bad data, reported by quality
+    # checks) closes at once. The few (opened, closed) bucket pairs then give the events.
+    pairs = lf.group_by(*dims, _ob=ob, _cb=pl.when(is_closed).then(pl.max_horizontal(ob, cb))).agg(
+        _n=pl.len().cast(pl.Int64)
     )
+    n, zero = pl.col("_n"), pl.lit(0, dtype=pl.Int64)
+    opened_in = pairs.group_by(*dims, _b="_ob").agg(_open=n.sum(), _close=zero, _lost=zero)
+    closed_in = (
+        pairs.filter(pl.col("_cb").is_not_null())
+        .group_by(*dims, _b="_cb")
+        .agg(
+            _open=zero,
+            _close=n.sum(),
+            _lost=(n * (pl.col("_ob") < pl.col("_cb")).cast(pl.Int64)).sum(),
+        )
+    )
+    events = pl.concat([opened_in, closed_in], how="vertical")
     return events.group_by(*dims, "_b").agg(
         pl.col("_open").sum().cast(pl.Int64),
         pl.col("_close").sum().cast(pl.Int64),

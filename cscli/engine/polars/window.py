@@ -23,6 +23,7 @@ from cscli.engine.base import PERIOD_COL, ReportPlan, WindowSpec, WindowTables
 from cscli.engine.polars.bands import with_business_bands
 from cscli.engine.polars.compile import aggregations, with_as_of
 from cscli.engine.polars.enrich import exploded, with_age
+from cscli.engine.polars.quantiles import joined, narrow_queries, split
 from cscli.engine.polars.states import segments
 from cscli.engine.polars.stocks import bucket, events_query
 from cscli.kpis.columns import columns_used
@@ -31,30 +32,65 @@ from cscli.period import TIME_DIMENSIONS
 
 
 class Batch:
-    """Queries to collect together; `add` returns the index of the result."""
+    """Queries to collect together; `add` returns the index of the result. A query added
+    `later` goes to a second `collect_all` after the others (a narrow quantile query: run
+    beside the other grouped queries of its source, each would hold its input at once)."""
 
     def __init__(self) -> None:
         self.queries: list[pl.LazyFrame] = []
+        self.later: set[int] = set()
         self.results: list[pl.DataFrame] = []
 
-    def add(self, lf: pl.LazyFrame) -> int:
+    def add(self, lf: pl.LazyFrame, *, later: bool = False) -> int:
         self.queries.append(lf)
+        if later:
+            self.later.add(len(self.queries) - 1)
         return len(self.queries) - 1
 
     def collect(self) -> None:
-        self.results = pl.collect_all(self.queries) if self.queries else []
+        results: dict[int, pl.DataFrame] = {}
+        for phase in (False, True):
+            idx = [i for i in range(len(self.queries)) if (i in self.later) == phase]
+            if idx:
+                results |= zip(idx, pl.collect_all([self.queries[i] for i in idx]), strict=True)
+        self.results = [results[i] for i in range(len(self.queries))]
 
     def __getitem__(self, i: int) -> pl.DataFrame:
         return self.results[i]
+
+
+@dataclass(frozen=True)
+class Grouped:
+    """Where a grouped table will be in the batch: its streamed aggregations and, for the
+    quantile KPIs of a flow, the narrow queries joined back on `keys` (`cscli.engine.polars.
+    quantiles`), in the columns' original `order`."""
+
+    main: int
+    narrow: tuple[int, ...] = ()
+    keys: tuple[str, ...] = ()
+    order: tuple[str, ...] = ()
+
+    def table(self, batch: Batch) -> pl.DataFrame:
+        return joined(batch[self.main], [batch[i] for i in self.narrow], self.keys, self.order)
+
+
+def add_grouped(
+    batch: Batch, lf: pl.LazyFrame, keys: Sequence[str], kpis: Sequence[Kpi]
+) -> Grouped:
+    """A flow's KPIs per group of `keys`, quantiles on narrow frames of their own."""
+    parts = split(kpis)
+    main = batch.add(lf.group_by(keys).agg(parts.streamed))
+    narrow = tuple(batch.add(q, later=True) for q in narrow_queries(lf, keys, parts))
+    return Grouped(main, narrow, tuple(keys), tuple(parts.order))
 
 
 @dataclass
 class WindowQueries:
     """Where a window's results will be in the batch (the indices of `WindowTables`' parts)."""
 
-    grouped: list[int] = field(default_factory=list)
+    grouped: list[Grouped] = field(default_factory=list)
     totals: list[int] = field(default_factory=list)
-    trend: list[int] = field(default_factory=list)
+    trend: list[Grouped] = field(default_factory=list)
     #: (kpi, index of its event counts, dims) for stock KPIs cut by a grain
     stock_rows: list[tuple[Kpi, int, list[str]]] = field(default_factory=list)
     stock_trend: list[tuple[Kpi, int]] = field(default_factory=list)
@@ -62,9 +98,9 @@ class WindowQueries:
     def tables(self, batch: Batch) -> WindowTables:
         """The window's results, once the batch is collected."""
         return WindowTables(
-            grouped=[batch[i] for i in self.grouped],
+            grouped=[g.table(batch) for g in self.grouped],
             totals=[batch[i] for i in self.totals],
-            trend=[batch[i] for i in self.trend],
+            trend=[g.table(batch) for g in self.trend],
             stock_rows=[(k, batch[i], dims) for k, i, dims in self.stock_rows],
             stock_trend=[(k, batch[i]) for k, i in self.stock_trend],
         )
@@ -106,12 +142,12 @@ def add_window(
             out.totals.append(batch.add(lf.select(*exprs, *span)))
         if window.grain:
             bucketed = lf.with_columns(bucket(at, window.grain, timezone).alias(PERIOD_COL))
-            groups = exploded(bucketed, by).group_by([*by, PERIOD_COL]).agg(exprs)
-            out.grouped.append(batch.add(groups))
+            keys = [*by, PERIOD_COL]
+            out.grouped.append(add_grouped(batch, exploded(bucketed, by), keys, flow.kpis))
             if window.trend:
-                out.trend.append(batch.add(bucketed.group_by(PERIOD_COL).agg(exprs)))
+                out.trend.append(add_grouped(batch, bucketed, [PERIOD_COL], flow.kpis))
         elif by:
-            out.grouped.append(batch.add(exploded(lf, by).group_by(by).agg(exprs)))
+            out.grouped.append(add_grouped(batch, exploded(lf, by), by, flow.kpis))
 
     for k in report.stocks:
         assert isinstance(k.kind, Stock)
@@ -129,7 +165,7 @@ def add_window(
                 events = events_query(lf, k.kind, [], window.grain, timezone, hi, lo)
                 out.stock_trend.append((k, batch.add(events)))
         elif by:
-            out.grouped.append(batch.add(exploded(lf, by).group_by(by).agg(exprs)))
+            out.grouped.append(Grouped(batch.add(exploded(lf, by).group_by(by).agg(exprs))))
     for k in report.intervals:
         lf = frames[k.source]
         exprs = list(aggregations(k, lo, hi))
@@ -142,12 +178,12 @@ def add_window(
             )
         if window.grain:
             segs = segments(lf, by, window.grain, timezone, lo, hi)
-            out.grouped.append(batch.add(segs.group_by([*by, PERIOD_COL]).agg(exprs)))
+            out.grouped.append(Grouped(batch.add(segs.group_by([*by, PERIOD_COL]).agg(exprs))))
             if window.trend:
-                out.trend.append(batch.add(segs.group_by(PERIOD_COL).agg(exprs)))
+                out.trend.append(Grouped(batch.add(segs.group_by(PERIOD_COL).agg(exprs))))
         elif by:
             segs = segments(lf, by, None, timezone, lo, hi)
-            out.grouped.append(batch.add(segs.group_by(by).agg(exprs)))
+            out.grouped.append(Grouped(batch.add(segs.group_by(by).agg(exprs))))
     return out
 
 
