@@ -22,6 +22,7 @@ import polars as pl
 
 from cscli.conditions import Condition
 from cscli.engine.polars.bands import in_business_band
+from cscli.engine.polars.conditions import meets
 from cscli.engine.polars.measures import seconds
 from cscli.kpis.columns import N_SUFFIX, OPEN_SUFFIX, kind_sql, matures
 from cscli.kpis.measures import MEASURES
@@ -252,7 +253,7 @@ class _Stat(KindCompiler):
         base = _where(k.where) & value.is_not_null()
         if k.nonnegative:
             base = base & (value >= 0)
-        return (base & _condition(value, cond) if cond else base), value
+        return (base & meets(value, cond) if cond else base), value
 
 
 @dataclass(frozen=True, slots=True)
@@ -485,19 +486,3 @@ def _statistic(values: pl.Expr, stat: str) -> pl.Expr:
     if stat == "min":
         return values.min()
     return values.max()
-
-
-def _condition(value: pl.Expr, cond: Condition) -> pl.Expr:
-    """The records whose own value meets a threshold condition (`> 1h`, `between …`)."""
-    low = cond.low.value
-    if cond.op == "<":
-        return value < low
-    if cond.op == "<=":
-        return value <= low
-    if cond.op == ">":
-        return value > low
-    if cond.op == ">=":
-        return value >= low
-    assert cond.high is not None
-    inside = value.is_between(low, cond.high.value)
-    return inside if cond.op == "between" else ~inside
