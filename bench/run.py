@@ -57,7 +57,8 @@ CHECKED_KPIS = (
 TABLES = ("tickets", "calls", "surveys")
 REL_TOL = 1e-9
 BAR_RSS_MIB = 4096  # "4 GB", read as 4 GiB
-BAR_RATIO = 2.0
+BAR_RATIO = 1.0  # issue 14: at most DuckDB's time
+BAR_FLOOR = 2.0  # issue 14: at most twice the polars scan floor
 
 #: run a command, stdout to a file; print its wall time, peak RSS and CPU time as JSON, and the
 #: CPU time every other process on the machine used meanwhile (from /proc/stat). A fresh
@@ -738,7 +739,9 @@ def render_docs(res: Mapping[str, Any]) -> str:
     w("")
     w(
         "> 10M tickets + 10M calls + 2M surveys in Parquet, full default KPI set by channel and "
-        "week, under 4 GB peak RSS on a 2-core machine and at most 2× DuckDB's time."
+        "week, on a 2-core machine: at most DuckDB's time and twice the polars scan floor "
+        "(issue 14), under 4 GB peak RSS (the first bar, which also asked for at most 2× "
+        "DuckDB's time)."
     )
     w("")
     a = t.get("cscli", {})
@@ -762,6 +765,13 @@ def render_docs(res: Mapping[str, Any]) -> str:
             f"{ratio - 1:+.0%} from parity. In CPU time (insensitive to other load): "
             f"{a['cpu_s']:.1f} s against {duck['cpu_s']:.1f} s = {a['cpu_s'] / duck['cpu_s']:.2f}×."
         )
+        floor = t.get("floor_polars", {})
+        if floor.get("ok"):
+            vs = a["wall_s"] / floor["wall_s"]
+            w(
+                f"* Against the polars scan floor ({floor['wall_s']:.2f} s): **{vs:.1f}×** (bar ≤ "
+                f"{BAR_FLOOR:g}×): **{'met' if vs <= BAR_FLOOR else 'NOT met'}**."
+            )
         if "cscli_12" in t and t["cscli_12"].get("ok"):
             r12 = t["cscli_12"]["wall_s"] / duck["wall_s"]
             w(
@@ -881,9 +891,11 @@ def _why(res: Mapping[str, Any], w: Any) -> None:
         w(
             f"* The joint plan of the {len(prof['queries'])} queries (`explain_all`, in "
             f"`bench/results/{res['size']}/plans/`) scans each file this often: {scans}; "
-            f"{prof['caches']} shared CACHE node(s). A cache is shared only between the group and "
-            "totals query of one (source, anchor): filters that differ by anchor and the "
-            "quality and survey-lookup queries each get their own scan."
+            f"{prof['caches']} shared CACHE node(s). Every query of the batch reads a source "
+            "through one cached node (`cscli/engine/polars/engine.py`, `shared`); the grouped "
+            "quantiles run in a second `collect_all` on narrow (keys, value) frames "
+            "(`quantiles.py`) and read their source once more there: the plans and the "
+            "per-query table below show the first `collect_all` only."
         )
         w(
             f"* Plan patterns: aggregations BY ticket_id: {pat.get('aggregate_by_ticket_id', 0)}, "
