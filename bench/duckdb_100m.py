@@ -26,15 +26,10 @@ Writes `{"rows": [{"group": {"channel", "period"}, "kpis": {id: {"value", "n"}}}
 
 from __future__ import annotations
 
-import argparse
-import json
-import math
-import time
-from datetime import date
 from pathlib import Path
 from typing import Any
 
-import duckdb
+from duckdb_kpis import cli, connect, run_queries  # the sibling script: same assembly
 
 #: the usable tickets, with the month of each anchor (GROUPING(channel, period) = 3: totals)
 BASE = """
@@ -110,60 +105,15 @@ QUERIES = (
 )
 
 
-def _clean(value: Any) -> Any:
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, date):
-        return value.isoformat()
-    return value
-
-
 def compute(data: Path, threads: int | None = None) -> dict[str, Any]:
-    con = duckdb.connect()
-    con.execute("SET TimeZone = 'UTC'")
-    if threads:
-        con.execute(f"SET threads = {int(threads)}")
+    con = connect(threads)
     files = str(data / "tickets" / "*.parquet").replace("'", "''")
     con.execute(BASE.format(tickets=f"'{files}'"))  # a view cannot take parameters
-    rows: dict[tuple[Any, Any], dict[str, Any]] = {}
-    totals: dict[str, Any] = {}
-    timings = []
-    for label, query in QUERIES:
-        start = time.perf_counter()
-        cur = con.execute(query)
-        columns = [d[0] for d in cur.description]
-        kpis = [c for c in columns if c not in ("g", "channel", "period") and "__" not in c]
-        for record in cur.fetchall():
-            r = dict(zip(columns, record, strict=True))
-            values = {k: {"value": _clean(r[k]), "n": int(r[k + "__n"])} for k in kpis}
-            if r["g"] == 3:
-                totals.update(values)
-            else:
-                rows.setdefault((r["channel"], _clean(r["period"])), {}).update(values)
-        timings.append({"query": label, "kpis": kpis, "seconds": time.perf_counter() - start})
-    out_rows = [
-        {"group": {"channel": ch, "period": period}, "kpis": values}
-        for (ch, period), values in sorted(
-            rows.items(), key=lambda kv: (kv[0][0] is None, kv[0][0] or "", kv[0][1])
-        )
-    ]
-    return {
-        "engine": f"duckdb {duckdb.__version__}",
-        "timings": timings,
-        "rows": out_rows,
-        "totals": {"kpis": totals},
-    }
+    return run_queries(con, QUERIES)
 
 
 def main() -> int:
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--data", type=Path, required=True, help="folder with tickets/*.parquet")
-    p.add_argument("--out", type=Path, required=True, help="JSON result file")
-    p.add_argument("--threads", type=int, help="DuckDB threads (default: all cores)")
-    a = p.parse_args()
-    doc = compute(a.data, a.threads)
-    a.out.write_text(json.dumps(doc, indent=1, allow_nan=False) + "\n")
-    return 0
+    return cli(compute, "folder with tickets/*.parquet", __doc__ or "")
 
 
 if __name__ == "__main__":

@@ -30,6 +30,7 @@ import argparse
 import json
 import math
 import time
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -224,19 +225,32 @@ def _clean(value: Any) -> Any:
     return value
 
 
-def compute(data: Path, threads: int | None = None) -> dict[str, Any]:
+def connect(threads: int | None) -> duckdb.DuckDBPyConnection:
+    """A DuckDB connection in UTC, on `threads` threads (default: all cores)."""
     con = duckdb.connect()
     con.execute("SET TimeZone = 'UTC'")
     if threads:
         con.execute(f"SET threads = {int(threads)}")
-    params = {t: str(data / f"{t}.parquet") for t in ("tickets", "calls", "surveys")}
+    return con
+
+
+def run_queries(
+    con: duckdb.DuckDBPyConnection,
+    queries: Sequence[tuple[str, str]],
+    params: Mapping[str, str] | None = None,
+    absent: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Run the labelled queries (each gives `g` = 3 for the totals row, `channel`, `period`,
+    and `<kpi>`, `<kpi>__n` columns) and assemble cscli's JSON report shape; `params`: the
+    `$name` parameters a query may use; `absent`: the value of a KPI a group has no row for."""
+    params = params or {}
     rows: dict[tuple[Any, Any], dict[str, Any]] = {}
     totals: dict[str, Any] = {}
     timings = []
-    for label, query in QUERIES:
+    for label, query in queries:
         names = [p for p in params if f"${p}" in query]
         start = time.perf_counter()
-        cur = con.execute(query, {p: params[p] for p in names})
+        cur = con.execute(query, {p: params[p] for p in names}) if names else con.execute(query)
         columns = [d[0] for d in cur.description]
         kpis = [c for c in columns if c not in ("g", "channel", "period") and "__" not in c]
         for record in cur.fetchall():
@@ -248,8 +262,9 @@ def compute(data: Path, threads: int | None = None) -> dict[str, Any]:
                 key = (r["channel"], _clean(r["period"]))
                 rows.setdefault(key, {}).update(values)
         timings.append({"query": label, "kpis": kpis, "seconds": time.perf_counter() - start})
-    for values in rows.values():  # a group without tickets has no backlog level (null, n 0)
-        values.setdefault("backlog", {"value": None, "n": 0})
+    for values in rows.values():
+        for kpi, value in (absent or {}).items():
+            values.setdefault(kpi, dict(value))
     out_rows = [
         {"group": {"channel": ch, "period": period}, "kpis": values}
         for (ch, period), values in sorted(
@@ -264,15 +279,26 @@ def compute(data: Path, threads: int | None = None) -> dict[str, Any]:
     }
 
 
-def main() -> int:
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--data", type=Path, required=True, help="folder with the three .parquet files")
+def compute(data: Path, threads: int | None = None) -> dict[str, Any]:
+    params = {t: str(data / f"{t}.parquet") for t in ("tickets", "calls", "surveys")}
+    # a group without tickets has no backlog level (null, n 0)
+    return run_queries(connect(threads), QUERIES, params, {"backlog": {"value": None, "n": 0}})
+
+
+def cli(compute: Callable[[Path, int | None], dict[str, Any]], data_help: str, doc: str) -> int:
+    """The command line of a DuckDB twin: `--data`, `--out`, `--threads`."""
+    p = argparse.ArgumentParser(description=doc.split("\n\n")[0])
+    p.add_argument("--data", type=Path, required=True, help=data_help)
     p.add_argument("--out", type=Path, required=True, help="JSON result file")
     p.add_argument("--threads", type=int, help="DuckDB threads (default: all cores)")
     a = p.parse_args()
-    doc = compute(a.data, a.threads)
-    a.out.write_text(json.dumps(doc, indent=1, allow_nan=False) + "\n")
+    doc_ = compute(a.data, a.threads)
+    a.out.write_text(json.dumps(doc_, indent=1, allow_nan=False) + "\n")
     return 0
+
+
+def main() -> int:
+    return cli(compute, "folder with the three .parquet files", __doc__ or "")
 
 
 if __name__ == "__main__":
