@@ -9,14 +9,16 @@ import re
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import polars as pl
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cscli import api
+from cscli.engine.polars.batch import Batch
 from cscli.engine.polars.compile import aggregations
-from cscli.engine.polars.quantiles import joined, narrow_queries, split
+from cscli.engine.polars.quantiles import Narrow, Split, bucket, joined, narrow_queries, split
 from cscli.kpis.catalog import CATALOG
 from cscli.kpis.spec import Kpi, instantiate
 
@@ -53,9 +55,11 @@ def _frame(channels: list[str | None], seconds: list[float | None]) -> pl.LazyFr
 
 def _split_way(lf: pl.LazyFrame, kpis: list[Kpi]) -> pl.DataFrame:
     parts = split(kpis)
-    main = lf.group_by(KEYS).agg(parts.streamed).collect()
-    narrow = pl.collect_all(narrow_queries(lf, KEYS, parts))
-    return joined(main, narrow, KEYS, parts.order)
+    batch = Batch()
+    main = batch.add(lf.group_by(KEYS).agg(parts.streamed))
+    narrow = [batch.add(q) for q in narrow_queries(lf, KEYS, parts)]
+    batch.collect()
+    return joined(batch[main], [batch[i] for i in narrow], KEYS, parts.order)
 
 
 def _inline_way(lf: pl.LazyFrame, kpis: list[Kpi]) -> pl.DataFrame:
@@ -147,3 +151,127 @@ def test_report_reads_each_file_once(monkeypatch: pytest.MonkeyPatch) -> None:
     scans = re.findall(r"(?:Parquet|Csv) SCAN \[([^\]]+)\]", first)
     assert sorted(scans) == sorted(set(scans))
     assert {Path(s).name for s in scans} >= {"tickets.csv", "calls.parquet", "surveys.csv"}
+
+
+# --- the two-pass quantile: the bucketing, and any floats -----------------------------------
+
+_EDGES = [
+    v
+    for e in (-1074, -1022, -1, 0, 1, 10, 52, 1023)
+    for base in (2.0**e,)
+    for v in (base, math.nextafter(base, 0), math.nextafter(base, math.inf), base * 1.5)
+]
+
+
+def _buckets(values: list[float]) -> pl.DataFrame:
+    df = pl.DataFrame({"v": values}, schema={"v": pl.Float64})
+    return df.with_columns(b=bucket(pl.col("v")).cast(pl.Int64)).sort("v")  # diff: no overflow
+
+
+def test_bucket_orders_powers_of_two_and_their_neighbours() -> None:
+    """Next to a power of two the logarithm may land on either side: the bucket must not."""
+    values = [*_EDGES, *(-v for v in _EDGES), 0.0, -0.0, math.inf, -math.inf, math.nan]
+    table = _buckets(values)
+    assert table["b"].diff().drop_nulls().min() >= 0  # type: ignore[operator]
+    by_value = dict(zip(table["v"].to_list()[:-1], table["b"].to_list()[:-1], strict=True))
+    assert by_value[0.0] == 0  # ±0 together
+    # 64 buckets per power of two: 1 and 1.5 are 32 buckets apart, 1 and 2 are 64
+    assert by_value[1.5] - by_value[1.0] == 32
+    assert by_value[2.0] - by_value[1.0] == 64
+    assert by_value[math.nextafter(2.0, 0)] == by_value[2.0] - 1
+    assert table["b"][-1] == 2**31 - 1  # NaN last, after +inf
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.floats(allow_nan=True, allow_infinity=True), min_size=1, max_size=80))
+def test_bucket_is_monotone(values: list[float]) -> None:
+    table = _buckets(values)
+    assert (table["b"].diff().drop_nulls() >= 0).all()
+
+
+_Q = [("p0", 0.0), ("p10", 0.1), ("p50", 0.5), ("p90", 0.9), ("p95", 0.95), ("p100", 1.0)]
+
+
+def _two_pass(lf: pl.LazyFrame, keys: list[str]) -> pl.DataFrame:
+    value = pl.col("v")
+    parts = Split(streamed=[], narrow=[Narrow(value, value.is_not_null(), list(_Q))], order=[])
+    batch = Batch()
+    (i,) = [batch.add(q) for q in narrow_queries(lf, keys, parts)]
+    batch.collect()
+    table = batch[i]
+    return table.drop("_q_all") if not keys else table
+
+
+def _inline(lf: pl.LazyFrame, keys: list[str]) -> pl.DataFrame:
+    aggs = [pl.col("v").drop_nulls().quantile(q, interpolation="linear").alias(a) for a, q in _Q]
+    if not keys:
+        return lf.select(aggs).collect()
+    # a group without a value: no row in the two-pass table (null once joined back)
+    return lf.drop_nulls("v").group_by(keys).agg(aggs).collect()
+
+
+def _same_bits(a: float | None, b: float | None) -> bool:
+    if a is None or b is None:
+        return a is b
+    return (math.isnan(a) and math.isnan(b)) or a == b
+
+
+@settings(max_examples=120, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["a", "b", None]),
+            st.one_of(
+                st.none(),
+                st.floats(allow_nan=True, allow_infinity=True),
+                st.floats(-1e3, 1e3),
+                st.integers(-3, 3).map(float),
+            ),
+        ),
+        min_size=1,
+        max_size=80,
+    )
+)
+def test_two_pass_quantiles_equal_polars_on_any_floats(
+    records: list[tuple[str | None, float | None]],
+) -> None:
+    """Negative values, ±0, infinities, NaN (sorted last), ties: polars' own quantile, bit
+    for bit, per group and over all records."""
+    lf = pl.LazyFrame(
+        {"k": [k for k, _ in records], "v": [v for _, v in records]},
+        schema={"k": pl.String, "v": pl.Float64},
+    )
+    for keys in (["k"], []):
+        got = {r["k"] if keys else 0: r for r in _two_pass(lf, keys).iter_rows(named=True)}
+        want = {r["k"] if keys else 0: r for r in _inline(lf, keys).iter_rows(named=True)}
+        if not keys and not got:  # no value at all: the totals row is made null on joining
+            assert all(v is None for v in want[0].values())
+            continue
+        assert got.keys() == want.keys()
+        for group, row in want.items():
+            for alias, _ in _Q:
+                assert _same_bits(got[group][alias], row[alias]), (keys, group, alias)
+
+
+def test_two_pass_quantiles_over_many_buckets_match_duckdb() -> None:
+    """50,000 values spread over twelve powers of ten in five groups (a null one too): polars'
+    quantiles bit for bit, and DuckDB's `quantile_cont` as an independent check."""
+    duckdb = pytest.importorskip("duckdb")
+    rng = np.random.default_rng(7)
+    n = 50_000
+    keys = rng.choice(np.array(["chat", "email", "phone", "web", None], dtype=object), n)
+    values = np.round(10 ** rng.uniform(-3, 9, n), 3)
+    values[rng.random(n) < 0.05] = 42.0  # a heavy tie
+    lf = pl.LazyFrame({"k": keys.tolist(), "v": values}, schema={"k": pl.String, "v": pl.Float64})
+    got = _two_pass(lf, ["k"]).sort("k", nulls_last=True)
+    assert got.equals(_inline(lf, ["k"]).sort("k", nulls_last=True))
+    frame = lf.collect()  # noqa: F841 — read by DuckDB's replacement scan
+    cols = ", ".join(f"quantile_cont(v, {q}) AS {a}" for a, q in _Q)
+    con = duckdb.connect()
+    sql = f"SELECT k, {cols} FROM frame GROUP BY k ORDER BY k NULLS LAST"
+    ref = con.execute(sql).fetchall()
+    assert [r[0] for r in ref] == got["k"].to_list()
+    for row, want in zip(got.iter_rows(), ref, strict=True):
+        assert row[1:] == pytest.approx(want[1:], rel=1e-12)
+    totals = _two_pass(lf, [])
+    assert totals.equals(_inline(lf, []))

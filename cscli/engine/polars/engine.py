@@ -20,6 +20,7 @@ import polars as pl
 from cscli.business_hours.assignment import business_hours
 from cscli.config import Config
 from cscli.engine.base import Aggregates, Breach, Plan
+from cscli.engine.polars.batch import Batch
 from cscli.engine.polars.enrich import Progress, enriched
 from cscli.engine.polars.facts import TIMESTAMPS
 from cscli.engine.polars.loader import LoadedSource
@@ -27,7 +28,7 @@ from cscli.engine.polars.quality import Check, quality_checks, quality_query, qu
 from cscli.engine.polars.records import breach_records
 from cscli.engine.polars.sla import UNMEASURED, unmeasured
 from cscli.engine.polars.sources import load_sources
-from cscli.engine.polars.window import Batch, add_window
+from cscli.engine.polars.window import add_window
 from cscli.engine.reads import Reads, needed, with_export_time
 from cscli.period import Period
 

@@ -1,29 +1,43 @@
-"""Quantiles of a grouped query, computed apart from it on narrow (keys, value) frames.
+"""Exact quantiles in bounded memory: two passes over narrow (keys, value) frames.
 
-Polars' streaming `group_by` has no quantile: a group_by that asks for one hands the whole
-operation, with every input column, to the in-memory engine (at 10M tickets that was a
-gigabyte and most of the batch's time). So a grouped query keeps its streamable aggregations,
-and the quantile KPIs that share a value and a filter get one narrow query of their own: the
-group keys and the kept values only. After the collect, the small tables are joined back on
-the keys (a null key matches a null key) in the columns' original order; a group without any
-kept value is not in the narrow table and gets null, as the quantile of no values is.
+Polars' streaming engine has no quantile: a `group_by` that asks for one hands the whole
+operation, with every input column, to the in-memory engine, and a `select` keeps every value
+(at 100M tickets, 10 GB for one median). So a query keeps its streamable aggregations, and the
+quantile KPIs that share a value and a filter get one query of their own, in two passes:
 
-Each group's kept values are the same multiset either way, and polars' quantile depends only on
-that multiset, so the values are polars' own `quantile(q, interpolation="linear")`, exactly.
-The totals (a `select`, no group_by) stream as they are and keep their quantiles inline.
+1. a streaming count of each group's kept values per bucket of a monotone bucketing of the
+   floats (`bucket`: 64 buckets per power of two), which locates, per group, the buckets
+   holding the ranks ⌊h⌋ and ⌈h⌉ (h = (n − 1)·q) and how many values lie below each;
+2. only the rows in those buckets are read again (a semi join with the small table of located
+   buckets), sorted per bucket, and the two ranks read there.
+
+The value is then polars' own `quantile(q, interpolation="linear")`, bit for bit: polars
+interpolates `(h − ⌊h⌋)·(v⌈h⌉ − v⌊h⌋) + v⌊h⌋` over the sorted values (NaN last), and each group's
+kept values are the same multiset either way. After the collect, the small tables are joined
+back on the keys (a null key matches a null key) in the columns' original order; a group
+without any kept value is not in them and gets null, as the quantile of no values is. The
+totals (no keys) are one group.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import partial
 
 import polars as pl
 
+from cscli.engine.polars.batch import Then
 from cscli.engine.polars.compile import aggregations, stat_values
 from cscli.kpis.spec import Kpi, Stat, stat_quantile
 
 _VALUE = "_q_value"
+_BUCKET = "_q_bucket"
+_COUNT = "_q_count"
+#: the one group of the totals
+_ALL = "_q_all"
+#: NaN sorts after every number, +inf included
+_NAN_BUCKET = 2**31 - 1
 
 
 @dataclass
@@ -37,8 +51,8 @@ class Narrow:
 
 @dataclass(frozen=True)
 class Split:
-    """A grouped query's aggregations without their quantiles, the quantiles by value, and
-    the aggregated columns in their original order."""
+    """A query's aggregations without their quantiles, the quantiles by value, and the
+    aggregated columns in their original order."""
 
     streamed: list[pl.Expr]
     narrow: list[Narrow]
@@ -46,7 +60,7 @@ class Split:
 
 
 def split(kpis: Sequence[Kpi]) -> Split:
-    """The aggregations of `kpis` (flow kinds) for a grouped query, quantiles set apart."""
+    """The aggregations of `kpis` (flow kinds), quantiles set apart."""
     streamed: list[pl.Expr] = []
     narrow: list[Narrow] = []
     order: list[str] = []
@@ -67,26 +81,125 @@ def split(kpis: Sequence[Kpi]) -> Split:
     return Split(streamed, narrow, order)
 
 
-def narrow_queries(lf: pl.LazyFrame, keys: Sequence[str], parts: Split) -> list[pl.LazyFrame]:
-    """One query per value: its quantiles per group of `keys`, over the kept values only."""
-    return [
-        lf.select(*keys, n.value.alias(_VALUE), n.keep.alias("_q_keep"))
-        .filter(pl.col("_q_keep"))
-        .group_by(keys)
-        .agg(
-            pl.col(_VALUE).quantile(q, interpolation="linear").alias(alias)
-            for alias, q in n.quantiles
+def bucket(v: pl.Expr) -> pl.Expr:
+    """A monotone Int32 bucket of a Float64: v ≤ w ⇒ bucket(v) ≤ bucket(w), NaN last.
+
+    For |v| in [2^e, 2^(e+1)), 64·|v|/2^e is in [64, 128): its floor plus 64·e numbers the
+    buckets in order. The scaling by a power of two is exact, so only the computed e (a
+    logarithm, within an ulp) can be off, and only for |v| next to a power of two, where both
+    candidates give the same bucket: the numbering is exact. Zero (±0) is bucket 0, negative
+    values mirror the positive ones, subnormals share the lowest buckets and infinities the
+    highest.
+    """
+    a = v.abs()
+    e = a.log(2).floor().clip(-1022, 1023)
+    scaled = (a * pl.lit(2.0).pow(-e) * 64).floor().clip(upper_bound=128)
+    p = (scaled + (e + 1023) * 64 + 1).cast(pl.Int32, strict=False)  # NaN: null, replaced
+    return (
+        pl.when(v.is_nan())
+        .then(pl.lit(_NAN_BUCKET, pl.Int32))
+        .when(v == 0)
+        .then(pl.lit(0, pl.Int32))
+        .when(v < 0)
+        .then(-p)
+        .otherwise(p)
+    )
+
+
+def narrow_queries(lf: pl.LazyFrame, keys: Sequence[str], parts: Split) -> list[Then]:
+    """One two-pass query per value: its quantiles per group of `keys` (all records when
+    there are none), over the kept values only."""
+    out = []
+    group = list(keys) or [_ALL]
+    columns = [pl.col(k) for k in keys] or [pl.lit(0, pl.Int8).alias(_ALL)]
+    for n in parts.narrow:
+        kept = (
+            lf.select(*keys, n.value.alias(_VALUE), n.keep.alias("_q_keep"))
+            .filter(pl.col("_q_keep"))
+            .select(*columns, _VALUE)
+            .with_columns(bucket(pl.col(_VALUE)).alias(_BUCKET))
         )
-        for n in parts.narrow
-    ]
+        counts = kept.group_by(*group, _BUCKET).agg(pl.len().alias(_COUNT))
+        out.append(Then(counts, partial(_second_pass, kept, group, n.quantiles)))
+    return out
+
+
+def _second_pass(
+    kept: pl.LazyFrame,
+    keys: list[str],
+    quantiles: Sequence[tuple[str, float]],
+    counts: pl.DataFrame,
+) -> pl.LazyFrame:
+    """The quantiles per group, from the bucket counts and the rows of the located buckets."""
+    c, b = pl.col(_COUNT), pl.col(_BUCKET)
+    below = c.cum_sum() - c  # values in the group's lower buckets
+    n = c.sum().cast(pl.Float64)
+    located: list[pl.Expr] = []
+    for i, (_, q) in enumerate(quantiles):
+        h = (n - 1) * q
+        for side, rank in (("lo", h.floor()), ("hi", h.ceil())):
+            inside = (below <= rank) & (below + c > rank)
+            located += [
+                b.filter(inside).first().alias(f"_b{i}{side}"),
+                (rank - below).filter(inside).first().cast(pl.Int64).alias(f"_at{i}{side}"),
+            ]
+        located.append((h - h.floor()).alias(f"_frac{i}"))
+    groups = counts.sort(*keys, _BUCKET, nulls_last=True).group_by(keys).agg(located)
+    tags = [(i, side) for i in range(len(quantiles)) for side in ("lo", "hi")]
+    targets = pl.concat(
+        [
+            groups.select(
+                *keys,
+                pl.col(f"_b{i}{s}").alias(_BUCKET),
+                pl.col(f"_at{i}{s}").alias("_at"),
+                pl.lit(f"{i}{s}").alias("_tag"),
+            )
+            for i, s in tags
+        ]
+    )
+    wanted = targets.select(*keys, _BUCKET).unique()
+    rows = (
+        kept.join(wanted.lazy(), on=[*keys, _BUCKET], how="semi", nulls_equal=True)
+        .group_by(*keys, _BUCKET)
+        .agg(pl.col(_VALUE).sort())
+    )
+    picked = targets.lazy().join(rows, on=[*keys, _BUCKET], nulls_equal=True)
+    picked = picked.select(*keys, "_tag", pl.col(_VALUE).list.get(pl.col("_at")).alias("_v"))
+    out = groups.lazy().select(*keys, *(pl.col(f"_frac{i}") for i in range(len(quantiles))))
+    for i, s in tags:
+        value = picked.filter(pl.col("_tag") == f"{i}{s}").select(
+            *keys, pl.col("_v").alias(f"_v{i}{s}")
+        )
+        out = out.join(value, on=keys, nulls_equal=True)
+    return out.select(
+        *keys,
+        *(
+            _interpolated(pl.col(f"_v{i}lo"), pl.col(f"_v{i}hi"), pl.col(f"_frac{i}")).alias(alias)
+            for i, (alias, _) in enumerate(quantiles)
+        ),
+    )
+
+
+def _interpolated(lo: pl.Expr, hi: pl.Expr, frac: pl.Expr) -> pl.Expr:
+    """Polars' linear interpolation between the two ranks, in its order of operations."""
+    return pl.when(lo == hi).then(lo).otherwise(frac * (hi - lo) + lo)
 
 
 def joined(
-    grouped: pl.DataFrame, narrow: Sequence[pl.DataFrame], keys: Sequence[str], order: Sequence[str]
+    main: pl.DataFrame, narrow: Sequence[pl.DataFrame], keys: Sequence[str], order: Sequence[str]
 ) -> pl.DataFrame:
-    """The grouped table with its quantiles joined back, columns in their original order."""
+    """The query's table with its quantiles joined back, columns in their original order
+    (the totals: one row, and the columns after `order` kept as they are)."""
     if not narrow:
-        return grouped
+        return main
+    if not keys:
+        rest = [c for c in main.columns if c not in order]
+        for part in narrow:
+            part = part.drop(_ALL)
+            if part.height == 0:
+                part = part.clear(1)
+            main = main.hstack(part)
+        return main.select(*order, *rest)
     for part in narrow:
-        grouped = grouped.join(part, on=list(keys), how="left", nulls_equal=True)
-    return grouped.select(*keys, *order)
+        main = main.join(part, on=list(keys), how="left", nulls_equal=True)
+    return main.select(*keys, *order)

@@ -21,6 +21,7 @@ from cscli.business_hours.assignment import BusinessHours
 from cscli.derived import WINDOW_MEASURES
 from cscli.engine.base import PERIOD_COL, ReportPlan, WindowSpec, WindowTables
 from cscli.engine.polars.bands import with_business_bands
+from cscli.engine.polars.batch import Batch
 from cscli.engine.polars.compile import aggregations, with_as_of
 from cscli.engine.polars.enrich import exploded, with_age
 from cscli.engine.polars.quantiles import joined, narrow_queries, split
@@ -29,34 +30,6 @@ from cscli.engine.polars.stocks import bucket, events_query
 from cscli.kpis.columns import columns_used
 from cscli.kpis.spec import Kpi, Stock
 from cscli.period import TIME_DIMENSIONS
-
-
-class Batch:
-    """Queries to collect together; `add` returns the index of the result. A query added
-    `later` goes to a second `collect_all` after the others (a narrow quantile query: run
-    beside the other grouped queries of its source, each would hold its input at once)."""
-
-    def __init__(self) -> None:
-        self.queries: list[pl.LazyFrame] = []
-        self.later: set[int] = set()
-        self.results: list[pl.DataFrame] = []
-
-    def add(self, lf: pl.LazyFrame, *, later: bool = False) -> int:
-        self.queries.append(lf)
-        if later:
-            self.later.add(len(self.queries) - 1)
-        return len(self.queries) - 1
-
-    def collect(self) -> None:
-        results: dict[int, pl.DataFrame] = {}
-        for phase in (False, True):
-            idx = [i for i in range(len(self.queries)) if (i in self.later) == phase]
-            if idx:
-                results |= zip(idx, pl.collect_all([self.queries[i] for i in idx]), strict=True)
-        self.results = [results[i] for i in range(len(self.queries))]
-
-    def __getitem__(self, i: int) -> pl.DataFrame:
-        return self.results[i]
 
 
 @dataclass(frozen=True)
@@ -80,8 +53,16 @@ def add_grouped(
     """A flow's KPIs per group of `keys`, quantiles on narrow frames of their own."""
     parts = split(kpis)
     main = batch.add(lf.group_by(keys).agg(parts.streamed))
-    narrow = tuple(batch.add(q, later=True) for q in narrow_queries(lf, keys, parts))
+    narrow = tuple(batch.add(q, step=1) for q in narrow_queries(lf, keys, parts))
     return Grouped(main, narrow, tuple(keys), tuple(parts.order))
+
+
+def add_totals(batch: Batch, lf: pl.LazyFrame, kpis: Sequence[Kpi], span: list[pl.Expr]) -> Grouped:
+    """A flow's KPIs over all its records (one row, with the `span` columns after them)."""
+    parts = split(kpis)
+    main = batch.add(lf.select(*parts.streamed, *span))
+    narrow = tuple(batch.add(q, step=1) for q in narrow_queries(lf, [], parts))
+    return Grouped(main, narrow, (), tuple(parts.order))
 
 
 @dataclass
@@ -89,7 +70,7 @@ class WindowQueries:
     """Where a window's results will be in the batch (the indices of `WindowTables`' parts)."""
 
     grouped: list[Grouped] = field(default_factory=list)
-    totals: list[int] = field(default_factory=list)
+    totals: list[Grouped] = field(default_factory=list)
     trend: list[Grouped] = field(default_factory=list)
     #: (kpi, index of its event counts, dims) for stock KPIs cut by a grain
     stock_rows: list[tuple[Kpi, int, list[str]]] = field(default_factory=list)
@@ -99,7 +80,7 @@ class WindowQueries:
         """The window's results, once the batch is collected."""
         return WindowTables(
             grouped=[g.table(batch) for g in self.grouped],
-            totals=[batch[i] for i in self.totals],
+            totals=[g.table(batch) for g in self.totals],
             trend=[g.table(batch) for g in self.trend],
             stock_rows=[(k, batch[i], dims) for k, i, dims in self.stock_rows],
             stock_trend=[(k, batch[i]) for k, i in self.stock_trend],
@@ -135,11 +116,10 @@ def add_window(
         if hi is not None:
             lf = lf.filter(at < hi)
         lf = with_time_dimensions(lf, at, by, timezone)
-        exprs = [e for k in flow.kpis for e in aggregations(k)]
         local_day = at.dt.convert_time_zone(timezone).dt.date()
         span = [local_day.min().alias("_first"), local_day.max().alias("_last")]
         if window.totals:
-            out.totals.append(batch.add(lf.select(*exprs, *span)))
+            out.totals.append(add_totals(batch, lf, flow.kpis, span))
         if window.grain:
             bucketed = lf.with_columns(bucket(at, window.grain, timezone).alias(PERIOD_COL))
             keys = [*by, PERIOD_COL]
@@ -157,7 +137,7 @@ def add_window(
         local_day = pl.col(k.kind.opened).dt.convert_time_zone(timezone).dt.date()
         span = [local_day.min().alias("_first"), local_day.max().alias("_last")]
         if window.totals:
-            out.totals.append(batch.add(lf.select(*exprs, *span)))
+            out.totals.append(Grouped(batch.add(lf.select(*exprs, *span))))
         if window.grain:
             events = events_query(exploded(lf, by), k.kind, by, window.grain, timezone, hi, lo)
             out.stock_rows.append((k, batch.add(events), by))
@@ -173,9 +153,8 @@ def add_window(
             segs = segments(lf, [], None, timezone, lo, hi)
             local_day = pl.col("started_at").dt.convert_time_zone(timezone).dt.date()
             first_last = lf.select(local_day.min().alias("_first"), local_day.max().alias("_last"))
-            out.totals.append(
-                batch.add(pl.concat([segs.select(exprs), first_last], how="horizontal"))
-            )
+            totals = pl.concat([segs.select(exprs), first_last], how="horizontal")
+            out.totals.append(Grouped(batch.add(totals)))
         if window.grain:
             segs = segments(lf, by, window.grain, timezone, lo, hi)
             out.grouped.append(Grouped(batch.add(segs.group_by([*by, PERIOD_COL]).agg(exprs))))
