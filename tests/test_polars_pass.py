@@ -18,7 +18,15 @@ from hypothesis import strategies as st
 from cscli import api
 from cscli.engine.polars.batch import Batch
 from cscli.engine.polars.compile import aggregations
-from cscli.engine.polars.quantiles import Narrow, Split, bucket, joined, narrow_queries, split
+from cscli.engine.polars.quantiles import (
+    Narrow,
+    Split,
+    bucket,
+    joined,
+    level,
+    narrow_queries,
+    split,
+)
 from cscli.kpis.catalog import CATALOG
 from cscli.kpis.spec import Kpi, instantiate
 
@@ -59,7 +67,7 @@ def _split_way(lf: pl.LazyFrame, kpis: list[Kpi]) -> pl.DataFrame:
     main = batch.add(lf.group_by(KEYS).agg(parts.streamed))
     narrow = [batch.add(q) for q in narrow_queries(lf, KEYS, parts)]
     batch.collect()
-    return joined(batch[main], [batch[i] for i in narrow], KEYS, parts.order)
+    return joined(batch[main], [level(batch[i], 0, KEYS) for i in narrow], KEYS, parts.order)
 
 
 def _inline_way(lf: pl.LazyFrame, kpis: list[Kpi]) -> pl.DataFrame:
@@ -192,14 +200,17 @@ def test_bucket_is_monotone(values: list[float]) -> None:
 _Q = [("p0", 0.0), ("p10", 0.1), ("p50", 0.5), ("p90", 0.9), ("p95", 0.95), ("p100", 1.0)]
 
 
-def _two_pass(lf: pl.LazyFrame, keys: list[str]) -> pl.DataFrame:
+def _two_pass(
+    lf: pl.LazyFrame, keys: list[str], rollups: list[list[str]] | None = None
+) -> list[pl.DataFrame]:
+    """The quantiles per group of `keys`, then per group of each rollup (from the same two
+    passes)."""
     value = pl.col("v")
     parts = Split(streamed=[], narrow=[Narrow(value, value.is_not_null(), list(_Q))], order=[])
     batch = Batch()
-    (i,) = [batch.add(q) for q in narrow_queries(lf, keys, parts)]
+    (i,) = [batch.add(q) for q in narrow_queries(lf, keys, parts, rollups or [])]
     batch.collect()
-    table = batch[i]
-    return table.drop("_q_all") if not keys else table
+    return [level(batch[i], n, k) for n, k in enumerate([keys, *(rollups or [])])]
 
 
 def _inline(lf: pl.LazyFrame, keys: list[str]) -> pl.DataFrame:
@@ -241,8 +252,9 @@ def test_two_pass_quantiles_equal_polars_on_any_floats(
         {"k": [k for k, _ in records], "v": [v for _, v in records]},
         schema={"k": pl.String, "v": pl.Float64},
     )
-    for keys in (["k"], []):
-        got = {r["k"] if keys else 0: r for r in _two_pass(lf, keys).iter_rows(named=True)}
+    by_key, total = _two_pass(lf, ["k"], rollups=[[]])  # the totals rolled up from the groups
+    for keys, table in ((["k"], by_key), ([], _two_pass(lf, [])[0]), ([], total)):
+        got = {r["k"] if keys else 0: r for r in table.iter_rows(named=True)}
         want = {r["k"] if keys else 0: r for r in _inline(lf, keys).iter_rows(named=True)}
         if not keys and not got:  # no value at all: the totals row is made null on joining
             assert all(v is None for v in want[0].values())
@@ -263,7 +275,8 @@ def test_two_pass_quantiles_over_many_buckets_match_duckdb() -> None:
     values = np.round(10 ** rng.uniform(-3, 9, n), 3)
     values[rng.random(n) < 0.05] = 42.0  # a heavy tie
     lf = pl.LazyFrame({"k": keys.tolist(), "v": values}, schema={"k": pl.String, "v": pl.Float64})
-    got = _two_pass(lf, ["k"]).sort("k", nulls_last=True)
+    got, total = _two_pass(lf, ["k"], rollups=[[]])
+    got = got.sort("k", nulls_last=True)
     assert got.equals(_inline(lf, ["k"]).sort("k", nulls_last=True))
     frame = lf.collect()  # noqa: F841 — read by DuckDB's replacement scan
     cols = ", ".join(f"quantile_cont(v, {q}) AS {a}" for a, q in _Q)
@@ -273,5 +286,5 @@ def test_two_pass_quantiles_over_many_buckets_match_duckdb() -> None:
     assert [r[0] for r in ref] == got["k"].to_list()
     for row, want in zip(got.iter_rows(), ref, strict=True):
         assert row[1:] == pytest.approx(want[1:], rel=1e-12)
-    totals = _two_pass(lf, [])
-    assert totals.equals(_inline(lf, []))
+    assert total.equals(_inline(lf, []))
+    assert _two_pass(lf, [])[0].equals(_inline(lf, []))

@@ -36,6 +36,10 @@ _BUCKET = "_q_bucket"
 _COUNT = "_q_count"
 #: the one group of the totals
 _ALL = "_q_all"
+#: which of a query's levels (its keys, its rollups) a row of its result is
+_LEVEL = "_q_level"
+#: the prefix of a key column in a result (the quantiles' columns are the KPIs' ids)
+_KEY = "_q_key_"
 #: NaN sorts after every number, +inf included
 _NAN_BUCKET = 2**31 - 1
 
@@ -106,12 +110,23 @@ def bucket(v: pl.Expr) -> pl.Expr:
     )
 
 
-def narrow_queries(lf: pl.LazyFrame, keys: Sequence[str], parts: Split) -> list[Then]:
+def narrow_queries(
+    lf: pl.LazyFrame,
+    keys: Sequence[str],
+    parts: Split,
+    rollups: Sequence[Sequence[str]] = (),
+) -> list[Then]:
     """One two-pass query per value: its quantiles per group of `keys` (all records when
-    there are none), over the kept values only."""
+    there are none), over the kept values only; and per group of each rollup (a subset of
+    `keys`: `[]` for all records) from the same two passes, the rollup's bucket counts being
+    sums of the finer ones. The result has a `_q_level` column: 0 for `keys`, i for rollup i
+    (`level` takes one out)."""
+    levels = [list(k) or [_ALL] for k in (keys, *rollups)]
+    columns = [pl.col(k) for k in keys]
+    if any(level == [_ALL] for level in levels):
+        columns.append(pl.lit(0, pl.Int8).alias(_ALL))
+    fine = [c.meta.output_name() for c in columns]
     out = []
-    group = list(keys) or [_ALL]
-    columns = [pl.col(k) for k in keys] or [pl.lit(0, pl.Int8).alias(_ALL)]
     for n in parts.narrow:
         kept = (
             lf.select(*keys, n.value.alias(_VALUE), n.keep.alias("_q_keep"))
@@ -119,33 +134,58 @@ def narrow_queries(lf: pl.LazyFrame, keys: Sequence[str], parts: Split) -> list[
             .select(*columns, _VALUE)
             .with_columns(bucket(pl.col(_VALUE)).alias(_BUCKET))
         )
-        counts = kept.group_by(*group, _BUCKET).agg(pl.len().alias(_COUNT))
-        out.append(Then(counts, partial(_second_pass, kept, group, n.quantiles)))
+        counts = kept.group_by(*fine, _BUCKET).agg(pl.len().alias(_COUNT))
+        out.append(Then(counts, partial(_second_pass, kept, levels, n.quantiles)))
     return out
+
+
+def level(table: pl.DataFrame, i: int, keys: Sequence[str]) -> pl.DataFrame:
+    """Level `i` of a `narrow_queries` result: its `keys` and the quantile columns."""
+    values = [c for c in table.columns if not c.startswith("_q_")]
+    return table.filter(pl.col(_LEVEL) == i).select(
+        *(pl.col(_KEY + k).alias(k) for k in keys), *values
+    )
 
 
 def _second_pass(
     kept: pl.LazyFrame,
-    keys: list[str],
+    levels: list[list[str]],
     quantiles: Sequence[tuple[str, float]],
     counts: pl.DataFrame,
-) -> pl.LazyFrame:
-    """The quantiles per group, from the bucket counts and the rows of the located buckets."""
+) -> Then:
+    """Locate each level's buckets, then read the rows of any of them (one pass)."""
+    located = []
+    rows = kept
+    for i, keys in enumerate(levels):
+        hist = counts.group_by(*keys, _BUCKET).agg(pl.col(_COUNT).sum())
+        groups, targets = _located(hist, keys, quantiles)
+        located.append((groups, targets))
+        wanted = targets.select(*keys, _BUCKET).unique().with_columns(pl.lit(True).alias(f"_w{i}"))
+        rows = rows.join(wanted.lazy(), on=[*keys, _BUCKET], how="left", nulls_equal=True)
+    flags = [f"_w{i}" for i in range(len(levels))]
+    rows = rows.filter(pl.any_horizontal(pl.col(f).fill_null(False) for f in flags))
+    return Then(rows, partial(_picked, levels, quantiles, located))
+
+
+def _located(
+    hist: pl.DataFrame, keys: list[str], quantiles: Sequence[tuple[str, float]]
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Per group: the bucket and the rank inside it of ranks ⌊h⌋ and ⌈h⌉ of each quantile
+    (`_b{i}lo`, `_at{i}lo`, …) and h − ⌊h⌋ (`_frac{i}`); and the same as long targets."""
     c, b = pl.col(_COUNT), pl.col(_BUCKET)
     below = c.cum_sum() - c  # values in the group's lower buckets
     n = c.sum().cast(pl.Float64)
-    located: list[pl.Expr] = []
+    exprs: list[pl.Expr] = []
     for i, (_, q) in enumerate(quantiles):
         h = (n - 1) * q
         for side, rank in (("lo", h.floor()), ("hi", h.ceil())):
             inside = (below <= rank) & (below + c > rank)
-            located += [
+            exprs += [
                 b.filter(inside).first().alias(f"_b{i}{side}"),
                 (rank - below).filter(inside).first().cast(pl.Int64).alias(f"_at{i}{side}"),
             ]
-        located.append((h - h.floor()).alias(f"_frac{i}"))
-    groups = counts.sort(*keys, _BUCKET, nulls_last=True).group_by(keys).agg(located)
-    tags = [(i, side) for i in range(len(quantiles)) for side in ("lo", "hi")]
+        exprs.append((h - h.floor()).alias(f"_frac{i}"))
+    groups = hist.sort(*keys, _BUCKET, nulls_last=True).group_by(keys).agg(exprs)
     targets = pl.concat(
         [
             groups.select(
@@ -154,30 +194,49 @@ def _second_pass(
                 pl.col(f"_at{i}{s}").alias("_at"),
                 pl.lit(f"{i}{s}").alias("_tag"),
             )
-            for i, s in tags
+            for i in range(len(quantiles))
+            for s in ("lo", "hi")
         ]
     )
-    wanted = targets.select(*keys, _BUCKET).unique()
-    rows = (
-        kept.join(wanted.lazy(), on=[*keys, _BUCKET], how="semi", nulls_equal=True)
-        .group_by(*keys, _BUCKET)
-        .agg(pl.col(_VALUE).sort())
-    )
-    picked = targets.lazy().join(rows, on=[*keys, _BUCKET], nulls_equal=True)
-    picked = picked.select(*keys, "_tag", pl.col(_VALUE).list.get(pl.col("_at")).alias("_v"))
-    out = groups.lazy().select(*keys, *(pl.col(f"_frac{i}") for i in range(len(quantiles))))
-    for i, s in tags:
-        value = picked.filter(pl.col("_tag") == f"{i}{s}").select(
-            *keys, pl.col("_v").alias(f"_v{i}{s}")
+    return groups, targets
+
+
+def _picked(
+    levels: list[list[str]],
+    quantiles: Sequence[tuple[str, float]],
+    located: list[tuple[pl.DataFrame, pl.DataFrame]],
+    rows: pl.DataFrame,
+) -> pl.LazyFrame:
+    """Each level's quantiles, from the rows of its located buckets."""
+    tables = []
+    for i, (keys, (groups, targets)) in enumerate(zip(levels, located, strict=True)):
+        sorted_ = (
+            rows.lazy()
+            .filter(pl.col(f"_w{i}").fill_null(False))
+            .group_by(*keys, _BUCKET)
+            .agg(pl.col(_VALUE).sort())
         )
-        out = out.join(value, on=keys, nulls_equal=True)
-    return out.select(
-        *keys,
-        *(
-            _interpolated(pl.col(f"_v{i}lo"), pl.col(f"_v{i}hi"), pl.col(f"_frac{i}")).alias(alias)
-            for i, (alias, _) in enumerate(quantiles)
-        ),
-    )
+        picked = targets.lazy().join(sorted_, on=[*keys, _BUCKET], nulls_equal=True)
+        picked = picked.select(*keys, "_tag", pl.col(_VALUE).list.get(pl.col("_at")).alias("_v"))
+        out = groups.lazy().select(*keys, *(f"_frac{j}" for j in range(len(quantiles))))
+        for j in range(len(quantiles)):
+            for s in ("lo", "hi"):
+                value = picked.filter(pl.col("_tag") == f"{j}{s}")
+                value = value.select(*keys, pl.col("_v").alias(f"_v{j}{s}"))
+                out = out.join(value, on=keys, nulls_equal=True)
+        tables.append(
+            out.select(
+                *(pl.col(k).alias(_KEY + k) for k in keys),
+                *(
+                    _interpolated(
+                        pl.col(f"_v{j}lo"), pl.col(f"_v{j}hi"), pl.col(f"_frac{j}")
+                    ).alias(alias)
+                    for j, (alias, _) in enumerate(quantiles)
+                ),
+                pl.lit(i, pl.Int8).alias(_LEVEL),
+            )
+        )
+    return pl.concat(tables, how="diagonal_relaxed")
 
 
 def _interpolated(lo: pl.Expr, hi: pl.Expr, frac: pl.Expr) -> pl.Expr:
@@ -195,7 +254,6 @@ def joined(
     if not keys:
         rest = [c for c in main.columns if c not in order]
         for part in narrow:
-            part = part.drop(_ALL)
             if part.height == 0:
                 part = part.clear(1)
             main = main.hstack(part)

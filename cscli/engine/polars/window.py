@@ -24,7 +24,7 @@ from cscli.engine.polars.bands import with_business_bands
 from cscli.engine.polars.batch import Batch
 from cscli.engine.polars.compile import aggregations, with_as_of
 from cscli.engine.polars.enrich import exploded, with_age
-from cscli.engine.polars.quantiles import joined, narrow_queries, split
+from cscli.engine.polars.quantiles import joined, level, narrow_queries, split
 from cscli.engine.polars.states import segments
 from cscli.engine.polars.stocks import bucket, events_query
 from cscli.kpis.columns import columns_used
@@ -35,34 +35,54 @@ from cscli.period import TIME_DIMENSIONS
 @dataclass(frozen=True)
 class Grouped:
     """Where a grouped table will be in the batch: its streamed aggregations and, for the
-    quantile KPIs of a flow, the narrow queries joined back on `keys` (`cscli.engine.polars.
-    quantiles`), in the columns' original `order`."""
+    quantile KPIs of a flow, the levels of the two-pass queries joined back on `keys`
+    (`cscli.engine.polars.quantiles`), in the columns' original `order`."""
 
     main: int
-    narrow: tuple[int, ...] = ()
+    #: (index in the batch, level) of each quantile query
+    narrow: tuple[tuple[int, int], ...] = ()
     keys: tuple[str, ...] = ()
     order: tuple[str, ...] = ()
 
     def table(self, batch: Batch) -> pl.DataFrame:
-        return joined(batch[self.main], [batch[i] for i in self.narrow], self.keys, self.order)
+        narrow = [level(batch[i], n, self.keys) for i, n in self.narrow]
+        return joined(batch[self.main], narrow, self.keys, self.order)
 
 
-def add_grouped(
-    batch: Batch, lf: pl.LazyFrame, keys: Sequence[str], kpis: Sequence[Kpi]
-) -> Grouped:
-    """A flow's KPIs per group of `keys`, quantiles on narrow frames of their own."""
+def add_flow(
+    batch: Batch,
+    lf: pl.LazyFrame,
+    kpis: Sequence[Kpi],
+    groupings: Sequence[tuple[pl.LazyFrame, Sequence[str]]],
+    span: Sequence[pl.Expr] = (),
+) -> list[Grouped]:
+    """A flow's KPIs per group of each grouping's keys, on its frame (`[]`: the totals, one
+    row with the `span` columns after them). Every quantile KPI of a grouping whose frame is
+    `lf` itself rolls up from the first such grouping's two passes; the others (a
+    multi-valued dimension's exploded frame) have their own."""
     parts = split(kpis)
-    main = batch.add(lf.group_by(keys).agg(parts.streamed))
-    narrow = tuple(batch.add(q, step=1) for q in narrow_queries(lf, keys, parts))
-    return Grouped(main, narrow, tuple(keys), tuple(parts.order))
-
-
-def add_totals(batch: Batch, lf: pl.LazyFrame, kpis: Sequence[Kpi], span: list[pl.Expr]) -> Grouped:
-    """A flow's KPIs over all its records (one row, with the `span` columns after them)."""
-    parts = split(kpis)
-    main = batch.add(lf.select(*parts.streamed, *span))
-    narrow = tuple(batch.add(q, step=1) for q in narrow_queries(lf, [], parts))
-    return Grouped(main, narrow, (), tuple(parts.order))
+    out = []
+    finest = next((keys for frame, keys in groupings if frame is lf), None)
+    rollups = [list(keys) for frame, keys in groupings if frame is lf and keys is not finest]
+    shared: list[int] = []
+    if finest is not None and parts.narrow:
+        shared = [batch.add(q, step=1) for q in narrow_queries(lf, finest, parts, rollups)]
+    for frame, keys in groupings:
+        if keys:
+            main = batch.add(frame.group_by(keys).agg(parts.streamed))
+        else:
+            main = batch.add(frame.select(*parts.streamed, *span))
+        if frame is lf:
+            n = (
+                0
+                if keys is finest
+                else 1 + next(i for i, r in enumerate(rollups) if r == list(keys))
+            )
+            narrow = tuple((i, n) for i in shared)
+        else:
+            narrow = tuple((batch.add(q, step=1), 0) for q in narrow_queries(frame, keys, parts))
+        out.append(Grouped(main, narrow, tuple(keys), tuple(parts.order)))
+    return out
 
 
 @dataclass
@@ -118,16 +138,24 @@ def add_window(
         lf = with_time_dimensions(lf, at, by, timezone)
         local_day = at.dt.convert_time_zone(timezone).dt.date()
         span = [local_day.min().alias("_first"), local_day.max().alias("_last")]
-        if window.totals:
-            out.totals.append(add_totals(batch, lf, flow.kpis, span))
+        bucketed = lf
         if window.grain:
             bucketed = lf.with_columns(bucket(at, window.grain, timezone).alias(PERIOD_COL))
-            keys = [*by, PERIOD_COL]
-            out.grouped.append(add_grouped(batch, exploded(bucketed, by), keys, flow.kpis))
-            if window.trend:
-                out.trend.append(add_grouped(batch, bucketed, [PERIOD_COL], flow.kpis))
-        elif by:
-            out.grouped.append(add_grouped(batch, exploded(lf, by), by, flow.kpis))
+        keys = [*by, PERIOD_COL] if window.grain else by
+        groupings: list[tuple[pl.LazyFrame, Sequence[str]]] = []
+        if keys:
+            groupings.append((exploded(bucketed, by), keys))
+        if window.grain and window.trend:
+            groupings.append((bucketed, [PERIOD_COL]))
+        if window.totals:
+            groupings.append((bucketed, []))
+        tables = add_flow(batch, bucketed, flow.kpis, groupings, span)
+        if keys:
+            out.grouped.append(tables.pop(0))
+        if window.grain and window.trend:
+            out.trend.append(tables.pop(0))
+        if window.totals:
+            out.totals.append(tables.pop(0))
 
     for k in report.stocks:
         assert isinstance(k.kind, Stock)
