@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 import re
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,7 @@ from cscli.engine.polars.quantiles import (
 )
 from cscli.kpis.catalog import CATALOG
 from cscli.kpis.spec import Kpi, instantiate
+from cscli.render.jsondoc import render_json
 
 ROOT = Path(__file__).resolve().parent.parent
 KEYS = ["channel", "period"]
@@ -288,3 +290,34 @@ def test_two_pass_quantiles_over_many_buckets_match_duckdb() -> None:
         assert row[1:] == pytest.approx(want[1:], rel=1e-12)
     assert total.equals(_inline(lf, []))
     assert _two_pass(lf, [])[0].equals(_inline(lf, []))
+
+
+def test_large_sources_collect_one_heavy_query_at_a_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Above `ONE_HEAVY_ROWS` a step runs its light queries with one group_by, then each
+    other group_by alone; the report is the same, value for value."""
+    from cscli.engine.polars import engine
+
+    config = ROOT / "configs" / "sample.yaml"
+    calls: list[int] = []
+    real = pl.collect_all
+
+    def counting(frames: Any, **kwargs: Any) -> Any:
+        frames = list(frames)
+        calls.append(len(frames))
+        return real(frames, **kwargs)
+
+    monkeypatch.setattr(pl, "collect_all", counting)
+    shared = api.report(config, by=["channel"], grain="week")  # type: ignore[arg-type]
+    in_steps = list(calls)
+    calls.clear()
+    monkeypatch.setattr(engine, "ONE_HEAVY_ROWS", 0)
+    rounds = api.report(config, by=["channel"], grain="week")  # type: ignore[arg-type]
+    # the sample's sources are a few hundred rows: by default a collect per step (the
+    # queries, the quantiles' bucket counts, their rows, their picks) and the quality
+    # examples' own; in rounds more collects, smaller, and every query still collected once
+    assert in_steps[1:4] == [2, 2, 2]  # two quantile values (first response, resolution)
+    assert len(calls) > len(in_steps)
+    assert max(calls) < max(in_steps)
+    assert sum(calls) == sum(in_steps)
+    now = datetime(2026, 12, 1, tzinfo=UTC)
+    assert render_json(rounds, now=now) == render_json(shared, now=now)

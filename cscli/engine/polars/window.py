@@ -66,10 +66,11 @@ def add_flow(
     rollups = [list(keys) for frame, keys in groupings if frame is lf and keys is not finest]
     shared: list[int] = []
     if finest is not None and parts.narrow:
-        shared = [batch.add(q, step=1) for q in narrow_queries(lf, finest, parts, rollups)]
+        queries = narrow_queries(lf, finest, parts, rollups)
+        shared = [batch.add(q, step=1, heavy=True) for q in queries]
     for frame, keys in groupings:
         if keys:
-            main = batch.add(frame.group_by(keys).agg(parts.streamed))
+            main = batch.add(frame.group_by(keys).agg(parts.streamed), heavy=True)
         else:
             main = batch.add(frame.select(*parts.streamed, *span))
         if frame is lf:
@@ -80,7 +81,8 @@ def add_flow(
             )
             narrow = tuple((i, n) for i in shared)
         else:
-            narrow = tuple((batch.add(q, step=1), 0) for q in narrow_queries(frame, keys, parts))
+            queries = narrow_queries(frame, keys, parts)
+            narrow = tuple((batch.add(q, step=1, heavy=True), 0) for q in queries)
         out.append(Grouped(main, narrow, tuple(keys), tuple(parts.order)))
     return out
 
@@ -168,12 +170,13 @@ def add_window(
             out.totals.append(Grouped(batch.add(lf.select(*exprs, *span))))
         if window.grain:
             events = events_query(exploded(lf, by), k.kind, by, window.grain, timezone, hi, lo)
-            out.stock_rows.append((k, batch.add(events), by))
+            out.stock_rows.append((k, batch.add(events, heavy=True), by))
             if window.trend:
                 events = events_query(lf, k.kind, [], window.grain, timezone, hi, lo)
-                out.stock_trend.append((k, batch.add(events)))
+                out.stock_trend.append((k, batch.add(events, heavy=True)))
         elif by:
-            out.grouped.append(Grouped(batch.add(exploded(lf, by).group_by(by).agg(exprs))))
+            grouped = exploded(lf, by).group_by(by).agg(exprs)
+            out.grouped.append(Grouped(batch.add(grouped, heavy=True)))
     for k in report.intervals:
         lf = frames[k.source]
         exprs = list(aggregations(k, lo, hi))
@@ -185,12 +188,14 @@ def add_window(
             out.totals.append(Grouped(batch.add(totals)))
         if window.grain:
             segs = segments(lf, by, window.grain, timezone, lo, hi)
-            out.grouped.append(Grouped(batch.add(segs.group_by([*by, PERIOD_COL]).agg(exprs))))
+            grouped = segs.group_by([*by, PERIOD_COL]).agg(exprs)
+            out.grouped.append(Grouped(batch.add(grouped, heavy=True)))
             if window.trend:
-                out.trend.append(Grouped(batch.add(segs.group_by(PERIOD_COL).agg(exprs))))
+                trend = segs.group_by(PERIOD_COL).agg(exprs)
+                out.trend.append(Grouped(batch.add(trend, heavy=True)))
         elif by:
             segs = segments(lf, by, None, timezone, lo, hi)
-            out.grouped.append(Grouped(batch.add(segs.group_by(by).agg(exprs))))
+            out.grouped.append(Grouped(batch.add(segs.group_by(by).agg(exprs), heavy=True)))
     return out
 
 
