@@ -5,6 +5,7 @@ each source file once."""
 from __future__ import annotations
 
 import math
+import os
 import re
 from datetime import UTC, datetime
 from pathlib import Path
@@ -321,3 +322,18 @@ def test_large_sources_collect_one_heavy_query_at_a_time(monkeypatch: pytest.Mon
     assert sum(calls) == sum(in_steps)
     now = datetime(2026, 12, 1, tzinfo=UTC)
     assert render_json(rounds, now=now) == render_json(shared, now=now)
+
+
+def test_jemalloc_keeps_its_pages_unless_the_caller_says_otherwise() -> None:
+    """cscli sets polars' allocator default before polars is imported, and only a default:
+    a caller's own `_RJEM_MALLOC_CONF` (even empty: jemalloc's defaults) wins."""
+    import subprocess
+    import sys
+
+    code = "import os, cscli; print(repr(os.environ['_RJEM_MALLOC_CONF']))"
+    env = {k: v for k, v in os.environ.items() if k != "_RJEM_MALLOC_CONF"}
+    run = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert run.stdout.strip() == "'dirty_decay_ms:-1,muzzy_decay_ms:-1'"
+    env["_RJEM_MALLOC_CONF"] = ""
+    run = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert run.stdout.strip() == "''"
