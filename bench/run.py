@@ -899,10 +899,10 @@ def _why(res: Mapping[str, Any], w: Any) -> None:
             f"* The joint plan of the {len(prof['queries'])} queries (`explain_all`, in "
             f"`bench/results/{res['size']}/plans/`) scans each file this often: {scans}; "
             f"{prof['caches']} shared CACHE node(s). Every query of the batch reads a source "
-            "through one cached node (`cscli/engine/polars/engine.py`, `shared`); the grouped "
-            "quantiles run in a second `collect_all` on narrow (keys, value) frames "
-            "(`quantiles.py`) and read their source once more there: the plans and the "
-            "per-query table below show the first `collect_all` only."
+            "through one cached node (`cscli/engine/polars/engine.py`, `shared`); the exact "
+            "quantiles take two more passes (`quantiles.py`: bucket counts, then the rows of "
+            "the located buckets), each a later `collect_all` reading its source once more: "
+            "the plans and the per-query table below show the first `collect_all` only."
         )
         w(
             f"* Plan patterns: aggregations BY ticket_id: {pat.get('aggregate_by_ticket_id', 0)}, "

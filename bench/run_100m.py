@@ -421,18 +421,25 @@ def _memory_notes(res: dict[str, Any], w: Any) -> None:
         "by the KPI queries."
     )
     w(
-        "* The batch's queries run concurrently in one `pl.collect_all`: its peak is what they "
-        "hold at the same moment, more than any one of them alone (the table above) and less "
-        "than their sum; `bench/profile_cscli.py --batch --late I,J --one-by-one` measures a "
-        "schedule that collects the heavy queries one after another instead."
+        "* Shared scans: every query reads the tickets through one cached node, and polars' "
+        "streaming engine runs one memory-intensive node (a group_by, a join) at a time, so "
+        "the cache keeps every morsel for the group_bys still waiting — about 55 bytes a row "
+        "each (20M tickets: 2.17 GB in one `collect_all`, 1.08 GB in rounds; at 100M 9.5 GB "
+        "against 1.9 GB). Above 25M rows (`ONE_HEAVY_ROWS` in "
+        "`cscli/engine/polars/engine.py`, from Parquet's metadata) the batch "
+        "(`cscli/engine/polars/batch.py`) collects its light queries with the first group_by, "
+        "then each other group_by alone: one more read of its columns each, and a peak that "
+        "no longer grows with the rows."
     )
     w(
         "* Quantiles (the two medians and the p90): polars' streaming `group_by` has no "
-        "quantile, so a grouped query asking for one falls back to the in-memory engine with "
-        "every input column (the queries marked *yes*), and a quantile in the totals' "
-        "`select` is a streaming reduce that keeps every value. This is the part that grows "
-        "with the rows, in the pipeline's passes (`cscli/engine/polars/window.py`, "
-        "`compile.py`)."
+        "quantile (a grouped query asking for one falls back to the in-memory engine with "
+        "every input column: 10 GB for one median at 100M), so cscli computes them in two "
+        "streaming passes (`cscli/engine/polars/quantiles.py`): the counts of each group's "
+        "values per bucket of a monotone bucketing of the floats (64 per power of two) locate "
+        "the buckets of ranks ⌊h⌋ and ⌈h⌉, h = (n − 1)·q; the second pass reads only those "
+        "buckets' rows. polars' own linear quantile bit for bit; the totals and the trend "
+        "roll up from the groups' counts."
     )
     w(
         "* Duplicate ids: `ticket_id.hash().is_first_distinct()` in the quality query keeps a "
@@ -446,11 +453,10 @@ def _memory_notes(res: dict[str, Any], w: Any) -> None:
         "rows of a finding are fetched only when there is one."
     )
     w(
-        "* An exact grouped quantile in bounded memory (`median_two_pass` above, an "
-        "experiment, not yet the pipeline's): a first streaming pass counts each group's "
-        "values per bucket of a monotone bucketing, which locates the bucket of the ranks "
-        "the quantile needs; a second pass collects only the rows of those buckets. Same "
-        "multiset per group, so the same value as polars' own quantile (equal digests)."
+        "* The allocator: polars allocates through jemalloc, which by default returns freed "
+        "pages to the kernel within seconds and faults them in again for the next morsel; "
+        "cscli turns that decay off (`cscli/__init__.py`, unless `_RJEM_MALLOC_CONF` is set), "
+        "and the floor (c) runs with the same setting."
     )
     if g.get("peak_rss_mib"):
         w(

@@ -9,6 +9,7 @@ import os
 import re
 from datetime import UTC, datetime
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -337,3 +338,19 @@ def test_jemalloc_keeps_its_pages_unless_the_caller_says_otherwise() -> None:
     env["_RJEM_MALLOC_CONF"] = ""
     run = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
     assert run.stdout.strip() == "''"
+
+
+def test_rows_hint_reads_parquet_metadata_and_estimates_csv(tmp_path: Path) -> None:
+    from cscli.engine.polars.engine import rows_hint
+
+    parquet = tmp_path / "t.parquet"
+    pl.DataFrame({"a": range(1234)}).write_parquet(parquet)
+    csv = tmp_path / "t.csv"
+    csv.write_bytes(b"x" * 25_000)  # 25,000 bytes at 100 bytes a row: 250 rows
+    source = SimpleNamespace(reader=None, files=(parquet, csv))
+    assert rows_hint(source) == 1234 + 250  # type: ignore[arg-type]
+    assert rows_hint(SimpleNamespace(reader=object(), files=(parquet,))) == 0  # type: ignore[arg-type]
+    broken = tmp_path / "broken.parquet"
+    broken.write_bytes(b"not parquet")
+    # the batch's own read reports a broken file, with its name: here it only counts 0
+    assert rows_hint(SimpleNamespace(reader=None, files=(broken,))) == 0  # type: ignore[arg-type]
