@@ -354,3 +354,32 @@ def test_rows_hint_reads_parquet_metadata_and_estimates_csv(tmp_path: Path) -> N
     broken.write_bytes(b"not parquet")
     # the batch's own read reports a broken file, with its name: here it only counts 0
     assert rows_hint(SimpleNamespace(reader=None, files=(broken,))) == 0  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("zone", ["UTC", "Europe/Berlin", "America/St_Johns", "Asia/Kathmandu"])
+def test_month_bucket_is_truncate_by_arithmetic(zone: str) -> None:
+    """The month bucket is the local date minus its day of the month: the same as polars'
+    `dt.truncate("1mo")`, hour by hour over four years (a leap day, DST changes, zones at
+    half and quarter hours)."""
+    from cscli.engine.polars.stocks import bucket as period_bucket
+
+    instants = pl.datetime_range(
+        datetime(2023, 12, 31, 12, 30, tzinfo=UTC),
+        datetime(2028, 1, 2, tzinfo=UTC),
+        "1h",
+        time_unit="us",
+        time_zone="UTC",
+        eager=True,
+    )
+    frame = pl.DataFrame({"at": instants}).with_columns(
+        pl.lit(None, pl.Datetime("us", "UTC")).alias("none")
+    )
+    got = frame.select(
+        period_bucket(pl.col("at"), "month", zone).alias("b"),
+        period_bucket(pl.col("none"), "month", zone).alias("n"),
+    )
+    want = frame.select(pl.col("at").dt.convert_time_zone(zone).dt.date().dt.truncate("1mo"))
+    assert got["b"].dtype == pl.Date
+    assert got["b"].equals(want["at"].alias("b"))
+    assert got["n"].null_count() == frame.height  # no instant, no bucket
+    assert got["b"].n_unique() == 50  # Dec 2023 … Jan 2028 local months, both ends
