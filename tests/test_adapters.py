@@ -124,6 +124,52 @@ def test_parquet_typed_columns(tmp_path: Path) -> None:
     assert issues == {}
 
 
+def test_parquet_code_columns_cleaned_from_their_distinct_values(tmp_path: Path) -> None:
+    """Codes are trimmed and lower-cased (`status`, `priority`), as from a CSV: for Parquet
+    from the column's distinct values (a mapping when some need it, none when all are
+    clean); a dimension such as `channel` keeps its text."""
+    created = [datetime(2026, 1, 5, 9)] * 5
+    columns = {
+        "ticket_id": ["1", "2", "3", "4", "5"],
+        "channel": [" Email", "CHAT", "email", "web", "chat "],
+        "status": [" Open", "SOLVED", "open", None, "closed "],
+        "priority": ["low", "high", "low", "urgent", None],  # clean already
+    }
+    pl.DataFrame({**columns, "created_at": created}).write_parquet(tmp_path / "t.parquet")
+    pl.DataFrame({**columns, "created_at": [c.isoformat() for c in created]}).write_csv(
+        tmp_path / "t.csv"
+    )
+    parquet, _ = load(tmp_path, path="t.parquet")
+    csv, _ = load(tmp_path, path="t.csv")
+    assert parquet["status"].to_list() == ["open", "solved", "open", None, "closed"]
+    assert parquet["priority"].to_list() == ["low", "high", "low", "urgent", None]
+    assert parquet["channel"].to_list() == columns["channel"]
+    for column in ("status", "priority", "channel"):
+        assert parquet[column].to_list() == csv[column].to_list(), column
+
+
+def test_parquet_timestamps_bounded_only_where_needed(tmp_path: Path) -> None:
+    """A typed timestamp column within [1900, 2200) is read as it is; one with a stamp
+    outside still reads that stamp as null and counts it unreadable (zone-aware and naive)."""
+    pl.DataFrame(
+        {
+            "ticket_id": ["1", "2"],
+            "created_at": pl.Series(
+                [datetime(1850, 1, 1), datetime(2026, 1, 5, 9)], dtype=pl.Datetime("us", "UTC")
+            ),
+            "first_response_at": [datetime(2026, 1, 5, 10), datetime(2026, 1, 5, 11)],  # naive
+            "resolved_at": [datetime(2026, 1, 6), datetime(2250, 1, 1)],  # naive, one past 2200
+        }
+    ).write_parquet(tmp_path / "t.parquet")
+    frame, issues = load(tmp_path, path="t.parquet")
+    assert frame["created_at"].to_list() == [None, utc(2026, 1, 5, 9)]
+    assert frame["first_response_at"].to_list() == [utc(2026, 1, 5, 10), utc(2026, 1, 5, 11)]
+    assert frame["resolved_at"].to_list() == [utc(2026, 1, 6), None]
+    assert issues["created_at: cannot read as a date-time"] == (1, [("t.parquet", 1)])
+    assert issues["resolved_at: cannot read as a date-time"] == (1, [("t.parquet", 2)])
+    assert "first_response_at: cannot read as a date-time" not in issues
+
+
 def test_jsonl_and_json(tmp_path: Path, write: Write) -> None:
     write(
         "t.jsonl",

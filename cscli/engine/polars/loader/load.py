@@ -44,6 +44,7 @@ from cscli.engine.polars.loader.findings import (
     scientific_id_check,
     unreadable_check,
 )
+from cscli.engine.polars.loader.known import known_columns
 from cscli.engine.polars.loader.mapping import (
     Mapped,
     map_source,
@@ -170,6 +171,7 @@ def _add_canonical(
     scale = adapter.scale.get(table.name, {})
     separator = cfg.list_separator or adapter.list_separator.get(table.name, ",")
     parsed_of: dict[str, pl.Expr] = {}
+    known = known_columns(table, mapped, scanned)
     for canonical, src in mapped.columns_of.items():
         parsed, exprs, checks = _canonical_column(
             table.column(canonical),
@@ -181,6 +183,8 @@ def _add_canonical(
             placeholders.get(src.name, ()),
             mapped.sample if scanned.text_file else None,
             separator,
+            known.codes.get(canonical),
+            canonical in known.in_range,
         )
         parsed_of[canonical] = parsed
         chosen.exprs.extend(exprs)
@@ -359,18 +363,24 @@ def _canonical_column(
     tokens: Sequence[str],
     excel_sample: pl.DataFrame | None,
     separator: str = ",",
+    clean: pl.Expr | None = None,
+    in_range: bool = False,
 ) -> tuple[pl.Expr, list[pl.Expr], list[QualityCheck]]:
     """One canonical column: its parsed expression, the expressions to select (the value,
     and the raw text when a check needs it), and its checks.
 
     Naive stamps are read in the zone a header names (`Created (Europe/Paris)`) unless the
     source sets `timezone:`; `factor` scales a preset's numbers (ms → s); `excel_sample` (the
-    first rows of a CSV/TSV) turns on the scientific-notation check for ids."""
+    first rows of a CSV/TSV) turns on the scientific-notation check for ids; `clean`, a code
+    column's cleaned text from its distinct values, `in_range` a timestamp column known
+    within the readable years (`known.known_columns`)."""
     explicit_zone = "timezone" in cfg.model_fields_set
     zone = (None if explicit_zone else header_zone(src.name)) or cfg.timezone
     parsed, raw_kept = coerce(
-        column, pl.col(src.name), dtype, cfg, sniffed, zone, factor, separator
+        column, pl.col(src.name), dtype, cfg, sniffed, zone, factor, separator, in_range
     )
+    if clean is not None:
+        parsed = clean
     exprs = [parsed.alias(column.name)]
     checks = []
     raw = pl.col(RAW_PREFIX + column.name)

@@ -153,11 +153,13 @@ def coerce(
     zone: str,
     factor: float | None = None,
     separator: str = ",",
+    in_range: bool = False,
 ) -> tuple[pl.Expr, bool]:
     """(canonical expression, whether the raw value must be kept to count parse failures).
 
     `zone` reads naive timestamps; `factor` scales numbers (milliseconds → seconds);
-    `separator` splits a list column written as text."""
+    `separator` splits a list column written as text; `in_range`: a typed timestamp column
+    known to lie within [1900, 2200) (no per-row bound)."""
     is_text = dtype == pl.String
     if column.type == "list":
         return as_list(raw, dtype, separator), False
@@ -167,7 +169,7 @@ def coerce(
     if column.type == "datetime":
         explicit = cfg.format_for(column.name)
         formats = (explicit,) if explicit else sniffed or (TIMESTAMP_FORMATS[0],)
-        return as_timestamp(raw, dtype, zone, formats), True
+        return as_timestamp(raw, dtype, zone, formats, in_range=in_range), True
     if column.type == "float":
         # raw kept for every file type: inf and NaN are counted (number_checks)
         read = as_float(raw, dtype, factor, cfg.decimal_comma, clock=is_duration(column))
@@ -269,11 +271,21 @@ def as_float(
     return pl.when(text.str.contains(":", literal=True)).then(as_clock(text)).otherwise(scaled)
 
 
-def as_timestamp(raw: pl.Expr, dtype: pl.DataType, zone: str, formats: tuple[str, ...]) -> pl.Expr:
+def as_timestamp(
+    raw: pl.Expr,
+    dtype: pl.DataType,
+    zone: str,
+    formats: tuple[str, ...],
+    *,
+    in_range: bool = False,
+) -> pl.Expr:
     """Parse with each format in turn (first success wins); `%z` stamps carry their offset,
     `%s` (seconds since 1970) is UTC by definition, the rest are local time in `zone`.
-    A stamp before 1900 or from 2200 on is read as null (and counted as unreadable)."""
+    A stamp before 1900 or from 2200 on is read as null (and counted as unreadable), unless
+    the column is known `in_range` (a typed column whose minimum and maximum are)."""
     value = _parse_timestamp(raw, dtype, zone, formats)
+    if in_range:
+        return value
     return pl.when(value.is_between(EARLIEST, LATEST, closed="left")).then(value)
 
 

@@ -1,0 +1,75 @@
+"""What one read of a Parquet source's columns tells before its queries run (`Known`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import polars as pl
+
+from cscli.engine.polars.loader.mapping import Mapped
+from cscli.engine.polars.loader.parse import EARLIEST, LATEST
+from cscli.engine.polars.loader.read import Scanned
+from cscli.schema import Table
+
+#: the most distinct values of a code column mapped value by value (beyond, per row)
+_CODE_VALUES = 10_000
+#: a naive stamp's bounds for `in_range`: its zone moves it by less than a day
+_NAIVE_EARLIEST = datetime(1900, 1, 2)
+_NAIVE_LATEST = datetime(2199, 12, 31)
+
+
+@dataclass(frozen=True)
+class Known:
+    """What one read of a Parquet source's columns tells before its queries: code columns
+    as cleaned text (`codes`), timestamp columns within the readable years (`in_range`)."""
+
+    codes: dict[str, pl.Expr] = field(default_factory=dict)
+    in_range: frozenset[str] = frozenset()
+
+
+def known_columns(table: Table, mapped: Mapped, scanned: Scanned) -> Known:
+    """Per-row work a Parquet source does not need, from one read of a few columns here
+    instead of the same work in every query that reads them (at 20M rows and per pass,
+    0.4 s to trim and lower-case a code column, 0.2 s to bound a timestamp column).
+
+    A code column (status, priority…) whose distinct values are all trimmed lower-case text
+    is read as it is, one with a few to clean by a mapping of those values; a typed timestamp
+    column whose minimum and maximum lie in [1900, 2200) is not bounded per row. Text files
+    are parsed per query anyway: their rows are cleaned and bounded there."""
+    if scanned.fmt != "parquet" or scanned.reader is not None:
+        return Known()
+    codes: dict[str, str] = {}
+    stamps: dict[str, tuple[str, bool]] = {}  # canonical → (source column, zone-aware)
+    for canonical, src in mapped.columns_of.items():
+        column, dtype = table.column(canonical), mapped.schema[src.name]
+        if column.code and column.type == "string" and dtype == pl.String:
+            codes[canonical] = src.name
+        elif column.type == "datetime" and isinstance(dtype, pl.Datetime):
+            stamps[canonical] = (src.name, dtype.time_zone is not None)
+    if not codes and not stamps:
+        return Known()
+    exprs = [pl.col(n).unique().implode().alias(c) for c, n in codes.items()]
+    for c, (n, aware) in stamps.items():
+        utc = pl.col(n).dt.convert_time_zone("UTC") if aware else pl.col(n)
+        exprs += [utc.min().alias(f"{c}:min"), utc.max().alias(f"{c}:max")]
+    try:
+        read = mapped.frame.select(exprs).collect()
+    except pl.exceptions.PolarsError:  # the report's own read names the file and what is wrong
+        return Known()
+    clean = {}
+    for canonical, name in codes.items():
+        values = read[canonical][0].drop_nulls()
+        cleaned = values.str.strip_chars().str.to_lowercase()
+        if (values == cleaned).all():
+            clean[canonical] = pl.col(name)
+        elif len(values) <= _CODE_VALUES:
+            changed = values != cleaned
+            clean[canonical] = pl.col(name).replace(values.filter(changed), cleaned.filter(changed))
+    in_range = set()
+    for canonical, (_, aware) in stamps.items():
+        lo, hi = read[f"{canonical}:min"][0], read[f"{canonical}:max"][0]
+        earliest, latest = (EARLIEST, LATEST) if aware else (_NAIVE_EARLIEST, _NAIVE_LATEST)
+        if lo is None or (lo >= earliest and hi < latest):
+            in_range.add(canonical)
+    return Known(clean, frozenset(in_range))
