@@ -141,7 +141,7 @@ def narrow_queries(
 
 def level(table: pl.DataFrame, i: int, keys: Sequence[str]) -> pl.DataFrame:
     """Level `i` of a `narrow_queries` result: its `keys` and the quantile columns."""
-    values = [c for c in table.columns if not c.startswith("_q_")]
+    values = [c for c in table.columns if c != _LEVEL and not c.startswith(_KEY)]
     return table.filter(pl.col(_LEVEL) == i).select(
         *(pl.col(_KEY + k).alias(k) for k in keys), *values
     )

@@ -61,25 +61,21 @@ def add_flow(
     `lf` itself rolls up from the first such grouping's two passes; the others (a
     multi-valued dimension's exploded frame) have their own."""
     parts = split(kpis)
-    out = []
-    finest = next((keys for frame, keys in groupings if frame is lf), None)
-    rollups = [list(keys) for frame, keys in groupings if frame is lf and keys is not finest]
+    # the groupings on `lf` itself: level 0 the first, the others its rollups
+    own = [i for i, (frame, _) in enumerate(groupings) if frame is lf]
     shared: list[int] = []
-    if finest is not None and parts.narrow:
-        queries = narrow_queries(lf, finest, parts, rollups)
+    if own and parts.narrow:
+        first, *rollups = (list(groupings[i][1]) for i in own)
+        queries = narrow_queries(lf, first, parts, rollups)
         shared = [batch.add(q, step=1, heavy=True) for q in queries]
-    for frame, keys in groupings:
+    out = []
+    for i, (frame, keys) in enumerate(groupings):
         if keys:
             main = batch.add(frame.group_by(keys).agg(parts.streamed), heavy=True)
         else:
             main = batch.add(frame.select(*parts.streamed, *span))
-        if frame is lf:
-            n = (
-                0
-                if keys is finest
-                else 1 + next(i for i, r in enumerate(rollups) if r == list(keys))
-            )
-            narrow = tuple((i, n) for i in shared)
+        if i in own:
+            narrow = tuple((q, own.index(i)) for q in shared)
         else:
             queries = narrow_queries(frame, keys, parts)
             narrow = tuple((batch.add(q, step=1, heavy=True), 0) for q in queries)
