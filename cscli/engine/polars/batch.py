@@ -40,6 +40,13 @@ class Batch:
         self.heavy: set[int] = set()
         self.results: list[pl.DataFrame] = []
 
+    @property
+    def later(self) -> int:
+        """The step for a query that may wait for the others (a quantile's first pass): with
+        them on small sources, where holding their input costs less than reading it again;
+        after them with `one_heavy`."""
+        return 1 if self.one_heavy else 0
+
     def add(self, query: pl.LazyFrame | Then, *, step: int = 0, heavy: bool = False) -> int:
         """`step`: collect the query after that many steps of the others (0: the first);
         `heavy`: its plan holds a group_by or a join (a `Then`: each of its parts)."""

@@ -67,7 +67,7 @@ def add_flow(
     if own and parts.narrow:
         first, *rollups = (list(groupings[i][1]) for i in own)
         queries = narrow_queries(lf, first, parts, rollups)
-        shared = [batch.add(q, step=1, heavy=True) for q in queries]
+        shared = [batch.add(q, step=batch.later, heavy=True) for q in queries]
     out = []
     for i, (frame, keys) in enumerate(groupings):
         if keys:
@@ -78,7 +78,7 @@ def add_flow(
             narrow = tuple((q, own.index(i)) for q in shared)
         else:
             queries = narrow_queries(frame, keys, parts)
-            narrow = tuple((batch.add(q, step=1, heavy=True), 0) for q in queries)
+            narrow = tuple((batch.add(q, step=batch.later, heavy=True), 0) for q in queries)
         out.append(Grouped(main, narrow, tuple(keys), tuple(parts.order)))
     return out
 
