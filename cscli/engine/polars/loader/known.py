@@ -54,7 +54,7 @@ def known_columns(table: Table, mapped: Mapped, scanned: Scanned) -> Known:
         utc = pl.col(n).dt.convert_time_zone("UTC") if aware else pl.col(n)
         exprs += [utc.min().alias(f"{c}:min"), utc.max().alias(f"{c}:max")]
     try:
-        read = mapped.frame.select(exprs).collect()
+        read = mapped.frame.select(exprs).collect(engine="streaming")
     except pl.exceptions.PolarsError:  # the report's own read names the file and what is wrong
         return Known()
     clean = {}
