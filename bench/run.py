@@ -155,7 +155,8 @@ def _measure_once(
         [PY, "-c", WRAPPER, str(stdout), *cmd],
         capture_output=True,
         text=True,
-        env={**os.environ, "PYTHONPATH": _pythonpath(), **(env or {})},
+        # as from a shell: not the allocator setting polars left in this process's environment
+        env={**_environ(), "PYTHONPATH": _pythonpath(), **(env or {})},
         check=False,
     )
     lines = p.stdout.strip().splitlines()
@@ -173,6 +174,12 @@ def _measure_once(
         nodes = re.findall(r"running (\S+?)(?:\[\S*\])? in subgraph", p.stderr)
         result["streaming_nodes"] = sorted(set(nodes))
     return result
+
+
+def _environ() -> dict[str, str]:
+    """This process's environment without `_RJEM_MALLOC_CONF`: importing polars here (to
+    count rows) sets it, and a child would inherit it as if a user had."""
+    return {k: v for k, v in os.environ.items() if k != "_RJEM_MALLOC_CONF"}
 
 
 def _pythonpath() -> str:
@@ -375,7 +382,7 @@ def timed_variants(
             {},
             out / "duckdb.stdout",
         ),
-        # jemalloc's defaults, which cscli overrides (cscli/__init__.py): what that saves
+        # polars' allocator setting, which cscli overrides (cscli/__init__.py): what that saves
         "cscli_jemalloc_defaults": (base, {"_RJEM_MALLOC_CONF": ""}, out / "cscli_jem.json"),
         # the floor gets cscli's allocator setting, so it stays the best polars can do
         "floor_polars": (
@@ -668,7 +675,8 @@ def render_docs(res: Mapping[str, Any]) -> str:
         "cscli": "(a) cscli report, default KPI set",
         "cscli_12": f"(a′) cscli report, only the {len(CHECKED_KPIS)} KPIs DuckDB computes "
         f"(`--kpi` ×{len(CHECKED_KPIS)})",
-        "cscli_jemalloc_defaults": "(a‴) cscli report, jemalloc's defaults (`_RJEM_MALLOC_CONF=`)",
+        "cscli_jemalloc_defaults": "(a‴) cscli report, polars' allocator setting "
+        "(`_RJEM_MALLOC_CONF=`)",
         "cscli_in_memory": "(a″) cscli report, `POLARS_ENGINE_AFFINITY=in-memory`",
         "duckdb": f"(b) the same {len(CHECKED_KPIS)} KPIs in DuckDB SQL (`bench/duckdb_kpis.py`)",
         "floor_polars": "(c) floor: polars scans the needed columns and sums them",

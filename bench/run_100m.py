@@ -453,10 +453,10 @@ def _memory_notes(res: dict[str, Any], w: Any) -> None:
         "rows of a finding are fetched only when there is one."
     )
     w(
-        "* The allocator: polars allocates through jemalloc, which by default returns freed "
-        "pages to the kernel within seconds and faults them in again for the next morsel; "
-        "cscli turns that decay off (`cscli/__init__.py`, unless `_RJEM_MALLOC_CONF` is set), "
-        "and the floor (c) runs with the same setting."
+        "* The allocator: polars allocates through jemalloc and asks it to return freed pages "
+        "to the kernel within half a second, so the next morsel faults them in again; cscli "
+        "turns that decay off (`cscli/__init__.py`, unless the caller set "
+        "`_RJEM_MALLOC_CONF`), and the floor (c) runs with the same setting."
     )
     if g.get("peak_rss_mib"):
         w(

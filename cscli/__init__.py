@@ -4,10 +4,17 @@ import os as _os
 
 __version__ = "0.1.0"
 
-#: Polars allocates through jemalloc, which by default hands freed pages back to the kernel
-#: within seconds and faults them in again for the next morsel: on the 10M bench a third of
-#: the CPU time was the kernel's. A one-shot process gains nothing from returning them, so
-#: unless the caller set it, jemalloc keeps them (read when polars is first imported, so
-#: only before that). Measured in docs/performance.md ("Allocator").
+#: Polars allocates through jemalloc and asks it (polars/__init__.py) to hand freed pages back
+#: to the kernel within half a second, so the next morsel faults them in again: on the 10M
+#: bench a third of cscli's CPU time was the kernel's. A one-shot process gains nothing from
+#: returning them, so cscli keeps them (polars appends this to its own setting, and the later
+#: keys win). Read when polars is first imported, so only before that; a value the caller set
+#: is kept, but not the one polars itself left in the environment of a parent process that
+#: imported it. Measured in docs/performance.md.
 JEMALLOC_CONF = "dirty_decay_ms:-1,muzzy_decay_ms:-1"
-_os.environ.setdefault("_RJEM_MALLOC_CONF", JEMALLOC_CONF)
+_POLARS_OWN = "dirty_decay_ms:500,muzzy_decay_ms:1000"
+if _os.environ.get("_RJEM_MALLOC_CONF", _POLARS_OWN) in (
+    _POLARS_OWN,
+    _POLARS_OWN + ",thp:always,metadata_thp:always",  # polars' own with POLARS_THP=1
+):
+    _os.environ["_RJEM_MALLOC_CONF"] = JEMALLOC_CONF

@@ -327,18 +327,26 @@ def test_large_sources_collect_one_heavy_query_at_a_time(monkeypatch: pytest.Mon
 
 
 def test_jemalloc_keeps_its_pages_unless_the_caller_says_otherwise() -> None:
-    """cscli sets polars' allocator default before polars is imported, and only a default:
-    a caller's own `_RJEM_MALLOC_CONF` (even empty: jemalloc's defaults) wins."""
+    """cscli sets polars' allocator setting before polars is imported: over nothing, and over
+    the value polars leaves in a parent process's environment; a caller's own value (even
+    empty: polars' defaults) is kept."""
     import subprocess
     import sys
 
     code = "import os, cscli; print(repr(os.environ['_RJEM_MALLOC_CONF']))"
-    env = {k: v for k, v in os.environ.items() if k != "_RJEM_MALLOC_CONF"}
-    run = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
-    assert run.stdout.strip() == "'dirty_decay_ms:-1,muzzy_decay_ms:-1'"
-    env["_RJEM_MALLOC_CONF"] = ""
-    run = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
-    assert run.stdout.strip() == "''"
+    polars_own = "dirty_decay_ms:500,muzzy_decay_ms:1000"
+    cases = {
+        None: "dirty_decay_ms:-1,muzzy_decay_ms:-1",
+        polars_own: "dirty_decay_ms:-1,muzzy_decay_ms:-1",
+        "": "",
+        "background_thread:true": "background_thread:true",
+    }
+    for inherited, expected in cases.items():
+        env = {k: v for k, v in os.environ.items() if k != "_RJEM_MALLOC_CONF"}
+        if inherited is not None:
+            env["_RJEM_MALLOC_CONF"] = inherited
+        run = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+        assert run.stdout.strip() == repr(expected), inherited
 
 
 def test_rows_hint_reads_parquet_metadata_and_estimates_csv(tmp_path: Path) -> None:
