@@ -35,7 +35,7 @@ ROOT = BENCH.parent
 DOCS = ROOT / "docs" / "performance.md"
 PY = sys.executable
 #: cscli's allocator setting (`cscli.JEMALLOC_CONF`), given to the polars floor too
-JEMALLOC = "dirty_decay_ms:-1,muzzy_decay_ms:-1"
+JEMALLOC = "dirty_decay_ms:-1,muzzy_decay_ms:-1,background_thread:false"
 
 #: the KPIs bench/duckdb_kpis.py re-implements: the whole default set (the first 12 were the
 #: default set when the bar was set; backlog, first_contact_resolution and reopen_rate since)

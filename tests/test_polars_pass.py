@@ -181,7 +181,8 @@ def _buckets(values: list[float]) -> pl.DataFrame:
 
 
 def test_bucket_orders_powers_of_two_and_their_neighbours() -> None:
-    """Next to a power of two the logarithm may land on either side: the bucket must not."""
+    """Around powers of two (the edges of the exponent's bits), subnormals, ±0, infinities and
+    NaN: in order, 64 buckets per power of two."""
     values = [*_EDGES, *(-v for v in _EDGES), 0.0, -0.0, math.inf, -math.inf, math.nan]
     table = _buckets(values)
     assert table["b"].diff().drop_nulls().min() >= 0  # type: ignore[operator]
@@ -336,8 +337,8 @@ def test_jemalloc_keeps_its_pages_unless_the_caller_says_otherwise() -> None:
     code = "import os, cscli; print(repr(os.environ['_RJEM_MALLOC_CONF']))"
     polars_own = "dirty_decay_ms:500,muzzy_decay_ms:1000"
     cases = {
-        None: "dirty_decay_ms:-1,muzzy_decay_ms:-1",
-        polars_own: "dirty_decay_ms:-1,muzzy_decay_ms:-1",
+        None: "dirty_decay_ms:-1,muzzy_decay_ms:-1,background_thread:false",
+        polars_own: "dirty_decay_ms:-1,muzzy_decay_ms:-1,background_thread:false",
         "": "",
         "background_thread:true": "background_thread:true",
     }
