@@ -177,7 +177,7 @@ def thread_issues(sources: Mapping[str, LoadedSource]) -> list[QualityIssue]:
         .join(known, on="_thread", how="left", maintain_order="left")
         .select(
             pl.len().alias("n"),
-            pl.col("_known").fill_null(False).cast(pl.Int64).sum().alias("matched"),
+            pl.col("_known").fill_null(False).sum().cast(pl.Int64).alias("matched"),
             pl.struct(FILE_COL, ROW_COL).head(EXAMPLES).implode().alias("examples"),
         )
         .collect()

@@ -243,10 +243,10 @@ def _write_source(src: LoadedSource, folder: Path) -> SourceEntry:
         pl.len().alias("_rows"),
         source_end(src.name, src.columns).alias("_end"),
         *(
-            c.predicate.fill_null(False).cast(pl.Int64).sum().alias(f"_n{i}")
+            c.predicate.fill_null(False).sum().cast(pl.Int64).alias(f"_n{i}")
             for i, c in enumerate(checks)
         ),
-        _usable(src).cast(pl.Int64).sum().alias("_usable_rows"),
+        _usable(src).sum().cast(pl.Int64).alias("_usable_rows"),
     )
     months = records.group_by(_MONTH).agg(pl.len().alias("n"))
     _, quality, parts = pl.collect_all([sink, counts, months])

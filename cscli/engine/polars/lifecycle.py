@@ -88,7 +88,7 @@ def _history(
     position = pl.int_range(pl.len())
     last_open = position.filter(~solved).max()
     final = pl.col("at").filter(solved & (last_open.is_null() | (position > last_open))).min()
-    reopened = (~solved & solved.shift(1).fill_null(False)).cast(pl.Int64).sum()
+    reopened = (~solved & solved.shift(1).fill_null(False)).sum().cast(pl.Int64)
     aggs = [
         *_durations(interval, prefix, total),
         pl.col("at").filter(solved).min().alias("first_solved_at"),

@@ -62,7 +62,7 @@ def quality_query(source: LoadedSource, checks: Sequence[Check]) -> pl.LazyFrame
 
 
 def _count(check: Check) -> pl.Expr:
-    flagged = check.predicate.fill_null(False).cast(pl.Int64).sum()
+    flagged = check.predicate.fill_null(False).sum().cast(pl.Int64)
     return flagged if check.count is None else check.count.cast(pl.Int64)
 
 
@@ -81,7 +81,7 @@ def _recount(
     todo = {name: idx for name, idx in todo.items() if idx}
     queries = [
         sources[name].frame.select(
-            checks[name][i].predicate.fill_null(False).cast(pl.Int64).sum().alias(f"_n{i}")
+            checks[name][i].predicate.fill_null(False).sum().cast(pl.Int64).alias(f"_n{i}")
             for i in idx
         )
         for name, idx in todo.items()

@@ -120,10 +120,10 @@ def _case_values(log: EventLogConfig) -> list[pl.Expr]:
         after = pl.col("_at").filter(resolved & (last_open.is_null() | (position > last_open)))
         aggs.append(after.min().alias("resolved_at"))
         if log.reopened:
-            aggs.append(act.is_in(list(log.reopened)).cast(pl.Int64).sum().alias("reopens"))
+            aggs.append(act.is_in(list(log.reopened)).sum().cast(pl.Int64).alias("reopens"))
         else:
             back = resolved.shift(1).fill_null(False) & ~resolved
-            aggs.append(back.cast(pl.Int64).sum().alias("reopens"))
+            aggs.append(back.sum().cast(pl.Int64).alias("reopens"))
     if log.closed:
         ended = act.is_in(list(log.closed)).fill_null(False)
         position = pl.int_range(pl.len())
@@ -131,5 +131,5 @@ def _case_values(log: EventLogConfig) -> list[pl.Expr]:
         run = pl.col("_at").filter(ended & (last_other.is_null() | (position > last_other)))
         aggs.append(run.min().alias("closed_at"))
     if log.reassigned:
-        aggs.append(act.is_in(list(log.reassigned)).cast(pl.Int64).sum().alias("reassignments"))
+        aggs.append(act.is_in(list(log.reassigned)).sum().cast(pl.Int64).alias("reassignments"))
     return aggs
