@@ -384,6 +384,12 @@ def timed_variants(
         ),
         # polars' allocator setting, which cscli overrides (cscli/__init__.py): what that saves
         "cscli_jemalloc_defaults": (base, {"_RJEM_MALLOC_CONF": ""}, out / "cscli_jem.json"),
+        # cscli's setting before jemalloc's background threads were turned off
+        "cscli_background_threads": (
+            base,
+            {"_RJEM_MALLOC_CONF": JEMALLOC.replace(",background_thread:false", "")},
+            out / "cscli_bg.json",
+        ),
         # the floor gets cscli's allocator setting, so it stays the best polars can do
         "floor_polars": (
             [PY, str(BENCH / "floor.py"), "--data", str(data), "--engine", "polars"],
@@ -402,7 +408,14 @@ def timed_variants(
             {"POLARS_ENGINE_AFFINITY": "in-memory"},
             out / "cscli_in_memory.json",
         )
-    order = ["cscli", "cscli_12", "cscli_jemalloc_defaults", "cscli_in_memory", "duckdb"]
+    order = [
+        "cscli",
+        "cscli_12",
+        "cscli_background_threads",
+        "cscli_jemalloc_defaults",
+        "cscli_in_memory",
+        "duckdb",
+    ]
     order += ["floor_polars", "floor_duckdb"]
     runs: dict[str, list[dict[str, Any]]] = {k: [] for k in variants}
     default_ids: list[str] = []
@@ -675,6 +688,8 @@ def render_docs(res: Mapping[str, Any]) -> str:
         "cscli": "(a) cscli report, default KPI set",
         "cscli_12": f"(a′) cscli report, only the {len(CHECKED_KPIS)} KPIs DuckDB computes "
         f"(`--kpi` ×{len(CHECKED_KPIS)})",
+        "cscli_background_threads": "(a⁗) cscli report, jemalloc's background threads on "
+        "(`_RJEM_MALLOC_CONF=dirty_decay_ms:-1,muzzy_decay_ms:-1`)",
         "cscli_jemalloc_defaults": "(a‴) cscli report, polars' allocator setting "
         "(`_RJEM_MALLOC_CONF=`)",
         "cscli_in_memory": "(a″) cscli report, `POLARS_ENGINE_AFFINITY=in-memory`",
