@@ -59,6 +59,9 @@ DEFAULT_MAX_BYTES = 10 * 2**30
 STALE_TMP_SECONDS = 24 * 3600.0
 _TMP = ".tmp-"
 _TRASH = ".trash-"
+#: the folder of the facts a run reads from Parquet sources before its queries
+#: (`cscli.cache_facts`), one small file per key
+FACTS = "facts"
 
 
 # --- where, and whether ---------------------------------------------------------------------
@@ -158,6 +161,12 @@ def source_key(
     }
     text = json.dumps(described, sort_keys=True, default=str)
     return hashlib.blake2b(text.encode("utf-8"), digest_size=20).hexdigest()
+
+
+def facts_files() -> tuple[Path, ...]:
+    """The files of `cscli.cache_facts`."""
+    folder = cache_dir() / FACTS
+    return tuple(sorted(folder.glob("*.json"))) if folder.is_dir() else ()
 
 
 def slot_of(config_file: str, name: str) -> str:
@@ -407,10 +416,13 @@ class CacheInfo:
     entries: tuple[Entry, ...]
     sentiment_files: tuple[Path, ...]
     max_bytes: int
+    #: the facts read from Parquet sources before their queries (`read_facts`)
+    facts_files: tuple[Path, ...] = ()
 
     @property
     def size(self) -> int:
-        return sum(e.size for e in self.entries) + sum(_size(p) for p in self.sentiment_files)
+        files = (*self.sentiment_files, *self.facts_files)
+        return sum(e.size for e in self.entries) + sum(_size(p) for p in files)
 
 
 def _size(path: Path) -> int:
@@ -424,18 +436,18 @@ def info() -> CacheInfo:
     folder = cache_dir()
     scores = tuple(sorted(folder.glob(SENTIMENT_GLOB))) if folder.is_dir() else ()
     entries = tuple(Store(folder / SOURCES).entries())
-    return CacheInfo(folder, enabled(), entries, scores, max_bytes())
+    return CacheInfo(folder, enabled(), entries, scores, max_bytes(), facts_files())
 
 
 def clear(*, sentiment: bool = True) -> tuple[int, int]:
-    """Remove every source entry, and the sentiment scores unless `sentiment` is False;
-    returns (items, bytes) removed."""
+    """Remove every source entry and the Parquet sources' facts, and the sentiment scores
+    unless `sentiment` is False; returns (items, bytes) removed."""
     folder = cache_dir()
     n, size = Store(folder / SOURCES).clear()
-    if sentiment and folder.is_dir():
-        for p in folder.glob(SENTIMENT_GLOB):
-            bytes_ = _size(p)
-            with suppress(OSError):
-                p.unlink()
-                n, size = n + 1, size + bytes_
+    scores = folder.glob(SENTIMENT_GLOB) if sentiment and folder.is_dir() else iter(())
+    for p in (*facts_files(), *scores):
+        bytes_ = _size(p)
+        with suppress(OSError):
+            p.unlink()
+            n, size = n + 1, size + bytes_
     return n, size

@@ -72,6 +72,7 @@ def info(
                 for e in found.entries
             ],
             "sentiment_files": [str(p) for p in found.sentiment_files],
+            "facts_files": [str(p) for p in found.facts_files],
         }
         _emit(json.dumps(doc, indent=2) + "\n")
         return ExitCode.OK
@@ -89,6 +90,9 @@ def info(
     if found.sentiment_files:
         size = sum(p.stat().st_size for p in found.sentiment_files if p.exists())
         lines.append(f"sentiment scores: {len(found.sentiment_files)} file(s), {_mib(size)}")
+    if found.facts_files:
+        size = sum(p.stat().st_size for p in found.facts_files if p.exists())
+        lines.append(f"parquet facts: {len(found.facts_files)} file(s), {_mib(size)}")
     _emit("\n".join(lines) + "\n")
     return ExitCode.OK
 
@@ -101,7 +105,8 @@ def clear(
         typer.Option("--keep-scores", help="Keep the sentiment scores (only the sources go)."),
     ] = False,
 ) -> ExitCode:
-    """Remove the cached sources (and the sentiment scores): the next run reads the exports."""
+    """Remove the cached sources and Parquet facts (and the sentiment scores): the next run
+    reads the exports."""
     from cscli import cache
 
     n, size = cache.clear(sentiment=not keep_scores)

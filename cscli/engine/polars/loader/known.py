@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import io
+import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 
 import polars as pl
 
@@ -59,7 +63,7 @@ def known_columns(table: Table, mapped: Mapped, scanned: Scanned) -> Known:
     if bounds:
         queries.append(mapped.frame.select(bounds))
     try:
-        read = [q.collect(engine="streaming") for q in queries]
+        read = _read(queries, scanned.files)
     except pl.exceptions.PolarsError:  # the report's own read names the file and what is wrong
         return Known()
     distinct = dict(zip(codes, read, strict=False))
@@ -80,3 +84,30 @@ def known_columns(table: Table, mapped: Mapped, scanned: Scanned) -> Known:
         if lo is None or (lo >= earliest and hi < latest):
             in_range.add(canonical)
     return Known(clean, frozenset(in_range))
+
+
+def _read(queries: Sequence[pl.LazyFrame], files: Sequence[Path]) -> list[pl.DataFrame]:
+    """The queries' results: kept between runs over unchanged files (`cscli.cache_facts`)
+    while the cache is on, else read."""
+    from cscli import cache, cache_facts
+
+    if not cache.enabled():
+        return [q.collect(engine="streaming") for q in queries]
+    try:
+        identities = [cache.file_identity(f) for f in files]
+    except OSError:  # the report's own read names what is wrong
+        return [q.collect(engine="streaming") for q in queries]
+    plans = [q.explain(optimized=False) for q in queries]
+    key = cache_facts.facts_key(plans, identities, pl.__version__)
+    if (text := cache_facts.read_facts(key)) is not None:
+        try:
+            kept = [
+                pl.DataFrame.deserialize(io.StringIO(t), format="json") for t in json.loads(text)
+            ]
+        except (ValueError, TypeError, pl.exceptions.PolarsError):  # damaged: read again
+            kept = []
+        if len(kept) == len(queries):
+            return kept
+    read = [q.collect(engine="streaming") for q in queries]
+    cache_facts.write_facts(key, json.dumps([df.serialize(format="json") for df in read]))
+    return read
