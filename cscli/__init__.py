@@ -10,10 +10,10 @@ __version__ = "0.1.0"
 #: returning them, so cscli keeps them (polars appends this to its own setting, and the later
 #: keys win). Read when polars is first imported, so only before that; a value the caller set
 #: is kept, but not the one polars itself left in the environment of a parent process that
-#: imported it. With nothing to purge, jemalloc's background threads only cost wake-ups:
-#: the streaming engine signalled them on every arena-lock hand-off, 120k context switches and
-#: 2 s of kernel time in a 6 s run, so cscli turns them off. Measured in docs/performance.md.
-JEMALLOC_CONF = "dirty_decay_ms:-1,muzzy_decay_ms:-1,background_thread:false"
+#: imported it. Its background threads stay on: turning them off cut the context switches
+#: tenfold but raised the peak RSS (30M tickets: 0.85 → 1.25 GB; 100M: 1.6 → 3.0 GB) for a
+#: wall time within noise. Measured in docs/performance.md.
+JEMALLOC_CONF = "dirty_decay_ms:-1,muzzy_decay_ms:-1"
 _POLARS_OWN = "dirty_decay_ms:500,muzzy_decay_ms:1000"
 if _os.environ.get("_RJEM_MALLOC_CONF", _POLARS_OWN) in (
     _POLARS_OWN,

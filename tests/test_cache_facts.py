@@ -114,6 +114,21 @@ def test_a_changed_file_is_a_miss_and_its_new_codes_are_cleaned(
     assert changed == _report(config, "--no-cache")
 
 
+def test_a_changed_source_setting_is_a_miss(
+    config: Path, cached: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _report(config)
+    writes = _writes(monkeypatch)
+    config.write_text(
+        config.read_text(encoding="utf-8").replace(
+            "{path: tickets.parquet}", "{path: tickets.parquet, null_values: [n/a]}"
+        ),
+        encoding="utf-8",
+    )
+    _report(config)
+    assert len(writes) == 1 and len(list(cached.glob("*.json"))) == 2
+
+
 def test_a_damaged_facts_file_is_read_again(config: Path, cached: Path) -> None:
     expected = _report(config)
     (kept,) = cached.glob("*.json")

@@ -337,8 +337,8 @@ def test_jemalloc_keeps_its_pages_unless_the_caller_says_otherwise() -> None:
     code = "import os, cscli; print(repr(os.environ['_RJEM_MALLOC_CONF']))"
     polars_own = "dirty_decay_ms:500,muzzy_decay_ms:1000"
     cases = {
-        None: "dirty_decay_ms:-1,muzzy_decay_ms:-1,background_thread:false",
-        polars_own: "dirty_decay_ms:-1,muzzy_decay_ms:-1,background_thread:false",
+        None: "dirty_decay_ms:-1,muzzy_decay_ms:-1",
+        polars_own: "dirty_decay_ms:-1,muzzy_decay_ms:-1",
         "": "",
         "background_thread:true": "background_thread:true",
     }

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import polars as pl
 
@@ -15,6 +16,9 @@ from cscli.engine.polars.loader.mapping import Mapped
 from cscli.engine.polars.loader.parse import EARLIEST, LATEST
 from cscli.engine.polars.loader.read import Scanned
 from cscli.schema import Table
+
+if TYPE_CHECKING:
+    from cscli.config import SourceConfig
 
 #: the most distinct values of a code column mapped value by value (beyond, per row)
 _CODE_VALUES = 10_000
@@ -32,7 +36,9 @@ class Known:
     in_range: frozenset[str] = frozenset()
 
 
-def known_columns(table: Table, mapped: Mapped, scanned: Scanned) -> Known:
+def known_columns(
+    table: Table, mapped: Mapped, scanned: Scanned, cfg: SourceConfig | None = None
+) -> Known:
     """Per-row work a Parquet source does not need, from a streaming read of a few columns
     here instead of the same work in every query that reads them (at 20M rows and per pass,
     0.4 s to trim and lower-case a code column, 0.2 s to bound a timestamp column).
@@ -40,7 +46,8 @@ def known_columns(table: Table, mapped: Mapped, scanned: Scanned) -> Known:
     A code column (status, priority…) whose distinct values are all trimmed lower-case text
     is read as it is, one with a few to clean by a mapping of those values; a typed timestamp
     column whose minimum and maximum lie in [1900, 2200) is not bounded per row. Text files
-    are parsed per query anyway: their rows are cleaned and bounded there."""
+    are parsed per query anyway: their rows are cleaned and bounded there. What is read is
+    kept between runs over unchanged files and settings (`cfg`; `cscli.cache_facts`)."""
     if scanned.fmt != "parquet" or scanned.reader is not None:
         return Known()
     codes: dict[str, str] = {}
@@ -63,7 +70,7 @@ def known_columns(table: Table, mapped: Mapped, scanned: Scanned) -> Known:
     if bounds:
         queries.append(mapped.frame.select(bounds))
     try:
-        read = _read(queries, scanned.files)
+        read = _read(queries, scanned.files, cfg)
     except pl.exceptions.PolarsError:  # the report's own read names the file and what is wrong
         return Known()
     distinct = dict(zip(codes, read, strict=False))
@@ -86,10 +93,13 @@ def known_columns(table: Table, mapped: Mapped, scanned: Scanned) -> Known:
     return Known(clean, frozenset(in_range))
 
 
-def _read(queries: Sequence[pl.LazyFrame], files: Sequence[Path]) -> list[pl.DataFrame]:
-    """The queries' results: kept between runs over unchanged files (`cscli.cache_facts`)
-    while the cache is on, else read."""
+def _read(
+    queries: Sequence[pl.LazyFrame], files: Sequence[Path], cfg: SourceConfig | None
+) -> list[pl.DataFrame]:
+    """The queries' results: kept between runs over unchanged files and settings
+    (`cscli.cache_facts`) while the cache is on, else read."""
     from cscli import cache, cache_facts
+    from cscli.engine.polars.cached import settings
 
     if not cache.enabled():
         return [q.collect(engine="streaming") for q in queries]
@@ -97,7 +107,10 @@ def _read(queries: Sequence[pl.LazyFrame], files: Sequence[Path]) -> list[pl.Dat
         identities = [cache.file_identity(f) for f in files]
     except OSError:  # the report's own read names what is wrong
         return [q.collect(engine="streaming") for q in queries]
+    # the plans name the columns and how they are read; the settings cover what a plan
+    # abbreviates (a long list of values in a source's filter)
     plans = [q.explain(optimized=False) for q in queries]
+    plans.append(json.dumps(settings(cfg) if cfg is not None else None, sort_keys=True))
     key = cache_facts.facts_key(plans, identities, pl.__version__)
     if (text := cache_facts.read_facts(key)) is not None:
         try:

@@ -171,7 +171,7 @@ def _add_canonical(
     scale = adapter.scale.get(table.name, {})
     separator = cfg.list_separator or adapter.list_separator.get(table.name, ",")
     parsed_of: dict[str, pl.Expr] = {}
-    known = known_columns(table, mapped, scanned)
+    known = known_columns(table, mapped, scanned, cfg)
     for canonical, src in mapped.columns_of.items():
         parsed, exprs, checks = _canonical_column(
             table.column(canonical),
