@@ -21,6 +21,7 @@ from typer.testing import CliRunner
 
 from cscli import cache, cache_facts
 from cscli.cli import app
+from tests.test_cache import _report
 
 
 @pytest.fixture
@@ -60,14 +61,6 @@ def config(tmp_path: Path) -> Path:
         encoding="utf-8",
     )
     return path
-
-
-def _report(config: Path, *args: str) -> dict[str, Any]:
-    result = CliRunner().invoke(app, ["report", "-c", str(config), "--format", "json", *args])
-    assert result.exit_code == 0, result.output
-    doc: dict[str, Any] = json.loads(result.stdout)
-    doc.pop("generated_at")
-    return doc
 
 
 def _writes(monkeypatch: pytest.MonkeyPatch) -> list[str]:
