@@ -209,7 +209,7 @@ def cscli_exe() -> list[str]:
 def compile_bytecode() -> None:
     """Compile cscli's modules, as `pip install` does for an installed package: a checkout
     run with PYTHONDONTWRITEBYTECODE=1 would otherwise compile its ~150 modules in every
-    timed run (0.1–0.2 s), a cost no installed cscli pays."""
+    timed run (about 0.1 s), a cost no installed cscli pays."""
     import compileall
 
     compileall.compile_dir(ROOT / "cscli", quiet=1)
@@ -705,7 +705,7 @@ def render_docs(res: Mapping[str, Any]) -> str:
     w("")
     duck = t.get("duckdb", {})
     labels = {
-        "cscli": "(a) cscli report, default KPI set",
+        "cscli": "(a) cscli report, default KPI set (a re-run: the Parquet facts kept)",
         "cscli_no_cache": "(a⁺) the same, `--no-cache` (a first run: the Parquet facts read, "
         "docs/cache.md)",
         "cscli_12": f"(a′) cscli report, only the {len(CHECKED_KPIS)} KPIs DuckDB computes "
