@@ -117,13 +117,14 @@ def max_bytes() -> int:
 # --- the key ----------------------------------------------------------------------------------
 
 
-def content_hash(path: Path, size: int) -> str:
-    """BLAKE2b of the file: whole up to `WHOLE_FILE_LIMIT`, else its first and last `EDGE`
-    bytes (an edit in the middle of a large file that keeps its size, mtime and ctime is
-    then not seen: docs/cache.md)."""
+def content_hash(path: Path, size: int, whole_limit: int | None = None) -> str:
+    """BLAKE2b of the file: whole up to `whole_limit` bytes (`WHOLE_FILE_LIMIT`), else its
+    first and last `EDGE` bytes (an edit in the middle of a large file that keeps its size,
+    mtime and ctime is then not seen: docs/cache.md)."""
+    limit = WHOLE_FILE_LIMIT if whole_limit is None else whole_limit
     digest = hashlib.blake2b(digest_size=16)
     with path.open("rb") as f:
-        if size <= WHOLE_FILE_LIMIT:
+        if size <= max(limit, 2 * EDGE):
             while chunk := f.read(2**20):
                 digest.update(chunk)
         else:
@@ -133,8 +134,10 @@ def content_hash(path: Path, size: int) -> str:
     return digest.hexdigest()
 
 
-def file_identity(path: Path) -> dict[str, Any]:
-    """What identifies one export: path, size, times, inode and a content hash."""
+def file_identity(path: Path, whole_limit: int | None = None) -> dict[str, Any]:
+    """What identifies one export: path, size, times, inode and a content hash (of the
+    whole file up to `whole_limit` bytes, `WHOLE_FILE_LIMIT` by default, else of its
+    edges)."""
     st = path.stat()
     return {
         "path": os.path.abspath(path),
@@ -142,7 +145,7 @@ def file_identity(path: Path) -> dict[str, Any]:
         "mtime_ns": st.st_mtime_ns,
         "ctime_ns": st.st_ctime_ns,
         "inode": st.st_ino,
-        "hash": content_hash(path, st.st_size),
+        "hash": content_hash(path, st.st_size, whole_limit),
     }
 
 

@@ -159,3 +159,22 @@ def test_facts_too_large_are_not_kept_and_old_ones_are_removed(cached: Path) -> 
     os.utime(old, (month_ago, month_ago))
     cache_facts.write_facts("new", "[]")
     assert not old.exists() and cache_facts.read_facts("new") == "[]"
+
+
+def test_a_parquet_file_is_identified_by_its_edges_whatever_its_size(
+    config: Path, cached: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Hashing a 50 MB file whole would cost more than the reads the facts save; its first
+    and last 64 KiB hold the footer (offsets, statistics), which a rewrite changes."""
+    limits: list[int | None] = []
+    real = cache.file_identity
+
+    def spy(path: Path, whole_limit: int | None = None) -> dict[str, Any]:
+        limits.append(whole_limit)
+        return real(path, whole_limit)
+
+    monkeypatch.setattr(cache, "file_identity", spy)
+    _report(config)
+    assert limits == [0]
+    small = config.parent / "tickets.parquet"
+    assert real(small, 0)["hash"] == real(small)["hash"]  # under 128 KiB: hashed whole anyway
