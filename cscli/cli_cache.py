@@ -102,7 +102,10 @@ def info(
 def clear(
     keep_scores: Annotated[
         bool,
-        typer.Option("--keep-scores", help="Keep the sentiment scores (only the sources go)."),
+        typer.Option(
+            "--keep-scores",
+            help="Keep the sentiment scores (only the sources and Parquet facts go).",
+        ),
     ] = False,
 ) -> ExitCode:
     """Remove the cached sources and Parquet facts (and the sentiment scores): the next run
