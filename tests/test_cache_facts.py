@@ -130,6 +130,15 @@ def test_a_damaged_facts_file_is_read_again(config: Path, cached: Path) -> None:
     assert json.loads(kept.read_text(encoding="utf-8")) != ["not a frame"]  # replaced
 
 
+def test_facts_of_other_columns_are_read_again(config: Path, cached: Path) -> None:
+    expected = _report(config)
+    (kept,) = cached.glob("*.json")
+    other = pl.DataFrame({"elsewhere": [1]}).serialize(format="json")
+    kept.write_text(json.dumps([other, other]), encoding="utf-8")  # valid frames, wrong ones
+    assert _report(config) == expected
+    assert "elsewhere" not in kept.read_text(encoding="utf-8")  # replaced
+
+
 def test_no_cache_and_the_environment_keep_no_facts(
     config: Path, cached: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
