@@ -1,4 +1,4 @@
-"""Small readers of a ReportResult shared by the KPI tests."""
+"""Small readers of a ReportResult shared by the KPI tests, and a KPI of any kind."""
 
 from __future__ import annotations
 
@@ -6,7 +6,24 @@ from typing import Any
 
 import polars as pl
 
+from cscli.kpis.spec import Built, Kind, Kpi, KpiDef, instantiate
 from cscli.pipeline import ReportResult
+
+
+def kpi_of(kind: Kind, kpi_id: str = "k", good: bool | None = True) -> Kpi:
+    """A tickets KPI of `kind` as it is, anchored at created_at."""
+    base = KpiDef(
+        id=kpi_id,
+        title=kpi_id,
+        short=kpi_id,
+        source="tickets",
+        unit="count",
+        higher_is_better=good,
+        anchor="created_at",
+        definition="a test KPI",
+        build=lambda _params: Built(kind),
+    )
+    return instantiate(base)
 
 
 def totals(result: ReportResult) -> dict[str, Any]:

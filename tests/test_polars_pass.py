@@ -366,30 +366,37 @@ def test_rows_hint_reads_parquet_metadata_and_estimates_csv(tmp_path: Path) -> N
     assert rows_hint(SimpleNamespace(reader=None, files=(broken,))) == 0  # type: ignore[arg-type]
 
 
+@pytest.mark.parametrize("grain", ["day", "week", "month", "quarter"])
 @pytest.mark.parametrize("zone", ["UTC", "Europe/Berlin", "America/St_Johns", "Asia/Kathmandu"])
-def test_month_bucket_is_truncate_by_arithmetic(zone: str) -> None:
-    """The month bucket is the local date minus its day of the month: the same as polars'
-    `dt.truncate("1mo")`, hour by hour over four years (a leap day, DST changes, zones at
-    half and quarter hours)."""
+def test_day_buckets_are_truncate_by_arithmetic(zone: str, grain: str) -> None:
+    """The week and month buckets are the local date minus its place in the week or month:
+    the same as polars' `dt.truncate`, hour by hour over four years (a leap day, DST changes,
+    zones at half and quarter hours) and across the epoch (negative day counts)."""
     from cscli.engine.polars.stocks import bucket as period_bucket
+    from cscli.period import Grain
 
-    instants = pl.datetime_range(
-        datetime(2023, 12, 31, 12, 30, tzinfo=UTC),
-        datetime(2028, 1, 2, tzinfo=UTC),
-        "1h",
-        time_unit="us",
-        time_zone="UTC",
-        eager=True,
+    def hours(start: datetime, end: datetime) -> pl.Series:
+        return pl.datetime_range(start, end, "1h", time_unit="us", time_zone="UTC", eager=True)
+
+    instants = pl.concat(
+        [
+            hours(datetime(2023, 12, 31, 12, 30, tzinfo=UTC), datetime(2028, 1, 2, tzinfo=UTC)),
+            hours(datetime(1969, 11, 20, tzinfo=UTC), datetime(1970, 2, 10, tzinfo=UTC)),
+        ]
     )
     frame = pl.DataFrame({"at": instants}).with_columns(
         pl.lit(None, pl.Datetime("us", "UTC")).alias("none")
     )
     got = frame.select(
-        period_bucket(pl.col("at"), "month", zone).alias("b"),
-        period_bucket(pl.col("none"), "month", zone).alias("n"),
+        period_bucket(pl.col("at"), grain, zone).alias("b"),
+        period_bucket(pl.col("none"), grain, zone).alias("n"),
     )
-    want = frame.select(pl.col("at").dt.convert_time_zone(zone).dt.date().dt.truncate("1mo"))
+    local = pl.col("at").dt.convert_time_zone(zone).dt.date()
+    want = frame.select(local.dt.truncate(Grain(grain).every))
     assert got["b"].dtype == pl.Date
     assert got["b"].equals(want["at"].alias("b"))
     assert got["n"].null_count() == frame.height  # no instant, no bucket
-    assert got["b"].n_unique() == 50  # Dec 2023 … Jan 2028 local months, both ends
+    if grain == "week":
+        assert set(got["b"].dt.weekday()) == {1}  # ISO weeks start on Monday
+    if grain == "month":
+        assert got["b"].n_unique() == 50 + 4  # Dec 2023 … Jan 2028; Nov 1969 … Feb 1970

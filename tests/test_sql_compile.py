@@ -32,7 +32,6 @@ from cscli.kpis.spec import (
     Erlang,
     Kind,
     Kpi,
-    KpiDef,
     NetScore,
     Ratio,
     SqlAggregate,
@@ -41,26 +40,12 @@ from cscli.kpis.spec import (
     Stock,
     instantiate,
 )
+from tests.helpers import kpi_of
 from tests.sql_duck import assert_frames, connect, register, same
 
 D = DUCKDB
 MEANS = 1e-12
 QUANTILES = 1e-15
-
-
-def kpi_of(kind: Kind, kpi_id: str = "k", good: bool | None = True) -> Kpi:
-    base = KpiDef(
-        id=kpi_id,
-        title=kpi_id,
-        short=kpi_id,
-        source="tickets",
-        unit="count",
-        higher_is_better=good,
-        anchor="created_at",
-        definition="a test KPI",
-        build=lambda _params: Built(kind),
-    )
-    return instantiate(base)
 
 
 def both(
@@ -88,9 +73,32 @@ def both(
     tolerance = {c: rel for c in want_totals.columns if not c.endswith("__n")}
     assert_frames(want_grouped, grouped, ["g"], tolerance, scale)
     assert_frames(want_totals, totals, [], tolerance, scale)
+    _rolled_up(frame, kpi, grouped, totals, tolerance, scale)
     # the counts are BIGINT (Int64), as polars gives them
     assert grouped[kpi.id + "__n"].dtype == pl.Int64
     return grouped, totals
+
+
+def _rolled_up(
+    frame: pl.LazyFrame,
+    kpi: Kpi,
+    grouped: pl.DataFrame,
+    totals: pl.DataFrame,
+    tolerance: dict[str, float],
+    scale: float,
+) -> None:
+    """A kind made of parts, aggregated per group and its groups' parts merged (the way the
+    engine makes the totals of a grouped report), gives DuckDB's groups and totals too (a
+    quantile's value is no part: the columns it has)."""
+    rolled = pc.rollup([kpi])
+    if rolled is None:
+        assert isinstance(kpi.kind, DistinctRatio | SqlAggregate | Stock | StateTime)
+        return
+    parts = frame.group_by("g").agg(rolled.parts).collect()
+    mine = parts.select("g", *rolled.columns)
+    merged = parts.select(rolled.merges).select(rolled.columns)
+    assert_frames(mine, grouped.select(mine.columns), ["g"], tolerance, scale)
+    assert_frames(merged, totals.select(merged.columns), [], tolerance, scale)
 
 
 def _run(con: Any, items: list[exp.Expr], by: list[str]) -> pl.DataFrame:

@@ -1,66 +1,46 @@
-"""Compile KPI kinds into polars expressions: one small class per kind, all it means in one place.
+"""KPIs as polars columns: the kinds of `cscli.engine.polars.kinds`, aliased.
 
-Each kind's class gives, side by side, its value and n (the records it rests on), valid inside
-`group_by().agg()` and `select()`; for a maturing kind its open share; and the records behind a
-breached threshold (`breach`: which records to list, and each one's own value). `aggregations`
-aliases them `<id>`, `<id>__n` and `<id>__open` (`cscli.kpis.columns`).
-
-Booleans are cast to Int64 before they are summed: a polars sum of booleans is UInt32 and a
-difference of two wraps around (the NPS trap). A zero denominator gives null, never NaN or
-infinity.
+`aggregations` gives a KPI's value, n and open share over the records as `<id>`, `<id>__n` and
+`<id>__open` (`cscli.kpis.columns`); `rollup` the same KPIs as parts aggregated per finest
+group once, which the coarser groups and the totals merge instead of reading the records
+again; `breach` and `record_value` the records behind a breached threshold.
 """
 
 from __future__ import annotations
 
-from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from functools import cache
 
 import polars as pl
 
 from cscli.conditions import Condition
-from cscli.engine.polars.bands import in_business_band
-from cscli.engine.polars.conditions import meets
-from cscli.engine.polars.measures import seconds
+from cscli.engine.polars.kinds import (
+    Breach,
+    Finished,
+    compiled,
+    parse_kind,
+    sql,
+    stat_values,
+    with_as_of,
+)
 from cscli.kpis.columns import N_SUFFIX, OPEN_SUFFIX, kind_sql, matures
 from cscli.kpis.measures import MEASURES
-from cscli.kpis.spec import (
-    Count,
-    DistinctRatio,
-    Erlang,
-    Kind,
-    Kpi,
-    NetScore,
-    Ratio,
-    SqlAggregate,
-    Stat,
-    StateTime,
-    Stock,
-    stat_quantile,
-)
-from cscli.sqlcheck import column_names, parse
+from cscli.kpis.spec import Count, DistinctRatio, Kind, Kpi, Stock
+from cscli.sqlcheck import column_names
 
-#: (records to list, their per-record value or None)
-Breach = tuple[pl.Expr, pl.Expr | None]
-
-
-@cache
-def sql(text: str) -> pl.Expr:
-    """A SQL expression over canonical columns as a polars expression.
-
-    The text passes `cscli.sqlcheck` first (no subqueries, no table functions, bounded size):
-    raises `SqlError` (a ValueError) otherwise, before polars reads it.
-    """
-    return parse(text)
-
-
-def parse_kind(kind: Kind) -> None:
-    """Parse every SQL text of the kind now (a config's custom KPI at load): raises `SqlError`
-    for the first one polars cannot read."""
-    for text in kind_sql(kind):
-        sql(text)
+__all__ = [
+    "Rollup",
+    "aggregations",
+    "breach",
+    "compiled",
+    "parse_kind",
+    "record_value",
+    "rollup",
+    "sql",
+    "stat_values",
+    "with_as_of",
+]
 
 
 def aggregations(kpi: Kpi, lo: datetime | None = None, hi: datetime | None = None) -> list[pl.Expr]:
@@ -76,6 +56,50 @@ def aggregations(kpi: Kpi, lo: datetime | None = None, hi: datetime | None = Non
     exprs = [value.alias(kpi.id), n.cast(pl.Int64).alias(kpi.id + N_SUFFIX)]
     if matures(kpi.kind):
         exprs.append(kind.open_share().alias(kpi.id + OPEN_SUFFIX))
+    return exprs
+
+
+@dataclass(frozen=True)
+class Rollup:
+    """KPIs as parts: `parts` aggregate the records per group (columns `_p_<id>__<part>`),
+    `merges` merge such groups' rows into their union's (the same columns, over a coarser
+    group_by or the totals' select), `columns` make the KPIs' own columns of either. The
+    quantiles' values are not parts: they roll up on their own (`cscli.engine.polars.quantiles`).
+
+    Exact for counts, minima and maxima; a mean's sum of sums adds the same values in another
+    order than one sum over the records (the last bit of a float can differ, as it does between
+    polars' streaming and in-memory sums of the same values)."""
+
+    parts: list[pl.Expr]
+    merges: list[pl.Expr]
+    columns: list[pl.Expr]
+
+
+def rollup(kpis: Sequence[Kpi]) -> Rollup | None:
+    """The KPIs as parts that merge across groups; None when one of them has none (a distinct
+    count, a SQL aggregate)."""
+    out = Rollup([], [], [])
+    for kpi in kpis:
+        kind = compiled(kpi.kind)
+        parts = kind.parts()
+        if parts is None:
+            return None
+        names = {name: f"_p_{kpi.id}__{name}" for name in parts}
+        for name, (expr, merge) in parts.items():
+            out.parts.append(expr.alias(names[name]))
+            column = pl.col(names[name])
+            out.merges.append(getattr(column, merge)().alias(names[name]))
+        finished = kind.finish({name: pl.col(alias) for name, alias in names.items()})
+        out.columns.extend(_columns(kpi, finished))
+    return out
+
+
+def _columns(kpi: Kpi, finished: Finished) -> list[pl.Expr]:
+    value, n, share = finished
+    exprs = [] if value is None else [value.alias(kpi.id)]
+    exprs.append(n.cast(pl.Int64).alias(kpi.id + N_SUFFIX))
+    if share is not None:
+        exprs.append(share.alias(kpi.id + OPEN_SUFFIX))
     return exprs
 
 
@@ -134,356 +158,3 @@ def record_value(kind: Kind, schema: Mapping[str, pl.DataType]) -> pl.Expr | Non
 
 def _is_number(dtype: pl.DataType) -> bool:
     return dtype.is_numeric() and dtype != pl.Boolean
-
-
-def stat_values(kind: Stat) -> tuple[pl.Expr, pl.Expr]:
-    """A statistic's value per record (Float64) and the records it keeps: a value, in the
-    `where`, not negative when the kind says so (never null)."""
-    v = sql(kind.value).cast(pl.Float64)
-    keep = v.is_not_null()
-    where = _mask(kind.where)
-    if where is not None:
-        keep = keep & where
-    if kind.nonnegative:
-        keep = keep & (v >= 0)
-    return v, keep
-
-
-def compiled(kind: Kind) -> KindCompiler:
-    """The polars meaning of one kind."""
-    match kind:
-        case Count():
-            return _Count(kind)
-        case Ratio():
-            return _Ratio(kind)
-        case Stat():
-            return _Stat(kind)
-        case NetScore():
-            return _NetScore(kind)
-        case DistinctRatio():
-            return _DistinctRatio(kind)
-        case Stock():
-            return _Stock(kind)
-        case Erlang():
-            return _Erlang(kind)
-        case SqlAggregate():
-            return _SqlAggregate(kind)
-        case StateTime():
-            return _StateTime(kind)
-
-
-class KindCompiler(ABC):
-    """What a kind means on polars."""
-
-    @abstractmethod
-    def value_n(self, lo: datetime | None, hi: datetime | None) -> tuple[pl.Expr, pl.Expr]:
-        """The value and the records it rests on, over the records of the window [lo, hi)."""
-
-    def open_share(self) -> pl.Expr:
-        """The share of the cohort whose outcome is not known yet (null when the cohort is
-        empty); only for a kind that `matures`."""
-        raise TypeError(f"{type(self).__name__} does not mature")
-
-    @abstractmethod
-    def breach(self, good: bool | None, cond: Condition | None, hi: datetime | None) -> Breach:
-        """The records behind a breach (see `breach`); `good` is the KPI's direction."""
-
-
-# --- the kinds ----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class _Count(KindCompiler):
-    kind: Count
-
-    def value_n(self, lo: datetime | None, hi: datetime | None) -> tuple[pl.Expr, pl.Expr]:
-        n = _count(_mask(self.kind.where))
-        return n, n
-
-    def breach(self, good: bool | None, cond: Condition | None, hi: datetime | None) -> Breach:
-        return pl.lit(False), None
-
-
-@dataclass(frozen=True, slots=True)
-class _Ratio(KindCompiler):
-    kind: Ratio
-
-    def value_n(self, lo: datetime | None, hi: datetime | None) -> tuple[pl.Expr, pl.Expr]:
-        k = self.kind
-        num = _count(_mask(k.where, k.denominator, k.judged, k.numerator))
-        den = _count(_mask(k.where, k.denominator, k.judged))
-        return _safe_div(num, den), den
-
-    def open_share(self) -> pl.Expr:
-        k = self.kind
-        cohort = _mask(k.where, k.denominator)
-        unknown = _unknown(k.judged) if k.judged else _mask(k.pending)
-        assert unknown is not None
-        both = unknown if cohort is None else cohort & unknown
-        return _safe_div(_count(both), _count(cohort))
-
-    def breach(self, good: bool | None, cond: Condition | None, hi: datetime | None) -> Breach:
-        k = self.kind
-        population = _where(k.where, k.denominator, k.judged)
-        hit = sql(k.numerator).fill_null(False)
-        if good is True:
-            return population & ~hit, None
-        if good is False:
-            return population & hit, None
-        return population, None
-
-
-@dataclass(frozen=True, slots=True)
-class _Stat(KindCompiler):
-    kind: Stat
-
-    def value_n(self, lo: datetime | None, hi: datetime | None) -> tuple[pl.Expr, pl.Expr]:
-        v, keep = stat_values(self.kind)
-        values = v.filter(keep)
-        return _statistic(values, self.kind.stat), values.count()
-
-    def open_share(self) -> pl.Expr:
-        k = self.kind
-        cohort = _mask(k.where)
-        return _safe_div(_count(_mask(k.where, k.pending)), _count(cohort))
-
-    def breach(self, good: bool | None, cond: Condition | None, hi: datetime | None) -> Breach:
-        k = self.kind
-        value = sql(k.value).cast(pl.Float64)
-        base = _where(k.where) & value.is_not_null()
-        if k.nonnegative:
-            base = base & (value >= 0)
-        return (base & meets(value, cond) if cond else base), value
-
-
-@dataclass(frozen=True, slots=True)
-class _NetScore(KindCompiler):
-    kind: NetScore
-
-    def value_n(self, lo: datetime | None, hi: datetime | None) -> tuple[pl.Expr, pl.Expr]:
-        k = self.kind
-        v = sql(k.value).cast(pl.Float64)
-        where = _mask(k.where)
-        values = v.filter(v.is_not_null() if where is None else v.is_not_null() & where)
-        promoters = (values >= k.promoter_min).sum().cast(pl.Int64)
-        detractors = (values <= k.detractor_max).sum().cast(pl.Int64)
-        n = values.count()
-        return _safe_div((promoters - detractors) * 100, n), n
-
-    def breach(self, good: bool | None, cond: Condition | None, hi: datetime | None) -> Breach:
-        value = sql(self.kind.value).cast(pl.Float64)
-        return _where(self.kind.where) & (value <= self.kind.detractor_max), value
-
-
-@dataclass(frozen=True, slots=True)
-class _DistinctRatio(KindCompiler):
-    kind: DistinctRatio
-
-    def value_n(self, lo: datetime | None, hi: datetime | None) -> tuple[pl.Expr, pl.Expr]:
-        _, den, num = self._counts()
-        return _safe_div(num, den), den
-
-    def open_share(self) -> pl.Expr:
-        every, judged, _ = self._counts()
-        return _safe_div(every - judged, every)
-
-    def breach(self, good: bool | None, cond: Condition | None, hi: datetime | None) -> Breach:
-        hit = sql(self.kind.numerator).fill_null(False)
-        return _where(self.kind.where) & (hit if good is False else ~hit), None
-
-    def _counts(self) -> tuple[pl.Expr, pl.Expr, pl.Expr]:
-        """(keys in the population, keys judged, keys in the numerator).
-
-        With `judged`, a key is judged when one of its records is in the numerator or all of
-        its records are judged: |all| − |U \\ S| with U the keys of an unjudged record and S
-        the numerator's keys, and |U \\ S| = |U ∪ S| − |S|."""
-        k = self.kind
-        key = sql(k.key)
-
-        def distinct(mask: pl.Expr | None) -> pl.Expr:
-            values = key.filter(mask) if mask is not None else key
-            return values.drop_nulls().n_unique().cast(pl.Int64)
-
-        where = _mask(k.where)
-        hit = _mask(k.numerator)
-        assert hit is not None
-        every = distinct(where)
-        num = distinct(hit if where is None else where & hit)
-        if k.judged is None:
-            return every, every, num
-        unknown_or_hit = _unknown(k.judged) | hit
-        unknown_or_hit = unknown_or_hit if where is None else where & unknown_or_hit
-        return every, every - distinct(unknown_or_hit) + num, num
-
-
-@dataclass(frozen=True, slots=True)
-class _Stock(KindCompiler):
-    """A level over every record (not only the window's): `lo` and `hi` bound the window."""
-
-    kind: Stock
-
-    def value_n(self, lo: datetime | None, hi: datetime | None) -> tuple[pl.Expr, pl.Expr]:
-        k = self.kind
-        where = _mask(k.where)
-
-        def keep(e: pl.Expr) -> pl.Expr:
-            return e if where is None else e & where
-
-        end = _count(keep(self._open_at(hi)))
-        if k.measure == "end":
-            return end, end
-        opened, closed = pl.col(k.opened), pl.col(k.closed)
-        if lo is None:  # no period start: nobody is "active at the start"
-            zero = pl.lit(0, dtype=pl.Int64)
-            return pl.lit(None, dtype=pl.Float64), zero
-        start = _count(keep(self._open_at(lo)))
-        if k.measure == "retention":
-            # N: customers who started in the period and are still active at its end
-            in_window = opened >= lo if hi is None else (opened >= lo) & (opened < hi)
-            new = _count(keep(in_window & self._open_at(hi)))
-            return _safe_div(end - new, start), start
-        closed_in = closed >= lo if hi is None else (closed >= lo) & (closed < hi)
-        lost = _count(keep((opened < lo) & closed_in))
-        return _safe_div(lost, start), start
-
-    def breach(self, good: bool | None, cond: Condition | None, hi: datetime | None) -> Breach:
-        """The records open at `hi`, each with its age then (how long it has been open)."""
-        age = None if hi is None else seconds(pl.lit(hi) - pl.col(self.kind.opened))
-        return _where(self.kind.where) & self._open_at(hi), age
-
-    def _open_at(self, at: datetime | None) -> pl.Expr:
-        """Records open at instant `at` (or still open, after the last record, when None),
-        and for an age band aged [age_from, age_below) then (without `at`, at `AS_OF`)."""
-        k = self.kind
-        opened, closed = pl.col(k.opened), pl.col(k.closed)
-        if at is None:
-            open_now = opened.is_not_null() & closed.is_null()
-            when: pl.Expr = pl.col(AS_OF)
-        else:
-            open_now = (opened < at) & (closed.is_null() | (closed >= at))
-            when = pl.lit(at)
-        if not k.banded:
-            return open_now
-        if k.age_hours == "business":
-            return (open_now & in_business_band(k, when)).fill_null(False)
-        age = (when - opened).dt.total_microseconds()  # exact on the edges
-        if k.age_from is not None:
-            open_now = open_now & (age >= round(k.age_from * 1_000_000))
-        if k.age_below is not None:
-            open_now = open_now & (age < round(k.age_below * 1_000_000))
-        return open_now.fill_null(False)
-
-
-#: the instant an age band is measured at without a period end: the newest opened or closed
-#: instant of the records (`with_as_of`)
-AS_OF = "_as_of"
-
-
-def with_as_of(frame: pl.LazyFrame, kind: Kind, hi: datetime | None) -> pl.LazyFrame:
-    """Add `AS_OF` over all the records (before any grouping) for a banded stock without a
-    period end; the frame as it is otherwise."""
-    if hi is not None or not isinstance(kind, Stock) or not kind.banded:
-        return frame
-    stamps = pl.max_horizontal(pl.col(kind.opened).max(), pl.col(kind.closed).max())
-    return frame.with_columns(stamps.alias(AS_OF))
-
-
-@dataclass(frozen=True, slots=True)
-class _SqlAggregate(KindCompiler):
-    kind: SqlAggregate
-
-    def value_n(self, lo: datetime | None, hi: datetime | None) -> tuple[pl.Expr, pl.Expr]:
-        return sql(self.kind.expr).cast(pl.Float64), pl.len().cast(pl.Int64)
-
-    def breach(self, good: bool | None, cond: Condition | None, hi: datetime | None) -> Breach:
-        return _where(), None
-
-
-@dataclass(frozen=True, slots=True)
-class _Erlang(KindCompiler):
-    """The additive parts of an Erlang number: n = offered records, value = their mean handle
-    time over answered records; `cscli.engine.polars.staffing` turns them into the number."""
-
-    kind: Erlang
-
-    def value_n(self, lo: datetime | None, hi: datetime | None) -> tuple[pl.Expr, pl.Expr]:
-        k = self.kind
-        handle = sql(k.handle).cast(pl.Float64)
-        keep = handle.is_not_null() & (handle >= 0)
-        answered = _mask(k.answered)
-        if answered is not None:
-            keep = keep & answered
-        return handle.filter(keep).mean(), _count(_mask(k.offered))
-
-    def breach(self, good: bool | None, cond: Condition | None, hi: datetime | None) -> Breach:
-        return _where(self.kind.offered), None
-
-
-@dataclass(frozen=True, slots=True)
-class _StateTime(KindCompiler):
-    """Over the segments of `cscli.engine.polars.states.segments`: `_sec` (a state row's
-    seconds inside one bucket), `state`, `_len` (the bucket's seconds) and `_row`."""
-
-    kind: StateTime
-
-    def value_n(self, lo: datetime | None, hi: datetime | None) -> tuple[pl.Expr, pl.Expr]:
-        k = self.kind
-        sec = pl.col("_sec")
-        num = sec.filter(pl.col("state").is_in(list(k.numerator))).sum()
-        if k.denominator:
-            den = sec.filter(pl.col("state").is_in(list(k.denominator))).sum()
-        else:
-            den = pl.col("_len").max()
-        return _safe_div(num, den), pl.col("_seg").n_unique()
-
-    def breach(self, good: bool | None, cond: Condition | None, hi: datetime | None) -> Breach:
-        return pl.col("state").is_in(list(self.kind.numerator)), None
-
-
-# --- shared pieces ------------------------------------------------------------------------
-
-
-def _mask(*predicates: str | None) -> pl.Expr | None:
-    """A boolean mask in which null (unknown) counts as false; None when nothing filters."""
-    expr: pl.Expr | None = None
-    for p in predicates:
-        if p:
-            term = sql(p).fill_null(False)
-            expr = term if expr is None else expr & term
-    return expr
-
-
-def _where(*predicates: str | None) -> pl.Expr:
-    """The records matching every predicate (null counts as false); all records without any."""
-    expr = pl.lit(True)
-    for p in predicates:
-        if p:
-            expr = expr & sql(p).fill_null(False)
-    return expr
-
-
-def _unknown(judged: str) -> pl.Expr:
-    """Records not judged: the predicate does not hold *or is unknown* (null)."""
-    mask = _mask(judged)
-    assert mask is not None
-    return ~mask
-
-
-def _count(mask: pl.Expr | None) -> pl.Expr:
-    # a boolean's own sum: casting each value to Int64 first took ten times as long
-    return pl.len().cast(pl.Int64) if mask is None else mask.sum().cast(pl.Int64)
-
-
-def _safe_div(num: pl.Expr, den: pl.Expr) -> pl.Expr:
-    return pl.when(den > 0).then(num.cast(pl.Float64) / den).otherwise(None)
-
-
-def _statistic(values: pl.Expr, stat: str) -> pl.Expr:
-    q = stat_quantile(stat)
-    if q is not None:
-        return values.quantile(q, interpolation="linear")
-    if stat == "mean":
-        return values.mean()
-    if stat == "min":
-        return values.min()
-    return values.max()

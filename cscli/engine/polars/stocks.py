@@ -32,10 +32,21 @@ def bucket(expr: pl.Expr, grain: str, timezone: str) -> pl.Expr:
         start = at - (wall - wall.dt.truncate(g.every))
         return start.dt.convert_time_zone(timezone)
     # truncating the local date is cheaper than the zone-aware datetime, with the same buckets
-    local = expr.dt.convert_time_zone(timezone).dt.date()
-    if g.every == "1mo":  # the date minus its day of the month: truncate's bucket, cheaper
-        return (local.cast(pl.Int32) - local.dt.day().cast(pl.Int32) + 1).cast(pl.Date)
-    return local.dt.truncate(g.every)
+    return day_bucket(expr.dt.convert_time_zone(timezone).dt.date(), grain)
+
+
+def day_bucket(day: pl.Expr, grain: str) -> pl.Expr:
+    """The date that starts the bucket of a local date, for a grain of a day or more: the day
+    itself, the Monday of its ISO week, the first of its month or quarter. A day count minus
+    the day's place in its week or month: `dt.truncate`'s bucket, cheaper."""
+    g = Grain(grain)
+    if g is Grain.day:
+        return day
+    if g is Grain.week:  # Monday is weekday 1
+        return (day.cast(pl.Int32) - day.dt.weekday().cast(pl.Int32) + 1).cast(pl.Date)
+    if g is Grain.month:
+        return (day.cast(pl.Int32) - day.dt.day().cast(pl.Int32) + 1).cast(pl.Date)
+    return day.dt.truncate(g.every)
 
 
 def bucket_range(first: date, last: date, grain: str, timezone: str) -> pl.Series:

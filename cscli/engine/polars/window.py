@@ -2,9 +2,11 @@
 
 Per flow (a source's KPIs placed by the same anchor) a window keeps the records whose anchor
 falls in it and aggregates them over all groups (the totals, with the first and last local day
-of data), per group (and bucket) and, for the trend, per bucket; a stock KPI looks at every
-record instead, and with a grain is counted as events per bucket (`cscli.stocks.levels`
-makes levels of them after the collect). A multi-valued dimension (a ticket's tags) is
+of data), per group (and bucket) and, for the trend, per bucket. The records are read once per
+flow: when its KPIs are made of parts (`cscli.engine.polars.compile.rollup`), the trend and the
+totals merge the finest groups' parts after the collect. A stock KPI looks at every record
+instead, and with a grain is counted as events per bucket (`cscli.stocks.levels` makes levels
+of them after the collect). A multi-valued dimension (a ticket's tags) is
 exploded for the grouped queries only: a record is in the group of each of its values, and
 the totals and the trend count it once. Every query of every window goes to one
 `pl.collect_all`, where polars shares each source's scan between them.
@@ -13,7 +15,7 @@ the totals and the trend count it once. Every query of every window goes to one
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import polars as pl
 
@@ -22,31 +24,52 @@ from cscli.derived import WINDOW_MEASURES
 from cscli.engine.base import PERIOD_COL, ReportPlan, WindowSpec, WindowTables
 from cscli.engine.polars.bands import with_business_bands
 from cscli.engine.polars.batch import Batch
-from cscli.engine.polars.compile import aggregations, with_as_of
+from cscli.engine.polars.compile import Rollup, aggregations, rollup, with_as_of
 from cscli.engine.polars.enrich import exploded, with_age
 from cscli.engine.polars.quantiles import joined, level, narrow_queries, split
 from cscli.engine.polars.states import segments
-from cscli.engine.polars.stocks import bucket, events_query
+from cscli.engine.polars.stocks import bucket, day_bucket, events_query
 from cscli.kpis.columns import columns_used
 from cscli.kpis.spec import Kpi, Stock
-from cscli.period import TIME_DIMENSIONS
+from cscli.period import TIME_DIMENSIONS, Grain
+
+#: the local day of a flow's anchor, and the first and last of them in the totals
+DAY, FIRST, LAST = "_day", "_first", "_last"
+#: the totals' span, over records (`DAY`) or over groups that have one each
+_SPAN = (pl.col(DAY).min().alias(FIRST), pl.col(DAY).max().alias(LAST))
+_SPAN_MERGED = (pl.col(FIRST).min(), pl.col(LAST).max())
 
 
 @dataclass(frozen=True)
 class Grouped:
     """Where a grouped table will be in the batch: its streamed aggregations and, for the
     quantile KPIs of a flow, the levels of the two-pass queries joined back on `keys`
-    (`cscli.engine.polars.quantiles`), in the columns' original `order`."""
+    (`cscli.engine.polars.quantiles`), in the columns' original `order`. With `parts`, `main`
+    holds the parts of a finer grouping, merged over `keys` here (the totals: with the span)."""
 
     main: int
     #: (index in the batch, level) of each quantile query
     narrow: tuple[tuple[int, int], ...] = ()
     keys: tuple[str, ...] = ()
     order: tuple[str, ...] = ()
+    parts: Rollup | None = None
+    #: the keys `main` is grouped by (with `parts`)
+    finer: tuple[str, ...] = ()
 
     def table(self, batch: Batch) -> pl.DataFrame:
         narrow = [level(batch[i], n, self.keys) for i, n in self.narrow]
-        return joined(batch[self.main], narrow, self.keys, self.order)
+        return joined(self._main(batch[self.main]), narrow, self.keys, self.order)
+
+    def _main(self, main: pl.DataFrame) -> pl.DataFrame:
+        if self.parts is None:
+            return main
+        keys = list(self.keys)
+        if not keys:
+            merged = main.select(*self.parts.merges, *_SPAN_MERGED)
+            return merged.select(*self.parts.columns, FIRST, LAST)
+        if keys != list(self.finer):
+            main = main.group_by(keys).agg(self.parts.merges)
+        return main.select(*keys, *self.parts.columns)
 
 
 def add_flow(
@@ -54,12 +77,14 @@ def add_flow(
     lf: pl.LazyFrame,
     kpis: Sequence[Kpi],
     groupings: Sequence[tuple[pl.LazyFrame, Sequence[str]]],
-    span: Sequence[pl.Expr] = (),
 ) -> list[Grouped]:
     """A flow's KPIs per group of each grouping's keys, on its frame (`[]`: the totals, one
-    row with the `span` columns after them). Every quantile KPI of a grouping whose frame is
-    `lf` itself rolls up from the first such grouping's two passes; the others (a
-    multi-valued dimension's exploded frame) have their own."""
+    row with the span of its local days, `_first` and `_last`, after them; `lf` has `DAY`).
+
+    The groupings whose frame is `lf` itself read it once: the first with keys is aggregated
+    as parts and the others (the trend, the totals) merge its groups, when every KPI has
+    parts; their quantile KPIs roll up from the first's two passes. The others (a
+    multi-valued dimension's exploded frame) have queries of their own."""
     parts = split(kpis)
     # the groupings on `lf` itself: level 0 the first, the others its rollups
     own = [i for i, (frame, _) in enumerate(groupings) if frame is lf]
@@ -68,18 +93,30 @@ def add_flow(
         first, *rollups = (list(groupings[i][1]) for i in own)
         queries = narrow_queries(lf, first, parts, rollups)
         shared = [batch.add(q, step=batch.later, heavy=True) for q in queries]
+    # the streamed aggregations the same way: parts per group of the first grouping on `lf`
+    # with keys, which the others merge (every own grouping's keys are a subset of its keys)
+    finer = next((list(groupings[i][1]) for i in own if groupings[i][1]), [])
+    merged = rollup(kpis) if finer and len(own) > 1 else None
+    if merged is not None:
+        span = _SPAN if any(not groupings[i][1] for i in own) else ()
+        parted = batch.add(lf.group_by(finer).agg(*merged.parts, *span), heavy=True)
     out = []
     for i, (frame, keys) in enumerate(groupings):
-        if keys:
-            main = batch.add(frame.group_by(keys).agg(parts.streamed), heavy=True)
-        else:
-            main = batch.add(frame.select(*parts.streamed, *span))
         if i in own:
             narrow = tuple((q, own.index(i)) for q in shared)
         else:
             queries = narrow_queries(frame, keys, parts)
             narrow = tuple((batch.add(q, step=batch.later, heavy=True), 0) for q in queries)
-        out.append(Grouped(main, narrow, tuple(keys), tuple(parts.order)))
+        table = Grouped(-1, narrow, tuple(keys), tuple(parts.order))
+        if merged is not None and i in own:
+            table = replace(table, main=parted, parts=merged, finer=tuple(finer))
+        elif keys:
+            table = replace(
+                table, main=batch.add(frame.group_by(keys).agg(parts.streamed), heavy=True)
+            )
+        else:
+            table = replace(table, main=batch.add(frame.select(*parts.streamed, *_SPAN)))
+        out.append(table)
     return out
 
 
@@ -134,11 +171,13 @@ def add_window(
         if hi is not None:
             lf = lf.filter(at < hi)
         lf = with_time_dimensions(lf, at, by, timezone)
-        local_day = at.dt.convert_time_zone(timezone).dt.date()
-        span = [local_day.min().alias("_first"), local_day.max().alias("_last")]
+        # the local day once per record: the day grains' bucket and the totals' span
+        lf = lf.with_columns(at.dt.convert_time_zone(timezone).dt.date().alias(DAY))
         bucketed = lf
         if window.grain:
-            bucketed = lf.with_columns(bucket(at, window.grain, timezone).alias(PERIOD_COL))
+            g = window.grain
+            period = bucket(at, g, timezone) if Grain(g).is_interval else day_bucket(pl.col(DAY), g)
+            bucketed = lf.with_columns(period.alias(PERIOD_COL))
         keys = [*by, PERIOD_COL] if window.grain else by
         groupings: list[tuple[pl.LazyFrame, Sequence[str]]] = []
         if keys:
@@ -147,7 +186,7 @@ def add_window(
             groupings.append((bucketed, [PERIOD_COL]))
         if window.totals:
             groupings.append((bucketed, []))
-        tables = add_flow(batch, bucketed, flow.kpis, groupings, span)
+        tables = add_flow(batch, bucketed, flow.kpis, groupings)
         if keys:
             out.grouped.append(tables.pop(0))
         if window.grain and window.trend:
