@@ -46,6 +46,28 @@ def test_sorted_repeats_of_no_ids_is_zero() -> None:
     assert empty.select(sorted_repeats(pl.col("id"))).item() == 0
 
 
+def test_sorted_repeats_streams_across_row_groups(tmp_path: Path) -> None:
+    """Over a Parquet file of many row groups, on the streaming engine (the batch's): ids out
+    of order where one row group ends and the next begins are seen, and the repeats of sorted
+    ids are counted across the groups' edges."""
+    n, group = 200_000, 16_384
+    ids = [f"id{i // 2 if i < 10 else i:07d}" for i in range(n)]  # 5 repeats among the first 10
+    path = tmp_path / "ids.parquet"
+    for swap, want in ((None, 5), (group - 1, -1), (3 * group, -1), (n - 2, -1)):
+        values = list(ids)
+        if swap is not None:
+            values[swap], values[swap + 1] = values[swap + 1], values[swap]
+        pl.DataFrame({"id": values}).write_parquet(path, row_group_size=group)
+        query = pl.scan_parquet(path).select(sorted_repeats(pl.col("id")))
+        assert query.collect(engine="streaming").item() == want, swap
+    # a repeat that straddles two row groups: the last id of one is the first of the next
+    values = [f"id{i:07d}" for i in range(n)]
+    values[group] = values[group - 1]
+    pl.DataFrame({"id": values}).write_parquet(path, row_group_size=group)
+    query = pl.scan_parquet(path).select(sorted_repeats(pl.col("id")))
+    assert query.collect(engine="streaming").item() == 1
+
+
 def _report(tmp_path: Path, rows: list[str]) -> dict[str, object]:
     data = tmp_path / "tickets.csv"
     data.write_text("ticket_id,created_at,channel\n" + "\n".join(rows) + "\n", encoding="utf-8")

@@ -214,9 +214,11 @@ def sorted_repeats(key: pl.Expr) -> pl.Expr:
 
     Sorted, every repeat sits right after its first occurrence, so the repeats are the values
     minus the runs of equal values (`rle_id`). Both steps stream in constant memory, where a
-    hash set of 100M ids takes about 4 GB; the caller counts the predicate when this is -1."""
+    hash set of 100M ids takes about 4 GB; the caller counts the predicate when this is -1.
+    (`is_sorted` compares neighbours: half the time of comparing each id with the running
+    maximum, the same answer.)"""
     ids = key.drop_nulls()
-    ascending = (ids >= ids.cum_max()).all()
+    ascending = ids.is_sorted(descending=False, nulls_last=False)
     runs = ids.rle_id().max().cast(pl.Int64).fill_null(-1) + 1
     return pl.when(ascending).then(ids.len().cast(pl.Int64) - runs).otherwise(-1)
 
