@@ -24,10 +24,12 @@ import polars as pl
 
 @dataclass(frozen=True)
 class Then:
-    """A query in two steps: `first`, then the query `then` builds from its (small) result."""
+    """A query in two steps: `first`, then the query `then` builds from its (small) result;
+    with `keep`, that result is kept as well (`Batch.first`: it holds more than `then` reads)."""
 
     first: pl.LazyFrame
     then: Callable[[pl.DataFrame], pl.LazyFrame | Then]
+    keep: bool = False
 
 
 class Batch:
@@ -39,6 +41,7 @@ class Batch:
         self.steps: list[int] = []
         self.heavy: set[int] = set()
         self.results: list[pl.DataFrame] = []
+        self.firsts: dict[int, pl.DataFrame] = {}
 
     @property
     def later(self) -> int:
@@ -68,6 +71,7 @@ class Batch:
                 got = pl.collect_all([frames[i] for i in batch])
                 done |= zip(batch, got, strict=True)
             later = {i: q.then(done[i]) for i, q in now.items() if isinstance(q, Then)}
+            self.firsts |= {i: done[i] for i, q in now.items() if isinstance(q, Then) and q.keep}
             results |= {i: df for i, df in done.items() if i not in later}
             pending = {i: q for i, q in pending.items() if i not in now} | later
             n += 1
@@ -84,3 +88,7 @@ class Batch:
 
     def __getitem__(self, i: int) -> pl.DataFrame:
         return self.results[i]
+
+    def first(self, i: int) -> pl.DataFrame:
+        """The first step's result of query `i`, a `Then` that keeps it."""
+        return self.firsts[i]

@@ -21,7 +21,7 @@ totals (no keys) are one group.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 
@@ -114,18 +114,24 @@ def narrow_queries(
     keys: Sequence[str],
     parts: Split,
     rollups: Sequence[Sequence[str]] = (),
+    extra: Sequence[pl.Expr] = (),
 ) -> list[Then]:
     """One two-pass query per value: its quantiles per group of `keys` (all records when
     there are none), over the kept values only; and per group of each rollup (a subset of
     `keys`: `[]` for all records) from the same two passes, the rollup's bucket counts being
     sums of the finer ones. The result has a `_q_level` column: 0 for `keys`, i for rollup i
-    (`level` takes one out)."""
+    (`level` takes one out).
+
+    `extra` aggregations (a flow's parts, `cscli.engine.polars.compile.rollup`) ride on the
+    first query's first pass: it groups every record, not only the kept ones, by the keys and
+    the bucket (null for a record not kept), and keeps that table (`Batch.first`), whose rows
+    merge into the parts of any coarser group: one group_by of the records less."""
     levels = [list(k) or [_ALL] for k in (keys, *rollups)]
     columns = [pl.col(k) for k in keys]
     if any(level == [_ALL] for level in levels):
         columns.append(pl.lit(0, pl.Int8).alias(_ALL))
     fine = [c.meta.output_name() for c in columns]
-    out = []
+    out: list[Then] = []
     for n in parts.narrow:
         kept = (
             lf.select(*keys, n.value.alias(_VALUE), n.keep.alias("_q_keep"))
@@ -133,9 +139,25 @@ def narrow_queries(
             .select(*columns, _VALUE)
             .with_columns(bucket(pl.col(_VALUE)).alias(_BUCKET))
         )
+        second = partial(_second_pass, kept, levels, n.quantiles)
+        if extra and not out:
+            counted = pl.when(n.keep).then(bucket(n.value)).alias(_BUCKET)
+            grouped = lf.group_by(*keys, counted).agg(pl.len().alias(_COUNT), *extra)
+            out.append(Then(grouped, partial(_kept_only, fine, second), keep=True))
+            continue
         counts = kept.group_by(*fine, _BUCKET).agg(pl.len().alias(_COUNT))
-        out.append(Then(counts, partial(_second_pass, kept, levels, n.quantiles)))
+        out.append(Then(counts, second))
     return out
+
+
+def _kept_only(
+    fine: list[str], second: Callable[[pl.DataFrame], Then], grouped: pl.DataFrame
+) -> Then:
+    """The bucket counts of the kept values, from a first pass that grouped every record."""
+    counts = grouped.filter(pl.col(_BUCKET).is_not_null())
+    if _ALL in fine:
+        counts = counts.with_columns(pl.lit(0, pl.Int8).alias(_ALL))
+    return second(counts.select(*fine, _BUCKET, _COUNT))
 
 
 def level(table: pl.DataFrame, i: int, keys: Sequence[str]) -> pl.DataFrame:

@@ -53,12 +53,15 @@ class Grouped:
     keys: tuple[str, ...] = ()
     order: tuple[str, ...] = ()
     parts: Rollup | None = None
-    #: the keys `main` is grouped by (with `parts`)
+    #: the keys `main` is grouped by (with `parts`), when it is not also by more
     finer: tuple[str, ...] = ()
+    #: the parts are in the first step of `main`, a quantile's first pass (`narrow_queries`)
+    first: bool = False
 
     def table(self, batch: Batch) -> pl.DataFrame:
         narrow = [level(batch[i], n, self.keys) for i, n in self.narrow]
-        return joined(self._main(batch[self.main]), narrow, self.keys, self.order)
+        main = batch.first(self.main) if self.first else batch[self.main]
+        return joined(self._main(main), narrow, self.keys, self.order)
 
     def _main(self, main: pl.DataFrame) -> pl.DataFrame:
         if self.parts is None:
@@ -67,7 +70,7 @@ class Grouped:
         if not keys:
             merged = main.select(*self.parts.merges, *_SPAN_MERGED)
             return merged.select(*self.parts.columns, FIRST, LAST)
-        if keys != list(self.finer):
+        if keys != list(self.finer):  # a coarser group, or the buckets of a quantile's pass
             main = main.group_by(keys).agg(self.parts.merges)
         return main.select(*keys, *self.parts.columns)
 
@@ -83,23 +86,28 @@ def add_flow(
 
     The groupings whose frame is `lf` itself read it once: the first with keys is aggregated
     as parts and the others (the trend, the totals) merge its groups, when every KPI has
-    parts; their quantile KPIs roll up from the first's two passes. The others (a
-    multi-valued dimension's exploded frame) have queries of their own."""
+    parts; their quantile KPIs roll up from the first's two passes, whose first pass carries
+    the parts. The others (a multi-valued dimension's exploded frame) have queries of their
+    own."""
     parts = split(kpis)
-    # the groupings on `lf` itself: level 0 the first, the others its rollups
+    # the groupings on `lf` itself: level 0 the first, the others its rollups; when every KPI
+    # has parts, they are aggregated per group of the first (it has keys), and the others
+    # merge its groups; with a quantile, in its first pass, which groups every record
     own = [i for i, (frame, _) in enumerate(groupings) if frame is lf]
+    finer = list(groupings[own[0]][1]) if own else []
+    merged = rollup(kpis) if finer and len(own) > 1 else None
+    extra: list[pl.Expr] = []
+    if merged is not None:
+        extra = [*merged.parts, *(_SPAN if any(not groupings[i][1] for i in own) else ())]
     shared: list[int] = []
     if own and parts.narrow:
         first, *rollups = (list(groupings[i][1]) for i in own)
-        queries = narrow_queries(lf, first, parts, rollups)
+        queries = narrow_queries(lf, first, parts, rollups, extra)
         shared = [batch.add(q, step=batch.later, heavy=True) for q in queries]
-    # the streamed aggregations the same way: parts per group of the first grouping on `lf`
-    # with keys, which the others merge (every own grouping's keys are a subset of its keys)
-    finer = next((list(groupings[i][1]) for i in own if groupings[i][1]), [])
-    merged = rollup(kpis) if finer and len(own) > 1 else None
-    if merged is not None:
-        span = _SPAN if any(not groupings[i][1] for i in own) else ()
-        parted = batch.add(lf.group_by(finer).agg(*merged.parts, *span), heavy=True)
+    if merged is not None and shared:
+        parted, in_first = shared[0], True
+    elif merged is not None:
+        parted, in_first = batch.add(lf.group_by(finer).agg(extra), heavy=True), False
     out = []
     for i, (frame, keys) in enumerate(groupings):
         if i in own:
@@ -109,7 +117,8 @@ def add_flow(
             narrow = tuple((batch.add(q, step=batch.later, heavy=True), 0) for q in queries)
         table = Grouped(-1, narrow, tuple(keys), tuple(parts.order))
         if merged is not None and i in own:
-            table = replace(table, main=parted, parts=merged, finer=tuple(finer))
+            grouped_by = () if in_first else tuple(finer)  # a first pass: per bucket too
+            table = replace(table, main=parted, parts=merged, finer=grouped_by, first=in_first)
         elif keys:
             table = replace(
                 table, main=batch.add(frame.group_by(keys).agg(parts.streamed), heavy=True)
