@@ -31,9 +31,11 @@ ZERO_FRACTION = r"^([+-]?[0-9]+)\.0+$"
 
 def source_end(name: str, columns: frozenset[str] | set[str]) -> pl.Expr:
     """The newest timestamp of a source (its export time, as far as the data can tell): the
-    latest value of any of its timestamp columns, over every usable record."""
+    latest value of any of its timestamp columns, over every usable record (the greatest of
+    the columns' maxima: the same instant as the maximum of each row's greatest, without a
+    comparison per row and column)."""
     stamps = [c for c in TIMESTAMPS.get(name, ()) if c in columns]
-    return pl.max_horizontal(stamps).max()
+    return pl.max_horizontal([pl.col(c).max() for c in stamps])
 
 
 def ticket_ended_unresolved(columns: frozenset[str] | set[str]) -> pl.Expr | None:

@@ -133,21 +133,30 @@ def narrow_queries(
     fine = [c.meta.output_name() for c in columns]
     out: list[Then] = []
     for n in parts.narrow:
-        kept = (
-            lf.select(*keys, n.value.alias(_VALUE), n.keep.alias("_q_keep"))
-            .filter(pl.col("_q_keep"))
-            .select(*columns, _VALUE)
-            .with_columns(bucket(pl.col(_VALUE)).alias(_BUCKET))
-        )
-        second = partial(_second_pass, kept, levels, n.quantiles)
+        kept = partial(_kept, lf, columns, n)
+        second = partial(_second_pass, kept, levels, n.quantiles, n.value)
         if extra and not out:
             counted = pl.when(n.keep).then(bucket(n.value)).alias(_BUCKET)
             grouped = lf.group_by(*keys, counted).agg(pl.len().alias(_COUNT), *extra)
             out.append(Then(grouped, partial(_kept_only, fine, second), keep=True))
             continue
-        counts = kept.group_by(*fine, _BUCKET).agg(pl.len().alias(_COUNT))
+        counts = kept().group_by(*fine, _BUCKET).agg(pl.len().alias(_COUNT))
         out.append(Then(counts, second))
     return out
+
+
+def _kept(
+    lf: pl.LazyFrame, columns: Sequence[pl.Expr], n: Narrow, where: pl.Expr | None = None
+) -> pl.LazyFrame:
+    """The kept values with their keys and bucket, of the records `where` also holds for:
+    filtered first, so that polars pushes the filter below the keys' own columns (a week
+    bucket, a local day), computed then only for the rows that pass."""
+    keep = n.keep if where is None else n.keep & where
+    return (
+        lf.filter(keep)
+        .select(*columns, n.value.alias(_VALUE))
+        .with_columns(bucket(pl.col(_VALUE)).alias(_BUCKET))
+    )
 
 
 def _kept_only(
@@ -169,9 +178,10 @@ def level(table: pl.DataFrame, i: int, keys: Sequence[str]) -> pl.DataFrame:
 
 
 def _second_pass(
-    kept: pl.LazyFrame,
+    kept: Callable[[pl.Expr], pl.LazyFrame],
     levels: list[list[str]],
     quantiles: Sequence[tuple[str, float]],
+    value: pl.Expr,
     counts: pl.DataFrame,
 ) -> Then:
     """Locate each level's buckets, then read the rows of any of them (one pass)."""
@@ -180,9 +190,9 @@ def _second_pass(
         hist = counts.group_by(*keys, _BUCKET).agg(pl.col(_COUNT).sum())
         located.append(_located(hist, keys, quantiles))
     # a row outside every located bucket is not wanted by any level: an integer lookup drops
-    # most rows before the joins on the keys
+    # most rows before their keys are computed and joined
     buckets = pl.concat([targets[_BUCKET] for _, targets in located]).unique()
-    rows = kept.filter(pl.col(_BUCKET).is_in(buckets.implode()))
+    rows = kept(bucket(value).is_in(buckets.implode()))
     for i, (keys, (_, targets)) in enumerate(zip(levels, located, strict=True)):
         wanted = targets.select(*keys, _BUCKET).unique().with_columns(pl.lit(True).alias(f"_w{i}"))
         rows = rows.join(wanted.lazy(), on=[*keys, _BUCKET], how="left", nulls_equal=True)
