@@ -4,8 +4,6 @@ The cache itself is `cscli.cache` (docs/cache.md); these commands only show and 
 and import no polars.
 """
 
-from __future__ import annotations
-
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -117,7 +115,7 @@ def clear(
     return ExitCode.OK
 
 
-def _stamp(at: datetime) -> str:
+def _stamp(at: "datetime") -> str:
     from datetime import UTC
 
     return at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%SZ")
