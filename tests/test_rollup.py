@@ -160,6 +160,21 @@ def test_one_query_per_flow_where_there_were_four() -> None:
     assert queries == 1
 
 
+def test_every_part_streams(capfd: pytest.CaptureFixture[str]) -> None:
+    """The parts aggregate in polars' streaming group_by, not in the in-memory engine that it
+    hands an unsupported aggregation to with all its input (`POLARS_VERBOSE` names that node
+    `in-memory-map`): `(v.filter(m) >= 9).sum()` did, `(m & (v >= 9)).sum()` does not."""
+    plan = rollup(KPIS)
+    assert plan is not None
+    query = _frame(RECORDS).group_by(KEYS).agg(plan.parts)
+    capfd.readouterr()
+    with pl.Config(verbose=True):
+        query.collect(engine="streaming")
+    log = capfd.readouterr().err
+    assert "polars-stream" in log  # the streaming engine ran it, and said so
+    assert "in-memory-map" not in log
+
+
 def test_a_kind_without_parts_keeps_its_own_queries() -> None:
     """A distinct count does not merge (a customer in two groups is one customer): the trend
     and the totals read the records again, with the same result as before."""

@@ -258,11 +258,13 @@ class _NetScore(_Parted):
         k = self.kind
         v = sql(k.value).cast(pl.Float64)
         where = _mask(k.where)
-        values = v.filter(v.is_not_null() if where is None else v.is_not_null() & where)
+        scored = v.is_not_null() if where is None else v.is_not_null() & where
+        # masks, not `v.filter(scored) >= …`: an operation on a filtered column inside an
+        # aggregation sends polars' streaming group_by to the in-memory engine
         return {
-            "promoters": ((values >= k.promoter_min).sum().cast(pl.Int64), "sum"),
-            "detractors": ((values <= k.detractor_max).sum().cast(pl.Int64), "sum"),
-            "n": (values.count().cast(pl.Int64), "sum"),
+            "promoters": (_count(scored & (v >= k.promoter_min)), "sum"),
+            "detractors": (_count(scored & (v <= k.detractor_max)), "sum"),
+            "n": (_count(scored), "sum"),
         }
 
     def finish(self, p: Mapping[str, pl.Expr]) -> Finished:
