@@ -169,12 +169,16 @@ def coerce(
     if column.type == "datetime":
         explicit = cfg.format_for(column.name)
         formats = (explicit,) if explicit else sniffed or (TIMESTAMP_FORMATS[0],)
-        return as_timestamp(raw, dtype, zone, formats, in_range=in_range), True
+        return as_timestamp(raw, dtype, zone, formats, in_range=in_range), not (
+            in_range and reads_every_stamp(dtype, zone)
+        )
     if column.type == "float":
         # raw kept for every file type: inf and NaN are counted (number_checks)
         read = as_float(raw, dtype, factor, cfg.decimal_comma, clock=is_duration(column))
         return usable_number(read), True
     if column.type == "int":
+        if dtype.is_integer() and dtype != pl.UInt64:  # every value an Int64's: no check
+            return raw.cast(pl.Int64), False
         num = as_number(raw, dtype, cfg.decimal_comma)
         whole = pl.when(num == num.floor()).then(num.cast(pl.Int64, strict=False))
         return whole, True
@@ -269,6 +273,13 @@ def as_float(
         return scaled
     text = raw.str.strip_chars()
     return pl.when(text.str.contains(":", literal=True)).then(as_clock(text)).otherwise(scaled)
+
+
+def reads_every_stamp(dtype: pl.DataType, zone: str) -> bool:
+    """Whether a typed timestamp column known within the readable years (`in_range`) reads
+    every value: a zone-aware one converts to UTC, a naive one in UTC has no gap of local
+    time (in another zone a stamp in a spring-forward gap is read as null and counted)."""
+    return isinstance(dtype, pl.Datetime) and (dtype.time_zone is not None or zone == "UTC")
 
 
 def as_timestamp(

@@ -1,0 +1,82 @@
+"""Typed Parquet columns that cannot fail to read carry no check and no raw copy
+(`cscli.engine.polars.loader.parse.coerce`): a zone-aware timestamp, or a naive one read in
+UTC, whose minimum and maximum lie in the readable years; an integer column of a type whose
+every value is an Int64's. Where a read can fail, the check stays and counts: a naive stamp in
+a spring-forward gap of its zone, a stamp out of the years, a UInt64 beyond Int64."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import polars as pl
+
+from cscli.adapters import GENERIC
+from cscli.adapters.base import RAW_PREFIX
+from cscli.config import SourceConfig
+from cscli.engine.polars.loader import load_source
+from cscli.engine.polars.quality import find_issues
+
+BIG = 2**53 + 1  # not a float's: read through a Float64 it became 2**53
+
+
+def _load(tmp_path: Path, frame: pl.DataFrame, **cfg: str) -> tuple[pl.DataFrame, dict[str, int]]:
+    frame.write_parquet(tmp_path / "t.parquet")
+    source = load_source(
+        "tickets", SourceConfig(path="t.parquet", **cfg), tmp_path, GENERIC, "cscli.yaml"
+    )
+    issues = {i.issue: i.rows for i in find_issues(source)}
+    checked = {c.column for c in source.checks if "cannot read" in c.issue}
+    raw = {c for c in source.frame.collect_schema().names() if c.startswith(RAW_PREFIX)}
+    got = source.frame.collect()
+    return got, issues | {f"checked:{c}": 1 for c in checked} | {f"raw:{c}": 1 for c in raw}
+
+
+def test_typed_columns_that_always_read_carry_no_check(tmp_path: Path) -> None:
+    nine = datetime(2026, 3, 2, 9, tzinfo=UTC)
+    frame = pl.DataFrame(
+        {
+            "ticket_id": ["1", "2", "3"],
+            "created_at": [nine, nine, None],
+            "resolved_at": [datetime(2026, 3, 2, 10), None, datetime(2026, 3, 3, 9)],
+            "reopens": pl.Series([BIG, 0, None], dtype=pl.Int64),
+            "agent_replies": pl.Series([3, 1, 2], dtype=pl.Int32),
+        },
+        schema_overrides={"resolved_at": pl.Datetime("ms")},  # naive, read in UTC
+    )
+    got, found = _load(tmp_path, frame)
+    assert got["reopens"].to_list() == [BIG, 0, None]  # exact, not through a float
+    assert got["agent_replies"].dtype == pl.Int64
+    assert got["resolved_at"].to_list() == [
+        datetime(2026, 3, 2, 10, tzinfo=UTC),
+        None,
+        datetime(2026, 3, 3, 9, tzinfo=UTC),
+    ]
+    assert not [k for k in found if k.startswith("checked:")], found
+    # only the text column keeps its raw copy (its own checks read the text)
+    assert [k for k in found if k.startswith("raw:")] == [f"raw:{RAW_PREFIX}ticket_id"]
+    # a missing required value is still counted (on the column itself)
+    assert {k: n for k, n in found.items() if not k.startswith("raw:")} == {
+        "created_at: missing value (required)": 1
+    }
+
+
+def test_typed_columns_that_can_fail_keep_their_check(tmp_path: Path) -> None:
+    frame = pl.DataFrame(
+        {
+            "ticket_id": ["1", "2", "3"],
+            # 02:30 on 2026-03-29 does not exist in Berlin (clocks go from 02:00 to 03:00)
+            "created_at": [datetime(2026, 3, 29, 2, 30), datetime(2026, 3, 29, 1), None],
+            "resolved_at": [datetime(1850, 1, 1, tzinfo=UTC), None, None],
+            "reopens": pl.Series([2**63, 1, None], dtype=pl.UInt64),
+        }
+    )
+    got, found = _load(tmp_path, frame, timezone="Europe/Berlin")
+    assert got["created_at"].to_list() == [None, datetime(2026, 3, 29, 0, tzinfo=UTC), None]
+    assert got["resolved_at"].to_list() == [None, None, None]
+    assert got["reopens"].to_list() == [None, 1, None]
+    assert found["created_at: cannot read as a date-time"] == 1
+    assert found["resolved_at: cannot read as a date-time"] == 1
+    assert found["reopens: cannot read as a whole number"] == 1
+    # the record whose created_at is null in the file: missing, not unreadable
+    assert found["created_at: missing value (required)"] == 1
