@@ -418,9 +418,11 @@ def _memory_notes(res: dict[str, Any], w: Any) -> None:
         f"{res['data']['files']} files"
         + (f" in {fl['peak_rss_mib']:,.0f} MiB" if fl.get("ok") else "")
         + ". The loader passes typed Parquet columns through as they are (a µs UTC timestamp's "
-        "zone conversion and unit cast are no-ops), trims and lower-cases codes per morsel, "
-        "and widens nothing before the KPIs' own expressions; `_row` and `_file` are not read "
-        "by the KPI queries."
+        "zone conversion and unit cast are no-ops) and keeps no raw copy of a column that "
+        "cannot fail to read (a zone-aware timestamp within the readable years, an integer "
+        "narrower than UInt64: its unreadable-cell check could only count 0), trims and "
+        "lower-cases codes per morsel, and widens nothing before the KPIs' own expressions; "
+        "`_row` and `_file` are not read by the KPI queries."
     )
     w(
         "* Shared scans: every query reads the tickets through one cached node, and polars' "
@@ -448,11 +450,11 @@ def _memory_notes(res: dict[str, Any], w: Any) -> None:
         "hash set of every id (`first_distinct` above; `n_unique` costs as much or more). The "
         "loader gives the check a constant-memory count "
         "(`cscli/engine/polars/loader/findings.py`, `sorted_repeats`): when the ids arrive in "
-        "ascending order (an export sorted by id, as these files are), `cum_max` proves it "
-        "and `rle_id` counts the runs, so the repeats are the ids minus the runs, exactly and "
-        "without a hash; for an unsorted export the hash pass runs as before, but in a second "
-        "query after the batch (`quality.py`), so it does not add to the batch's peak. The "
-        "rows of a finding are fetched only when there is one."
+        "ascending order (an export sorted by id, as these files are), `is_sorted` proves it "
+        "(neighbours compared) and `rle_id` counts the runs, so the repeats are the ids minus "
+        "the runs, exactly and without a hash; for an unsorted export the hash pass runs as "
+        "before, but in a second query after the batch (`quality.py`), so it does not add to "
+        "the batch's peak. The rows of a finding are fetched only when there is one."
     )
     w(
         "* The allocator: polars allocates through jemalloc and asks it to return freed pages "
