@@ -9,7 +9,6 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
-from zoneinfo import ZoneInfo
 
 from cscli.errors import UsageError
 
@@ -96,6 +95,8 @@ class Period:
 
     def bounds_utc(self) -> tuple[datetime | None, datetime | None]:
         """[start 00:00 local, day after end 00:00 local) as UTC instants."""
+        from zoneinfo import ZoneInfo  # here, not at import: `cscli --help` starts without it
+
         zone = ZoneInfo(self.timezone)
 
         def at_midnight(d: date) -> datetime:
@@ -218,7 +219,12 @@ def resolve_period(
         n, unit = int(m[1]), m[2]
         if n < 1:
             raise UsageError("--last must be at least 1")
-        end = end or today or datetime.now(ZoneInfo(timezone)).date()
+        if end is None:
+            if today is None:
+                from zoneinfo import ZoneInfo  # here: `cscli --help` starts without it
+
+                today = datetime.now(ZoneInfo(timezone)).date()
+            end = today
         after = end + timedelta(days=1)
         # the longest --last that can stay in range; more would overflow the date arithmetic
         days = {"d": 1, "w": 7, "m": 28, "q": 89, "y": 365}[unit]
