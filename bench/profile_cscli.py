@@ -33,6 +33,7 @@ import polars as pl  # noqa: E402
 
 T_POLARS = time.perf_counter()
 from cscli import api  # noqa: E402
+from cscli.engine.polars.batch import Batch, Then  # noqa: E402
 from cscli.render.jsondoc import render_json  # noqa: E402
 
 T_CSCLI = time.perf_counter()
@@ -42,24 +43,28 @@ _real_collect_all = pl.collect_all
 
 
 class _Skip(Exception):
-    """Raised from the wrapped collect_all to stop run_report once the queries are built."""
+    """Raised from the wrapped `Batch.collect` to stop run_report once the queries are built."""
 
 
-def _capture_only(frames: Any, **kwargs: Any) -> Any:
-    _captured.extend(frames)
+def _capture_only(batch: Batch) -> None:
+    """Every query of the batch (a `Then`: its first part), whichever collect would run it
+    (above `ONE_HEAVY_ROWS` the heavy ones run in collects of their own, some a step later)."""
+    _captured.extend(q.first if isinstance(q, Then) else q for q in batch.queries)
     raise _Skip
 
 
 def build_queries(config: Path, by: list[str], grain: str) -> list[pl.LazyFrame]:
-    """The queries `cscli report -c CONFIG --by ... --grain ...` collects, without running them."""
+    """The queries `cscli report -c CONFIG --by ... --grain ...` collects, without running
+    them (a two-step query: its first step)."""
     _captured.clear()
-    pl.collect_all = _capture_only  # type: ignore[assignment]
+    real = Batch.collect
+    Batch.collect = _capture_only  # type: ignore[method-assign]
     try:
         api.report(config, by=by, grain=grain)  # type: ignore[arg-type]
     except _Skip:
         pass
     finally:
-        pl.collect_all = _real_collect_all
+        Batch.collect = real  # type: ignore[method-assign]
     return list(_captured)
 
 

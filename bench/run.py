@@ -940,10 +940,13 @@ def _why(res: Mapping[str, Any], w: Any) -> None:
         collect = tm.get("run_report: pl.collect_all (all queries)", 0)
         imports = tm.get("import polars", 0) + tm.get("import cscli (pipeline, render)", 0)
         planning = tm.get("run_report: scan setup, schema, query build, merge", 0)
+        calls = stg.get("collect_all_calls", 0)
         w(
             f"* Stages (one in-process run, streaming): {collect:.2f} s of {total:.2f} s are the "
-            f"single `pl.collect_all`; imports {imports:.2f} s, planning and merging "
-            f"{planning:.2f} s, JSON {tm.get('render JSON', 0):.2f} s."
+            f"{calls} `pl.collect_all` calls (the batch; then the quantiles' second passes, "
+            "and the first rows of each finding); imports "
+            f"{imports:.2f} s, planning and merging {planning:.2f} s, JSON "
+            f"{tm.get('render JSON', 0):.2f} s."
         )
     if "scans" in prof:
         scans = ", ".join(f"{f} {n}×" for f, n in prof["scans"].items())
@@ -952,10 +955,11 @@ def _why(res: Mapping[str, Any], w: Any) -> None:
             f"* The joint plan of the {len(prof['queries'])} queries (`explain_all`, in "
             f"`bench/results/{res['size']}/plans/`) scans each file this often: {scans}; "
             f"{prof['caches']} shared CACHE node(s). Every query of the batch reads a source "
-            "through one cached node (`cscli/engine/polars/engine.py`, `shared`); the exact "
-            "quantiles take two more passes (`quantiles.py`: bucket counts, then the rows of "
-            "the located buckets), each a later `collect_all` reading its source once more: "
-            "the plans and the per-query table below show the first `collect_all` only."
+            "through one cached node (`cscli/engine/polars/engine.py`, `shared`); a flow with "
+            "an exact quantile counts its values per bucket in its own group_by and reads the "
+            "rows of the located buckets in a second pass (`quantiles.py`), a later "
+            "`collect_all` reading its source once more: the plans and the per-query table "
+            "below show the first step only."
         )
         w(
             f"* Plan patterns: aggregations BY ticket_id: {pat.get('aggregate_by_ticket_id', 0)}, "
