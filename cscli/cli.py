@@ -8,10 +8,9 @@ annotations cost it an `eval` (a compile) each, ~15 ms of `--help`'s startup.
 """
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.console import Console
 
 from cscli import __version__
 from cscli.cli_cache import cache_app
@@ -49,6 +48,9 @@ from cscli.period import Grain
 from cscli.render import formats
 from cscli.render.progress import progress_bar, spinner
 from cscli.strict import DeprecatedStrictOpt, StrictDataOpt
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 app = typer.Typer(
     cls=CompareGroup,
@@ -196,7 +198,7 @@ def report(
 
 
 def _terminal_report(
-    result: Any, profile: str | None, console: Console, *, limit: int, show_n: bool
+    result: Any, profile: str | None, console: "Console", *, limit: int, show_n: bool
 ) -> None:
     """The report's tables on the terminal, laid out as the profile asks."""
     from cscli import api

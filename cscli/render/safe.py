@@ -20,16 +20,17 @@ through it, so no value can run in the place it is shown:
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from typing import TYPE_CHECKING, Any
 
-from rich.console import Console, JustifyMethod, OverflowMethod
-from rich.style import Style
-from rich.text import Text
-
-if TYPE_CHECKING:  # polars loads only when a CSV is written: `cscli --help` stays fast
+if TYPE_CHECKING:  # polars loads only when a CSV is written, rich when something is printed:
+    # `cscli --help` (plain click help) stays fast
     import polars as pl
+    from rich.console import Console, JustifyMethod, OverflowMethod
+    from rich.style import Style
+    from rich.text import Text
 
 #: C0 and C1 control characters, DEL, and the bidirectional marks and overrides that can make
 #: a line read differently from what it contains ("Trojan source")
@@ -69,53 +70,65 @@ def terminal(value: Any, *, lines: bool = False) -> str:
 
 def text(value: Any, style: str | Style = "") -> Text:
     """A data value as a rich `Text`: shown literally, one line, controls escaped."""
+    from rich.text import Text
+
     return Text(terminal(value), style=style)
 
 
 def message(value: Any, style: str | Style = "") -> Text:
     """A message (which may quote paths, data or library errors) as a literal `Text`."""
+    from rich.text import Text
+
     return Text(terminal(value, lines=True), style=style)
 
 
 def labelled(label: str, style: str, body: Any) -> Text:
     """`error: …`, `hint: …`, `note: …`: a styled label, then the literal message."""
+    from rich.text import Text
+
     out = Text(label, style=style)
     out.append(" ")
     out.append_text(message(body))
     return out
 
 
-class _SafeConsole(Console):
-    """A console on which no plain string is read as markup or emoji, and controls show as
-    escapes: a renderer that forgets `text()` still prints the data literally."""
+@functools.cache
+def _safe_console_class() -> type[Console]:
+    from rich.console import Console
 
-    def render_str(
-        self,
-        text: str,
-        *,
-        style: str | Style = "",
-        justify: JustifyMethod | None = None,
-        overflow: OverflowMethod | None = None,
-        emoji: bool | None = None,
-        markup: bool | None = None,
-        highlight: bool | None = None,
-        highlighter: Any = None,
-    ) -> Text:
-        return super().render_str(
-            terminal(text, lines=True),
-            style=style,
-            justify=justify,
-            overflow=overflow,
-            emoji=False,
-            markup=False,
-            highlight=highlight,
-            highlighter=highlighter,
-        )
+    class _SafeConsole(Console):
+        """A console on which no plain string is read as markup or emoji, and controls show
+        as escapes: a renderer that forgets `text()` still prints the data literally."""
+
+        def render_str(
+            self,
+            text: str,
+            *,
+            style: str | Style = "",
+            justify: JustifyMethod | None = None,
+            overflow: OverflowMethod | None = None,
+            emoji: bool | None = None,
+            markup: bool | None = None,
+            highlight: bool | None = None,
+            highlighter: Any = None,
+        ) -> Text:
+            return super().render_str(
+                terminal(text, lines=True),
+                style=style,
+                justify=justify,
+                overflow=overflow,
+                emoji=False,
+                markup=False,
+                highlight=highlight,
+                highlighter=highlighter,
+            )
+
+    return _SafeConsole
 
 
 def safe_console(**options: Any) -> Console:
     """A rich Console for cscli's own output: no markup, no emoji, no highlighting."""
-    return _SafeConsole(markup=False, emoji=False, highlight=False, **options)
+    return _safe_console_class()(markup=False, emoji=False, highlight=False, **options)
 
 
 # --- Markdown -----------------------------------------------------------------------------
