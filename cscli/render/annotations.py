@@ -16,10 +16,12 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping, Sequence
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-from cscli.quality import QualityIssue
 from cscli.render import safe
+
+if TYPE_CHECKING:
+    from cscli.quality import QualityIssue
 
 Level = Literal["error", "warning", "notice"]
 

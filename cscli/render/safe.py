@@ -21,7 +21,6 @@ through it, so no value can run in the place it is shown:
 from __future__ import annotations
 
 import functools
-import json
 import re
 from typing import TYPE_CHECKING, Any
 
@@ -189,5 +188,7 @@ def xml(value: Any) -> str:
 def json_text(document: Any, **options: Any) -> str:
     """`json.dumps` (which escapes C0 controls) with DEL, C1 and bidirectional controls
     escaped as well, so the JSON is safe to print on a terminal and parses to the same data."""
+    import json  # here: `cscli --help` starts without it
+
     text = json.dumps(document, ensure_ascii=False, **options)
     return _C1_OR_DEL.sub(lambda m: f"\\u{ord(m.group(0)):04x}", text)
