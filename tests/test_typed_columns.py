@@ -6,6 +6,7 @@ a spring-forward gap of its zone, a stamp out of the years, a UInt64 beyond Int6
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -20,16 +21,25 @@ from cscli.engine.polars.quality import find_issues
 BIG = 2**53 + 1  # not a float's: read through a Float64 it became 2**53
 
 
-def _load(tmp_path: Path, frame: pl.DataFrame, **cfg: str) -> tuple[pl.DataFrame, dict[str, int]]:
+@dataclass(frozen=True)
+class Loaded:
+    frame: pl.DataFrame
+    found: dict[str, int]  # finding → rows
+    checked: set[str]  # columns with a "cannot read" check
+    raw: set[str]  # raw copies the source's frame carries
+
+
+def _load(tmp_path: Path, frame: pl.DataFrame, **cfg: str) -> Loaded:
     frame.write_parquet(tmp_path / "t.parquet")
     source = load_source(
         "tickets", SourceConfig(path="t.parquet", **cfg), tmp_path, GENERIC, "cscli.yaml"
     )
-    issues = {i.issue: i.rows for i in find_issues(source)}
-    checked = {c.column for c in source.checks if "cannot read" in c.issue}
-    raw = {c for c in source.frame.collect_schema().names() if c.startswith(RAW_PREFIX)}
-    got = source.frame.collect()
-    return got, issues | {f"checked:{c}": 1 for c in checked} | {f"raw:{c}": 1 for c in raw}
+    return Loaded(
+        source.frame.collect(),
+        {i.issue: i.rows for i in find_issues(source)},
+        {str(c.column) for c in source.checks if "cannot read" in c.issue},
+        {c for c in source.frame.collect_schema().names() if c.startswith(RAW_PREFIX)},
+    )
 
 
 def test_typed_columns_that_always_read_carry_no_check(tmp_path: Path) -> None:
@@ -44,7 +54,8 @@ def test_typed_columns_that_always_read_carry_no_check(tmp_path: Path) -> None:
         },
         schema_overrides={"resolved_at": pl.Datetime("ms")},  # naive, read in UTC
     )
-    got, found = _load(tmp_path, frame)
+    loaded = _load(tmp_path, frame)
+    got = loaded.frame
     assert got["reopens"].to_list() == [BIG, 0, None]  # exact, not through a float
     assert got["agent_replies"].dtype == pl.Int64
     assert got["resolved_at"].to_list() == [
@@ -52,13 +63,11 @@ def test_typed_columns_that_always_read_carry_no_check(tmp_path: Path) -> None:
         None,
         datetime(2026, 3, 3, 9, tzinfo=UTC),
     ]
-    assert not [k for k in found if k.startswith("checked:")], found
+    assert loaded.checked == set()
     # only the text column keeps its raw copy (its own checks read the text)
-    assert [k for k in found if k.startswith("raw:")] == [f"raw:{RAW_PREFIX}ticket_id"]
+    assert loaded.raw == {f"{RAW_PREFIX}ticket_id"}
     # a missing required value is still counted (on the column itself)
-    assert {k: n for k, n in found.items() if not k.startswith("raw:")} == {
-        "created_at: missing value (required)": 1
-    }
+    assert loaded.found == {"created_at: missing value (required)": 1}
 
 
 def test_typed_columns_that_can_fail_keep_their_check(tmp_path: Path) -> None:
@@ -71,7 +80,9 @@ def test_typed_columns_that_can_fail_keep_their_check(tmp_path: Path) -> None:
             "reopens": pl.Series([2**63, 1, None], dtype=pl.UInt64),
         }
     )
-    got, found = _load(tmp_path, frame, timezone="Europe/Berlin")
+    loaded = _load(tmp_path, frame, timezone="Europe/Berlin")
+    got, found = loaded.frame, loaded.found
+    assert loaded.checked == {"created_at", "resolved_at", "reopens"}
     assert got["created_at"].to_list() == [None, datetime(2026, 3, 29, 0, tzinfo=UTC), None]
     assert got["resolved_at"].to_list() == [None, None, None]
     assert got["reopens"].to_list() == [None, 1, None]

@@ -93,6 +93,7 @@ def labelled(label: str, style: str, body: Any) -> Text:
 
 @functools.cache
 def _safe_console_class() -> type[Console]:
+    """The console class, built on first use: rich loads when something is printed."""
     from rich.console import Console
 
     class _SafeConsole(Console):
