@@ -420,7 +420,7 @@ def _memory_notes(res: dict[str, Any], w: Any) -> None:
         + ". The loader passes typed Parquet columns through as they are (a µs UTC timestamp's "
         "zone conversion and unit cast are no-ops) and keeps no raw copy of a column that "
         "cannot fail to read (a zone-aware timestamp within the readable years, an integer "
-        "narrower than UInt64: its unreadable-cell check could only count 0), trims and "
+        "type that fits in Int64: its unreadable-cell check could only count 0), trims and "
         "lower-cases codes per morsel, and widens nothing before the KPIs' own expressions; "
         "`_row` and `_file` are not read by the KPI queries."
     )

@@ -2,7 +2,7 @@
 (`cscli.engine.polars.loader.parse.coerce`): a zone-aware timestamp, or a naive one read in
 UTC, whose minimum and maximum lie in the readable years; an integer column of a type whose
 every value is an Int64's. Where a read can fail, the check stays and counts: a naive stamp in
-a spring-forward gap of its zone, a stamp out of the years, a UInt64 beyond Int64."""
+a spring-forward gap of its zone, a stamp out of the years, a UInt64 or Int128 beyond Int64."""
 
 from __future__ import annotations
 
@@ -78,16 +78,19 @@ def test_typed_columns_that_can_fail_keep_their_check(tmp_path: Path) -> None:
             "created_at": [datetime(2026, 3, 29, 2, 30), datetime(2026, 3, 29, 1), None],
             "resolved_at": [datetime(1850, 1, 1, tzinfo=UTC), None, None],
             "reopens": pl.Series([2**63, 1, None], dtype=pl.UInt64),
+            "agent_replies": pl.Series([2**70, None, 4], dtype=pl.Int128),
         }
     )
     loaded = _load(tmp_path, frame, timezone="Europe/Berlin")
     got, found = loaded.frame, loaded.found
-    assert loaded.checked == {"created_at", "resolved_at", "reopens"}
+    assert loaded.checked == {"created_at", "resolved_at", "reopens", "agent_replies"}
     assert got["created_at"].to_list() == [None, datetime(2026, 3, 29, 0, tzinfo=UTC), None]
     assert got["resolved_at"].to_list() == [None, None, None]
     assert got["reopens"].to_list() == [None, 1, None]
     assert found["created_at: cannot read as a date-time"] == 1
     assert found["resolved_at: cannot read as a date-time"] == 1
     assert found["reopens: cannot read as a whole number"] == 1
+    assert got["agent_replies"].to_list() == [None, None, 4]
+    assert found["agent_replies: cannot read as a whole number"] == 1
     # the record whose created_at is null in the file: missing, not unreadable
     assert found["created_at: missing value (required)"] == 1

@@ -177,7 +177,7 @@ def coerce(
         read = as_float(raw, dtype, factor, cfg.decimal_comma, clock=is_duration(column))
         return usable_number(read), True
     if column.type == "int":
-        if dtype.is_integer() and dtype != pl.UInt64:  # every value an Int64's: no check
+        if dtype in EXACT_INTEGERS:  # every value an Int64's: no check
             return raw.cast(pl.Int64), False
         num = as_number(raw, dtype, cfg.decimal_comma)
         whole = pl.when(num == num.floor()).then(num.cast(pl.Int64, strict=False))
@@ -273,6 +273,11 @@ def as_float(
         return scaled
     text = raw.str.strip_chars()
     return pl.when(text.str.contains(":", literal=True)).then(as_clock(text)).otherwise(scaled)
+
+
+#: integer types whose every value is an Int64's (not UInt64 or Int128, which may exceed it:
+#: those go through the checked path and a value beyond Int64 is counted as unreadable)
+EXACT_INTEGERS = (pl.Int8, pl.Int16, pl.Int32, pl.Int64, pl.UInt8, pl.UInt16, pl.UInt32)
 
 
 def reads_every_stamp(dtype: pl.DataType, zone: str) -> bool:
